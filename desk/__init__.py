@@ -1,0 +1,1 @@
+"""Shared code of every service desk process: settings, errors, events, telemetry, access."""

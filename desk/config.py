@@ -1,0 +1,102 @@
+"""Settings: one typed object, built once per process from an injectable mapping and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desk.errors import ConfigurationError
+
+SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
+
+DEFAULT_GRPC_PORTS = {"intake": 50151, "dispatch": 50152, "survey": 50153, "quality": 50154, "stats": 50155}
+
+
+@dataclass(frozen=True)
+class EmbeddedPorts:
+    """Ports of the embedded dev stack, chosen away from each component's standard port."""
+
+    temporal: int = 17233
+    temporal_ui: int = 18233
+    nats: int = 14222
+    postgres: int = 15432
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str
+    grpc_ports: Mapping[str, int]
+    temporal_address: str | None  # None: `helpdesk up` starts the embedded dev server
+    temporal_namespace: str
+    nats_url: str | None
+    database_url: str | None
+    otlp_endpoint: str | None  # None: spans go to a local file under data_dir
+    embedded: EmbeddedPorts = field(default_factory=EmbeddedPorts)
+    worker_shutdown_seconds: float = 10.0
+
+    def grpc_address(self, service: str) -> str:
+        return f"{self.host}:{self.grpc_ports[service]}"
+
+    @property
+    def span_dir(self) -> Path:
+        return self.data_dir / "spans"
+
+    @property
+    def endpoints_file(self) -> Path:
+        return self.data_dir / "endpoints.json"
+
+    def require_stack(self) -> tuple[str, str, str]:
+        """The three backing services' addresses, once `helpdesk up` (or the operator) has set them."""
+        missing = [
+            name
+            for name, value in (
+                ("TEMPORAL_ADDRESS", self.temporal_address),
+                ("NATS_URL", self.nats_url),
+                ("DATABASE_URL", self.database_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(f"not configured: {', '.join(missing)}")
+        assert self.temporal_address and self.nats_url and self.database_url
+        return self.temporal_address, self.nats_url, self.database_url
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a port number, got {raw!r}") from exc
+    if not 0 <= port < 65536:
+        raise ConfigurationError(f"{name} must be a port number, got {raw!r}")
+    return port
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read the environment once. Empty values count as unset."""
+    ports = {
+        name: _port(env, f"HELPDESK_{name.upper()}_PORT", default)
+        for name, default in DEFAULT_GRPC_PORTS.items()
+    }
+    embedded = EmbeddedPorts(
+        temporal=_port(env, "HELPDESK_EMBEDDED_TEMPORAL_PORT", EmbeddedPorts.temporal),
+        temporal_ui=_port(env, "HELPDESK_EMBEDDED_TEMPORAL_UI_PORT", EmbeddedPorts.temporal_ui),
+        nats=_port(env, "HELPDESK_EMBEDDED_NATS_PORT", EmbeddedPorts.nats),
+        postgres=_port(env, "HELPDESK_EMBEDDED_POSTGRES_PORT", EmbeddedPorts.postgres),
+    )
+    return Settings(
+        data_dir=Path(env.get("HELPDESK_DATA_DIR") or ".data").resolve(),
+        host=env.get("HELPDESK_HOST") or "127.0.0.1",
+        grpc_ports=ports,
+        temporal_address=env.get("TEMPORAL_ADDRESS") or None,
+        temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
+        nats_url=env.get("NATS_URL") or None,
+        database_url=env.get("DATABASE_URL") or None,
+        otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        embedded=embedded,
+    )

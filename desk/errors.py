@@ -1,0 +1,54 @@
+"""The desk's errors: one small rooted hierarchy carrying data, mapped to gRPC status only at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DeskError(Exception):
+    """Root of every error the desk raises on purpose."""
+
+
+class ConfigurationError(DeskError):
+    """Settings are missing or malformed; the process cannot start."""
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class InvalidArgument(DeskError):
+    """Bad input; each violation names its field (sent as google.rpc.BadRequest)."""
+
+    def __init__(self, violations: list[FieldViolation]) -> None:
+        self.violations = violations
+        super().__init__("; ".join(f"{v.field}: {v.description}" for v in violations))
+
+    @classmethod
+    def one(cls, field: str, description: str) -> InvalidArgument:
+        return cls([FieldViolation(field, description)])
+
+
+class NotFound(DeskError):
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} not found")
+
+
+class TransitionNotAllowed(DeskError):
+    """The request is valid but not allowed in the current state (FAILED_PRECONDITION)."""
+
+
+class Unauthenticated(DeskError):
+    pass
+
+
+class PermissionDenied(DeskError):
+    pass
+
+
+class Unavailable(DeskError):
+    """A backing service did not answer in time; the caller may retry."""

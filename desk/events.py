@@ -1,0 +1,54 @@
+"""Domain events: the one envelope, subjects of DESIGN section 6, and publishing to JetStream.
+
+Events are facts published at least once. The workflow decides each event's id (deterministically,
+so a retried publish carries the same id) and JetStream drops duplicates by ``Nats-Msg-Id``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+STREAM = "HELPDESK"
+STREAM_SUBJECTS = ["helpdesk.>"]
+
+
+@dataclass
+class EventSpec:
+    """One domain event as decided by a workflow, before it becomes a protobuf envelope."""
+
+    event_id: str
+    type: str
+    subject: str
+    ticket_id: str
+    sequence: int
+    occurred_at: datetime
+    actor: str
+    reason: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def ticket_subject(verb: str) -> str:
+    return f"helpdesk.ticket.{verb}"
+
+
+def dispatch_subject(team_id: str, verb: str) -> str:
+    return f"helpdesk.dispatch.{team_id}.{verb}"
+
+
+def sla_subject(verb: str) -> str:
+    return f"helpdesk.sla.{verb}"
+
+
+def survey_subject(verb: str) -> str:
+    return f"helpdesk.survey.{verb}"
+
+
+def team_consumer_subject(team_id: str) -> str:
+    return f"helpdesk.dispatch.{team_id}.>"
+
+
+def team_consumer_name(team_id: str) -> str:
+    """Durable consumer name of a team; JetStream names may not contain dots."""
+    return "team-" + team_id.replace(".", "_")

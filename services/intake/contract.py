@@ -1,0 +1,102 @@
+"""What other code may know of the intake service: its task queue, activity names and records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from desk.events import EventSpec
+from services.dispatch.contract import WorkOrderRecord
+
+TASK_QUEUE = "intake"
+
+RECORD_TICKET = "intake.record_ticket"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "OPEN"
+    PENDING_REVIEW = "PENDING_REVIEW"
+    DISPATCHED = "DISPATCHED"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+    ARCHIVED = "ARCHIVED"
+    CANCELLED = "CANCELLED"
+
+
+class DeadlineKind(StrEnum):
+    RESPONSE = "RESPONSE"
+    RESOLUTION = "RESOLUTION"
+    CALLBACK = "CALLBACK"
+
+
+class DeadlineState(StrEnum):
+    PENDING = "PENDING"
+    WARNED = "WARNED"
+    OVERDUE = "OVERDUE"
+    MET = "MET"
+
+
+@dataclass
+class Reporter:
+    name: str = ""
+    organization: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+@dataclass
+class TicketDraft:
+    """A validated report. Enum fields hold the names without prefix: PHONE, FAULT, P2, VIP."""
+
+    ticket_id: str
+    request_id: str
+    channel: str
+    kind: str
+    reporter: Reporter
+    category: str
+    priority: str
+    customer_tier: str
+    summary: str
+    created_at: datetime
+    description: str = ""
+    fault_number: str = ""
+    occurred_at: datetime | None = None
+    expected_by: datetime | None = None
+    agent_id: str = ""
+
+
+@dataclass
+class Deadline:
+    kind: DeadlineKind
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    state: DeadlineState = DeadlineState.PENDING
+    work_order_id: str = ""  # set for a response deadline, which belongs to one work order
+    team_id: str = ""  # who a miss is recorded against
+    met_at: datetime | None = None
+
+
+@dataclass
+class TicketView:
+    """The whole ticket as the workflow knows it; intake keeps it for reads (GetTicket, ListTickets)."""
+
+    draft: TicketDraft
+    status: TicketStatus
+    updated_at: datetime
+    repeat_count: int = 0
+    escalated: bool = False
+    assigned_team_id: str = ""
+    work_orders: list[WorkOrderRecord] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+
+
+@dataclass
+class RecordTicketInput:
+    """Persist the ticket's current view and append these events to its timeline (idempotent)."""
+
+    view: TicketView
+    timeline: list[EventSpec] = field(default_factory=list)

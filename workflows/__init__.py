@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic, they decide and wait; activities do the I/O."""

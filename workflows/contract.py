@@ -1,0 +1,94 @@
+"""How services talk to the ticket workflow: its id, task queue, update names and their dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desk.events import EventSpec
+from services.dispatch.contract import OnsiteReport, WorkOrderRecord
+from services.intake.contract import TicketDraft, TicketView
+from services.survey.contract import CallbackRecord
+
+TASK_QUEUE = "tickets"
+
+PUBLISH_EVENTS = "desk.publish_events"
+"""Activity run by the workflow worker itself: publishes decided events to JetStream, in order."""
+
+# Update names, sent by the services.
+AWAIT_RECORDED = "await_recorded"
+DISPATCH_TICKET = "dispatch_ticket"
+ACCEPT_WORK_ORDER = "accept_work_order"
+RESOLVE_WORK_ORDER = "resolve_work_order"
+RETURN_WORK_ORDER = "return_work_order"
+RECORD_CALLBACK = "record_callback"
+
+# ApplicationError types raised by update validators and handlers; the gRPC edge maps them.
+TRANSITION_NOT_ALLOWED = "TransitionNotAllowed"
+WORK_ORDER_NOT_FOUND = "WorkOrderNotFound"
+INVALID_ARGUMENT = "InvalidArgument"
+
+
+def ticket_workflow_id(ticket_id: str) -> str:
+    return f"ticket/{ticket_id}"
+
+
+@dataclass
+class TicketWorkflowInput:
+    draft: TicketDraft
+
+
+@dataclass
+class DispatchTicketInput:
+    team_id: str
+    reason: str
+    actor: str
+
+
+@dataclass
+class AcceptWorkOrderInput:
+    work_order_id: str
+    engineer: str
+    actor: str
+
+
+@dataclass
+class ResolveWorkOrderInput:
+    work_order_id: str
+    cause: str
+    action: str
+    engineer: str
+    actor: str
+    onsite: OnsiteReport | None = None
+
+
+@dataclass
+class ReturnWorkOrderInput:
+    work_order_id: str
+    reason: str
+    actor: str
+
+
+@dataclass
+class WorkOrderResult:
+    work_order: WorkOrderRecord
+    ticket: TicketView
+
+
+@dataclass
+class RecordCallbackInput:
+    reached: bool
+    confirmed_resolved: bool
+    termination_reason: str
+    note: str
+    actor: str
+
+
+@dataclass
+class RecordCallbackResult:
+    callback: CallbackRecord
+    ticket: TicketView
+
+
+@dataclass
+class PublishEventsInput:
+    events: list[EventSpec]
