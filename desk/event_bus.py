@@ -1,0 +1,96 @@
+"""Publishing domain events to NATS JetStream, and the stream and team consumers they go to.
+
+A publish sends ``Nats-Msg-Id`` = event id, so JetStream's duplicate window drops an event published
+twice (a retried activity after a crash); the trace context travels in the headers and the envelope.
+"""
+
+from __future__ import annotations
+
+import nats
+from google.protobuf import struct_pb2, timestamp_pb2
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from opentelemetry import propagate, trace
+
+from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
+from helpdesk.v1 import events_pb2
+
+DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
+"""How long JetStream remembers event ids; longer than any retry of a publishing activity."""
+
+
+def envelope(event: EventSpec, trace_context: dict[str, str]) -> events_pb2.EventEnvelope:
+    occurred = timestamp_pb2.Timestamp()
+    occurred.FromDatetime(event.occurred_at)
+    payload = struct_pb2.Struct()
+    payload.update({k: v for k, v in event.payload.items() if v is not None})
+    return events_pb2.EventEnvelope(
+        event_id=event.event_id,
+        type=event.type,
+        subject=event.subject,
+        ticket_id=event.ticket_id,
+        sequence=event.sequence,
+        occurred_at=occurred,
+        actor=event.actor,
+        trace_context=trace_context,
+        payload=payload,
+    )
+
+
+async def connect(url: str) -> NatsClient:
+    # Reconnect forever: an outage delays publishing (the activity retries), it must not end the process.
+    return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=1, name="helpdesk")
+
+
+async def ensure_stream(js: JetStreamContext) -> None:
+    config = StreamConfig(
+        name=STREAM,
+        subjects=STREAM_SUBJECTS,
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+    try:
+        await js.stream_info(STREAM)
+        await js.update_stream(config)
+    except NotFoundError:
+        await js.add_stream(config)
+
+
+async def ensure_team_consumer(js: JetStreamContext, team_id: str) -> None:
+    """The durable pull consumer an ops team reads its work orders from."""
+    await js.add_consumer(
+        STREAM,
+        ConsumerConfig(
+            durable_name=team_consumer_name(team_id),
+            filter_subject=team_consumer_subject(team_id),
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=30,
+            max_deliver=-1,
+        ),
+    )
+
+
+class EventPublisher:
+    def __init__(self, js: JetStreamContext) -> None:
+        self._js = js
+        self._tracer = trace.get_tracer(__name__)
+
+    async def publish(self, event: EventSpec) -> None:
+        with self._tracer.start_as_current_span(
+            f"{event.subject} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": event.subject,
+                "messaging.message.id": event.event_id,
+                "helpdesk.ticket_id": event.ticket_id,
+            },
+        ):
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            body = envelope(event, dict(headers)).SerializeToString()
+            headers["Nats-Msg-Id"] = event.event_id
+            await self._js.publish(event.subject, body, headers=headers, timeout=5)

@@ -1,0 +1,72 @@
+"""OpenTelemetry, set up once per process by its composition root.
+
+Spans go to OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, otherwise to a JSON-lines file per
+process under ``<data_dir>/spans/`` so a developer (and the test suite) can read one ticket's trace
+without a collector. SQL spans come from the asyncpg instrumentation; gRPC server spans from the
+gRPC aio interceptor; Temporal spans from its TracingInterceptor; NATS publish spans from
+:mod:`desk.event_bus`, which also puts the trace context in the message headers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from desk.config import Settings
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Writes each finished span as one JSON line (the SDK's own JSON form) to a file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = "".join(json.dumps(json.loads(span.to_json())) + "\n" for span in spans)
+        with self._lock:
+            self._file.write(lines)
+            self._file.flush()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._file.close()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+        return True
+
+
+def _exporter(settings: Settings, process_name: str) -> SpanExporter:
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=settings.otlp_endpoint)
+    return JsonLinesSpanExporter(settings.span_dir / f"{process_name}-{os.getpid()}.jsonl")
+
+
+def setup_telemetry(settings: Settings, process_name: str) -> TracerProvider:
+    """Install the global tracer provider and the SQL instrumentation; call once per process."""
+    provider = TracerProvider(resource=Resource.create({"service.name": f"helpdesk-{process_name}"}))
+    provider.add_span_processor(
+        BatchSpanProcessor(_exporter(settings, process_name), schedule_delay_millis=500)
+    )
+    trace.set_tracer_provider(provider)
+    AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]
+        tracer_provider=provider
+    )
+    return provider
