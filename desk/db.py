@@ -10,6 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
+"""Anything a repository function can run SQL on: the pool, or a connection inside a transaction."""
 
 MIGRATION_OWNERS = ("desk", "intake", "dispatch", "survey", "quality", "stats")
 _LOCK_KEY = 0x6865_6C70  # "help": any fixed number shared by every process of the desk

@@ -52,3 +52,10 @@ class PermissionDenied(DeskError):
 
 class Unavailable(DeskError):
     """A backing service did not answer in time; the caller may retry."""
+
+
+class Unimplemented(DeskError):
+    """An RPC of the contract that a later issue builds."""
+
+    def __init__(self, rpc: str) -> None:
+        super().__init__(f"{rpc} is not implemented yet")

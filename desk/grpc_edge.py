@@ -30,6 +30,7 @@ from desk.errors import (
     TransitionNotAllowed,
     Unauthenticated,
     Unavailable,
+    Unimplemented,
 )
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ _STATUS = {
     Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED),
     PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED),
     Unavailable: (grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE),
+    Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, code_pb2.UNIMPLEMENTED),
 }
 
 

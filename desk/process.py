@@ -1,0 +1,107 @@
+"""The composition root every service process shares: config → telemetry → clients → server + worker.
+
+A service supplies only what is its own (:class:`ServiceParts`: gRPC bindings, RPC roles, activities);
+this module opens the connections, serves, runs the service's Temporal worker on its own task queue,
+and shuts down gracefully on cancellation (SIGTERM/SIGINT from ``helpdesk serve``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.worker import Worker
+
+from desk import db, event_bus
+from desk.auth import TokenAuthenticator
+from desk.config import Settings
+from desk.grpc_edge import ServiceBinding, start_server
+from desk.telemetry import setup_telemetry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The connections a process opened, handed to the service's builder."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    temporal: Client
+    nats: NatsClient
+    js: JetStreamContext
+
+
+@dataclass
+class ServiceParts:
+    bindings: Sequence[ServiceBinding]
+    access: Mapping[str, frozenset[str]]
+    task_queue: str | None = None
+    activities: Sequence[Callable[..., Any]] = field(default_factory=list)
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    address, _, _ = settings.require_stack()
+    return await Client.connect(
+        address, namespace=settings.temporal_namespace, interceptors=[TracingInterceptor()]
+    )
+
+
+async def open_runtime(settings: Settings, process_name: str) -> Runtime:
+    setup_telemetry(settings, process_name)
+    _, nats_url, database_url = settings.require_stack()
+    pool = await db.create_pool(database_url)
+    temporal = await connect_temporal(settings)
+    nc = await event_bus.connect(nats_url)
+    js = nc.jetstream()
+    await event_bus.ensure_stream(js)
+    return Runtime(settings=settings, pool=pool, temporal=temporal, nats=nc, js=js)
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    await runtime.nats.drain()
+    await runtime.pool.close()
+
+
+def make_worker(runtime: Runtime, task_queue: str, **kwargs: Any) -> Worker:
+    return Worker(
+        runtime.temporal,
+        task_queue=task_queue,
+        graceful_shutdown_timeout=timedelta(seconds=runtime.settings.worker_shutdown_seconds),
+        **kwargs,
+    )
+
+
+async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaitable[ServiceParts]]) -> None:
+    """Run one service until cancelled."""
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+    runtime = await open_runtime(settings, name)
+    try:
+        parts = await build(runtime)
+        server, port = await start_server(
+            address=settings.grpc_address(name),
+            bindings=parts.bindings,
+            authenticator=TokenAuthenticator(runtime.pool),
+            access=parts.access,
+            interceptors=[aio_server_interceptor()],  # type: ignore[no-untyped-call]
+        )
+        log.info("%s serving gRPC on %s:%d", name, settings.host, port)
+        worker = (
+            make_worker(runtime, parts.task_queue, activities=parts.activities) if parts.task_queue else None
+        )
+        try:
+            await (worker.run() if worker else asyncio.Event().wait())
+        finally:
+            await server.stop(grace=5)
+    finally:
+        await close_runtime(runtime)

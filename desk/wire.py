@@ -1,0 +1,109 @@
+"""Contract records to and from protobuf messages. Protobuf stays at the gRPC edge; this is the edge.
+
+Enum values travel in the contracts as the proto names without their prefix ("PHONE", "P2", "VIP").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from helpdesk.v1 import common_pb2
+from services.dispatch.contract import OnsiteReport, PartUsed, SlaPolicyRecord, WorkOrderRecord
+
+
+def enum_name(enum: Any, value: int, prefix: str) -> str:
+    """Proto enum value → contract name; "" for UNSPECIFIED or a value this server does not know."""
+    try:
+        name: str = enum.Name(value)
+    except ValueError:
+        return ""
+    return "" if name.endswith("_UNSPECIFIED") else name.removeprefix(prefix)
+
+
+def enum_value(enum: Any, name: str, prefix: str) -> Any:
+    """Contract name → proto enum value (typed Any: each generated enum has its own ValueType)."""
+    return enum.Value(prefix + name) if name else 0
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def from_timestamp(message: object, field: str) -> datetime | None:
+    """The field's time in UTC, or None when the message does not carry it."""
+    if not message.HasField(field):  # type: ignore[attr-defined]
+        return None
+    value: timestamp_pb2.Timestamp = getattr(message, field)
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def duration(seconds: float) -> duration_pb2.Duration:
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(round(seconds * 1e9))
+    return d
+
+
+def onsite_from_proto(message: common_pb2.OnsiteReport) -> OnsiteReport:
+    return OnsiteReport(
+        departed_at=from_timestamp(message, "departed_at"),
+        arrived_at=from_timestamp(message, "arrived_at"),
+        restored_at=from_timestamp(message, "restored_at"),
+        test_result=enum_name(common_pb2.TestResult, message.test_result, "TEST_RESULT_"),
+        parts=[PartUsed(p.name, p.model, p.unit, p.quantity, p.note) for p in message.parts],
+        customer_signed=message.customer_signed,
+    )
+
+
+def onsite_to_proto(report: OnsiteReport) -> common_pb2.OnsiteReport:
+    return common_pb2.OnsiteReport(
+        departed_at=timestamp(report.departed_at),
+        arrived_at=timestamp(report.arrived_at),
+        restored_at=timestamp(report.restored_at),
+        test_result=enum_value(common_pb2.TestResult, report.test_result, "TEST_RESULT_"),
+        parts=[
+            common_pb2.Part(name=p.name, model=p.model, unit=p.unit, quantity=p.quantity, note=p.note)
+            for p in report.parts
+        ],
+        customer_signed=report.customer_signed,
+    )
+
+
+def work_order_to_proto(w: WorkOrderRecord) -> common_pb2.WorkOrder:
+    return common_pb2.WorkOrder(
+        work_order_id=w.work_order_id,
+        ticket_id=w.ticket_id,
+        team_id=w.team_id,
+        status=enum_value(common_pb2.WorkOrderStatus, w.status.value, "WORK_ORDER_STATUS_"),
+        sequence=w.sequence,
+        chase_count=w.chase_count,
+        onsite=onsite_to_proto(w.onsite) if w.onsite else None,
+        created_at=timestamp(w.created_at),
+        accepted_at=timestamp(w.accepted_at),
+        resolved_at=timestamp(w.resolved_at),
+        returned_at=timestamp(w.returned_at),
+        engineer=w.engineer,
+        cause=w.cause,
+        action=w.action,
+        return_reason=w.return_reason,
+    )
+
+
+def policy_to_proto(p: SlaPolicyRecord) -> common_pb2.SlaPolicy:
+    return common_pb2.SlaPolicy(
+        priority=enum_value(common_pb2.Priority, p.priority, "PRIORITY_"),
+        customer_tier=enum_value(common_pb2.CustomerTier, p.customer_tier, "CUSTOMER_TIER_"),
+        team_id=p.team_id,
+        response_target=duration(p.response_seconds),
+        resolution_target=duration(p.resolution_seconds),
+        callback_target=duration(p.callback_seconds),
+        warning_percent=p.warning_percent,
+        calendar=enum_value(common_pb2.Calendar, p.calendar, "CALENDAR_"),
+        version=p.version,
+    )

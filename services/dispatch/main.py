@@ -1,0 +1,29 @@
+"""The dispatch process's composition root."""
+
+from __future__ import annotations
+
+from desk.config import Settings
+from desk.event_bus import ensure_team_consumer
+from desk.process import Runtime, ServiceParts, serve
+from desk.ticket_client import TicketWorkflows
+from services.dispatch import repository
+from services.dispatch.activities import DispatchActivities
+from services.dispatch.contract import TASK_QUEUE
+from services.dispatch.server import ACCESS, DispatchServicer, binding
+
+
+async def build(runtime: Runtime) -> ServiceParts:
+    # Every active team gets its durable consumer before the first work order can be published to it.
+    for team in await repository.list_teams(db=runtime.pool):
+        await ensure_team_consumer(runtime.js, team.team_id)
+    servicer = DispatchServicer(runtime.pool, TicketWorkflows(runtime.temporal))
+    return ServiceParts(
+        bindings=[binding(servicer)],
+        access=ACCESS,
+        task_queue=TASK_QUEUE,
+        activities=DispatchActivities(runtime.pool).all(),
+    )
+
+
+async def run(settings: Settings) -> None:
+    await serve(settings, "dispatch", build)
