@@ -30,6 +30,9 @@ ROLES = (
 )
 
 
+ROLES_NOT_BOUND_TO_A_TEAM = frozenset(ROLES) - {"ops_engineer"}
+
+
 @dataclass(frozen=True)
 class Principal:
     principal_id: str
@@ -51,6 +54,13 @@ class Principal:
             raise PermissionDenied(
                 f"{self.principal_id} may act only on work orders of team {self.team_id!r}"
             )
+
+    def require_ticket_access(self, assigned_team_id: str, team_ids: Iterable[str]) -> None:
+        """Ops engineers see only tickets their team holds or has held a work order for."""
+        if self.has_any(ROLES_NOT_BOUND_TO_A_TEAM):
+            return
+        if self.team_id != assigned_team_id and self.team_id not in set(team_ids):
+            raise PermissionDenied(f"{self.principal_id} may read only tickets of team {self.team_id!r}")
 
 
 def _digest(token: str) -> bytes:

@@ -12,6 +12,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from helpdesk.v1 import common_pb2
 from services.dispatch.contract import OnsiteReport, PartUsed, SlaPolicyRecord, WorkOrderRecord
+from services.intake.contract import Deadline, TicketView
 
 
 def enum_name(enum: Any, value: int, prefix: str) -> str:
@@ -106,4 +107,48 @@ def policy_to_proto(p: SlaPolicyRecord) -> common_pb2.SlaPolicy:
         warning_percent=p.warning_percent,
         calendar=enum_value(common_pb2.Calendar, p.calendar, "CALENDAR_"),
         version=p.version,
+    )
+
+
+def deadline_to_proto(d: Deadline) -> common_pb2.Deadline:
+    return common_pb2.Deadline(
+        kind=enum_value(common_pb2.DeadlineKind, d.kind.value, "DEADLINE_KIND_"),
+        due_at=timestamp(d.due_at),
+        warn_at=timestamp(d.warn_at),
+        state=enum_value(common_pb2.DeadlineState, d.state.value, "DEADLINE_STATE_"),
+        work_order_id=d.work_order_id,
+        met_at=timestamp(d.met_at),
+    )
+
+
+def ticket_to_proto(
+    view: TicketView, timeline: list[common_pb2.TimelineEntry] | None = None
+) -> common_pb2.Ticket:
+    draft, r = view.draft, view.draft.reporter
+    return common_pb2.Ticket(
+        ticket_id=draft.ticket_id,
+        request_id=draft.request_id,
+        status=enum_value(common_pb2.TicketStatus, view.status.value, "TICKET_STATUS_"),
+        channel=enum_value(common_pb2.Channel, draft.channel, "CHANNEL_"),
+        kind=enum_value(common_pb2.TicketKind, draft.kind, "TICKET_KIND_"),
+        category=draft.category,
+        priority=enum_value(common_pb2.Priority, draft.priority, "PRIORITY_"),
+        customer_tier=enum_value(common_pb2.CustomerTier, draft.customer_tier, "CUSTOMER_TIER_"),
+        reporter=common_pb2.Reporter(
+            name=r.name, organization=r.organization, phone=r.phone, email=r.email, address=r.address
+        ),
+        fault_number=draft.fault_number,
+        summary=draft.summary,
+        description=draft.description,
+        occurred_at=timestamp(draft.occurred_at),
+        expected_by=timestamp(draft.expected_by),
+        agent_id=draft.agent_id,
+        repeat_count=view.repeat_count,
+        escalated=view.escalated,
+        assigned_team_id=view.assigned_team_id,
+        work_orders=[work_order_to_proto(w) for w in view.work_orders],
+        deadlines=[deadline_to_proto(d) for d in view.deadlines],
+        timeline=timeline or [],
+        created_at=timestamp(draft.created_at),
+        updated_at=timestamp(view.updated_at),
     )
