@@ -1,0 +1,48 @@
+"""QualityService: the contract is served now; sampling and inspections come with the quality issue."""
+
+from __future__ import annotations
+
+from grpc import aio
+
+from desk.errors import Unimplemented
+from desk.grpc_edge import ServiceBinding
+from helpdesk.v1 import quality_pb2, quality_pb2_grpc
+
+INSPECTORS = frozenset({"qa_inspector", "manager"})
+ACCESS = {
+    name: INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
+}
+
+
+class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
+    async def RunDailySampling(
+        self, request: quality_pb2.RunDailySamplingRequest, context: aio.ServicerContext
+    ) -> quality_pb2.SamplingRun:
+        raise Unimplemented("RunDailySampling")
+
+    async def GetSamplingRun(
+        self, request: quality_pb2.GetSamplingRunRequest, context: aio.ServicerContext
+    ) -> quality_pb2.SamplingRun:
+        raise Unimplemented("GetSamplingRun")
+
+    async def SpotCheck(
+        self, request: quality_pb2.SpotCheckRequest, context: aio.ServicerContext
+    ) -> quality_pb2.Inspection:
+        raise Unimplemented("SpotCheck")
+
+    async def RecordInspection(
+        self, request: quality_pb2.RecordInspectionRequest, context: aio.ServicerContext
+    ) -> quality_pb2.Inspection:
+        raise Unimplemented("RecordInspection")
+
+    async def GetQualityReport(
+        self, request: quality_pb2.GetQualityReportRequest, context: aio.ServicerContext
+    ) -> quality_pb2.QualityReport:
+        raise Unimplemented("GetQualityReport")
+
+
+def binding(servicer: QualityServicer) -> ServiceBinding:
+    return ServiceBinding(
+        full_name=quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name,
+        add_to_server=lambda server: quality_pb2_grpc.add_QualityServiceServicer_to_server(servicer, server),
+    )

@@ -1,0 +1,41 @@
+"""StatsService: the contract is served now; projections and reports come with the stats issue."""
+
+from __future__ import annotations
+
+from grpc import aio
+
+from desk.errors import Unimplemented
+from desk.grpc_edge import ServiceBinding
+from helpdesk.v1 import stats_pb2, stats_pb2_grpc
+
+READERS = frozenset({"statistician", "manager"})
+ACCESS = {name: READERS for name in stats_pb2.DESCRIPTOR.services_by_name["StatsService"].methods_by_name}
+
+
+class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
+    async def GenerateReport(
+        self, request: stats_pb2.GenerateReportRequest, context: aio.ServicerContext
+    ) -> stats_pb2.Report:
+        raise Unimplemented("GenerateReport")
+
+    async def GetReport(
+        self, request: stats_pb2.GetReportRequest, context: aio.ServicerContext
+    ) -> stats_pb2.Report:
+        raise Unimplemented("GetReport")
+
+    async def ListReports(
+        self, request: stats_pb2.ListReportsRequest, context: aio.ServicerContext
+    ) -> stats_pb2.ListReportsResponse:
+        raise Unimplemented("ListReports")
+
+    async def GetKpis(
+        self, request: stats_pb2.GetKpisRequest, context: aio.ServicerContext
+    ) -> stats_pb2.Kpis:
+        raise Unimplemented("GetKpis")
+
+
+def binding(servicer: StatsServicer) -> ServiceBinding:
+    return ServiceBinding(
+        full_name=stats_pb2.DESCRIPTOR.services_by_name["StatsService"].full_name,
+        add_to_server=lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(servicer, server),
+    )
