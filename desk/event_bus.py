@@ -13,9 +13,11 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
+from temporalio import activity
 
 from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
 from helpdesk.v1 import events_pb2
+from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
 
 DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
 """How long JetStream remembers event ids; longer than any retry of a publishing activity."""
@@ -94,3 +96,17 @@ class EventPublisher:
             body = envelope(event, dict(headers)).SerializeToString()
             headers["Nats-Msg-Id"] = event.event_id
             await self._js.publish(event.subject, body, headers=headers, timeout=5)
+
+
+class PublishActivities:
+    """The activity that publishes a workflow's decided events, in order, retried until NATS accepts."""
+
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    @activity.defn(name=PUBLISH_EVENTS)
+    async def publish_events(self, request: PublishEventsInput) -> None:
+        # Events already published on an earlier attempt are sent again with the same Nats-Msg-Id;
+        # JetStream drops them, so a partly failed batch resumes without duplicates.
+        for event in request.events:
+            await self._publisher.publish(event)

@@ -1,0 +1,101 @@
+"""A thin test client for the running desk: stubs with a role's token, and reads of JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import nats
+from google.rpc import error_details_pb2, status_pb2
+from nats.js import JetStreamContext
+
+from desk.events import STREAM
+from helpdesk.v1 import common_pb2, events_pb2, intake_pb2
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+def auth(token: str) -> Metadata:
+    return (("authorization", f"Bearer {token}"),)
+
+
+def bad_fields(error: grpc.aio.AioRpcError) -> list[str]:
+    """The fields a google.rpc.BadRequest detail of an INVALID_ARGUMENT names."""
+    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
+    assert raw is not None, "INVALID_ARGUMENT without a google.rpc.Status detail"
+    status = status_pb2.Status.FromString(raw)
+    fields = []
+    for detail in status.details:
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(bad):
+            fields += [v.field for v in bad.field_violations]
+    return fields
+
+
+def report(**overrides: Any) -> intake_pb2.CreateTicketRequest:
+    fields: dict[str, Any] = {
+        "request_id": f"test-{uuid.uuid4()}",
+        "channel": common_pb2.CHANNEL_PHONE,
+        "kind": common_pb2.TICKET_KIND_FAULT,
+        "reporter": common_pb2.Reporter(name="Li Lei", phone="13812346138", organization="ACME"),
+        "fault_number": "02145678901",
+        "category": "network",
+        "priority": common_pb2.PRIORITY_P3,
+        "customer_tier": common_pb2.CUSTOMER_TIER_STANDARD,
+        "summary": "No dial tone on the office line",
+        "description": "Since this morning the line is silent.",
+        "agent_id": "agent-7",
+    }
+    fields.update(overrides)
+    return intake_pb2.CreateTicketRequest(**fields)
+
+
+@dataclass
+class Event:
+    subject: str
+    msg_id: str
+    envelope: events_pb2.EventEnvelope
+    headers: dict[str, str]
+
+
+async def ticket_events(nats_url: str, ticket_id: str, *, until: Callable[[list[Event]], bool],
+                        timeout: float = 30.0) -> list[Event]:
+    """Every event of one ticket on the stream, read with an ephemeral consumer until `until` holds."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            events = await _read_all(js, ticket_id)
+            if until(events) or asyncio.get_running_loop().time() > deadline:
+                return events
+            await asyncio.sleep(0.3)
+    finally:
+        await nc.close()
+
+
+async def _read_all(js: JetStreamContext, ticket_id: str) -> list[Event]:
+    sub = await js.subscribe("helpdesk.>", stream=STREAM, ordered_consumer=True)
+    events: list[Event] = []
+    try:
+        pending = (await js.stream_info(STREAM)).state.messages
+        for _ in range(pending):
+            try:
+                msg = await sub.next_msg(timeout=2)
+            except nats.errors.TimeoutError:
+                break
+            envelope = events_pb2.EventEnvelope.FromString(msg.data)
+            if envelope.ticket_id == ticket_id:
+                headers = dict(msg.headers or {})
+                events.append(Event(msg.subject, headers.get("Nats-Msg-Id", ""), envelope, headers))
+    finally:
+        await sub.unsubscribe()
+    return events
+
+
+def types(events: list[Event]) -> list[str]:
+    return [e.envelope.type for e in events]

@@ -1,0 +1,56 @@
+"""One trace follows a ticket from the gRPC call through the workflow and its activities to SQL and NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.integration.desk_client import auth, report
+from tests.stack import RunningDesk
+from helpdesk.v1 import intake_pb2_grpc
+
+Span = dict[str, Any]
+
+
+def _spans(span_dir: Path) -> list[Span]:
+    return [json.loads(line) for path in span_dir.glob("*.jsonl") for line in path.read_text().splitlines() if line]
+
+
+def _ancestors(span: Span, by_id: dict[str, Span]) -> list[str]:
+    names = []
+    while span.get("parent_id") and span["parent_id"] in by_id:
+        span = by_id[span["parent_id"]]
+        names.append(span["name"])
+    return names
+
+
+async def _trace_of(span_dir: Path, rpc: str, until: str) -> list[Span]:
+    for _ in range(60):
+        spans = _spans(span_dir)
+        roots = [s for s in spans if s["name"] == rpc]
+        for root in roots:
+            trace = [s for s in spans if s["context"]["trace_id"] == root["context"]["trace_id"]]
+            if any(s["name"] == until for s in trace):
+                return trace
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"no trace from {rpc} reached {until}")
+
+
+async def test_one_span_tree_from_the_grpc_call_to_the_nats_publish(desk: RunningDesk) -> None:
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))
+    rpc = "/helpdesk.v1.IntakeService/CreateTicket"
+    trace = await _trace_of(desk.data_dir / "spans", rpc, "helpdesk.dispatch.network.created publish")
+    by_id = {s["context"]["span_id"]: s for s in trace}
+
+    publish = next(s for s in trace if s["name"] == "helpdesk.dispatch.network.created publish")
+    chain = _ancestors(publish, by_id)
+    assert chain[-1] == rpc, chain
+    assert "RunActivity:desk.publish_events" in chain
+    assert "RunWorkflow:TicketWorkflow" in chain
+
+    sql = [s for s in trace if s["attributes"].get("db.system") == "postgresql"
+           or s["attributes"].get("db.system.name") == "postgresql"]
+    assert any("RunActivity:intake.record_ticket" in _ancestors(s, by_id) for s in sql)
