@@ -233,7 +233,7 @@ def _workorder_parsers(sub: Any) -> None:
             p.add_argument("--engineer", required=True)
         if name == "resolve":
             p.add_argument("--cause", required=True)
-            p.add_argument("--action", dest="action", required=True)
+            p.add_argument("--action", required=True)
             p.add_argument("--test-result", default="", choices=["", "NORMAL", "ABNORMAL"])
             p.add_argument("--signed", action="store_true", help="the customer signed the on-site report")
         if name == "return":
