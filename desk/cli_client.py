@@ -189,7 +189,7 @@ def callback(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Mes
 
 def _ticket_parsers(sub: Any) -> None:
     ticket = sub.add_parser("ticket", help="create, show and list tickets").add_subparsers(
-        dest="action", required=True
+        dest="verb", required=True
     )
     create = ticket.add_parser("create", help="record a report")
     create.add_argument("--summary", required=True)
@@ -218,7 +218,7 @@ def _ticket_parsers(sub: Any) -> None:
 
 def _workorder_parsers(sub: Any) -> None:
     wo = sub.add_parser("workorder", help="an ops engineer's answers").add_subparsers(
-        dest="action", required=True
+        dest="verb", required=True
     )
     for name, run in (
         ("accept", workorder_accept),
