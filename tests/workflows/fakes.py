@@ -1,0 +1,135 @@
+"""Honest fakes of the activities the ticket workflow calls, and the workers that serve them.
+
+Each fake has the real activity's name and dataclasses and keeps what it is given in memory, the
+way the real service would keep it in PostgreSQL or JetStream: tickets and their timelines (events
+appended once per id), work orders, violations (once per id, with the chase), callbacks, and
+published events (de-duplicated by id, like ``Nats-Msg-Id``). Routing and SLA policies are data.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from desk.events import EventSpec
+from services.dispatch import contract as dispatch
+from services.intake import contract as intake
+from services.survey import contract as survey
+from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
+from workflows.ticket import TicketWorkflow
+
+HOUR = 3600.0
+
+
+def default_policy() -> dispatch.SlaPolicyRecord:
+    return dispatch.SlaPolicyRecord(
+        priority="",
+        customer_tier="",
+        team_id="",
+        response_seconds=2 * HOUR,
+        resolution_seconds=24 * HOUR,
+        callback_seconds=24 * HOUR,
+    )
+
+
+@dataclass
+class FakeDesk:
+    """The services and NATS, as far as the ticket workflow can see them."""
+
+    teams_by_category: dict[str, list[str]] = field(default_factory=dict)
+    policy: dispatch.SlaPolicyRecord = field(default_factory=default_policy)
+    nats_down: bool = False
+
+    calls: list[str] = field(default_factory=list)  # activity names, in call order
+    tickets: dict[str, intake.TicketView] = field(default_factory=dict)
+    timelines: dict[str, list[EventSpec]] = field(default_factory=dict)
+    work_orders: dict[str, dispatch.WorkOrderRecord] = field(default_factory=dict)
+    violations: dict[str, dispatch.RecordViolationInput] = field(default_factory=dict)
+    routings: list[dispatch.RouteTicketInput] = field(default_factory=list)
+    callbacks: list[survey.CallbackRecord] = field(default_factory=list)
+    published: list[EventSpec] = field(default_factory=list)
+    publish_attempts: int = 0
+
+    @activity.defn(name=intake.RECORD_TICKET)
+    async def record_ticket(self, input: intake.RecordTicketInput) -> None:
+        self.calls.append(intake.RECORD_TICKET)
+        ticket_id = input.view.draft.ticket_id
+        self.tickets[ticket_id] = input.view
+        timeline = self.timelines.setdefault(ticket_id, [])
+        known = {e.event_id for e in timeline}
+        timeline.extend(e for e in input.timeline if e.event_id not in known)
+
+    @activity.defn(name=dispatch.ROUTE_TICKET)
+    async def route_ticket(self, input: dispatch.RouteTicketInput) -> dispatch.RouteTicketResult:
+        self.calls.append(dispatch.ROUTE_TICKET)
+        self.routings.append(input)
+        teams = self.teams_by_category.get(input.category, [])
+        return dispatch.RouteTicketResult(next((t for t in teams if t not in input.exclude_team_ids), None))
+
+    @activity.defn(name=dispatch.FIND_SLA_POLICY)
+    async def find_sla_policy(self, input: dispatch.FindSlaPolicyInput) -> dispatch.SlaPolicyRecord:
+        self.calls.append(dispatch.FIND_SLA_POLICY)
+        return self.policy
+
+    @activity.defn(name=dispatch.SAVE_WORK_ORDER)
+    async def save_work_order(self, input: dispatch.SaveWorkOrderInput) -> None:
+        self.calls.append(dispatch.SAVE_WORK_ORDER)
+        self.work_orders[input.work_order.work_order_id] = input.work_order
+
+    @activity.defn(name=dispatch.RECORD_VIOLATION)
+    async def record_violation(self, input: dispatch.RecordViolationInput) -> dispatch.RecordViolationResult:
+        self.calls.append(dispatch.RECORD_VIOLATION)
+        recorded = input.violation_id not in self.violations
+        chased = self.work_orders.get(input.work_order_id)
+        if recorded:
+            self.violations[input.violation_id] = input
+            if chased is not None:
+                chased.chase_count += 1
+        return dispatch.RecordViolationResult(recorded, copy.deepcopy(chased))
+
+    @activity.defn(name=survey.SAVE_CALLBACK)
+    async def save_callback(self, input: survey.SaveCallbackInput) -> None:
+        self.calls.append(survey.SAVE_CALLBACK)
+        self.callbacks.append(input.callback)
+
+    @activity.defn(name=PUBLISH_EVENTS)
+    async def publish_events(self, input: PublishEventsInput) -> None:
+        self.calls.append(PUBLISH_EVENTS)
+        self.publish_attempts += 1
+        if self.nats_down:
+            raise ConnectionError("nats: no servers available for connection")
+        known = {e.event_id for e in self.published}
+        self.published.extend(e for e in input.events if e.event_id not in known)
+
+    def events(self, ticket_id: str, type: str | None = None) -> list[EventSpec]:
+        """The ticket's timeline as persisted, optionally of one event type."""
+        return [e for e in self.timelines.get(ticket_id, []) if type in (None, e.type)]
+
+
+@asynccontextmanager
+async def serving(client: Client, desk: FakeDesk, task_queue: str) -> AsyncIterator[FakeDesk]:
+    """Run the ticket workflow on ``task_queue`` and the fakes on their services' queues."""
+    queues: dict[str, list[Callable[..., Any]]] = {
+        task_queue: [desk.publish_events],
+        intake.TASK_QUEUE: [desk.record_ticket],
+        dispatch.TASK_QUEUE: [
+            desk.route_ticket,
+            desk.find_sla_policy,
+            desk.save_work_order,
+            desk.record_violation,
+        ],
+        survey.TASK_QUEUE: [desk.save_callback],
+    }
+    async with AsyncExitStack() as stack:
+        for queue, activities in queues.items():
+            workflows = [TicketWorkflow] if queue == task_queue else []
+            worker = Worker(client, task_queue=queue, workflows=workflows, activities=activities)
+            await stack.enter_async_context(worker)
+        yield desk

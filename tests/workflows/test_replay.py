@@ -1,0 +1,69 @@
+"""Replay the committed history of the ticket workflow's main path against the current code.
+
+A failure means the code no longer makes the decisions it made when the history was recorded, so
+running tickets would break on the next worker deploy: put the change behind
+``workflow.patched("<change-id>")`` instead. The history (``histories/ticket_main_path.json``) is a
+ticket created with update-with-start, dispatched, accepted, warned at 80 % of its resolution
+deadline, resolved, called back and closed. Every ``histories/*.json`` is replayed, so after an
+intended (patched) change keep the old history under a new name (running tickets still follow it)
+and record the main path again:
+
+    RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows/test_replay.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from services.intake.contract import TicketStatus
+from tests.workflows.fakes import FakeDesk
+from tests.workflows.test_ticket_workflow import accept, callback, open_ticket, resolve
+from workflows.ticket import TicketWorkflow
+
+HISTORY = Path(__file__).parent / "histories" / "ticket_main_path.json"
+
+
+async def run_main_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHistory:
+    handle, view = await open_ticket(env, task_queue)
+    work_order_id = f"{view.draft.ticket_id}-W1"
+    await env.sleep(timedelta(minutes=30))
+    await accept(handle, work_order_id)
+    await env.sleep(timedelta(hours=20))  # past the resolution warning at 19.2 h
+    await resolve(handle, work_order_id)
+    await env.sleep(timedelta(hours=2))
+    await callback(handle)
+    assert (await handle.result()).status == TicketStatus.CLOSED
+    return await handle.fetch_history()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to record histories"
+)
+async def test_record_main_path(env: WorkflowEnvironment, task_queue: str, desk: FakeDesk) -> None:
+    history = await run_main_path(env, task_queue)
+    HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+
+
+def recorded(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"ticket/{path.stem}", path.read_text())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORY.parent.glob("*.json")), ids=lambda path: path.stem)
+async def test_replay_recorded_history(path: Path) -> None:
+    await Replayer(workflows=[TicketWorkflow]).replay_workflow(recorded(path))
+
+
+async def test_main_path_replays_when_run_now(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    """The same path run against today's code replays too (no nondeterminism inside one version)."""
+    history = await run_main_path(env, task_queue)
+    await Replayer(workflows=[TicketWorkflow]).replay_workflow(history)

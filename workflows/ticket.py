@@ -1,0 +1,322 @@
+"""The ticket workflow: the single writer of a ticket's lifecycle (DESIGN section 5).
+
+It records the ticket, routes and dispatches it, keeps its deadlines as durable timers, and applies
+the desk's updates. Every change runs under one lock on a copy of the state: the transitions in
+``ticket_state`` decide, activities persist (the work order in dispatch, the ticket and its timeline
+in intake), and only then does the copy become the state and its events go to the outbox. So when an
+update returns, PostgreSQL already shows the change, and a rejected or failed change leaves nothing
+behind. Events are published by the outbox in the background; publishing never blocks an update.
+
+Determinism: tickets live for days, so histories of running workflows must keep replaying. Any
+change to what this code does (another activity, a different order, a new timer) goes behind
+``workflow.patched("<change-id>")``, and ``tests/workflows/test_replay.py`` replays the recorded
+history of the main path before a change lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from desk.errors import DeskError, InvalidArgument, NotFound
+    from desk.events import EventSpec
+    from services.dispatch import contract as dispatch
+    from services.intake import contract as intake
+    from services.survey import contract as survey
+    from workflows import ticket_state as ts
+    from workflows.contract import (
+        ACCEPT_WORK_ORDER,
+        AWAIT_RECORDED,
+        DISPATCH_TICKET,
+        INVALID_ARGUMENT,
+        RECORD_CALLBACK,
+        RESOLVE_WORK_ORDER,
+        RETURN_WORK_ORDER,
+        TRANSITION_NOT_ALLOWED,
+        WORK_ORDER_NOT_FOUND,
+        AcceptWorkOrderInput,
+        DispatchTicketInput,
+        RecordCallbackInput,
+        RecordCallbackResult,
+        ResolveWorkOrderInput,
+        ReturnWorkOrderInput,
+        TicketWorkflowInput,
+        WorkOrderResult,
+    )
+    from workflows.deadlines import due_alarms, next_alarm_at
+    from workflows.outbox import Outbox
+
+Result = TypeVar("Result")
+
+PERSIST_TIMEOUT = timedelta(seconds=30)
+PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+@workflow.defn(name="TicketWorkflow")
+class TicketWorkflow:
+    @workflow.init
+    def __init__(self, input: TicketWorkflowInput) -> None:
+        self._state = ts.new_state(input.draft, workflow.now())
+        self._lock = asyncio.Lock()
+        self._outbox = Outbox()
+        self._staged: list[EventSpec] = []  # events of the change in progress
+        self._changes = 0
+        self._recorded = False
+
+    @workflow.run
+    async def run(self, input: TicketWorkflowInput) -> intake.TicketView:
+        publisher = asyncio.create_task(self._outbox.drain_forever())
+        async with self._lock:
+            await self._open()
+        self._recorded = True
+        await self._watch_deadlines()
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._outbox.drained)
+        publisher.cancel()
+        return self._state.view
+
+    # --- updates ---
+
+    @workflow.update(name=AWAIT_RECORDED)
+    async def await_recorded(self) -> intake.TicketView:
+        await workflow.wait_condition(lambda: self._recorded)
+        return self._state.view
+
+    @workflow.update(name=DISPATCH_TICKET)
+    async def dispatch_ticket(self, input: DispatchTicketInput) -> WorkOrderResult:
+        async with self._update() as state:
+            ts.check_dispatch(state, input.team_id)
+            work_order, events = await self._dispatch(state, input.team_id, input.actor, input.reason)
+            await self._record(state, events)
+        return WorkOrderResult(work_order, state.view)
+
+    @dispatch_ticket.validator
+    def _validate_dispatch(self, input: DispatchTicketInput) -> None:
+        _validate(ts.check_dispatch, self._state, input.team_id)
+
+    @workflow.update(name=ACCEPT_WORK_ORDER)
+    async def accept_work_order(self, input: AcceptWorkOrderInput) -> WorkOrderResult:
+        async with self._update() as state:
+            work_order, events = ts.accept(state, input, workflow.now())
+            await self._save_work_order(work_order)
+            await self._record(state, events)
+        return WorkOrderResult(work_order, state.view)
+
+    @accept_work_order.validator
+    def _validate_accept(self, input: AcceptWorkOrderInput) -> None:
+        _validate(ts.check_accept, self._state, input.work_order_id)
+
+    @workflow.update(name=RESOLVE_WORK_ORDER)
+    async def resolve_work_order(self, input: ResolveWorkOrderInput) -> WorkOrderResult:
+        async with self._update() as state:
+            work_order, events = ts.resolve(state, input, workflow.now())
+            await self._save_work_order(work_order)
+            await self._record(state, events)
+        return WorkOrderResult(work_order, state.view)
+
+    @resolve_work_order.validator
+    def _validate_resolve(self, input: ResolveWorkOrderInput) -> None:
+        _validate(ts.check_resolve, self._state, input.work_order_id)
+
+    @workflow.update(name=RETURN_WORK_ORDER)
+    async def return_work_order(self, input: ReturnWorkOrderInput) -> WorkOrderResult:
+        """The team sends the work order back; the ticket goes to the next team, or waits OPEN."""
+        async with self._update() as state:
+            work_order, events = ts.return_work_order(state, input, workflow.now())
+            await self._save_work_order(work_order)
+            route = await self._route(state, exclude_team_ids=state.returning_teams())
+            if route.team_id is not None:
+                _, dispatched = await self._dispatch(
+                    state, route.team_id, ts.SYSTEM_ACTOR, "routed after a return"
+                )
+                events += dispatched
+            await self._record(state, events)
+        return WorkOrderResult(work_order, state.view)
+
+    @return_work_order.validator
+    def _validate_return(self, input: ReturnWorkOrderInput) -> None:
+        _validate(ts.check_return, self._state, input.work_order_id)
+
+    @workflow.update(name=RECORD_CALLBACK)
+    async def record_callback(self, input: RecordCallbackInput) -> RecordCallbackResult:
+        """Closed when confirmed; "not fixed" sends a new work order to the team that resolved it."""
+        async with self._update() as state:
+            team_id = ts.last_resolving_team(state)
+            callback, events = ts.record_callback(state, input, workflow.now())
+            if state.view.status == intake.TicketStatus.OPEN:
+                _, dispatched = await self._dispatch(
+                    state, team_id, input.actor, "not fixed", resolution_clock=True
+                )
+                events += dispatched
+            callback.ticket_status = str(state.view.status)
+            await _call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback), survey.TASK_QUEUE)
+            await self._record(state, events)
+        return RecordCallbackResult(callback, state.view)
+
+    @record_callback.validator
+    def _validate_callback(self, input: RecordCallbackInput) -> None:
+        _validate(ts.check_callback, self._state, input)
+
+    # --- the lifecycle's own steps ---
+
+    async def _open(self) -> None:
+        """Record the ticket (acknowledged), then route it: to a team, or to wait for manual dispatch."""
+        async with self._changing() as state:
+            await self._record(state, ts.opened(state))
+        async with self._changing() as state:
+            route = await self._route(state, exclude_team_ids=[])
+            policy = await self._find_policy(state, route.team_id or "")
+            ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
+            events: list[ts.NewEvent] = []
+            if route.team_id is not None:
+                _, events = await self._dispatch(
+                    state, route.team_id, ts.SYSTEM_ACTOR, "routed", policy=policy
+                )
+            await self._record(state, events)
+
+    async def _watch_deadlines(self) -> None:
+        """Sleep until the next alarm or the next change, raise the alarms due; until the ticket ends."""
+        while not self._state.finished:
+            alarm_at = next_alarm_at(self._state.view.deadlines)
+            wait = None if alarm_at is None else (alarm_at - workflow.now()).total_seconds()
+            if wait is None or wait > 0:
+                await self._sleep(wait)
+            async with self._lock:
+                await self._raise_due_alarms()
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until the next alarm (a durable timer) or the next change, whichever comes first."""
+        seen = self._changes
+        with suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._changes != seen, timeout=seconds, timeout_summary="next deadline alarm"
+            )
+
+    async def _raise_due_alarms(self) -> None:
+        now = workflow.now()
+        if self._state.finished or not due_alarms(self._state.view.deadlines, now):
+            return
+        async with self._changing() as state:
+            events: list[ts.NewEvent] = []
+            for alarm in due_alarms(state.view.deadlines, now):
+                raised, violation = ts.raise_alarm(state, alarm, now)
+                events += raised
+                if violation is not None:
+                    result = await _call(
+                        dispatch.RECORD_VIOLATION,
+                        violation,
+                        dispatch.TASK_QUEUE,
+                        dispatch.RecordViolationResult,
+                    )
+                    if result.work_order is not None:
+                        events += ts.chased(
+                            state, result.work_order, f"{violation.deadline_kind} deadline missed"
+                        )
+            await self._record(state, events)
+
+    async def _dispatch(
+        self,
+        state: ts.TicketState,
+        team_id: str,
+        actor: str,
+        reason: str,
+        *,
+        policy: dispatch.SlaPolicyRecord | None = None,
+        resolution_clock: bool = False,
+    ) -> tuple[dispatch.WorkOrderRecord, list[ts.NewEvent]]:
+        """A new work order to the team under its SLA policy (with a fresh resolution clock if asked)."""
+        policy = policy or await self._find_policy(state, team_id)
+        if resolution_clock:
+            ts.start_resolution_clock(state, policy, since=workflow.now(), capped=False)
+        work_order, events = ts.dispatch(
+            state, team_id=team_id, policy=policy, now=workflow.now(), actor=actor, reason=reason
+        )
+        await self._save_work_order(work_order)
+        return work_order, events
+
+    # --- changes: serialized, applied to a copy, kept once persisted ---
+
+    @asynccontextmanager
+    async def _update(self) -> AsyncIterator[ts.TicketState]:
+        """An update's change: after the ticket is recorded, under the lock, re-checked there."""
+        await workflow.wait_condition(lambda: self._recorded)
+        async with self._lock, self._changing() as state:
+            yield state
+
+    @asynccontextmanager
+    async def _changing(self) -> AsyncIterator[ts.TicketState]:
+        state = copy.deepcopy(self._state)
+        self._staged = []
+        try:
+            yield state
+        except DeskError as err:
+            raise _rejection(err) from None
+        self._state = state
+        self._changes += 1
+        self._outbox.add(self._staged)
+
+    async def _record(self, state: ts.TicketState, events: list[ts.NewEvent]) -> None:
+        """Persist the view and append the events to its timeline; they are published on commit."""
+        now = workflow.now()
+        stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
+        state.view.updated_at = now
+        await _call(intake.RECORD_TICKET, intake.RecordTicketInput(state.view, stamped), intake.TASK_QUEUE)
+        self._staged += stamped
+
+    # --- activities, by name on the owning service's queue ---
+
+    async def _route(
+        self, state: ts.TicketState, *, exclude_team_ids: list[str]
+    ) -> dispatch.RouteTicketResult:
+        route = dispatch.RouteTicketInput(state.ticket_id, state.view.draft.category, exclude_team_ids)
+        return await _call(dispatch.ROUTE_TICKET, route, dispatch.TASK_QUEUE, dispatch.RouteTicketResult)
+
+    async def _find_policy(self, state: ts.TicketState, team_id: str) -> dispatch.SlaPolicyRecord:
+        query = dispatch.FindSlaPolicyInput(
+            state.view.draft.priority, state.view.draft.customer_tier, team_id
+        )
+        return await _call(dispatch.FIND_SLA_POLICY, query, dispatch.TASK_QUEUE, dispatch.SlaPolicyRecord)
+
+    async def _save_work_order(self, work_order: dispatch.WorkOrderRecord) -> None:
+        await _call(dispatch.SAVE_WORK_ORDER, dispatch.SaveWorkOrderInput(work_order), dispatch.TASK_QUEUE)
+
+
+async def _call(
+    activity: str, arg: object, task_queue: str, result_type: type[Result] | None = None
+) -> Result:
+    """Run a persisting activity: retried with backoff until it succeeds or fails for good."""
+    result: Result = await workflow.execute_activity(
+        activity,
+        arg,
+        task_queue=task_queue,
+        result_type=result_type,
+        start_to_close_timeout=PERSIST_TIMEOUT,
+        retry_policy=PERSIST_RETRY,
+    )
+    return result
+
+
+def _validate(check: Callable[..., None], *args: Any) -> None:
+    """Run a pure check for an update validator (which must not change anything)."""
+    try:
+        check(*args)
+    except DeskError as err:
+        raise _rejection(err) from None
+
+
+def _rejection(err: DeskError) -> ApplicationError:
+    if isinstance(err, NotFound):
+        kind = WORK_ORDER_NOT_FOUND
+    elif isinstance(err, InvalidArgument):
+        kind = INVALID_ARGUMENT
+    else:
+        kind = TRANSITION_NOT_ALLOWED
+    return ApplicationError(str(err), type=kind, non_retryable=True)

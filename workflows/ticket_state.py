@@ -1,0 +1,398 @@
+"""The ticket workflow's state and its transitions, as pure functions.
+
+Every function here takes ``now`` (and, to stamp events, an id source) from its caller and does no
+I/O, so the lifecycle rules are unit-testable without Temporal and deterministic inside it. Checks
+raise the desk's errors (``TransitionNotAllowed``, ``NotFound``, ``InvalidArgument``); the workflow
+turns them into ``ApplicationError`` at its edge. A transition mutates the state it is given and
+returns the events it decided (``NewEvent``: not yet numbered); the workflow applies transitions to a
+copy and keeps the copy only once it is persisted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
+from desk.events import EventSpec, dispatch_subject, sla_subject, survey_subject, ticket_subject
+from services.dispatch.contract import (
+    DESK_TEAM_ID,
+    RecordViolationInput,
+    SlaPolicyRecord,
+    WorkOrderRecord,
+    WorkOrderStatus,
+)
+from services.intake.contract import (
+    Deadline,
+    DeadlineKind,
+    DeadlineState,
+    TicketDraft,
+    TicketStatus,
+    TicketView,
+)
+from services.survey.contract import CallbackRecord
+from workflows import deadlines
+from workflows.contract import (
+    AcceptWorkOrderInput,
+    RecordCallbackInput,
+    ResolveWorkOrderInput,
+    ReturnWorkOrderInput,
+)
+from workflows.deadlines import Alarm, AlarmKind
+
+SYSTEM_ACTOR = "system"
+
+_OPEN_WORK_ORDER = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED)
+_FINISHED = (TicketStatus.CLOSED, TicketStatus.CANCELLED, TicketStatus.ARCHIVED)
+
+
+@dataclass
+class NewEvent:
+    """An event decided by a transition; ``stamp`` gives it id, sequence and time."""
+
+    type: str
+    subject: str
+    actor: str
+    reason: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TicketState:
+    view: TicketView
+    policy: SlaPolicyRecord | None = None  # the policy of the last dispatch (or the desk's before one)
+    last_sequence: int = 0  # of the last event stamped
+
+    @property
+    def ticket_id(self) -> str:
+        return self.view.draft.ticket_id
+
+    @property
+    def finished(self) -> bool:
+        return self.view.status in _FINISHED
+
+    def work_order(self, work_order_id: str) -> WorkOrderRecord:
+        for work_order in self.view.work_orders:
+            if work_order.work_order_id == work_order_id:
+                return work_order
+        raise NotFound("work order", work_order_id)
+
+    def open_work_order(self) -> WorkOrderRecord | None:
+        return next((w for w in self.view.work_orders if w.status in _OPEN_WORK_ORDER), None)
+
+    def returning_teams(self) -> list[str]:
+        """Teams that returned this ticket: routing must not send it back to them."""
+        teams = [w.team_id for w in self.view.work_orders if w.status == WorkOrderStatus.RETURNED]
+        return list(dict.fromkeys(teams))
+
+
+def new_state(draft: TicketDraft, now: datetime) -> TicketState:
+    return TicketState(view=TicketView(draft=draft, status=TicketStatus.OPEN, updated_at=now))
+
+
+def stamp(
+    state: TicketState, events: list[NewEvent], *, now: datetime, new_id: Callable[[], str]
+) -> list[EventSpec]:
+    """Number decided events in order (1, 2, … per ticket) and give each a unique id."""
+    stamped = []
+    for event in events:
+        state.last_sequence += 1
+        stamped.append(
+            EventSpec(
+                event_id=new_id(),
+                type=event.type,
+                subject=event.subject,
+                ticket_id=state.ticket_id,
+                sequence=state.last_sequence,
+                occurred_at=now,
+                actor=event.actor,
+                reason=event.reason,
+                payload=event.payload,
+            )
+        )
+    return stamped
+
+
+# --- checks (used by update validators, and again by handlers under the lock) ---
+
+
+def check_dispatch(state: TicketState, team_id: str) -> None:
+    if not team_id:
+        raise InvalidArgument.one("team_id", "required")
+    if state.view.status != TicketStatus.OPEN or state.open_work_order() is not None:
+        raise TransitionNotAllowed(f"ticket is {state.view.status}, only an OPEN ticket can be dispatched")
+
+
+def check_accept(state: TicketState, work_order_id: str) -> None:
+    _check_work_order(state, work_order_id, (WorkOrderStatus.DISPATCHED,), "accepted")
+
+
+def check_resolve(state: TicketState, work_order_id: str) -> None:
+    _check_work_order(state, work_order_id, _OPEN_WORK_ORDER, "resolved")
+
+
+def check_return(state: TicketState, work_order_id: str) -> None:
+    _check_work_order(state, work_order_id, _OPEN_WORK_ORDER, "returned")
+
+
+def check_callback(state: TicketState, request: RecordCallbackInput) -> None:
+    if not request.reached and request.confirmed_resolved:
+        raise InvalidArgument.one("confirmed_resolved", "a customer not reached cannot confirm the fix")
+    if not request.reached and not request.termination_reason:
+        raise InvalidArgument.one("termination_reason", "required when the customer was not reached")
+    if state.view.status != TicketStatus.RESOLVED:
+        raise TransitionNotAllowed(f"ticket is {state.view.status}, a callback needs a RESOLVED ticket")
+
+
+def _check_work_order(
+    state: TicketState, work_order_id: str, allowed: tuple[WorkOrderStatus, ...], verb: str
+) -> None:
+    work_order = state.work_order(work_order_id)
+    if work_order.status not in allowed:
+        raise TransitionNotAllowed(f"work order {work_order_id} is {work_order.status} and cannot be {verb}")
+
+
+# --- transitions ---
+
+
+def opened(state: TicketState) -> list[NewEvent]:
+    draft = state.view.draft
+    actor = draft.agent_id or SYSTEM_ACTOR
+    facts = {"channel": draft.channel, "kind": draft.kind, "category": draft.category}
+    facts |= {"priority": draft.priority, "customer_tier": draft.customer_tier}
+    return [
+        NewEvent("ticket.created", ticket_subject("created"), actor, draft.summary, facts),
+        NewEvent("ticket.acknowledged", ticket_subject("acknowledged"), actor, "report accepted", facts),
+    ]
+
+
+def start_resolution_clock(
+    state: TicketState, policy: SlaPolicyRecord, *, since: datetime, capped: bool
+) -> None:
+    """Add a resolution deadline; the first is shortened by the customer's expected time (``capped``)."""
+    state.policy = policy
+    not_after = state.view.draft.expected_by if capped else None
+    resolution = _deadline(
+        DeadlineKind.RESOLUTION, policy, policy.resolution_seconds, since, not_after=not_after
+    )
+    state.view.deadlines.append(resolution)
+
+
+def dispatch(
+    state: TicketState, *, team_id: str, policy: SlaPolicyRecord, now: datetime, actor: str, reason: str
+) -> tuple[WorkOrderRecord, list[NewEvent]]:
+    """A new work order to ``team_id``, with its response deadline."""
+    sequence = len(state.view.work_orders) + 1
+    work_order = WorkOrderRecord(
+        work_order_id=f"{state.ticket_id}-W{sequence}",
+        ticket_id=state.ticket_id,
+        team_id=team_id,
+        status=WorkOrderStatus.DISPATCHED,
+        sequence=sequence,
+        created_at=now,
+        dispatch_reason=reason,
+    )
+    response = _deadline(DeadlineKind.RESPONSE, policy, policy.response_seconds, now, work_order=work_order)
+    state.policy = policy
+    state.view.work_orders.append(work_order)
+    state.view.deadlines.append(response)
+    state.view.status = TicketStatus.DISPATCHED
+    state.view.assigned_team_id = team_id
+    facts = _facts(work_order) | {"response_due_at": response.due_at.isoformat()}
+    return work_order, [_dispatch_event(work_order, "created", actor, reason, facts)]
+
+
+def accept(
+    state: TicketState, request: AcceptWorkOrderInput, now: datetime
+) -> tuple[WorkOrderRecord, list[NewEvent]]:
+    check_accept(state, request.work_order_id)
+    work_order = state.work_order(request.work_order_id)
+    _accept(state, work_order, request.engineer, now)
+    state.view.status = TicketStatus.IN_PROGRESS
+    facts = _facts(work_order) | {"engineer": request.engineer}
+    return work_order, [_dispatch_event(work_order, "accepted", request.actor, "", facts)]
+
+
+def resolve(
+    state: TicketState, request: ResolveWorkOrderInput, now: datetime
+) -> tuple[WorkOrderRecord, list[NewEvent]]:
+    """Resolve the work order (accepting it first if need be) and start the callback clock."""
+    check_resolve(state, request.work_order_id)
+    work_order = state.work_order(request.work_order_id)
+    if work_order.status == WorkOrderStatus.DISPATCHED:
+        _accept(state, work_order, request.engineer, now)
+    work_order.status, work_order.resolved_at = WorkOrderStatus.RESOLVED, now
+    work_order.cause, work_order.action, work_order.onsite = request.cause, request.action, request.onsite
+    work_order.engineer = request.engineer or work_order.engineer
+    _meet(state, now, DeadlineKind.RESOLUTION)
+    policy = _policy(state)
+    callback = _deadline(DeadlineKind.CALLBACK, policy, policy.callback_seconds, now, work_order=work_order)
+    callback.team_id = DESK_TEAM_ID
+    state.view.deadlines.append(callback)
+    state.view.status = TicketStatus.RESOLVED
+    facts = _facts(work_order) | {"cause": request.cause, "action": request.action}
+    return work_order, [
+        _dispatch_event(work_order, "resolved", request.actor, request.action, facts),
+        NewEvent(
+            "ticket.resolved", ticket_subject("resolved"), request.actor, request.cause, _facts(work_order)
+        ),
+    ]
+
+
+def return_work_order(
+    state: TicketState, request: ReturnWorkOrderInput, now: datetime
+) -> tuple[WorkOrderRecord, list[NewEvent]]:
+    """The team sends the work order back: the ticket waits OPEN until the caller routes it again."""
+    check_return(state, request.work_order_id)
+    work_order = state.work_order(request.work_order_id)
+    work_order.status, work_order.returned_at = WorkOrderStatus.RETURNED, now
+    work_order.return_reason = request.reason
+    _meet(state, now, DeadlineKind.RESPONSE, work_order.work_order_id)
+    state.view.status, state.view.assigned_team_id = TicketStatus.OPEN, ""
+    return work_order, [
+        _dispatch_event(work_order, "returned", request.actor, request.reason, _facts(work_order))
+    ]
+
+
+def record_callback(
+    state: TicketState, request: RecordCallbackInput, now: datetime
+) -> tuple[CallbackRecord, list[NewEvent]]:
+    """Closed when confirmed; OPEN (for the caller to dispatch again) when not fixed; else unchanged."""
+    check_callback(state, request)
+    if request.reached:
+        _meet(state, now, DeadlineKind.CALLBACK)
+        state.view.status = TicketStatus.CLOSED if request.confirmed_resolved else TicketStatus.OPEN
+    callback = CallbackRecord(
+        ticket_id=state.ticket_id,
+        reached=request.reached,
+        confirmed_resolved=request.confirmed_resolved,
+        termination_reason=request.termination_reason,
+        note=request.note,
+        surveyor=request.actor,
+        recorded_at=now,
+        ticket_status=state.view.status,
+    )
+    outcome = "confirmed" if request.confirmed_resolved else "not_fixed" if request.reached else "not_reached"
+    facts = {"reached": request.reached, "confirmed_resolved": request.confirmed_resolved, "outcome": outcome}
+    reason = request.termination_reason or request.note
+    events = [
+        NewEvent(
+            "survey.callback_recorded", survey_subject("callback_recorded"), request.actor, reason, facts
+        )
+    ]
+    if state.view.status == TicketStatus.CLOSED:
+        events.append(NewEvent("ticket.closed", ticket_subject("closed"), request.actor, request.note, {}))
+    return callback, events
+
+
+def last_resolving_team(state: TicketState) -> str:
+    resolved = [w for w in state.view.work_orders if w.status == WorkOrderStatus.RESOLVED]
+    return resolved[-1].team_id if resolved else ""
+
+
+# --- alarms ---
+
+
+def raise_alarm(
+    state: TicketState, alarm: Alarm, now: datetime
+) -> tuple[list[NewEvent], RecordViolationInput | None]:
+    """Warn, or mark overdue; an overdue deadline is recorded as a violation against its team."""
+    deadline = state.view.deadlines[alarm.index]
+    work_order_id = _chased_work_order(state, deadline)
+    if deadline.kind == DeadlineKind.RESOLUTION:  # held by whoever has the ticket now
+        deadline.team_id = state.work_order(work_order_id).team_id if work_order_id else DESK_TEAM_ID
+    if alarm.kind == AlarmKind.WARNING:
+        deadline.state = DeadlineState.WARNED
+        return [_sla_event(deadline, "warning", work_order_id)], None
+    deadline.state = DeadlineState.OVERDUE
+    violation = RecordViolationInput(
+        violation_id=f"{state.ticket_id}/{deadline.kind.lower()}-{alarm.index + 1}",
+        ticket_id=state.ticket_id,
+        team_id=deadline.team_id,
+        deadline_kind=str(deadline.kind),
+        work_order_id=work_order_id,
+        due_at=deadline.due_at,
+        recorded_at=now,
+    )
+    return [_sla_event(deadline, "overdue", work_order_id)], violation
+
+
+def chased(state: TicketState, chased_work_order: WorkOrderRecord, note: str) -> list[NewEvent]:
+    """Dispatch chased a work order for a missed deadline: keep its count, tell the team."""
+    work_order = state.work_order(chased_work_order.work_order_id)
+    work_order.chase_count = chased_work_order.chase_count
+    facts = _facts(work_order) | {"chase_count": work_order.chase_count}
+    return [_dispatch_event(work_order, "chased", SYSTEM_ACTOR, note, facts)]
+
+
+def _chased_work_order(state: TicketState, deadline: Deadline) -> str:
+    """Which work order a miss chases: the response's own, the open one for a resolution, none else."""
+    if deadline.kind == DeadlineKind.RESPONSE:
+        return deadline.work_order_id
+    open_work_order = state.open_work_order() if deadline.kind == DeadlineKind.RESOLUTION else None
+    return open_work_order.work_order_id if open_work_order else ""
+
+
+# --- helpers ---
+
+
+def _deadline(
+    kind: DeadlineKind,
+    policy: SlaPolicyRecord,
+    target_seconds: float,
+    since: datetime,
+    *,
+    not_after: datetime | None = None,
+    work_order: WorkOrderRecord | None = None,
+) -> Deadline:
+    return deadlines.new_deadline(
+        kind,
+        started_at=since,
+        target_seconds=target_seconds,
+        warning_percent=policy.warning_percent,
+        calendar=deadlines.calendar_for(policy.calendar),
+        not_after=not_after,
+        work_order_id=work_order.work_order_id if work_order else "",
+        team_id=work_order.team_id if work_order else "",
+    )
+
+
+def _accept(state: TicketState, work_order: WorkOrderRecord, engineer: str, now: datetime) -> None:
+    work_order.status, work_order.accepted_at, work_order.engineer = WorkOrderStatus.ACCEPTED, now, engineer
+    _meet(state, now, DeadlineKind.RESPONSE, work_order.work_order_id)
+
+
+def _meet(state: TicketState, now: datetime, kind: DeadlineKind, work_order_id: str | None = None) -> None:
+    for deadline in state.view.deadlines:
+        if deadline.kind == kind and work_order_id in (None, deadline.work_order_id):
+            deadlines.meet(deadline, now)
+
+
+def _policy(state: TicketState) -> SlaPolicyRecord:
+    if state.policy is None:  # cannot happen: every work order was dispatched under a policy
+        raise TransitionNotAllowed("ticket has no SLA policy yet")
+    return state.policy
+
+
+def _facts(work_order: WorkOrderRecord) -> dict[str, Any]:
+    return {
+        "team_id": work_order.team_id,
+        "work_order_id": work_order.work_order_id,
+        "sequence": work_order.sequence,
+    }
+
+
+def _dispatch_event(
+    work_order: WorkOrderRecord, verb: str, actor: str, reason: str, facts: dict[str, Any]
+) -> NewEvent:
+    return NewEvent(f"dispatch.{verb}", dispatch_subject(work_order.team_id, verb), actor, reason, facts)
+
+
+def _sla_event(deadline: Deadline, verb: str, work_order_id: str) -> NewEvent:
+    facts = {"deadline": str(deadline.kind), "team_id": deadline.team_id, "work_order_id": work_order_id}
+    facts |= {"warn_at": deadline.warn_at.isoformat(), "due_at": deadline.due_at.isoformat()}
+    status = "due at" if verb == "warning" else "missed at"
+    reason = f"{deadline.kind.lower()} deadline {status} {deadline.due_at.isoformat()}"
+    return NewEvent(f"sla.{verb}", sla_subject(verb), SYSTEM_ACTOR, reason, facts)
