@@ -9,7 +9,6 @@ gRPC aio interceptor; Temporal spans from its TracingInterceptor; NATS publish s
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ class JsonLinesSpanExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(json.loads(span.to_json())) + "\n" for span in spans)
+        lines = "".join(span.to_json(indent=None) + "\n" for span in spans)
         with self._lock:
             self._file.write(lines)
             self._file.flush()

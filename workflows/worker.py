@@ -1,28 +1,60 @@
-"""The workflow worker's composition root: ticket workflows and the event-publishing activity.
+"""The workflow worker's composition root: ticket workflows, the services' short activities, publishing.
 
-It runs no SQL: workflows reach each service's schema through that service's activities, on the
-service's own task queue. It does publish events, because the workflow decides them and their order.
+The ticket workflow runs each service's persisting activities as local activities (measured: about
+a third of the server work of regular ones), so this process hosts those activity classes. Each
+class is still its service's own code over its service's own schema; only the process is shared.
+Publishing is a regular activity on this worker's queue, retried until NATS accepts.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
 
 from desk.config import Settings
 from desk.event_bus import EventPublisher, PublishActivities
-from desk.process import close_runtime, make_worker, open_runtime
+from desk.process import Runtime, close_runtime, make_worker, open_runtime
+from services.dispatch.activities import DispatchActivities
+from services.intake.activities import IntakeActivities
+from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger(__name__)
 
 
+def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
+    return [
+        *IntakeActivities(runtime.pool).all(),
+        *DispatchActivities(runtime.pool).all(),
+        *SurveyActivities(runtime.pool).all(),
+        PublishActivities(EventPublisher(runtime.js)).publish_events,
+    ]
+
+
+def workflow_runner() -> WorkflowRunner:
+    """Ticket workflows run outside the sandbox here; the tests run them inside it.
+
+    The sandbox re-imports and re-compiles the workflow's module for every new workflow run: over a
+    quarter of this worker's CPU when tickets arrive quickly (py-spy, `make bench`). Its protection
+    is kept where it catches mistakes: the time-skipping tests run TicketWorkflow sandboxed, and the
+    replay test replays recorded histories, before any workflow change lands.
+    """
+    return UnsandboxedWorkflowRunner()
+
+
 async def run(settings: Settings) -> None:
     runtime = await open_runtime(settings, "worker")
     try:
-        publishing = PublishActivities(EventPublisher(runtime.js))
         worker = make_worker(
-            runtime, TASK_QUEUE, workflows=[TicketWorkflow], activities=[publishing.publish_events]
+            runtime,
+            TASK_QUEUE,
+            workflows=[TicketWorkflow],
+            activities=ticket_activities(runtime),
+            workflow_runner=workflow_runner(),
         )
         log.info("workflow worker polling %s", TASK_QUEUE)
         await worker.run()

@@ -7,8 +7,6 @@ from desk.event_bus import ensure_team_consumer
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
 from services.dispatch import repository
-from services.dispatch.activities import DispatchActivities
-from services.dispatch.contract import TASK_QUEUE
 from services.dispatch.server import ACCESS, DispatchServicer, binding
 
 
@@ -20,8 +18,6 @@ async def build(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         bindings=[binding(servicer)],
         access=ACCESS,
-        task_queue=TASK_QUEUE,
-        activities=DispatchActivities(runtime.pool).all(),
     )
 
 

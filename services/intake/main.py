@@ -5,8 +5,6 @@ from __future__ import annotations
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
-from services.intake.activities import IntakeActivities
-from services.intake.contract import TASK_QUEUE
 from services.intake.server import ACCESS, IntakeServicer, binding
 
 
@@ -15,8 +13,6 @@ async def build(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         bindings=[binding(servicer)],
         access=ACCESS,
-        task_queue=TASK_QUEUE,
-        activities=IntakeActivities(runtime.pool).all(),
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
-from services.survey.activities import SurveyActivities
-from services.survey.contract import TASK_QUEUE
 from services.survey.server import ACCESS, SurveyServicer, binding
 
 
@@ -14,8 +12,6 @@ async def build(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         bindings=[binding(SurveyServicer(TicketWorkflows(runtime.temporal)))],
         access=ACCESS,
-        task_queue=TASK_QUEUE,
-        activities=SurveyActivities(runtime.pool).all(),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,21 +115,15 @@ class FakeDesk:
 
 @asynccontextmanager
 async def serving(client: Client, desk: FakeDesk, task_queue: str) -> AsyncIterator[FakeDesk]:
-    """Run the ticket workflow on ``task_queue`` and the fakes on their services' queues."""
-    queues: dict[str, list[Callable[..., Any]]] = {
-        task_queue: [desk.publish_events],
-        intake.TASK_QUEUE: [desk.record_ticket],
-        dispatch.TASK_QUEUE: [
-            desk.route_ticket,
-            desk.find_sla_policy,
-            desk.save_work_order,
-            desk.record_violation,
-        ],
-        survey.TASK_QUEUE: [desk.save_callback],
-    }
-    async with AsyncExitStack() as stack:
-        for queue, activities in queues.items():
-            workflows = [TicketWorkflow] if queue == task_queue else []
-            worker = Worker(client, task_queue=queue, workflows=workflows, activities=activities)
-            await stack.enter_async_context(worker)
+    """Run the ticket workflow on ``task_queue`` with the fakes beside it, as the real worker hosts them."""
+    activities: list[Callable[..., Any]] = [
+        desk.publish_events,
+        desk.record_ticket,
+        desk.route_ticket,
+        desk.find_sla_policy,
+        desk.save_work_order,
+        desk.record_violation,
+        desk.save_callback,
+    ]
+    async with Worker(client, task_queue=task_queue, workflows=[TicketWorkflow], activities=activities):
         yield desk

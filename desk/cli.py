@@ -1,0 +1,161 @@
+"""`helpdesk`: the desk's one command line.
+
+`up` runs the whole desk; `serve <service>` and `worker` are the processes it starts, and what a
+deployment runs one per container; the client commands of :mod:`desk.cli_client` (`ticket`,
+`workorder`, `callback`) talk to a running desk through its endpoints file.
+
+Every command ends in ``os._exit``: an interpreter that loaded temporalio can abort while finalising
+(PyGILState_Release, exit 134), which would turn a clean stop into a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, NoReturn
+
+from desk.config import SERVICES, Settings, load_settings
+from desk.errors import DeskError
+
+log = logging.getLogger(__name__)
+
+Entry = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from desk import cli_client
+
+    parser = argparse.ArgumentParser(
+        prog="helpdesk", description="An IT-operations and telecom service desk."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Client commands first: `register` adds its common `--as` option to every command present then.
+    cli_client.register(commands)
+    up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
+    up.add_argument(
+        "--no-services",
+        action="store_true",
+        help="only the backing services, migrations, seed data and tokens (run services yourself)",
+    )
+    up.set_defaults(entry=_up)
+    serve = commands.add_parser("serve", help="run one service: its gRPC server and its activity worker")
+    serve.add_argument("service", choices=SERVICES)
+    serve.set_defaults(entry=_serve)
+    worker = commands.add_parser("worker", help="run the workflow worker")
+    worker.set_defaults(entry=_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    try:
+        status = _dispatch(build_parser().parse_args(argv))
+    except DeskError as error:
+        print(f"helpdesk: {error}", file=sys.stderr)
+        status = 1
+    except SystemExit as leaving:  # what argparse-style code raises, with a message or a status
+        status = _exit_status(leaving)
+    except KeyboardInterrupt:
+        status = 130
+    except BaseException:  # the last edge before os._exit: whatever it was, show it and fail
+        traceback.print_exc()
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    settings = load_settings(os.environ)
+    entry: Entry | None = getattr(args, "entry", None)
+    if entry is None:
+        from desk.cli_client import run_client_command
+
+        return run_client_command(args, settings.data_dir)
+    return entry(args, settings)
+
+
+def _exit_status(leaving: SystemExit) -> int:
+    if leaving.code is None or isinstance(leaving.code, int):
+        return leaving.code or 0
+    print(leaving.code, file=sys.stderr)
+    return 1
+
+
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    from deploy.up import up
+
+    _configure_logging("%(asctime)s %(message)s", stream=sys.stdout)
+    asyncio.run(until_signalled(up(settings, with_services=not args.no_services)))
+    print("The desk is stopped.", flush=True)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    run: Callable[[Settings], Awaitable[None]] = importlib.import_module(f"services.{args.service}.main").run
+    return _run_process(run, settings)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from workflows.worker import run
+
+    return _run_process(run, settings)
+
+
+def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings) -> int:
+    _configure_logging("%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+    async def composition_root() -> None:
+        await run(settings)
+
+    try:
+        asyncio.run(until_signalled(composition_root()))
+    finally:
+        _flush_spans()
+    return 0
+
+
+async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` until SIGINT or SIGTERM, which cancel it once so it can shut down in order."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(main)
+    received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        if received:  # a second Ctrl-C must not cut the orderly shutdown short and leave processes behind
+            log.warning("%s: already stopping, please wait", sig.name)
+            return
+        received.append(sig)
+        log.info("%s: stopping", sig.name)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not received:
+            raise
+
+
+def _configure_logging(fmt: str, *, stream: Any) -> None:
+    logging.basicConfig(level=logging.INFO, format=fmt, datefmt="%H:%M:%S", stream=stream)
+
+
+def _flush_spans() -> None:
+    """os._exit skips the SDK's atexit hook, so finish exporting the spans buffered so far here."""
+    from opentelemetry import trace
+
+    shutdown = getattr(trace.get_tracer_provider(), "shutdown", None)  # the default proxy has none
+    if callable(shutdown):
+        shutdown()
+
+
+if __name__ == "__main__":
+    main()
