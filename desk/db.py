@@ -27,8 +27,16 @@ def migrations_dir(owner: str) -> Path:
     return _ROOT / "services" / owner / "migrations"
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset of a connection returned to the pool (RESET ALL, UNLISTEN, unlock…).
+
+    The desk never changes session state (no SET, LISTEN or session advisory locks outside
+    :func:`migrate`, which unlocks before release), and the reset cost a round trip per release.
+    """
+
+
 async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, reset=_keep_session)
     assert pool is not None
     return pool
 

@@ -168,18 +168,21 @@ class TicketWorkflow:
     # --- the lifecycle's own steps ---
 
     async def _open(self) -> None:
-        """Record the ticket (acknowledged), then route it: to a team, or to wait for manual dispatch."""
+        """Acknowledge the ticket and route it: to a team, or to wait for manual dispatch.
+
+        One record at the end keeps the create path to one write of the ticket's view; until then
+        nothing is visible, and CreateTicket waits for this (AWAIT_RECORDED) before it answers.
+        """
         async with self._changing() as state:
-            await self._record(state, ts.opened(state))
-        async with self._changing() as state:
+            events = ts.opened(state)
             route = await self._route(state, exclude_team_ids=[])
             policy = await self._find_policy(state, route.team_id or "")
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
-            events: list[ts.NewEvent] = []
             if route.team_id is not None:
-                _, events = await self._dispatch(
+                _, dispatched = await self._dispatch(
                     state, route.team_id, ts.SYSTEM_ACTOR, "routed", policy=policy
                 )
+                events += dispatched
             await self._record(state, events)
 
     async def _watch_deadlines(self) -> None:
