@@ -2,38 +2,7 @@
 
 from __future__ import annotations
 
-import psutil
-
 from tests.bench.drive import Phase
-
-
-def rss_by_process(root_pid: int) -> dict[str, float]:
-    """Resident memory (MiB) of every process under `helpdesk up`, keyed by a readable name."""
-    table: dict[str, float] = {}
-    root = psutil.Process(root_pid)
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            cmd = proc.cmdline()
-            rss = proc.memory_info().rss / 2**20
-        except psutil.NoSuchProcess:
-            continue
-        name = _name(cmd, proc.name())
-        table[name] = table.get(name, 0.0) + rss
-    return table
-
-
-def _name(cmd: list[str], fallback: str) -> str:
-    joined = " ".join(cmd)
-    for word in ("serve intake", "serve dispatch", "serve survey", "serve quality", "serve stats"):
-        if word in joined:
-            return word.split()[1]
-    if " worker" in joined:
-        return "workflow worker"
-    if "helpdesk" in joined and " up" in joined:
-        return "helpdesk up (supervisor)"
-    if "postgres" in joined:
-        return "postgres (all backends)"
-    return fallback
 
 
 def render(create: Phase, lifecycle: Phase, baseline: Phase, rss: dict[str, float]) -> str:

@@ -1,0 +1,106 @@
+"""`make bench`: N tickets over gRPC on the embedded stack, against a bare baseline on the same stack.
+
+    python -m tests.bench [--tickets 2000] [--lifecycles 500] [--concurrency 32]
+
+Starts its own desk (`helpdesk up` in a temporary directory), drives CreateTicket, then full
+lifecycles, then the baseline workflow (run by a worker inside this process), and prints the
+numbers with each desk process's resident memory. Not a test: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import psutil
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from desk import db, event_bus
+from tests.bench.baseline import SCHEMA_SQL, TASK_QUEUE, BaselineActivities, BaselineWorkflow
+from tests.bench.drive import DeskLoad, Phase, baseline_phase
+from tests.bench.report import render
+from tests.stack import DeskProcess, leftovers
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--tickets", type=int, default=2000, help="CreateTicket calls (default 2000)")
+    parser.add_argument("--lifecycles", type=int, default=500, help="full lifecycles (default 500)")
+    parser.add_argument("--concurrency", type=int, default=32, help="calls in flight (default 32)")
+    return parser.parse_args()
+
+
+async def _baseline(endpoints: dict[str, str], count: int, concurrency: int) -> Phase:
+    pool = await db.create_pool(endpoints["postgres"])
+    nc = await event_bus.connect(endpoints["nats"])
+    try:
+        await pool.execute(SCHEMA_SQL)
+        client = await Client.connect(endpoints["temporal"])
+        activities = BaselineActivities(pool, event_bus.EventPublisher(nc.jetstream()))
+        async with Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[BaselineWorkflow],
+            activities=[activities.persist_and_publish],
+            graceful_shutdown_timeout=timedelta(seconds=5),
+        ):
+            return await baseline_phase(client, count, concurrency)
+    finally:
+        await nc.close()
+        await pool.close()
+
+
+def _rss(data_dir: Path) -> dict[str, float]:
+    table: dict[str, float] = {}
+    for pid in leftovers(data_dir):
+        try:
+            proc = psutil.Process(pid)
+            name = _process_name(proc.cmdline())
+            table[name] = table.get(name, 0.0) + proc.memory_info().rss / 2**20
+        except psutil.NoSuchProcess:
+            continue
+    return table
+
+
+def _process_name(cmd: list[str]) -> str:
+    joined = " ".join(cmd)
+    for marker, name in (("serve ", ""), (" worker", "workflow worker"), (" up", "helpdesk up")):
+        if marker in joined:
+            return name or "service " + joined.split("serve ", 1)[1].split()[0]
+    for server in ("temporal", "nats-server", "postgres"):
+        if server in joined:
+            return server + (" (all backends)" if server == "postgres" else "")
+    return Path(cmd[0]).name if cmd else "?"
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
+        desk = DeskProcess(Path(tmp))
+        desk.start()
+        try:
+            endpoints = await desk.wait_until_up()
+            load = DeskLoad(endpoints)
+            print(
+                f"desk up; {args.tickets} creates, {args.lifecycles} lifecycles,"
+                f" concurrency {args.concurrency}"
+            )
+            create = await load.create_phase(args.tickets, args.concurrency)
+            lifecycle = await load.lifecycle_phase(args.lifecycles, args.concurrency)
+            baseline = await _baseline(endpoints, args.lifecycles, args.concurrency)
+            print(render(create, lifecycle, baseline, _rss(Path(tmp))))
+        finally:
+            if await desk.stop() is None:
+                desk.kill()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(_arguments()))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # temporalio can abort at interpreter exit (PyGILState_Release); the run is done
