@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from desk.config import SERVICES, Settings, load_settings
 from desk.errors import DeskError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("desk.cli")  # not __name__: under `python -m` that is "__main__"
 
 Entry = Callable[[argparse.Namespace, Settings], int]
 

@@ -62,13 +62,14 @@ class Event:
     headers: dict[str, str]
 
 
-async def ticket_events(nats_url: str, ticket_id: str, *, until: Callable[[list[Event]], bool],
-                        timeout: float = 30.0) -> list[Event]:
+async def ticket_events(
+    nats_url: str, ticket_id: str, *, until: Callable[[list[Event]], bool], within: float = 30.0
+) -> list[Event]:
     """Every event of one ticket on the stream, read with an ephemeral consumer until `until` holds."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             events = await _read_all(js, ticket_id)
             if until(events) or asyncio.get_running_loop().time() > deadline:

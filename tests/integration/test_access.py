@@ -7,9 +7,16 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from helpdesk.v1 import (
+    dispatch_pb2,
+    dispatch_pb2_grpc,
+    intake_pb2,
+    intake_pb2_grpc,
+    quality_pb2,
+    quality_pb2_grpc,
+)
 from tests.integration.desk_client import auth, report
 from tests.stack import RunningDesk
-from helpdesk.v1 import dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc, quality_pb2, quality_pb2_grpc
 
 
 async def test_no_token_is_unauthenticated(desk: RunningDesk) -> None:
@@ -30,14 +37,19 @@ async def test_a_wrong_role_is_denied(desk: RunningDesk) -> None:
 async def test_a_wrong_teams_engineer_is_denied_and_nothing_changes(desk: RunningDesk) -> None:
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(desk.channel("dispatch"))
-    ticket = (await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))).ticket
+    ticket = (
+        await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))
+    ).ticket
     wo = ticket.work_orders[0].work_order_id
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await dispatch.AcceptWorkOrder(dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="X"),
-                                       metadata=auth(desk.token("ops_engineer:software")))
+        await dispatch.AcceptWorkOrder(
+            dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="X"),
+            metadata=auth(desk.token("ops_engineer:software")),
+        )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id),
-                                  metadata=auth(desk.token("agent")))
+    seen = await intake.GetTicket(
+        intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=auth(desk.token("agent"))
+    )
     assert seen.work_orders[0].status == ticket.work_orders[0].status
 
 
@@ -45,17 +57,22 @@ async def test_a_transition_not_allowed_now_is_failed_precondition(desk: Running
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(desk.channel("dispatch"))
     ops = auth(desk.token("ops_engineer:network"))
-    ticket = (await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))).ticket
+    ticket = (
+        await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))
+    ).ticket
     wo = ticket.work_orders[0].work_order_id
-    await dispatch.ReturnWorkOrder(dispatch_pb2.ReturnWorkOrderRequest(work_order_id=wo, reason="wrong team"),
-                                   metadata=ops)
+    await dispatch.ReturnWorkOrder(
+        dispatch_pb2.ReturnWorkOrderRequest(work_order_id=wo, reason="wrong team"), metadata=ops
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await dispatch.AcceptWorkOrder(dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="X"),
-                                       metadata=ops)
+        await dispatch.AcceptWorkOrder(
+            dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="X"), metadata=ops
+        )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await dispatch.AcceptWorkOrder(dispatch_pb2.AcceptWorkOrderRequest(work_order_id="nope", engineer="X"),
-                                       metadata=ops)
+        await dispatch.AcceptWorkOrder(
+            dispatch_pb2.AcceptWorkOrderRequest(work_order_id="nope", engineer="X"), metadata=ops
+        )
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -73,6 +90,7 @@ async def test_every_server_has_health_and_reflection(desk: RunningDesk, service
 async def test_rpcs_of_later_issues_answer_unimplemented(desk: RunningDesk) -> None:
     quality = quality_pb2_grpc.QualityServiceStub(desk.channel("quality"))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await quality.RunDailySampling(quality_pb2.RunDailySamplingRequest(day="2026-11-23"),
-                                       metadata=auth(desk.token("qa_inspector")))
+        await quality.RunDailySampling(
+            quality_pb2.RunDailySamplingRequest(day="2026-11-23"), metadata=auth(desk.token("qa_inspector"))
+        )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
 
+from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import auth, bad_fields, report
 from tests.stack import RunningDesk
-from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 
 
 def _past() -> timestamp_pb2.Timestamp:
@@ -21,9 +22,12 @@ def _past() -> timestamp_pb2.Timestamp:
     return ts
 
 
-BAD_REPORTS = {
+BAD_REPORTS: dict[str, tuple[dict[str, Any], str]] = {
     "missing phone": ({"reporter": common_pb2.Reporter(name="Li Lei")}, "reporter.phone"),
-    "malformed phone": ({"reporter": common_pb2.Reporter(name="Li Lei", phone="call me maybe")}, "reporter.phone"),
+    "malformed phone": (
+        {"reporter": common_pb2.Reporter(name="Li Lei", phone="call me maybe")},
+        "reporter.phone",
+    ),
     "too few digits": ({"reporter": common_pb2.Reporter(name="Li Lei", phone="12345")}, "reporter.phone"),
     "unknown enum value": ({"channel": 99}, "channel"),
     "unknown priority": ({"priority": 42}, "priority"),
@@ -37,7 +41,9 @@ BAD_REPORTS = {
 async def _count(desk: RunningDesk, request_id: str) -> tuple[int, int]:
     conn = await asyncpg.connect(desk.endpoints["postgres"])
     try:
-        requests = await conn.fetchval("SELECT count(*) FROM intake.requests WHERE request_id = $1", request_id)
+        requests = await conn.fetchval(
+            "SELECT count(*) FROM intake.requests WHERE request_id = $1", request_id
+        )
         tickets = await conn.fetchval("SELECT count(*) FROM intake.tickets WHERE request_id = $1", request_id)
         return int(requests), int(tickets)
     finally:
@@ -64,8 +70,9 @@ async def test_bad_input_names_the_field_and_creates_nothing(desk: RunningDesk, 
 async def test_every_bad_field_is_named_at_once(desk: RunningDesk) -> None:
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await intake.CreateTicket(report(summary="", kind=77, category="NOT A CATEGORY"),
-                                  metadata=auth(desk.token("agent")))
+        await intake.CreateTicket(
+            report(summary="", kind=77, category="NOT A CATEGORY"), metadata=auth(desk.token("agent"))
+        )
     assert {"summary", "kind", "category"} <= set(bad_fields(caught.value))
 
 
@@ -87,7 +94,9 @@ async def test_twenty_concurrent_retries_give_one_ticket(desk: RunningDesk) -> N
     assert len({a.ticket.ticket_id for a in answers}) == 1
     assert await _count(desk, request.request_id) == (1, 1)
     [ticket] = {a.ticket.ticket_id for a in answers}
-    seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket), metadata=auth(desk.token("agent")))
+    seen = await intake.GetTicket(
+        intake_pb2.GetTicketRequest(ticket_id=ticket), metadata=auth(desk.token("agent"))
+    )
     assert [e.type for e in seen.timeline].count("ticket.created") == 1
 
 
@@ -96,8 +105,9 @@ async def test_a_reused_request_id_with_another_report_is_refused(desk: RunningD
     request = report()
     await intake.CreateTicket(request, metadata=auth(desk.token("agent")))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await intake.CreateTicket(report(request_id=request.request_id, summary="another fault"),
-                                  metadata=auth(desk.token("agent")))
+        await intake.CreateTicket(
+            report(request_id=request.request_id, summary="another fault"), metadata=auth(desk.token("agent"))
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert bad_fields(caught.value) == ["request_id"]
 
@@ -105,13 +115,16 @@ async def test_a_reused_request_id_with_another_report_is_refused(desk: RunningD
 async def test_list_tickets_pages_through_with_filters(desk: RunningDesk) -> None:
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     agent = auth(desk.token("agent"))
-    made = {(await intake.CreateTicket(report(category="machine-room"), metadata=agent)).ticket.ticket_id
-            for _ in range(5)}
+    made = {
+        (await intake.CreateTicket(report(category="machine-room"), metadata=agent)).ticket.ticket_id
+        for _ in range(5)
+    }
     seen: list[str] = []
     token = ""
     while True:
         page = await intake.ListTickets(
-            intake_pb2.ListTicketsRequest(team_id="machine-room", page_size=2, page_token=token), metadata=agent
+            intake_pb2.ListTicketsRequest(team_id="machine-room", page_size=2, page_token=token),
+            metadata=agent,
         )
         assert len(page.tickets) <= 2
         seen += [t.ticket_id for t in page.tickets]

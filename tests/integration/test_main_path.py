@@ -8,8 +8,6 @@ import nats
 import pytest
 
 from desk.events import STREAM, team_consumer_name
-from tests.integration.desk_client import auth, report, ticket_events, types
-from tests.stack import RunningDesk
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -20,6 +18,8 @@ from helpdesk.v1 import (
     survey_pb2,
     survey_pb2_grpc,
 )
+from tests.integration.desk_client import auth, report, ticket_events, types
+from tests.stack import RunningDesk
 
 S = common_pb2
 
@@ -61,7 +61,8 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
     assert envelope.payload["work_order_id"] == work_order.work_order_id
 
     accepted = await dispatch.AcceptWorkOrder(
-        dispatch_pb2.AcceptWorkOrderRequest(work_order_id=work_order.work_order_id, engineer="Wang Wu"), metadata=ops
+        dispatch_pb2.AcceptWorkOrderRequest(work_order_id=work_order.work_order_id, engineer="Wang Wu"),
+        metadata=ops,
     )
     assert accepted.status == S.WORK_ORDER_STATUS_ACCEPTED
     seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=agent)
@@ -71,10 +72,15 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
 
     resolved = await dispatch.ResolveWorkOrder(
         dispatch_pb2.ResolveWorkOrderRequest(
-            work_order_id=work_order.work_order_id, cause="corroded jumper", action="replaced jumper",
+            work_order_id=work_order.work_order_id,
+            cause="corroded jumper",
+            action="replaced jumper",
             engineer="Wang Wu",
-            onsite=S.OnsiteReport(test_result=S.TEST_RESULT_NORMAL, customer_signed=True,
-                                  parts=[S.Part(name="jumper wire", unit="m", quantity=2)]),
+            onsite=S.OnsiteReport(
+                test_result=S.TEST_RESULT_NORMAL,
+                customer_signed=True,
+                parts=[S.Part(name="jumper wire", unit="m", quantity=2)],
+            ),
         ),
         metadata=ops,
     )
@@ -83,7 +89,9 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
     seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=agent)
     assert seen.status == S.TICKET_STATUS_RESOLVED
     callback_deadline = next(d for d in seen.deadlines if d.kind == S.DEADLINE_KIND_CALLBACK)
-    assert callback_deadline.due_at.ToSeconds() - resolved.resolved_at.ToSeconds() == pytest.approx(86400, abs=1)
+    assert callback_deadline.due_at.ToSeconds() - resolved.resolved_at.ToSeconds() == pytest.approx(
+        86400, abs=1
+    )
 
     callback = await survey.RecordCallback(
         survey_pb2.RecordCallbackRequest(ticket_id=ticket.ticket_id, reached=True, confirmed_resolved=True),
@@ -95,8 +103,14 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
     assert all(d.state == S.DEADLINE_STATE_MET for d in seen.deadlines)
     timeline = [e.type for e in seen.timeline]
     assert timeline == [
-        "ticket.created", "ticket.acknowledged", "dispatch.created", "dispatch.accepted",
-        "dispatch.resolved", "ticket.resolved", "survey.callback_recorded", "ticket.closed",
+        "ticket.created",
+        "ticket.acknowledged",
+        "dispatch.created",
+        "dispatch.accepted",
+        "dispatch.resolved",
+        "ticket.resolved",
+        "survey.callback_recorded",
+        "ticket.closed",
     ]
     assert [e.sequence for e in seen.timeline] == list(range(1, len(timeline) + 1))
 
@@ -121,10 +135,16 @@ async def test_a_return_sends_the_ticket_to_dispatch_again(desk: RunningDesk) ->
     assert waiting.status == S.TICKET_STATUS_OPEN  # no other team takes "software": it waits at the desk
 
     second = await dispatch.DispatchTicket(
-        dispatch_pb2.DispatchTicketRequest(ticket_id=ticket.ticket_id, team_id="machine-room", reason="server room"),
+        dispatch_pb2.DispatchTicketRequest(
+            ticket_id=ticket.ticket_id, team_id="machine-room", reason="server room"
+        ),
         metadata=agent,
     )
-    assert (second.team_id, second.sequence, second.status) == ("machine-room", 2, S.WORK_ORDER_STATUS_DISPATCHED)
+    assert (second.team_id, second.sequence, second.status) == (
+        "machine-room",
+        2,
+        S.WORK_ORDER_STATUS_DISPATCHED,
+    )
     seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=agent)
     assert seen.status == S.TICKET_STATUS_DISPATCHED and seen.assigned_team_id == "machine-room"
     responses = [d for d in seen.deadlines if d.kind == S.DEADLINE_KIND_RESPONSE]
@@ -140,12 +160,15 @@ async def test_not_fixed_callback_sends_it_back_to_the_team(desk: RunningDesk) -
     ticket = (await intake.CreateTicket(report(category="automation"), metadata=agent)).ticket
     wo = ticket.work_orders[0].work_order_id
     await dispatch.ResolveWorkOrder(
-        dispatch_pb2.ResolveWorkOrderRequest(work_order_id=wo, cause="script", action="rerun", engineer="Zhao"),
+        dispatch_pb2.ResolveWorkOrderRequest(
+            work_order_id=wo, cause="script", action="rerun", engineer="Zhao"
+        ),
         metadata=ops,
     )
     callback = await survey.RecordCallback(
-        survey_pb2.RecordCallbackRequest(ticket_id=ticket.ticket_id, reached=True, confirmed_resolved=False,
-                                         note="still failing"),
+        survey_pb2.RecordCallbackRequest(
+            ticket_id=ticket.ticket_id, reached=True, confirmed_resolved=False, note="still failing"
+        ),
         metadata=auth(desk.token("surveyor")),
     )
     assert callback.ticket_status == S.TICKET_STATUS_DISPATCHED
@@ -160,8 +183,10 @@ async def test_reads_see_each_change_as_soon_as_the_rpc_returns(desk: RunningDes
     tickets = await asyncio.gather(*(intake.CreateTicket(report(), metadata=agent) for _ in range(5)))
     for created in tickets:
         wo = created.ticket.work_orders[0].work_order_id
-        await dispatch.AcceptWorkOrder(dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="E"),
-                                       metadata=ops)
-        listed = await dispatch.ListWorkOrders(dispatch_pb2.ListWorkOrdersRequest(ticket_id=created.ticket.ticket_id),
-                                               metadata=ops)
+        await dispatch.AcceptWorkOrder(
+            dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="E"), metadata=ops
+        )
+        listed = await dispatch.ListWorkOrders(
+            dispatch_pb2.ListWorkOrdersRequest(ticket_id=created.ticket.ticket_id), metadata=ops
+        )
         assert [w.status for w in listed.work_orders] == [S.WORK_ORDER_STATUS_ACCEPTED]

@@ -10,8 +10,6 @@ from collections import Counter
 import asyncpg
 from google.protobuf import duration_pb2
 
-from tests.integration.desk_client import auth, report, ticket_events, types
-from tests.stack import RunningDesk
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -21,6 +19,8 @@ from helpdesk.v1 import (
     survey_pb2,
     survey_pb2_grpc,
 )
+from tests.integration.desk_client import auth, report, ticket_events, types
+from tests.stack import RunningDesk
 
 S = common_pb2
 
@@ -31,26 +31,38 @@ def _seconds(value: float) -> duration_pb2.Duration:
     return d
 
 
-async def test_a_seconds_long_policy_warns_then_alarms_chases_and_records_a_violation(desk: RunningDesk) -> None:
+async def test_a_seconds_long_policy_warns_then_alarms_chases_and_records_a_violation(
+    desk: RunningDesk,
+) -> None:
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(desk.channel("dispatch"))
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
-    policy = S.SlaPolicy(priority=S.PRIORITY_P1, team_id="automation", response_target=_seconds(2),
-                         resolution_target=_seconds(4), callback_target=_seconds(60), warning_percent=50)
-    saved = await dispatch.SetSlaPolicy(dispatch_pb2.SetSlaPolicyRequest(policy=policy),
-                                        metadata=auth(desk.token("manager")))
+    policy = S.SlaPolicy(
+        priority=S.PRIORITY_P1,
+        team_id="automation",
+        response_target=_seconds(2),
+        resolution_target=_seconds(4),
+        callback_target=_seconds(60),
+        warning_percent=50,
+    )
+    saved = await dispatch.SetSlaPolicy(
+        dispatch_pb2.SetSlaPolicyRequest(policy=policy), metadata=auth(desk.token("manager"))
+    )
     assert saved.version >= 1
     in_force = await dispatch.GetSlaPolicy(
-        dispatch_pb2.GetSlaPolicyRequest(priority=S.PRIORITY_P1, customer_tier=S.CUSTOMER_TIER_STANDARD,
-                                         team_id="automation"),
+        dispatch_pb2.GetSlaPolicyRequest(
+            priority=S.PRIORITY_P1, customer_tier=S.CUSTOMER_TIER_STANDARD, team_id="automation"
+        ),
         metadata=auth(desk.token("agent")),
     )
     assert in_force.response_target.ToSeconds() == 2 and in_force.team_id == "automation"
 
-    created = await intake.CreateTicket(report(category="automation", priority=S.PRIORITY_P1),
-                                        metadata=auth(desk.token("agent")))
+    created = await intake.CreateTicket(
+        report(category="automation", priority=S.PRIORITY_P1), metadata=auth(desk.token("agent"))
+    )
     ticket_id = created.ticket.ticket_id
-    events = await ticket_events(desk.endpoints["nats"], ticket_id,
-                                 until=lambda ev: types(ev).count("sla.overdue") >= 2, timeout=30)
+    events = await ticket_events(
+        desk.endpoints["nats"], ticket_id, until=lambda ev: types(ev).count("sla.overdue") >= 2, within=30
+    )
     counted = Counter(types(events))
     assert counted["sla.warning"] == 2 and counted["sla.overdue"] == 2 and counted["dispatch.chased"] == 2
 
@@ -58,17 +70,21 @@ async def test_a_seconds_long_policy_warns_then_alarms_chases_and_records_a_viol
     again = await ticket_events(desk.endpoints["nats"], ticket_id, until=lambda ev: True)
     assert Counter(types(again))["sla.overdue"] == 2
 
-    seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket_id), metadata=auth(desk.token("agent")))
+    seen = await intake.GetTicket(
+        intake_pb2.GetTicketRequest(ticket_id=ticket_id), metadata=auth(desk.token("agent"))
+    )
     assert {d.state for d in seen.deadlines} == {S.DEADLINE_STATE_OVERDUE}
     assert seen.work_orders[0].chase_count == 2
     conn = await asyncpg.connect(desk.endpoints["postgres"])
     try:
-        rows = await conn.fetch("SELECT deadline_kind, team_id FROM dispatch.violations WHERE ticket_id = $1",
-                                ticket_id)
+        rows = await conn.fetch(
+            "SELECT deadline_kind, team_id FROM dispatch.violations WHERE ticket_id = $1", ticket_id
+        )
     finally:
         await conn.close()
     assert sorted((r["deadline_kind"], r["team_id"]) for r in rows) == [
-        ("RESOLUTION", "automation"), ("RESPONSE", "automation")
+        ("RESOLUTION", "automation"),
+        ("RESPONSE", "automation"),
     ]
 
 
@@ -82,7 +98,9 @@ async def test_worker_killed_mid_lifecycle_carries_on(desk: RunningDesk) -> None
 
     killed = desk.worker_pid()
     accepting = asyncio.ensure_future(
-        dispatch.AcceptWorkOrder(dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="E"), metadata=ops)
+        dispatch.AcceptWorkOrder(
+            dispatch_pb2.AcceptWorkOrderRequest(work_order_id=wo, engineer="E"), metadata=ops
+        )
     )
     await asyncio.sleep(0)  # the update is on its way when the worker dies
     os.kill(killed, signal.SIGKILL)
@@ -90,7 +108,8 @@ async def test_worker_killed_mid_lifecycle_carries_on(desk: RunningDesk) -> None
     await desk.worker_restarted(killed)
 
     await dispatch.ResolveWorkOrder(
-        dispatch_pb2.ResolveWorkOrderRequest(work_order_id=wo, cause="c", action="a", engineer="E"), metadata=ops
+        dispatch_pb2.ResolveWorkOrderRequest(work_order_id=wo, cause="c", action="a", engineer="E"),
+        metadata=ops,
     )
     killed = desk.worker_pid()
     os.kill(killed, signal.SIGKILL)
@@ -102,7 +121,9 @@ async def test_worker_killed_mid_lifecycle_carries_on(desk: RunningDesk) -> None
     await desk.worker_restarted(killed)
 
     seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=agent)
-    events = await ticket_events(desk.endpoints["nats"], ticket.ticket_id, until=lambda ev: len(ev) >= len(seen.timeline))
+    events = await ticket_events(
+        desk.endpoints["nats"], ticket.ticket_id, until=lambda ev: len(ev) >= len(seen.timeline)
+    )
     assert [e.envelope.sequence for e in events] == [e.sequence for e in seen.timeline]
     assert len({e.envelope.event_id for e in events}) == len(events)  # no event published twice under two ids
     assert types(events) == [e.type for e in seen.timeline]

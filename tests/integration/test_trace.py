@@ -7,15 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from helpdesk.v1 import intake_pb2_grpc
 from tests.integration.desk_client import auth, report
 from tests.stack import RunningDesk
-from helpdesk.v1 import intake_pb2_grpc
 
 Span = dict[str, Any]
 
 
 def _spans(span_dir: Path) -> list[Span]:
-    return [json.loads(line) for path in span_dir.glob("*.jsonl") for line in path.read_text().splitlines() if line]
+    return [
+        json.loads(line)
+        for path in span_dir.glob("*.jsonl")
+        for line in path.read_text().splitlines()
+        if line
+    ]
 
 
 def _ancestors(span: Span, by_id: dict[str, Span]) -> list[str]:
@@ -57,6 +62,10 @@ async def test_one_span_tree_from_the_grpc_call_to_the_nats_publish(desk: Runnin
     run = next(s for s in trace if s["name"] == "RunWorkflow:TicketWorkflow")
     assert _ancestors(run, by_id)[-1] == rpc
 
-    sql = [s for s in trace if s["attributes"].get("db.system") == "postgresql"
-           or s["attributes"].get("db.system.name") == "postgresql"]
+    sql = [
+        s
+        for s in trace
+        if s["attributes"].get("db.system") == "postgresql"
+        or s["attributes"].get("db.system.name") == "postgresql"
+    ]
     assert any("RunActivity:intake.record_ticket" in _ancestors(s, by_id) for s in sql)
