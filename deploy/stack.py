@@ -1,0 +1,68 @@
+"""The three backing services: each one configured elsewhere is used as is, the others start embedded."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Protocol
+
+from deploy.nats import EmbeddedNats
+from deploy.postgres import EmbeddedPostgres
+from deploy.processes import run_together
+from deploy.temporal import EmbeddedTemporal
+from desk.config import Settings
+
+STACK_STOP_ORDER = ("temporal", "nats", "postgres")
+"""The order the backing services stop in, after the desk's own processes (as `start_stack` unwinds)."""
+
+
+@dataclass(frozen=True)
+class StackAddresses:
+    temporal: str
+    temporal_ui: str | None  # unknown when Temporal is configured elsewhere
+    nats: str
+    postgres: str
+
+
+class _Embedded(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddresses:
+    """Start what the settings leave unconfigured, in parallel, and push their stops onto `exits`.
+
+    Stops are pushed before anything starts, Postgres first, so unwinding stops Temporal, then NATS,
+    then Postgres, and also stops whatever did start when another component fails to.
+    """
+    run_dir = settings.data_dir / "run"
+    host, ports = "127.0.0.1", settings.embedded  # embedded servers never listen beyond loopback
+    embedded: list[_Embedded] = []
+    database_url, nats_url = settings.database_url, settings.nats_url
+    temporal_address, temporal_ui = settings.temporal_address, None
+    if database_url is None:
+        postgres = EmbeddedPostgres(
+            data_dir=settings.data_dir, host=host, port=ports.postgres, run_dir=run_dir
+        )
+        database_url = postgres.url
+        embedded.append(postgres)
+    if nats_url is None:
+        nats = EmbeddedNats(data_dir=settings.data_dir, host=host, port=ports.nats, run_dir=run_dir)
+        nats_url = nats.url
+        embedded.append(nats)
+    if temporal_address is None:
+        temporal = EmbeddedTemporal(
+            data_dir=settings.data_dir,
+            host=host,
+            port=ports.temporal,
+            ui_port=ports.temporal_ui,
+            namespace=settings.temporal_namespace,
+            run_dir=run_dir,
+        )
+        temporal_address, temporal_ui = temporal.address, temporal.ui_url
+        embedded.append(temporal)
+    for component in embedded:
+        exits.push_async_callback(component.stop)
+    await run_together(component.start() for component in embedded)
+    return StackAddresses(temporal_address, temporal_ui, nats_url, database_url)

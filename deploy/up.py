@@ -1,0 +1,172 @@
+"""`helpdesk up`: the whole desk on its embedded default, supervised until it is told to stop.
+
+Order (DESIGN section 4): backing services, migrations, seed data and development tokens, then one
+process per service and the workflow worker; endpoints.json once all of them answer. Stopping runs the
+same way back: endpoints.json goes first, then the services, the worker, Temporal, NATS, Postgres.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from deploy.endpoints import Endpoints, EndpointsFile
+from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
+from deploy.stack import STACK_STOP_ORDER, StackAddresses, start_stack
+from deploy.supervisor import Supervisor
+from desk.auth import ensure_dev_tokens
+from desk.config import SERVICES, Settings
+from desk.db import create_pool, migrate
+from desk.errors import DeskError
+from services.dispatch.seed import seed_defaults
+from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 120.0  # six Python processes importing gRPC, Temporal and OpenTelemetry at once
+
+
+class AlreadyRunning(DeskError):
+    """Another `helpdesk up` owns this data directory."""
+
+
+async def up(settings: Settings, *, with_services: bool) -> None:
+    """Run until cancelled; cancellation stops everything this started, in order."""
+    started = time.monotonic()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with AsyncExitStack() as exits:
+        exits.enter_context(_exclusive(settings.data_dir))
+        settings.endpoints_file.unlink(missing_ok=True)  # left by a killed run: it describes nothing now
+        await stop_leftovers(settings.data_dir / "run", last=STACK_STOP_ORDER)
+        stack = await start_stack(settings, exits)
+        tokens = await _prepare_database(stack.postgres)
+        published = EndpointsFile(
+            settings.endpoints_file,
+            Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
+        )
+        if with_services:
+            await _start_desk(settings, stack, published, exits)
+        exits.callback(published.withdraw)
+        published.publish()
+        print(f"\nThe desk is up ({time.monotonic() - started:.1f} s):\n{published.endpoints.table()}")
+        print(f"Endpoints and development tokens: {settings.endpoints_file}")
+        print(f"Logs: {settings.data_dir / 'logs'}/    Ctrl-C stops everything.\n", flush=True)
+        await asyncio.Event().wait()
+
+
+@contextmanager
+def _exclusive(data_dir: Path) -> Iterator[None]:
+    """One `helpdesk up` per data directory; the lock dies with its process, so a crash never blocks."""
+    with (data_dir / "up.lock").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise AlreadyRunning(f"another `helpdesk up` (pid {holder}) is running on {data_dir}") from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+async def _prepare_database(database_url: str) -> dict[str, str]:
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        applied = await migrate(pool)
+        log.info("migrations: %s", ", ".join(applied) if applied else "none new")
+        await seed_defaults(pool)
+        tokens = await ensure_dev_tokens(pool)
+        log.info("seeded default teams and policies; issued %d development tokens", len(tokens))
+    finally:
+        await pool.close()
+    return tokens
+
+
+async def _start_desk(
+    settings: Settings, stack: StackAddresses, published: EndpointsFile, exits: AsyncExitStack
+) -> None:
+    supervisor = Supervisor(
+        desk_processes(settings, stack), settings.data_dir / "run", on_spawn=published.process_started
+    )
+    exits.push_async_callback(supervisor.stop, [list(SERVICES), ["worker"]])
+    await supervisor.start()
+    temporal = await Client.connect(stack.temporal, namespace=settings.temporal_namespace)
+    probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}
+    probes["worker"] = _polling(temporal, settings.temporal_namespace, supervisor.children["worker"])
+    await run_together(_ready(supervisor.children[name], probe) for name, probe in probes.items())
+    supervisor.supervise()
+    published.endpoints.services = {name: settings.grpc_address(name) for name in SERVICES}
+
+
+async def _ready(child: ChildProcess, probe: Probe) -> None:
+    waited = await wait_ready(child, probe, within=READY_TIMEOUT_SECONDS)
+    log.info("%-9s ready, pid %s (%.1f s)", child.name, child.pid, waited)
+
+
+def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]:
+    """`helpdesk serve <service>` for each service and `helpdesk worker`, all on the same stack."""
+    env = dict(os.environ)
+    env.update(
+        TEMPORAL_ADDRESS=stack.temporal,
+        NATS_URL=stack.nats,
+        DATABASE_URL=stack.postgres,
+        HELPDESK_DATA_DIR=str(settings.data_dir),
+        HELPDESK_HOST=settings.host,
+        PYTHONUNBUFFERED="1",  # a crash's last lines reach the log
+    )
+    env.update({f"HELPDESK_{name.upper()}_PORT": str(port) for name, port in settings.grpc_ports.items()})
+    grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
+
+    def spec(name: str, *command: str) -> ChildSpec:
+        argv = [sys.executable, "-m", "desk.cli", *command]
+        return ChildSpec(name, argv, settings.data_dir / "logs" / f"{name}.log", env=env, stop_timeout=grace)
+
+    return [spec(name, "serve", name) for name in SERVICES] + [spec("worker", "worker")]
+
+
+def _serving(address: str) -> Probe:
+    async def probe() -> bool:
+        async with grpc.aio.insecure_channel(address) as channel:
+            try:
+                answer = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=2
+                )
+            except grpc.aio.AioRpcError:
+                return False
+        return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
+
+    return probe
+
+
+def _polling(client: Client, namespace: str, worker: ChildProcess) -> Probe:
+    """The worker is ready once it polls its task queue; pollers seen before it started do not count."""
+    request = DescribeTaskQueueRequest(
+        namespace=namespace,
+        task_queue=TaskQueue(name=WORKFLOW_TASK_QUEUE),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+
+    async def probe() -> bool:
+        try:
+            answer = await client.workflow_service.describe_task_queue(request)
+        except RPCError:
+            return False
+        return any(p.last_access_time.ToNanoseconds() / 1e9 >= worker.started_at for p in answer.pollers)
+
+    return probe

@@ -1,0 +1,166 @@
+"""The whole desk for tests: `helpdesk up` as a real subprocess, in a temporary directory, on free ports.
+
+Tests reach it the way any tool does, through its endpoints.json: gRPC channels, development tokens,
+and the pids of its processes (to kill the worker and watch the desk carry on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from desk.config import SERVICES
+
+EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Settings that would point the desk at servers outside the test, or its spans away from the span files.
+_NOT_INHERITED = ("TEMPORAL_ADDRESS", "NATS_URL", "DATABASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free right now: all are held at once, so none is handed out twice."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def desk_environment(data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
+    ports = iter(free_ports(len(SERVICES) + len(EMBEDDED)))
+    env["HELPDESK_DATA_DIR"] = str(data_dir)
+    env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in SERVICES})
+    env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
+    return env
+
+
+@dataclass
+class RunningDesk:
+    endpoints: dict[str, Any]
+    data_dir: Path
+    _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict, repr=False)
+
+    def token(self, role: str) -> str:
+        """The development token of a role, e.g. "agent" or "ops_engineer:network"."""
+        return str(self.endpoints["tokens"][role])
+
+    def channel(self, service: str) -> grpc.aio.Channel:
+        """One shared channel per service, closed when the session ends."""
+        if service not in self._channels:
+            self._channels[service] = grpc.aio.insecure_channel(self.endpoints["services"][service])
+        return self._channels[service]
+
+    def worker_pid(self) -> int:
+        """The worker's pid now: re-read, because the desk restarts a worker that dies."""
+        current = json.loads((self.data_dir / "endpoints.json").read_text())
+        return int(current["processes"]["worker"])
+
+    async def worker_restarted(self, old_pid: int, *, within: float = 15.0) -> int:
+        """Wait until the desk has replaced a worker that died; returns the new worker's pid."""
+        for _ in range(int(within / 0.05)):
+            if (pid := self.worker_pid()) != old_pid:
+                return pid
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the worker {old_pid} was not replaced within {within:.0f} s")
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()
+
+
+class DeskProcess:
+    """`helpdesk up` started by the test session, its output kept in a file to show on failure."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.output_path = data_dir / "up.out"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.output_path.open("wb") as out:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "desk.cli", "up"],
+                env=desk_environment(self.data_dir),
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C on pytest reaches the desk only through teardown
+            )
+
+    async def wait_until_up(self, *, within: float = 120.0) -> dict[str, Any]:
+        endpoints_file = self.data_dir / "endpoints.json"
+        for _ in range(int(within / 0.2)):
+            if endpoints_file.exists():  # written by rename, so never half a file
+                endpoints: dict[str, Any] = json.loads(endpoints_file.read_text())
+                return endpoints
+            if self._running.poll() is not None:
+                raise RuntimeError(f"helpdesk up exited with {self._running.returncode}\n{self.output()}")
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"helpdesk up was not ready after {within:.0f} s\n{self.output()}")
+
+    async def stop(self, *, within: float = 90.0) -> int | None:
+        """SIGINT, as a Ctrl-C would, then wait for the orderly shutdown. None if it did not finish."""
+        self._running.send_signal(signal.SIGINT)
+        for _ in range(int(within / 0.1)):
+            if self._running.poll() is not None:
+                return self._running.returncode
+            await asyncio.sleep(0.1)
+        return None
+
+    def kill(self) -> None:
+        """Last resort: the desk and everything of it still running."""
+        self._running.kill()
+        self._running.wait()
+        for pid in leftovers(self.data_dir):
+            os.kill(pid, signal.SIGKILL)
+
+    def output(self) -> str:
+        parts = [self.output_path.read_text(errors="replace")]
+        for log in sorted((self.data_dir / "logs").glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-15:]
+            parts.append(f"--- last lines of {log}\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+    @property
+    def _running(self) -> subprocess.Popen[bytes]:
+        assert self._process is not None, "the desk was not started"
+        return self._process
+
+
+def leftovers(data_dir: Path) -> list[int]:
+    """Pids of processes of this desk still running: their command line or environment names its data dir.
+
+    Every child of `helpdesk up` inherits HELPDESK_DATA_DIR, and the servers name the directory on their
+    command lines, so this finds them however they were started. Linux only (it reads /proc).
+    """
+    inside, exactly = f"{data_dir}/".encode(), f"{data_dir}\0".encode()  # not a sibling like desk01
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            seen = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+            zombie = (entry / "stat").read_text().rpartition(")")[2].split()[0] == "Z"
+        except OSError:
+            continue  # gone meanwhile
+        if (inside in seen or exactly in seen) and not zombie:
+            found.append(int(entry.name))
+    return found
