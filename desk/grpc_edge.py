@@ -125,6 +125,12 @@ class ServiceBinding:
     full_name: str
     add_to_server: Callable[[aio.Server], None]
 
+    @classmethod
+    def of(cls, servicer: object, pb2: Any, pb2_grpc: Any, service: str) -> ServiceBinding:
+        """The binding of a generated service (`IntakeService` of intake_pb2/intake_pb2_grpc)."""
+        add = getattr(pb2_grpc, f"add_{service}Servicer_to_server")
+        return cls(pb2.DESCRIPTOR.services_by_name[service].full_name, lambda server: add(servicer, server))
+
 
 async def start_server(
     *,

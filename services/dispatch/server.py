@@ -5,6 +5,7 @@ from __future__ import annotations
 from grpc import aio
 
 from desk import wire
+from desk.auth import ROLES
 from desk.db import Executor
 from desk.errors import FieldViolation, InvalidArgument, NotFound, Unimplemented
 from desk.grpc_edge import ServiceBinding, current_principal
@@ -18,19 +19,7 @@ from workflows import contract as wf
 
 DESK = frozenset({"agent", "senior_agent", "manager"})
 OPS = frozenset({"ops_engineer"})
-EVERYONE = frozenset(
-    {
-        "agent",
-        "senior_agent",
-        "surveyor",
-        "knowledge_manager",
-        "qa_inspector",
-        "statistician",
-        "manager",
-        "ops_engineer",
-        "integrator",
-    }
-)
+EVERYONE = frozenset(ROLES) - {"admin"}  # admin passes every role check anyway
 
 ACCESS = {
     "ListTeams": EVERYONE,
@@ -230,9 +219,4 @@ def _policy_from_proto(p: common_pb2.SlaPolicy) -> SlaPolicyRecord:
 
 
 def binding(servicer: DispatchServicer) -> ServiceBinding:
-    return ServiceBinding(
-        full_name=dispatch_pb2.DESCRIPTOR.services_by_name["DispatchService"].full_name,
-        add_to_server=lambda server: dispatch_pb2_grpc.add_DispatchServiceServicer_to_server(
-            servicer, server
-        ),
-    )
+    return ServiceBinding.of(servicer, dispatch_pb2, dispatch_pb2_grpc, "DispatchService")

@@ -180,7 +180,4 @@ def _next_token(views: list[TicketView], limit: int) -> str:
 
 
 def binding(servicer: IntakeServicer) -> ServiceBinding:
-    return ServiceBinding(
-        full_name=intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
-        add_to_server=lambda server: intake_pb2_grpc.add_IntakeServiceServicer_to_server(servicer, server),
-    )
+    return ServiceBinding.of(servicer, intake_pb2, intake_pb2_grpc, "IntakeService")

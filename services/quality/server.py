@@ -42,7 +42,4 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
 
 
 def binding(servicer: QualityServicer) -> ServiceBinding:
-    return ServiceBinding(
-        full_name=quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name,
-        add_to_server=lambda server: quality_pb2_grpc.add_QualityServiceServicer_to_server(servicer, server),
-    )
+    return ServiceBinding.of(servicer, quality_pb2, quality_pb2_grpc, "QualityService")

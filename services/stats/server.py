@@ -35,7 +35,4 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
 
 def binding(servicer: StatsServicer) -> ServiceBinding:
-    return ServiceBinding(
-        full_name=stats_pb2.DESCRIPTOR.services_by_name["StatsService"].full_name,
-        add_to_server=lambda server: stats_pb2_grpc.add_StatsServiceServicer_to_server(servicer, server),
-    )
+    return ServiceBinding.of(servicer, stats_pb2, stats_pb2_grpc, "StatsService")

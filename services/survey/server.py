@@ -81,7 +81,4 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
 
 
 def binding(servicer: SurveyServicer) -> ServiceBinding:
-    return ServiceBinding(
-        full_name=survey_pb2.DESCRIPTOR.services_by_name["SurveyService"].full_name,
-        add_to_server=lambda server: survey_pb2_grpc.add_SurveyServiceServicer_to_server(servicer, server),
-    )
+    return ServiceBinding.of(servicer, survey_pb2, survey_pb2_grpc, "SurveyService")
