@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import asyncpg
 from temporalio import activity, workflow
 
+# The activities share this module with the workflow, and the sandbox re-imports a workflow's module:
+# asyncpg (a C extension) re-imported inside it crashes the process, so it is passed through.
 with workflow.unsafe.imports_passed_through():
+    import asyncpg
+
     from desk.event_bus import EventPublisher
     from desk.events import EventSpec
 
