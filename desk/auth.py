@@ -52,7 +52,7 @@ class Principal:
         is_desk_staff = self.has_any({"agent", "senior_agent", "manager"})
         if not is_desk_staff and self.team_id != team_id:
             raise PermissionDenied(
-                f"{self.principal_id} may act only on work orders of team {self.team_id!r}"
+                f"{self.principal_id} is an engineer of team {self.team_id!r}; the work is team {team_id!r}'s"
             )
 
     def require_ticket_access(self, assigned_team_id: str, team_ids: Iterable[str]) -> None:
