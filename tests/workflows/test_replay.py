@@ -24,8 +24,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from services.intake.contract import TicketStatus
+from tests.workflows.driving import accept, callback, open_ticket, resolve
 from tests.workflows.fakes import FakeDesk
-from tests.workflows.test_ticket_workflow import accept, callback, open_ticket, resolve
 from workflows.ticket import TicketWorkflow
 
 HISTORY = Path(__file__).parent / "histories" / "ticket_main_path.json"

@@ -1,0 +1,241 @@
+"""The ticket workflow's updates, returns, callbacks and events, against honest fakes.
+
+Policy in these tests (``fakes.default_policy``): response 2 h, resolution 24 h, callback 24 h,
+warning at 80 %. Routing: ``network`` goes to team network, then software; ``software`` to software;
+anything else to no team (the ticket waits at the desk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from services.dispatch.contract import WorkOrderStatus
+from services.intake.contract import (
+    DeadlineKind,
+    DeadlineState,
+    TicketStatus,
+)
+from tests.workflows.driving import (
+    accept,
+    callback,
+    deadline,
+    dispatch_to,
+    eventually,
+    give_back,
+    open_ticket,
+    resolve,
+)
+from tests.workflows.fakes import FakeDesk
+from workflows.contract import (
+    ACCEPT_WORK_ORDER,
+    INVALID_ARGUMENT,
+    TRANSITION_NOT_ALLOWED,
+    WORK_ORDER_NOT_FOUND,
+    AcceptWorkOrderInput,
+    WorkOrderResult,
+)
+
+
+async def test_return_redispatches_then_waits_at_the_desk(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    ticket_id = view.draft.ticket_id
+    assert (view.status, view.assigned_team_id) == (TicketStatus.DISPATCHED, "network")
+
+    await env.sleep(timedelta(hours=1))
+    first = await give_back(handle, f"{ticket_id}-W1")
+    assert first.work_order.status == WorkOrderStatus.RETURNED
+    assert desk.routings[-1].exclude_team_ids == ["network"]
+    second = first.ticket.work_orders[-1]
+    assert (second.work_order_id, second.team_id, second.sequence) == (f"{ticket_id}-W2", "software", 2)
+    assert (first.ticket.status, first.ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "software")
+    fresh = deadline(first.ticket, DeadlineKind.RESPONSE, second.work_order_id)
+    assert fresh.started_at == second.created_at and fresh.due_at == second.created_at + timedelta(hours=2)
+    assert deadline(first.ticket, DeadlineKind.RESPONSE, f"{ticket_id}-W1").state == DeadlineState.MET
+
+    again = await give_back(handle, second.work_order_id)
+    assert desk.routings[-1].exclude_team_ids == ["network", "software"]
+    assert (again.ticket.status, again.ticket.assigned_team_id) == (TicketStatus.OPEN, "")
+    assert len(again.ticket.work_orders) == 2
+
+    manual = await dispatch_to(handle, "automation", reason="desk knows better")
+    assert (manual.work_order.work_order_id, manual.work_order.team_id) == (f"{ticket_id}-W3", "automation")
+    assert manual.ticket.status == TicketStatus.DISPATCHED
+    assert desk.work_orders[f"{ticket_id}-W3"].status == WorkOrderStatus.DISPATCHED
+    created = desk.events(ticket_id, "dispatch.created")
+    assert [e.subject for e in created] == [
+        f"helpdesk.dispatch.{t}.created" for t in ("network", "software", "automation")
+    ]
+    assert [e.type for e in desk.events(ticket_id, "dispatch.returned")] == ["dispatch.returned"] * 2
+
+
+async def test_no_team_waits_for_manual_dispatch(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue, category="plumbing")
+    assert (view.status, view.work_orders) == (TicketStatus.OPEN, [])
+    assert deadline(view, DeadlineKind.RESOLUTION).due_at == view.draft.created_at + timedelta(hours=24)
+
+    result = await dispatch_to(handle, "machine-room")
+    assert (result.ticket.status, result.ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "machine-room")
+
+
+async def test_confirmed_callback_closes_and_completes(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    await accept(handle, f"{view.draft.ticket_id}-W1")
+    await resolve(handle, f"{view.draft.ticket_id}-W1")
+    closed = await callback(handle)
+    assert closed.status == TicketStatus.CLOSED
+    assert deadline(closed, DeadlineKind.CALLBACK).state == DeadlineState.MET
+
+    final = await handle.result()
+    assert final.status == TicketStatus.CLOSED
+    assert desk.callbacks[-1].ticket_status == "CLOSED"
+    timeline = desk.events(view.draft.ticket_id)
+    assert [e.type for e in timeline[-2:]] == ["survey.callback_recorded", "ticket.closed"]
+    assert [e.event_id for e in desk.published] == [e.event_id for e in timeline]
+
+
+async def test_not_fixed_callback_sends_a_new_work_order_to_the_same_team(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    ticket_id = view.draft.ticket_id
+    await resolve(handle, f"{ticket_id}-W1")
+    await env.sleep(timedelta(hours=2))
+    ticket = await callback(handle, confirmed=False)
+
+    assert (ticket.status, ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "network")
+    second = ticket.work_orders[-1]
+    assert (second.work_order_id, second.sequence, second.status) == (
+        f"{ticket_id}-W2",
+        2,
+        WorkOrderStatus.DISPATCHED,
+    )
+    response = deadline(ticket, DeadlineKind.RESPONSE, second.work_order_id)
+    resolution = deadline(ticket, DeadlineKind.RESOLUTION)
+    assert response.started_at == resolution.started_at == second.created_at
+    assert resolution.due_at == second.created_at + timedelta(hours=24)
+    assert resolution.state == DeadlineState.PENDING
+    assert desk.callbacks[-1].ticket_status == "DISPATCHED"
+
+
+async def test_updates_in_the_wrong_state_are_rejected_and_change_nothing(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    ticket_id = view.draft.ticket_id
+    await resolve(handle, f"{ticket_id}-W1")
+    await eventually(lambda: len(desk.published) == len(desk.events(ticket_id)))
+    calls, timeline = len(desk.calls), list(desk.events(ticket_id))
+
+    rejected: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        (TRANSITION_NOT_ALLOWED, lambda: accept(handle, f"{ticket_id}-W1")),
+        (TRANSITION_NOT_ALLOWED, lambda: give_back(handle, f"{ticket_id}-W1")),
+        (TRANSITION_NOT_ALLOWED, lambda: dispatch_to(handle, "software")),
+        (WORK_ORDER_NOT_FOUND, lambda: accept(handle, f"{ticket_id}-W9")),
+        (INVALID_ARGUMENT, lambda: callback(handle, reached=False, confirmed=True, termination_reason="x")),
+        (INVALID_ARGUMENT, lambda: callback(handle, reached=False, confirmed=False)),
+    ]
+    for error_type, send in rejected:
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await send()
+        assert isinstance(failed.value.cause, ApplicationError)
+        assert failed.value.cause.type == error_type
+
+    assert len(desk.calls) == calls  # nothing persisted, nothing published
+    assert desk.events(ticket_id) == timeline
+    assert desk.tickets[ticket_id].status == TicketStatus.RESOLVED
+
+
+async def test_concurrent_updates_apply_one_at_a_time(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    work_order_id = f"{view.draft.ticket_id}-W1"
+
+    results = await asyncio.gather(
+        accept(handle, work_order_id), accept(handle, work_order_id), return_exceptions=True
+    )
+
+    accepted = [r for r in results if isinstance(r, WorkOrderResult)]
+    rejected = [r for r in results if isinstance(r, WorkflowUpdateFailedError)]
+    assert len(accepted) == 1 and len(rejected) == 1
+    assert isinstance(rejected[0].cause, ApplicationError)
+    assert rejected[0].cause.type == TRANSITION_NOT_ALLOWED
+    assert len(desk.events(view.draft.ticket_id, "dispatch.accepted")) == 1
+
+
+async def test_an_update_retried_with_the_same_id_is_applied_once(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    request = AcceptWorkOrderInput(f"{view.draft.ticket_id}-W1", engineer="eng-1", actor="ops-1")
+    first = await handle.execute_update(
+        ACCEPT_WORK_ORDER, request, id="accept-1", result_type=WorkOrderResult
+    )
+    again = await handle.execute_update(
+        ACCEPT_WORK_ORDER, request, id="accept-1", result_type=WorkOrderResult
+    )
+    assert again == first
+    assert len(desk.events(view.draft.ticket_id, "dispatch.accepted")) == 1
+
+
+async def test_events_are_numbered_without_gaps_and_published_once_in_order(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    handle, view = await open_ticket(env, task_queue)
+    ticket_id = view.draft.ticket_id
+    await give_back(handle, f"{ticket_id}-W1")
+    await accept(handle, f"{ticket_id}-W2")
+    await resolve(handle, f"{ticket_id}-W2")
+    await callback(handle)
+    await handle.result()
+
+    timeline = desk.events(ticket_id)
+    assert [e.sequence for e in timeline] == list(range(1, len(timeline) + 1))
+    assert len({e.event_id for e in timeline}) == len(timeline)
+    assert [e.type for e in timeline] == [
+        "ticket.created",
+        "ticket.acknowledged",
+        "dispatch.created",
+        "dispatch.returned",
+        "dispatch.created",
+        "dispatch.accepted",
+        "dispatch.resolved",
+        "ticket.resolved",
+        "survey.callback_recorded",
+        "ticket.closed",
+    ]
+    assert [e.actor for e in timeline[:3]] == ["agent-7", "agent-7", "system"]
+    assert desk.published == timeline
+    assert desk.publish_attempts == desk.calls.count("desk.publish_events")
+
+
+async def test_publishing_outage_delays_events_without_blocking_updates(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    desk.nats_down = True
+    handle, view = await open_ticket(env, task_queue)
+    ticket_id = view.draft.ticket_id
+    accepted = await accept(handle, f"{ticket_id}-W1")
+    assert accepted.ticket.status == TicketStatus.IN_PROGRESS
+    assert desk.tickets[ticket_id].status == TicketStatus.IN_PROGRESS  # persisted before the update returned
+    await eventually(lambda: desk.publish_attempts >= 2)
+    assert desk.published == []
+
+    desk.nats_down = False
+    await env.sleep(timedelta(seconds=30))  # past the publisher's retry backoff
+    await eventually(lambda: len(desk.published) == len(desk.events(ticket_id)))
+    assert desk.published == desk.events(ticket_id)
+    assert [e.type for e in desk.published][-1] == "dispatch.accepted"
