@@ -77,7 +77,15 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         return work_order
 
     async def _update(self, work_order: WorkOrderRecord, update: str, arg: object) -> common_pb2.WorkOrder:
-        result = await self._tickets.update(work_order.ticket_id, update, arg, wf.WorkOrderResult)
+        # A work order is accepted, resolved or returned at most once, so the update's id says which:
+        # a client retrying after a lost answer gets the first answer again, not FAILED_PRECONDITION.
+        result = await self._tickets.update(
+            work_order.ticket_id,
+            update,
+            arg,
+            wf.WorkOrderResult,
+            update_id=f"{update}/{work_order.work_order_id}",
+        )
         return wire.work_order_to_proto(result.work_order)
 
     async def DispatchTicket(

@@ -94,3 +94,22 @@ async def test_rpcs_of_later_issues_answer_unimplemented(desk: RunningDesk) -> N
             quality_pb2.RunDailySamplingRequest(day="2026-11-23"), metadata=auth(desk.token("qa_inspector"))
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_retried_accept_gets_the_first_answer_again(desk: RunningDesk) -> None:
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    dispatch = dispatch_pb2_grpc.DispatchServiceStub(desk.channel("dispatch"))
+    ops = auth(desk.token("ops_engineer:network"))
+    ticket = (
+        await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))
+    ).ticket
+    request = dispatch_pb2.AcceptWorkOrderRequest(
+        work_order_id=ticket.work_orders[0].work_order_id, engineer="E"
+    )
+    first = await dispatch.AcceptWorkOrder(request, metadata=ops)
+    again = await dispatch.AcceptWorkOrder(request, metadata=ops)
+    assert again == first
+    seen = await intake.GetTicket(
+        intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=auth(desk.token("agent"))
+    )
+    assert [e.type for e in seen.timeline].count("dispatch.accepted") == 1
