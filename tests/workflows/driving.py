@@ -1,4 +1,9 @@
-"""Driving the ticket workflow in tests: a draft, its start, its updates, and what to look for."""
+"""Driving the ticket workflow in tests: a draft, its start, its updates, and what to look for.
+
+Policy in these tests (``fakes.default_policy``): response 2 h, resolution 24 h, callback 24 h,
+warning at 80 %. Routing: ``network`` goes to team network, then software; ``software`` to software;
+anything else to no team (the ticket waits at the desk).
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """The ticket workflow's deadlines on the time-skipping test server, against honest fakes.
 
-Policy in these tests (``fakes.default_policy``): response 2 h, resolution 24 h, callback 24 h,
-warning at 80 %. Routing: ``network`` goes to team network, then software; ``software`` to software;
-anything else to no team (the ticket waits at the desk).
+The fakes' policy and routing are described in ``tests.workflows.driving``.
 """
 
 from __future__ import annotations
