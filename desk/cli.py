@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the backing services, migrations, seed data and tokens (run services yourself)",
     )
     up.set_defaults(entry=_up)
-    serve = commands.add_parser("serve", help="run one service: its gRPC server and its activity worker")
+    serve = commands.add_parser("serve", help="run one service (its gRPC server)")
     serve.add_argument("service", choices=SERVICES)
     serve.set_defaults(entry=_serve)
     worker = commands.add_parser("worker", help="run the workflow worker")

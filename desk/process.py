@@ -1,8 +1,9 @@
 """The composition root every service process shares: config → telemetry → clients → server + worker.
 
 A service supplies only what is its own (:class:`ServiceParts`: gRPC bindings, RPC roles, activities);
-this module opens the connections, serves, runs the service's Temporal worker on its own task queue,
-and shuts down gracefully on cancellation (SIGTERM/SIGINT from ``helpdesk serve``).
+this module opens the connections, serves, runs a Temporal worker on the service's own task queue
+when it names one (none does yet: the ticket workflow's activities run in the workflow worker), and
+shuts down gracefully on cancellation (SIGTERM/SIGINT from ``helpdesk serve``).
 """
 
 from __future__ import annotations
