@@ -51,6 +51,13 @@ async def claim_request(*, db: Executor, request_id: str, fingerprint: bytes, no
     return Claim(row["ticket_id"], bytes(row["fingerprint"]), row["created_at"])
 
 
+async def find_claim(*, db: Executor, request_id: str) -> Claim | None:
+    row = await db.fetchrow(
+        "SELECT ticket_id, fingerprint, created_at FROM intake.requests WHERE request_id = $1", request_id
+    )
+    return None if row is None else Claim(row["ticket_id"], bytes(row["fingerprint"]), row["created_at"])
+
+
 async def save_view(*, db: Executor, view: TicketView) -> None:
     draft = view.draft
     await db.execute(

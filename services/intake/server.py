@@ -16,7 +16,7 @@ from desk.ticket_client import TicketWorkflows
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 from services.intake import repository
 from services.intake.contract import TicketDraft, TicketView
-from services.intake.validation import ValidReport, validate_report
+from services.intake.validation import TIME_RELATIVE_FIELDS, ValidReport, validate_report
 
 DESK = frozenset({"agent", "senior_agent", "manager"})
 READERS = DESK | frozenset(
@@ -77,8 +77,14 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         self, request: intake_pb2.CreateTicketRequest, context: aio.ServicerContext
     ) -> intake_pb2.CreateTicketResponse:
         now = datetime.now(UTC)
-        report = validate_report(request, now=now)
         fingerprint = hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+        try:
+            report = validate_report(request, now=now)
+        except InvalidArgument as error:
+            accepted = await self._accepted_before(request.request_id, fingerprint, error)
+            if accepted is None:
+                raise
+            return intake_pb2.CreateTicketResponse(ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED)
         claim = await repository.claim_request(
             db=self._db, request_id=report.request_id, fingerprint=fingerprint, now=now
         )
@@ -96,6 +102,21 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         return intake_pb2.CreateTicketResponse(
             ticket=await self._ticket(claim.ticket_id), outcome=intake_pb2.CREATE_OUTCOME_CREATED
         )
+
+    async def _accepted_before(
+        self, request_id: str, fingerprint: bytes, error: InvalidArgument
+    ) -> common_pb2.Ticket | None:
+        """The ticket of this very report, if it was accepted while its times were still valid.
+
+        A retry of an accepted report must answer with its ticket even once `expected_by` has passed.
+        Only looked up when the times are all that is wrong, so bad reports cost no query.
+        """
+        if not {v.field for v in error.violations} <= TIME_RELATIVE_FIELDS:
+            return None
+        claim = await repository.find_claim(db=self._db, request_id=request_id)
+        if claim is None or claim.fingerprint != fingerprint:
+            return None
+        return await self._ticket(claim.ticket_id)
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
         view = await repository.get_view(db=self._db, ticket_id=ticket_id)

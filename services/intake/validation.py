@@ -15,6 +15,8 @@ MAX_SUMMARY = 200
 MAX_DESCRIPTION = 10_000
 MAX_NAME = 100
 CLOCK_SKEW = timedelta(minutes=5)
+TIME_RELATIVE_FIELDS = frozenset({"occurred_at", "expected_by"})
+"""Fields judged against the clock: a report valid when accepted may fail them on a later retry."""
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,22}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

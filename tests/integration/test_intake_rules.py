@@ -136,3 +136,17 @@ async def test_list_tickets_pages_through_with_filters(desk: RunningDesk) -> Non
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await intake.ListTickets(intake_pb2.ListTicketsRequest(page_token="garbage"), metadata=agent)
     assert bad_fields(caught.value) == ["page_token"]
+
+
+async def test_a_retry_after_expected_by_has_passed_still_finds_its_ticket(desk: RunningDesk) -> None:
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    soon = timestamp_pb2.Timestamp()
+    soon.FromDatetime(datetime.now(UTC) + timedelta(seconds=2))
+    request = report(expected_by=soon)
+    first = await intake.CreateTicket(request, metadata=auth(desk.token("agent")))
+    await asyncio.sleep(2.5)
+    again = await intake.CreateTicket(request, metadata=auth(desk.token("agent")))
+    assert again.ticket.ticket_id == first.ticket.ticket_id
+    with pytest.raises(grpc.aio.AioRpcError) as caught:  # a new report with that time is still refused
+        await intake.CreateTicket(report(expected_by=soon), metadata=auth(desk.token("agent")))
+    assert bad_fields(caught.value) == ["expected_by"]
