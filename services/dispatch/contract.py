@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-TASK_QUEUE = "dispatch"
-
 ROUTE_TICKET = "dispatch.route_ticket"
 FIND_SLA_POLICY = "dispatch.find_sla_policy"
 SAVE_WORK_ORDER = "dispatch.save_work_order"

@@ -9,8 +9,6 @@ from enum import StrEnum
 from desk.events import EventSpec
 from services.dispatch.contract import WorkOrderRecord
 
-TASK_QUEUE = "intake"
-
 RECORD_TICKET = "intake.record_ticket"
 
 

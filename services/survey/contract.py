@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-TASK_QUEUE = "survey"
-
 SAVE_CALLBACK = "survey.save_callback"
 
 
