@@ -115,13 +115,20 @@ def next_alarm_at(deadlines: list[Deadline]) -> datetime | None:
     return min(times, default=None)
 
 
+def can_raise(deadline: Deadline, kind: AlarmKind) -> bool:
+    """Whether this alarm is still to come: each deadline warns once and goes overdue once, never once met."""
+    if kind == AlarmKind.WARNING:
+        return deadline.state == DeadlineState.PENDING
+    return is_open(deadline)
+
+
 def due_alarms(deadlines: list[Deadline], now: datetime) -> list[Alarm]:
     """Alarms due at ``now``, in deadline order; a warning always comes before its overdue."""
     alarms: list[Alarm] = []
     for index, deadline in enumerate(deadlines):
-        if deadline.state == DeadlineState.PENDING and now >= deadline.warn_at:
+        if can_raise(deadline, AlarmKind.WARNING) and now >= deadline.warn_at:
             alarms.append(Alarm(index, AlarmKind.WARNING))
-        if is_open(deadline) and now >= deadline.due_at:
+        if can_raise(deadline, AlarmKind.OVERDUE) and now >= deadline.due_at:
             alarms.append(Alarm(index, AlarmKind.OVERDUE))
     return alarms
 

@@ -40,7 +40,7 @@ from workflows.contract import (
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
 )
-from workflows.deadlines import Alarm, AlarmKind
+from workflows.deadlines import Alarm, AlarmKind, can_raise
 
 SYSTEM_ACTOR = "system"
 
@@ -298,8 +298,14 @@ def last_resolving_team(state: TicketState) -> str:
 def raise_alarm(
     state: TicketState, alarm: Alarm, now: datetime
 ) -> tuple[list[NewEvent], RecordViolationInput | None]:
-    """Warn, or mark overdue; an overdue deadline is recorded as a violation against its team."""
+    """Warn, or mark overdue; an overdue deadline is recorded as a violation against its team.
+
+    An alarm already raised (or a deadline already met) raises nothing: the once-only promise holds
+    here, not only in the caller's choice of alarms.
+    """
     deadline = state.view.deadlines[alarm.index]
+    if not can_raise(deadline, alarm.kind):
+        return [], None
     work_order_id = _chased_work_order(state, deadline)
     if deadline.kind == DeadlineKind.RESOLUTION:  # held by whoever has the ticket now
         deadline.team_id = state.work_order(work_order_id).team_id if work_order_id else DESK_TEAM_ID

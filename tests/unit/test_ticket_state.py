@@ -30,7 +30,7 @@ from workflows.contract import (
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
 )
-from workflows.deadlines import due_alarms
+from workflows.deadlines import Alarm, AlarmKind, due_alarms
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600.0
@@ -296,3 +296,14 @@ def test_stamp_numbers_events_on_from_the_last_without_gaps() -> None:
     assert state.last_sequence == 3
     assert ts.stamp(state, [], now=later, new_id=lambda: next(ids)) == []
     assert state.last_sequence == 3
+
+
+def test_raise_alarm_itself_refuses_an_alarm_already_raised_or_a_met_deadline() -> None:
+    state, _ = dispatched()
+    index = next(i for i, d in enumerate(state.view.deadlines) if d.kind == DeadlineKind.RESPONSE)
+    due = state.view.deadlines[index].due_at
+    overdue = Alarm(index, AlarmKind.OVERDUE)
+    first, violation = ts.raise_alarm(state, overdue, due)
+    assert first and violation is not None
+    assert ts.raise_alarm(state, overdue, due) == ([], None)
+    assert ts.raise_alarm(state, Alarm(index, AlarmKind.WARNING), due) == ([], None)
