@@ -65,18 +65,24 @@ class RunningDesk:
             self._channels[service] = grpc.aio.insecure_channel(self.endpoints["services"][service])
         return self._channels[service]
 
-    def worker_pid(self) -> int:
-        """The worker's pid now: re-read, because the desk restarts a worker that dies."""
+    def pid(self, process: str) -> int:
+        """A desk process's pid now ("worker", "intake", …): re-read, as the desk restarts one that dies."""
         current = json.loads((self.data_dir / "endpoints.json").read_text())
-        return int(current["processes"]["worker"])
+        return int(current["processes"][process])
 
-    async def worker_restarted(self, old_pid: int, *, within: float = 15.0) -> int:
-        """Wait until the desk has replaced a worker that died; returns the new worker's pid."""
+    async def restarted(self, process: str, old_pid: int, *, within: float = 15.0) -> int:
+        """Wait until the desk has replaced a process that died; returns the new pid."""
         for _ in range(int(within / 0.05)):
-            if (pid := self.worker_pid()) != old_pid:
+            if (pid := self.pid(process)) != old_pid:
                 return pid
             await asyncio.sleep(0.05)
-        raise AssertionError(f"the worker {old_pid} was not replaced within {within:.0f} s")
+        raise AssertionError(f"{process} {old_pid} was not replaced within {within:.0f} s")
+
+    def worker_pid(self) -> int:
+        return self.pid("worker")
+
+    async def worker_restarted(self, old_pid: int, *, within: float = 15.0) -> int:
+        return await self.restarted("worker", old_pid, within=within)
 
     async def close(self) -> None:
         for channel in self._channels.values():

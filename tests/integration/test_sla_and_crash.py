@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from collections import Counter
 
 import asyncpg
+import grpc
 from google.protobuf import duration_pb2
 
 from helpdesk.v1 import (
@@ -127,3 +129,40 @@ async def test_worker_killed_mid_lifecycle_carries_on(desk: RunningDesk) -> None
     assert [e.envelope.sequence for e in events] == [e.sequence for e in seen.timeline]
     assert len({e.envelope.event_id for e in events}) == len(events)  # no event published twice under two ids
     assert types(events) == [e.type for e in seen.timeline]
+
+
+async def test_intake_killed_mid_create_then_a_retry_gives_one_ticket(desk: RunningDesk) -> None:
+    request = report(category="software")
+    agent = auth(desk.token("agent"))
+    killed = desk.pid("intake")
+    creating = asyncio.ensure_future(
+        intake_pb2_grpc.IntakeServiceStub(desk.channel("intake")).CreateTicket(request, metadata=agent)
+    )
+    await asyncio.sleep(0.02)  # the claim or the workflow start may or may not have happened
+    os.kill(killed, signal.SIGKILL)
+    with contextlib.suppress(grpc.aio.AioRpcError):
+        await creating
+    await desk.restarted("intake", killed)
+    async with grpc.aio.insecure_channel(desk.endpoints["services"]["intake"]) as channel:
+        intake = intake_pb2_grpc.IntakeServiceStub(channel)
+        for _ in range(100):  # until the new process serves
+            try:
+                retried = await intake.CreateTicket(request, metadata=agent)
+                break
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE, error
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the restarted intake never answered")
+        seen = await intake.GetTicket(
+            intake_pb2.GetTicketRequest(ticket_id=retried.ticket.ticket_id), metadata=agent
+        )
+    assert [e.type for e in seen.timeline].count("ticket.created") == 1
+    conn = await asyncpg.connect(desk.endpoints["postgres"])
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM intake.tickets WHERE request_id = $1", request.request_id
+        )
+    finally:
+        await conn.close()
+    assert count == 1
