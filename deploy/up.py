@@ -8,6 +8,7 @@ same way back: endpoints.json goes first, then the services, the worker, Tempora
 from __future__ import annotations
 
 import asyncio
+import base64
 import fcntl
 import logging
 import os
@@ -33,6 +34,7 @@ from desk.auth import ensure_dev_tokens
 from desk.config import SERVICES, Settings
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
+from desk.payload_codec import new_key
 from services.dispatch.seed import seed_defaults
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
@@ -119,10 +121,25 @@ async def _ready(child: ChildProcess, probe: Probe) -> None:
     log.info("%-9s ready, pid %s (%.1f s)", child.name, child.pid, waited)
 
 
+def payload_key(settings: Settings) -> str:
+    """The key the desk's processes encrypt Temporal payloads with: configured, or kept in the data dir.
+
+    Kept with the data it protects: losing it makes the running workflows' histories unreadable.
+    """
+    if settings.payload_key is not None:
+        return base64.urlsafe_b64encode(settings.payload_key).decode()
+    path = settings.payload_key_file
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(new_key())
+    return path.read_text().strip()
+
+
 def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]:
     """`helpdesk serve <service>` for each service and `helpdesk worker`, all on the same stack."""
     env = dict(os.environ)
     env.update(
+        HELPDESK_PAYLOAD_KEY=payload_key(settings),
         TEMPORAL_ADDRESS=stack.temporal,
         NATS_URL=stack.nats,
         DATABASE_URL=stack.postgres,

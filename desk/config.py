@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desk.errors import ConfigurationError
+from desk.payload_codec import parse_key
 
 SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
 
@@ -33,11 +34,16 @@ class Settings:
     nats_url: str | None
     database_url: str | None
     otlp_endpoint: str | None  # None: spans go to a local file under data_dir
+    payload_key: bytes | None  # encrypts Temporal payloads; `helpdesk up` makes one under data_dir
     embedded: EmbeddedPorts = field(default_factory=EmbeddedPorts)
     worker_shutdown_seconds: float = 10.0
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
+
+    @property
+    def payload_key_file(self) -> Path:
+        return self.data_dir / "payload.key"
 
     @property
     def span_dir(self) -> Path:
@@ -98,5 +104,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         nats_url=env.get("NATS_URL") or None,
         database_url=env.get("DATABASE_URL") or None,
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        payload_key=parse_key(env["HELPDESK_PAYLOAD_KEY"]) if env.get("HELPDESK_PAYLOAD_KEY") else None,
         embedded=embedded,
     )

@@ -25,7 +25,9 @@ from temporalio.worker import Worker
 from desk import db, event_bus
 from desk.auth import TokenAuthenticator
 from desk.config import Settings
+from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, start_server
+from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,15 @@ class ServiceParts:
 
 async def connect_temporal(settings: Settings) -> Client:
     address, _, _ = settings.require_stack()
+    if settings.payload_key is None:
+        raise ConfigurationError(
+            "not configured: HELPDESK_PAYLOAD_KEY (Temporal payloads carry personal data)"
+        )
     return await Client.connect(
-        address, namespace=settings.temporal_namespace, interceptors=[TracingInterceptor()]
+        address,
+        namespace=settings.temporal_namespace,
+        interceptors=[TracingInterceptor()],
+        data_converter=encrypted_converter(settings.payload_key),
     )
 
 
