@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter, PayloadCodec
 
 from desk.errors import ConfigurationError
+from desk.records import RecordPayloadConverter
 
 ENCODING = b"binary/encrypted"
 NONCE_BYTES = 12
@@ -69,4 +70,9 @@ class EncryptionCodec(PayloadCodec):
 
 
 def encrypted_converter(key: bytes) -> DataConverter:
-    return dataclasses.replace(DataConverter.default, payload_codec=EncryptionCodec(key))
+    """The desk's data converter: contract records as JSON (see :mod:`desk.records`), then encrypted."""
+    return dataclasses.replace(
+        DataConverter.default,
+        payload_converter_class=RecordPayloadConverter,
+        payload_codec=EncryptionCodec(key),
+    )
