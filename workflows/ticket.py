@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
     from services.survey import contract as survey
+    from workflows import alarms
     from workflows import ticket_state as ts
     from workflows.contract import (
         ACCEPT_WORK_ORDER,
@@ -210,7 +211,7 @@ class TicketWorkflow:
         async with self._changing() as state:
             events: list[ts.NewEvent] = []
             for alarm in due_alarms(state.view.deadlines, now):
-                raised, violation = ts.raise_alarm(state, alarm, now)
+                raised, violation = alarms.raise_alarm(state, alarm, now)
                 events += raised
                 if violation is not None:
                     result = await _call(

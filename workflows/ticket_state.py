@@ -16,10 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
-from desk.events import EventSpec, dispatch_subject, sla_subject, survey_subject, ticket_subject
+from desk.events import EventSpec, dispatch_subject, survey_subject, ticket_subject
 from services.dispatch.contract import (
     DESK_TEAM_ID,
-    RecordViolationInput,
     SlaPolicyRecord,
     WorkOrderRecord,
     WorkOrderStatus,
@@ -27,7 +26,6 @@ from services.dispatch.contract import (
 from services.intake.contract import (
     Deadline,
     DeadlineKind,
-    DeadlineState,
     TicketDraft,
     TicketStatus,
     TicketView,
@@ -40,7 +38,6 @@ from workflows.contract import (
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
 )
-from workflows.deadlines import Alarm, AlarmKind, can_raise
 
 SYSTEM_ACTOR = "system"
 
@@ -295,50 +292,12 @@ def last_resolving_team(state: TicketState) -> str:
 # --- alarms ---
 
 
-def raise_alarm(
-    state: TicketState, alarm: Alarm, now: datetime
-) -> tuple[list[NewEvent], RecordViolationInput | None]:
-    """Warn, or mark overdue; an overdue deadline is recorded as a violation against its team.
-
-    An alarm already raised (or a deadline already met) raises nothing: the once-only promise holds
-    here, not only in the caller's choice of alarms.
-    """
-    deadline = state.view.deadlines[alarm.index]
-    if not can_raise(deadline, alarm.kind):
-        return [], None
-    work_order_id = _chased_work_order(state, deadline)
-    if deadline.kind == DeadlineKind.RESOLUTION:  # held by whoever has the ticket now
-        deadline.team_id = state.work_order(work_order_id).team_id if work_order_id else DESK_TEAM_ID
-    if alarm.kind == AlarmKind.WARNING:
-        deadline.state = DeadlineState.WARNED
-        return [_sla_event(deadline, "warning", work_order_id)], None
-    deadline.state = DeadlineState.OVERDUE
-    violation = RecordViolationInput(
-        violation_id=f"{state.ticket_id}/{deadline.kind.lower()}-{alarm.index + 1}",
-        ticket_id=state.ticket_id,
-        team_id=deadline.team_id,
-        deadline_kind=str(deadline.kind),
-        work_order_id=work_order_id,
-        due_at=deadline.due_at,
-        recorded_at=now,
-    )
-    return [_sla_event(deadline, "overdue", work_order_id)], violation
-
-
 def chased(state: TicketState, chased_work_order: WorkOrderRecord, note: str) -> list[NewEvent]:
     """Dispatch chased a work order for a missed deadline: keep its count, tell the team."""
     work_order = state.work_order(chased_work_order.work_order_id)
     work_order.chase_count = chased_work_order.chase_count
     facts = _facts(work_order) | {"chase_count": work_order.chase_count}
     return [_dispatch_event(work_order, "chased", SYSTEM_ACTOR, note, facts)]
-
-
-def _chased_work_order(state: TicketState, deadline: Deadline) -> str:
-    """Which work order a miss chases: the response's own, the open one for a resolution, none else."""
-    if deadline.kind == DeadlineKind.RESPONSE:
-        return deadline.work_order_id
-    open_work_order = state.open_work_order() if deadline.kind == DeadlineKind.RESOLUTION else None
-    return open_work_order.work_order_id if open_work_order else ""
 
 
 # --- helpers ---
@@ -394,11 +353,3 @@ def _dispatch_event(
     work_order: WorkOrderRecord, verb: str, actor: str, reason: str, facts: dict[str, Any]
 ) -> NewEvent:
     return NewEvent(f"dispatch.{verb}", dispatch_subject(work_order.team_id, verb), actor, reason, facts)
-
-
-def _sla_event(deadline: Deadline, verb: str, work_order_id: str) -> NewEvent:
-    facts = {"deadline": str(deadline.kind), "team_id": deadline.team_id, "work_order_id": work_order_id}
-    facts |= {"warn_at": deadline.warn_at.isoformat(), "due_at": deadline.due_at.isoformat()}
-    status = "due at" if verb == "warning" else "missed at"
-    reason = f"{deadline.kind.lower()} deadline {status} {deadline.due_at.isoformat()}"
-    return NewEvent(f"sla.{verb}", sla_subject(verb), SYSTEM_ACTOR, reason, facts)

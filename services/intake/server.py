@@ -90,7 +90,8 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         )
         if claim.fingerprint != fingerprint:
             raise InvalidArgument.one("request_id", "was already used for a different report")
-        if await repository.get_view(db=self._db, ticket_id=claim.ticket_id) is None:
+        view = await repository.get_view(db=self._db, ticket_id=claim.ticket_id)
+        if view is None:
             # First time, or a retry after a crash between the claim and the start: start (or join) it.
             draft = _draft(
                 report,
@@ -98,9 +99,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                 created_at=claim.created_at,
                 recorded_by=current_principal().principal_id,
             )
-            await self._tickets.start(draft)
+            view = await self._tickets.start(draft)  # returns once the view is recorded
         return intake_pb2.CreateTicketResponse(
-            ticket=await self._ticket(claim.ticket_id), outcome=intake_pb2.CREATE_OUTCOME_CREATED
+            ticket=await self._with_timeline(view), outcome=intake_pb2.CREATE_OUTCOME_CREATED
         )
 
     async def _accepted_before(
@@ -122,10 +123,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         view = await repository.get_view(db=self._db, ticket_id=ticket_id)
         if view is None:
             raise NotFound("ticket", ticket_id)
+        return await self._with_timeline(view)
+
+    async def _with_timeline(self, view: TicketView) -> common_pb2.Ticket:
         current_principal().require_ticket_access(
             view.assigned_team_id, [w.team_id for w in view.work_orders]
         )
-        timeline = await repository.get_timeline(db=self._db, ticket_id=ticket_id)
+        timeline = await repository.get_timeline(db=self._db, ticket_id=view.draft.ticket_id)
         return wire.ticket_to_proto(view, [_timeline_entry(row) for row in timeline])
 
     async def GetTicket(

@@ -23,6 +23,7 @@ from services.intake.contract import (
     TicketDraft,
     TicketStatus,
 )
+from workflows import alarms
 from workflows import ticket_state as ts
 from workflows.contract import (
     AcceptWorkOrderInput,
@@ -101,7 +102,7 @@ def raise_due(state: ts.TicketState, now: datetime) -> tuple[list[ts.NewEvent], 
     events: list[ts.NewEvent] = []
     violations: list[RecordViolationInput] = []
     for alarm in due_alarms(state.view.deadlines, now):
-        raised, violation = ts.raise_alarm(state, alarm, now)
+        raised, violation = alarms.raise_alarm(state, alarm, now)
         events += raised
         violations += [violation] if violation else []
     return events, violations
@@ -303,7 +304,7 @@ def test_raise_alarm_itself_refuses_an_alarm_already_raised_or_a_met_deadline() 
     index = next(i for i, d in enumerate(state.view.deadlines) if d.kind == DeadlineKind.RESPONSE)
     due = state.view.deadlines[index].due_at
     overdue = Alarm(index, AlarmKind.OVERDUE)
-    first, violation = ts.raise_alarm(state, overdue, due)
+    first, violation = alarms.raise_alarm(state, overdue, due)
     assert first and violation is not None
-    assert ts.raise_alarm(state, overdue, due) == ([], None)
-    assert ts.raise_alarm(state, Alarm(index, AlarmKind.WARNING), due) == ([], None)
+    assert alarms.raise_alarm(state, overdue, due) == ([], None)
+    assert alarms.raise_alarm(state, Alarm(index, AlarmKind.WARNING), due) == ([], None)
