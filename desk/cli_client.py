@@ -1,5 +1,7 @@
 """`helpdesk ticket|workorder|callback`: walk a ticket's main path by hand against a running desk.
 
+`helpdesk ops watch` (an ops team's live view) is in :mod:`desk.cli_ops`.
+
 The desk is found through `.data/endpoints.json` (written by `helpdesk up`), which also holds the
 development tokens; `--as ROLE` picks one (e.g. `--as ops_engineer:network`).
 """
@@ -242,8 +244,11 @@ def _workorder_parsers(sub: Any) -> None:
 
 def register(sub: Any) -> None:
     """Add the client commands to the `helpdesk` parser's subcommands."""
+    from desk import cli_ops
+
     _ticket_parsers(sub)
     _workorder_parsers(sub)
+    cli_ops.register(sub)
     cb = sub.add_parser("callback", help="record the callback to the customer")
     cb.add_argument("ticket_id")
     cb.add_argument("--not-reached", action="store_true")

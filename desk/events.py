@@ -37,6 +37,11 @@ def dispatch_subject(team_id: str, verb: str) -> str:
     return f"helpdesk.dispatch.{team_id}.{verb}"
 
 
+def review_subject(verb: str) -> str:
+    """The desk's own review queue (审核): requested, approved, rejected. Teams see only what is approved."""
+    return f"helpdesk.review.{verb}"
+
+
 def sla_subject(verb: str) -> str:
     return f"helpdesk.sla.{verb}"
 

@@ -7,6 +7,10 @@ a read right after the RPC sees the change. Failures become :mod:`desk.errors` f
 
 from __future__ import annotations
 
+import asyncio
+import random
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -22,6 +26,18 @@ from workflows import contract as wf
 R = TypeVar("R")
 
 _UPDATE_TIMEOUT = timedelta(seconds=60)
+_UPDATES_IN_FLIGHT_PER_TICKET = 4
+"""Updates this process has open on one ticket at once. The workflow applies them one at a time
+anyway; a burst of them at Temporal made the server abort its in-flight updates and drop workflow
+tasks over and over. Measured with 100 concurrent ChaseWorkOrder calls on one ticket: 11 s to 8 min
+unqueued, 1.5-1.8 s (5 runs) queued here."""
+_BUSY_RETRIES = 40
+_TRANSIENT = (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE)
+"""Temporal admits a few updates per workflow at once (history.maxInFlightUpdates, 10 by default) and
+answers RESOURCE_EXHAUSTED past that, and UNAVAILABLE ("workflow update was aborted") when it drops
+its in-memory updates under load. A burst on one ticket (many chases, many repeat reports) waits its
+turn with jittered backoff instead of failing; every retry carries the same update id, so an update
+the server did take is applied once."""
 
 
 def _translate(error: Exception, ticket_id: str) -> DeskError:
@@ -43,9 +59,16 @@ def _translate(error: Exception, ticket_id: str) -> DeskError:
     raise error
 
 
+@dataclass
+class _TicketQueue:
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_UPDATES_IN_FLIGHT_PER_TICKET))
+    users: int = 0
+
+
 class TicketWorkflows:
     def __init__(self, client: Client) -> None:
         self._client = client
+        self._in_flight: dict[str, _TicketQueue] = {}
 
     async def start(self, draft: TicketDraft) -> TicketView:
         """Start the ticket's workflow (or join the running one) and wait until it has recorded the ticket."""
@@ -71,11 +94,29 @@ class TicketWorkflows:
     async def update(
         self, ticket_id: str, update: str, arg: Any, result_type: type[R], *, update_id: str | None = None
     ) -> R:
-        handle = self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id))
+        queue = self._in_flight.setdefault(ticket_id, _TicketQueue())
+        queue.users += 1
         try:
-            result: R = await handle.execute_update(
-                update, arg, id=update_id, result_type=result_type, rpc_timeout=_UPDATE_TIMEOUT
-            )
-        except (WorkflowUpdateFailedError, RPCError) as error:
-            raise _translate(error, ticket_id) from error
-        return result
+            async with queue.slots:
+                return await self._update(ticket_id, update, arg, result_type, update_id or str(uuid.uuid4()))
+        finally:
+            queue.users -= 1
+            if not queue.users:
+                del self._in_flight[ticket_id]
+
+    async def _update(self, ticket_id: str, update: str, arg: Any, result_type: type[R], update_id: str) -> R:
+        handle = self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id))
+        for attempt in range(_BUSY_RETRIES):
+            try:
+                result: R = await handle.execute_update(
+                    update, arg, id=update_id, result_type=result_type, rpc_timeout=_UPDATE_TIMEOUT
+                )
+            except RPCError as error:
+                if error.status not in _TRANSIENT or attempt == _BUSY_RETRIES - 1:
+                    raise _translate(error, ticket_id) from error
+                await asyncio.sleep(min(0.05 * 2 ** min(attempt, 5), 1.0) * random.uniform(0.5, 1.5))
+            except WorkflowUpdateFailedError as error:
+                raise _translate(error, ticket_id) from error
+            else:
+                return result
+        raise AssertionError("unreachable: the last attempt returns or raises")

@@ -11,7 +11,14 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from helpdesk.v1 import common_pb2
-from services.dispatch.contract import OnsiteReport, PartUsed, SlaPolicyRecord, WorkOrderRecord
+from services.dispatch.contract import (
+    OnsiteReport,
+    PartUsed,
+    RoutingRuleRecord,
+    SlaPolicyRecord,
+    WorkOrderRecord,
+)
+from services.dispatch.repository import TeamRow, ViolationRow
 from services.intake.contract import Deadline, TicketView
 
 
@@ -93,6 +100,53 @@ def work_order_to_proto(w: WorkOrderRecord) -> common_pb2.WorkOrder:
         cause=w.cause,
         action=w.action,
         return_reason=w.return_reason,
+        dispatch_reason=w.dispatch_reason,
+        dispatched_by=w.dispatched_by,
+        reviewed_by=w.reviewed_by,
+        review_reason=w.review_reason,
+        reviewed_at=timestamp(w.reviewed_at),
+        sla_policy_version=w.sla_policy_version,
+        last_chased_at=timestamp(w.last_chased_at),
+    )
+
+
+def team_to_proto(t: TeamRow) -> common_pb2.Team:
+    return common_pb2.Team(
+        team_id=t.team_id,
+        name=t.name,
+        categories=t.categories,
+        regions=t.regions,
+        calendar=enum_value(common_pb2.Calendar, t.calendar, "CALENDAR_"),
+        time_zone=t.time_zone,
+        on_call_contacts=t.on_call_contacts,
+        active=t.active,
+    )
+
+
+def rule_to_proto(r: RoutingRuleRecord) -> common_pb2.RoutingRule:
+    return common_pb2.RoutingRule(
+        rule_id=r.rule_id,
+        category=r.category,
+        region=r.region,
+        customer_tier=enum_value(common_pb2.CustomerTier, r.customer_tier, "CUSTOMER_TIER_"),
+        team_id=r.team_id,
+        require_review=r.require_review,
+        updated_at=timestamp(r.updated_at),
+    )
+
+
+def violation_to_proto(v: ViolationRow) -> common_pb2.Violation:
+    return common_pb2.Violation(
+        violation_id=v.violation_id,
+        ticket_id=v.ticket_id,
+        team_id=v.team_id,
+        agent_id=v.agent_id,
+        deadline_kind=enum_value(common_pb2.DeadlineKind, v.deadline_kind, "DEADLINE_KIND_"),
+        work_order_id=v.work_order_id,
+        due_at=timestamp(v.due_at),
+        recorded_at=timestamp(v.recorded_at),
+        chased=v.chased,
+        chase_count=v.chase_count,
     )
 
 
@@ -118,6 +172,12 @@ def deadline_to_proto(d: Deadline) -> common_pb2.Deadline:
         state=enum_value(common_pb2.DeadlineState, d.state.value, "DEADLINE_STATE_"),
         work_order_id=d.work_order_id,
         met_at=timestamp(d.met_at),
+        started_at=timestamp(d.started_at),
+        target=duration(d.target_seconds),
+        calendar=enum_value(common_pb2.Calendar, d.calendar, "CALENDAR_"),
+        time_zone=d.time_zone,
+        team_id=d.team_id,
+        sla_policy_version=d.sla_policy_version,
     )
 
 
@@ -143,6 +203,7 @@ def ticket_to_proto(
         occurred_at=timestamp(draft.occurred_at),
         expected_by=timestamp(draft.expected_by),
         agent_id=draft.agent_id,
+        region=draft.region,
         repeat_count=view.repeat_count,
         escalated=view.escalated,
         assigned_team_id=view.assigned_team_id,

@@ -37,6 +37,7 @@ def raise_alarm(
         work_order_id=work_order_id,
         due_at=deadline.due_at,
         recorded_at=now,
+        agent_id=_responsible_agent(state, work_order_id),
     )
     return [_sla_event(deadline, "overdue", work_order_id)], violation
 
@@ -47,6 +48,13 @@ def _chased_work_order(state: TicketState, deadline: Deadline) -> str:
         return deadline.work_order_id
     open_work_order = state.open_work_order() if deadline.kind == DeadlineKind.RESOLUTION else None
     return open_work_order.work_order_id if open_work_order else ""
+
+
+def _responsible_agent(state: TicketState, work_order_id: str) -> str:
+    """Who held the ticket at the miss: the work order's engineer, or the desk agent who recorded it."""
+    if work_order_id:
+        return state.work_order(work_order_id).engineer
+    return state.view.draft.agent_id
 
 
 def _sla_event(deadline: Deadline, verb: str, work_order_id: str) -> NewEvent:

@@ -20,6 +20,8 @@ DISPATCH_TICKET = "dispatch_ticket"
 ACCEPT_WORK_ORDER = "accept_work_order"
 RESOLVE_WORK_ORDER = "resolve_work_order"
 RETURN_WORK_ORDER = "return_work_order"
+REVIEW_WORK_ORDER = "review_work_order"
+CHASE_WORK_ORDER = "chase_work_order"
 RECORD_CALLBACK = "record_callback"
 
 # ApplicationError types raised by update validators and handlers; the gRPC edge maps them.
@@ -41,6 +43,23 @@ class TicketWorkflowInput:
 class DispatchTicketInput:
     team_id: str
     reason: str
+    actor: str
+    needs_review: bool = False  # the dispatcher may not dispatch alone (a junior agent)
+
+
+@dataclass
+class ReviewWorkOrderInput:
+    work_order_id: str
+    approve: bool
+    team_id: str  # approve to this team instead of the proposed one; "" keeps it
+    reason: str
+    actor: str
+
+
+@dataclass
+class ChaseWorkOrderInput:
+    work_order_id: str
+    note: str
     actor: str
 
 

@@ -1,10 +1,13 @@
 """Deadline arithmetic: when a deadline warns and falls due, and which alarms are due now.
 
 Pure functions over the contract's ``Deadline`` records, used by the ticket workflow (deterministic:
-no clock, no I/O; the caller passes ``now``). Working time is measured on a ``Calendar``: only the
-round-the-clock calendar (``24X7``) exists now. Business calendars (5x8 with public holidays and
-adjusted working days) plug in later by implementing ``Calendar`` and registering in ``calendar_for``;
-nothing else here changes. Running workflows pick up a new calendar only behind ``workflow.patched``.
+no clock, no I/O; the caller passes ``now``). Working time is measured on a ``Calendar``: round the
+clock (``24X7``), or business hours (``BUSINESS_5X8``, in a team's time zone, with mainland China's
+public holidays and adjusted working days: :mod:`workflows.calendars`).
+
+A deadline keeps the inputs it was derived from (start, target, warning percent, calendar, time zone,
+the customer's expected time), so ``derive`` gives its warn and due times again, exactly; the holiday
+data is a pinned package, and a newer one changes only years it did not know before.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from services.intake.contract import Deadline, DeadlineKind, DeadlineState
+from workflows import calendars
 
 
 class Calendar(Protocol):
@@ -48,13 +52,17 @@ class RoundTheClock:
 ROUND_THE_CLOCK = RoundTheClock()
 
 
-def calendar_for(name: str) -> Calendar:
-    """The calendar a policy names.
+def calendar_for(name: str, time_zone: str = "") -> Calendar:
+    """The calendar a policy names; anything but a business calendar runs round the clock.
 
-    Until business calendars land, every name (including ``BUSINESS_5x8``) runs round the clock:
-    a deadline that runs early is safer than a ticket stuck on an unknown calendar.
+    Names and zones are checked where policies and teams are set, so an unknown one here is an old
+    record: a deadline that runs early is safer than a ticket stuck on an unknown calendar.
     """
-    return ROUND_THE_CLOCK
+    try:
+        business = calendars.business_calendar(name, time_zone or calendars.DEFAULT_TIME_ZONE)
+    except ValueError:  # a zone this host's tz database lacks: never stall a ticket on it
+        return ROUND_THE_CLOCK
+    return business or ROUND_THE_CLOCK
 
 
 def add_working_time(start: datetime, seconds: float, calendar: Calendar = ROUND_THE_CLOCK) -> datetime:
@@ -67,30 +75,47 @@ def new_deadline(
     started_at: datetime,
     target_seconds: float,
     warning_percent: int,
-    calendar: Calendar = ROUND_THE_CLOCK,
+    calendar: str = ROUND_THE_CLOCK.name,
+    time_zone: str = "",
     not_after: datetime | None = None,
     work_order_id: str = "",
     team_id: str = "",
+    sla_policy_version: int = 0,
 ) -> Deadline:
-    """A pending deadline ``target_seconds`` of working time after ``started_at``.
+    """A pending deadline ``target_seconds`` of working time after ``started_at`` on ``calendar``.
 
     ``not_after`` (the customer's expected time) shortens it; the warning then comes at
     ``warning_percent`` of the shortened span. A ``not_after`` already past makes it due at once.
     """
-    due_at = add_working_time(started_at, target_seconds, calendar)
-    span = target_seconds
-    if not_after is not None and not_after < due_at:
-        due_at = max(not_after, started_at)
-        span = calendar.between(started_at, due_at)
-    warn_at = add_working_time(started_at, span * warning_percent / 100, calendar)
-    return Deadline(
+    deadline = Deadline(
         kind=kind,
         started_at=started_at,
-        due_at=due_at,
-        warn_at=min(warn_at, due_at),
+        due_at=started_at,
+        warn_at=started_at,
         work_order_id=work_order_id,
         team_id=team_id,
+        target_seconds=target_seconds,
+        warning_percent=warning_percent,
+        calendar=calendar,
+        time_zone=time_zone,
+        not_after=not_after,
+        sla_policy_version=sla_policy_version,
     )
+    deadline.warn_at, deadline.due_at = derive(deadline)
+    return deadline
+
+
+def derive(deadline: Deadline) -> tuple[datetime, datetime]:
+    """(warn_at, due_at) from the deadline's recorded inputs: the same inputs always give the same times."""
+    calendar = calendar_for(deadline.calendar, deadline.time_zone)
+    start, not_after = deadline.started_at, deadline.not_after
+    due_at = calendar.add(start, deadline.target_seconds)
+    span = deadline.target_seconds
+    if not_after is not None and not_after < due_at:
+        due_at = max(not_after, start)
+        span = calendar.between(start, due_at)
+    warn_at = calendar.add(start, span * deadline.warning_percent / 100)
+    return min(warn_at, due_at), due_at
 
 
 class AlarmKind(StrEnum):

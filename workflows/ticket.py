@@ -30,26 +30,31 @@ with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, InvalidArgument, NotFound
     from desk.events import EventSpec
     from services.dispatch import contract as dispatch
+    from services.dispatch.review_policy import automatic_dispatch_needs_review
     from services.intake import contract as intake
     from services.survey import contract as survey
-    from workflows import alarms
+    from workflows import alarms, review
     from workflows import ticket_state as ts
     from workflows.contract import (
         ACCEPT_WORK_ORDER,
         AWAIT_RECORDED,
+        CHASE_WORK_ORDER,
         DISPATCH_TICKET,
         INVALID_ARGUMENT,
         RECORD_CALLBACK,
         RESOLVE_WORK_ORDER,
         RETURN_WORK_ORDER,
+        REVIEW_WORK_ORDER,
         TRANSITION_NOT_ALLOWED,
         WORK_ORDER_NOT_FOUND,
         AcceptWorkOrderInput,
+        ChaseWorkOrderInput,
         DispatchTicketInput,
         RecordCallbackInput,
         RecordCallbackResult,
         ResolveWorkOrderInput,
         ReturnWorkOrderInput,
+        ReviewWorkOrderInput,
         TicketWorkflowInput,
         WorkOrderResult,
     )
@@ -57,6 +62,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.outbox import Outbox
 
 Result = TypeVar("Result")
+
+RETURN_GOES_TO_DESK = "return-goes-to-desk"
+"""Patch: a returned ticket waits at the desk; before it, the workflow routed it to the next team."""
 
 PERSIST_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -95,13 +103,46 @@ class TicketWorkflow:
     async def dispatch_ticket(self, input: DispatchTicketInput) -> WorkOrderResult:
         async with self._update() as state:
             ts.check_dispatch(state, input.team_id)
-            work_order, events = await self._dispatch(state, input.team_id, input.actor, input.reason)
+            work_order, events = await self._dispatch(
+                state, input.team_id, input.actor, input.reason, needs_review=input.needs_review
+            )
             await self._record(state, events)
         return WorkOrderResult(work_order, state.view)
 
     @dispatch_ticket.validator
     def _validate_dispatch(self, input: DispatchTicketInput) -> None:
         _validate(ts.check_dispatch, self._state, input.team_id)
+
+    @workflow.update(name=REVIEW_WORK_ORDER)
+    async def review_work_order(self, input: ReviewWorkOrderInput) -> WorkOrderResult:
+        """A senior agent approves the proposed work order (maybe to another team) or rejects it."""
+        async with self._update() as state:
+            if input.approve:
+                review.check_review(state, input)
+                team_id = input.team_id or state.work_order(input.work_order_id).team_id
+                policy = await self._find_policy(state, team_id)
+                work_order, events = review.approve(state, input, policy, workflow.now())
+            else:
+                work_order, events = review.reject(state, input, workflow.now())
+            await self._save_work_order(work_order)
+            await self._record(state, events)
+        return WorkOrderResult(work_order, state.view)
+
+    @review_work_order.validator
+    def _validate_review(self, input: ReviewWorkOrderInput) -> None:
+        _validate(review.check_review, self._state, input)
+
+    @workflow.update(name=CHASE_WORK_ORDER)
+    async def chase_work_order(self, input: ChaseWorkOrderInput) -> WorkOrderResult:
+        async with self._update() as state:
+            work_order, events = ts.chase(state, input, workflow.now())
+            await self._save_work_order(work_order)
+            await self._record(state, events)
+        return WorkOrderResult(work_order, state.view)
+
+    @chase_work_order.validator
+    def _validate_chase(self, input: ChaseWorkOrderInput) -> None:
+        _validate(ts.check_chase, self._state, input.work_order_id)
 
     @workflow.update(name=ACCEPT_WORK_ORDER)
     async def accept_work_order(self, input: AcceptWorkOrderInput) -> WorkOrderResult:
@@ -129,16 +170,12 @@ class TicketWorkflow:
 
     @workflow.update(name=RETURN_WORK_ORDER)
     async def return_work_order(self, input: ReturnWorkOrderInput) -> WorkOrderResult:
-        """The team sends the work order back; the ticket goes to the next team, or waits OPEN."""
+        """The team sends the work order back (退单); the ticket waits OPEN at the desk for a new dispatch."""
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
             await self._save_work_order(work_order)
-            route = await self._route(state, exclude_team_ids=state.returning_teams())
-            if route.team_id is not None:
-                _, dispatched = await self._dispatch(
-                    state, route.team_id, ts.SYSTEM_ACTOR, "routed after a return"
-                )
-                events += dispatched
+            if not workflow.patched(RETURN_GOES_TO_DESK):
+                events += await self._route_after_return(state)
             await self._record(state, events)
         return WorkOrderResult(work_order, state.view)
 
@@ -180,11 +217,22 @@ class TicketWorkflow:
             policy = await self._find_policy(state, route.team_id or "")
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
             if route.team_id is not None:
+                needs_review = automatic_dispatch_needs_review(
+                    customer_tier=state.view.draft.customer_tier, rule_requires_review=route.require_review
+                )
                 _, dispatched = await self._dispatch(
-                    state, route.team_id, ts.SYSTEM_ACTOR, "routed", policy=policy
+                    state, route.team_id, ts.SYSTEM_ACTOR, "routed", policy=policy, needs_review=needs_review
                 )
                 events += dispatched
             await self._record(state, events)
+
+    async def _route_after_return(self, state: ts.TicketState) -> list[ts.NewEvent]:
+        """Before RETURN_GOES_TO_DESK: a return routed the ticket on to a team that had not returned it."""
+        route = await self._route(state, exclude_team_ids=state.returning_teams())
+        if route.team_id is None:
+            return []
+        _, dispatched = await self._dispatch(state, route.team_id, ts.SYSTEM_ACTOR, "routed after a return")
+        return dispatched
 
     async def _watch_deadlines(self) -> None:
         """Sleep until the next alarm or the next change, raise the alarms due; until the ticket ends."""
@@ -234,14 +282,24 @@ class TicketWorkflow:
         *,
         policy: dispatch.SlaPolicyRecord | None = None,
         resolution_clock: bool = False,
+        needs_review: bool = False,
     ) -> tuple[dispatch.WorkOrderRecord, list[ts.NewEvent]]:
-        """A new work order to the team under its SLA policy (with a fresh resolution clock if asked)."""
-        policy = policy or await self._find_policy(state, team_id)
-        if resolution_clock:
-            ts.start_resolution_clock(state, policy, since=workflow.now(), capped=False)
-        work_order, events = ts.dispatch(
-            state, team_id=team_id, policy=policy, now=workflow.now(), actor=actor, reason=reason
-        )
+        """A new work order to the team under its SLA policy (with a fresh resolution clock if asked).
+
+        One that ``needs_review`` waits at the desk (PENDING_REVIEW) and has no response deadline yet.
+        """
+        now = workflow.now()
+        if needs_review:
+            work_order = ts.new_work_order(state, team_id=team_id, now=now, actor=actor, reason=reason)
+            state.view.work_orders.append(work_order)
+            events = review.request_review(state, work_order)
+        else:
+            policy = policy or await self._find_policy(state, team_id)
+            if resolution_clock:
+                ts.start_resolution_clock(state, policy, since=now, capped=False)
+            work_order, events = ts.dispatch(
+                state, team_id=team_id, policy=policy, now=now, actor=actor, reason=reason
+            )
         await self._save_work_order(work_order)
         return work_order, events
 
@@ -279,7 +337,10 @@ class TicketWorkflow:
     async def _route(
         self, state: ts.TicketState, *, exclude_team_ids: list[str]
     ) -> dispatch.RouteTicketResult:
-        route = dispatch.RouteTicketInput(state.ticket_id, state.view.draft.category, exclude_team_ids)
+        draft = state.view.draft
+        route = dispatch.RouteTicketInput(
+            state.ticket_id, draft.category, exclude_team_ids, draft.region, draft.customer_tier
+        )
         return await _call(dispatch.ROUTE_TICKET, route, dispatch.RouteTicketResult)
 
     async def _find_policy(self, state: ts.TicketState, team_id: str) -> dispatch.SlaPolicyRecord:

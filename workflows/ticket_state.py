@@ -34,6 +34,7 @@ from services.survey.contract import CallbackRecord
 from workflows import deadlines
 from workflows.contract import (
     AcceptWorkOrderInput,
+    ChaseWorkOrderInput,
     RecordCallbackInput,
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
@@ -79,6 +80,10 @@ class TicketState:
     def open_work_order(self) -> WorkOrderRecord | None:
         return next((w for w in self.view.work_orders if w.status in _OPEN_WORK_ORDER), None)
 
+    def pending_work_order(self) -> WorkOrderRecord | None:
+        """The work order waiting for review, if any: until it is decided, nothing else is dispatched."""
+        return next((w for w in self.view.work_orders if w.status == WorkOrderStatus.PENDING_REVIEW), None)
+
     def returning_teams(self) -> list[str]:
         """Teams that returned this ticket: routing must not send it back to them."""
         teams = [w.team_id for w in self.view.work_orders if w.status == WorkOrderStatus.RETURNED]
@@ -118,7 +123,7 @@ def stamp(
 def check_dispatch(state: TicketState, team_id: str) -> None:
     if not team_id:
         raise InvalidArgument.one("team_id", "required")
-    if state.view.status != TicketStatus.OPEN or state.open_work_order() is not None:
+    if state.view.status != TicketStatus.OPEN or state.open_work_order() or state.pending_work_order():
         raise TransitionNotAllowed(f"ticket is {state.view.status}, only an OPEN ticket can be dispatched")
 
 
@@ -132,6 +137,10 @@ def check_resolve(state: TicketState, work_order_id: str) -> None:
 
 def check_return(state: TicketState, work_order_id: str) -> None:
     _check_work_order(state, work_order_id, _OPEN_WORK_ORDER, "returned")
+
+
+def check_chase(state: TicketState, work_order_id: str) -> None:
+    _check_work_order(state, work_order_id, _OPEN_WORK_ORDER, "chased")
 
 
 def check_callback(state: TicketState, request: RecordCallbackInput) -> None:
@@ -181,24 +190,45 @@ def dispatch(
     state: TicketState, *, team_id: str, policy: SlaPolicyRecord, now: datetime, actor: str, reason: str
 ) -> tuple[WorkOrderRecord, list[NewEvent]]:
     """A new work order to ``team_id``, with its response deadline."""
+    work_order = new_work_order(state, team_id=team_id, now=now, actor=actor, reason=reason)
+    state.view.work_orders.append(work_order)
+    return work_order, send_to_team(state, work_order, policy=policy, now=now, actor=actor, reason=reason)
+
+
+def new_work_order(
+    state: TicketState, *, team_id: str, now: datetime, actor: str, reason: str
+) -> WorkOrderRecord:
     sequence = len(state.view.work_orders) + 1
-    work_order = WorkOrderRecord(
+    return WorkOrderRecord(
         work_order_id=f"{state.ticket_id}-W{sequence}",
         ticket_id=state.ticket_id,
         team_id=team_id,
-        status=WorkOrderStatus.DISPATCHED,
+        status=WorkOrderStatus.PENDING_REVIEW,
         sequence=sequence,
         created_at=now,
         dispatch_reason=reason,
+        dispatched_by=actor,
     )
+
+
+def send_to_team(
+    state: TicketState,
+    work_order: WorkOrderRecord,
+    *,
+    policy: SlaPolicyRecord,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> list[NewEvent]:
+    """The team gets the work order now: its response deadline starts under the team's policy."""
+    work_order.status, work_order.sla_policy_version = WorkOrderStatus.DISPATCHED, policy.version
     response = _deadline(DeadlineKind.RESPONSE, policy, policy.response_seconds, now, work_order=work_order)
     state.policy = policy
-    state.view.work_orders.append(work_order)
     state.view.deadlines.append(response)
     state.view.status = TicketStatus.DISPATCHED
-    state.view.assigned_team_id = team_id
+    state.view.assigned_team_id = work_order.team_id
     facts = _facts(work_order) | {"response_due_at": response.due_at.isoformat()}
-    return work_order, [_dispatch_event(work_order, "created", actor, reason, facts)]
+    return [_dispatch_event(work_order, "created", actor, reason, facts)]
 
 
 def accept(
@@ -241,7 +271,7 @@ def resolve(
 def return_work_order(
     state: TicketState, request: ReturnWorkOrderInput, now: datetime
 ) -> tuple[WorkOrderRecord, list[NewEvent]]:
-    """The team sends the work order back: the ticket waits OPEN until the caller routes it again."""
+    """The team sends the work order back (退单): the ticket waits OPEN at the desk to be dispatched again."""
     check_return(state, request.work_order_id)
     work_order = state.work_order(request.work_order_id)
     work_order.status, work_order.returned_at = WorkOrderStatus.RETURNED, now
@@ -284,6 +314,18 @@ def record_callback(
     return callback, events
 
 
+def chase(
+    state: TicketState, request: ChaseWorkOrderInput, now: datetime
+) -> tuple[WorkOrderRecord, list[NewEvent]]:
+    """The desk chases the team (催单): one more on the work order's count, and the team is told."""
+    check_chase(state, request.work_order_id)
+    work_order = state.work_order(request.work_order_id)
+    work_order.chase_count += 1
+    work_order.last_chased_at = now
+    facts = _facts(work_order) | {"chase_count": work_order.chase_count}
+    return work_order, [_dispatch_event(work_order, "chased", request.actor, request.note, facts)]
+
+
 def last_resolving_team(state: TicketState) -> str:
     resolved = [w for w in state.view.work_orders if w.status == WorkOrderStatus.RESOLVED]
     return resolved[-1].team_id if resolved else ""
@@ -296,6 +338,7 @@ def chased(state: TicketState, chased_work_order: WorkOrderRecord, note: str) ->
     """Dispatch chased a work order for a missed deadline: keep its count, tell the team."""
     work_order = state.work_order(chased_work_order.work_order_id)
     work_order.chase_count = chased_work_order.chase_count
+    work_order.last_chased_at = chased_work_order.last_chased_at
     facts = _facts(work_order) | {"chase_count": work_order.chase_count}
     return [_dispatch_event(work_order, "chased", SYSTEM_ACTOR, note, facts)]
 
@@ -317,10 +360,12 @@ def _deadline(
         started_at=since,
         target_seconds=target_seconds,
         warning_percent=policy.warning_percent,
-        calendar=deadlines.calendar_for(policy.calendar),
+        calendar=policy.calendar or deadlines.ROUND_THE_CLOCK.name,
+        time_zone=policy.time_zone,
         not_after=not_after,
         work_order_id=work_order.work_order_id if work_order else "",
         team_id=work_order.team_id if work_order else "",
+        sla_policy_version=policy.version,
     )
 
 

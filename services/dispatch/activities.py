@@ -22,8 +22,8 @@ from services.dispatch.contract import (
     SaveWorkOrderInput,
     SlaPolicyRecord,
 )
-from services.dispatch.policies import default_policies, most_specific
-from services.dispatch.routing import choose_team
+from services.dispatch.policies import default_policies, most_specific, on_team_calendar
+from services.dispatch.routing import route
 
 
 class DispatchActivities:
@@ -32,19 +32,24 @@ class DispatchActivities:
 
     @activity.defn(name=ROUTE_TICKET)
     async def route_ticket(self, request: RouteTicketInput) -> RouteTicketResult:
-        candidates = await repository.teams_for_category(db=self._pool, category=request.category)
-        return RouteTicketResult(team_id=choose_team(candidates, exclude=request.exclude_team_ids))
+        async with self._pool.acquire() as conn:
+            rules = await repository.list_routing_rules(db=conn)
+            teams = await repository.list_teams(db=conn)
+        return route(request, rules=rules, teams=teams)
 
     @activity.defn(name=FIND_SLA_POLICY)
     async def find_sla_policy(self, request: FindSlaPolicyInput) -> SlaPolicyRecord:
-        policies = await repository.list_policies(db=self._pool) or default_policies()
+        """The policy in force for the team, on the team's calendar and time zone unless it names one."""
+        async with self._pool.acquire() as conn:
+            policies = await repository.list_policies(db=conn) or default_policies()
+            team = await repository.get_team(db=conn, team_id=request.team_id) if request.team_id else None
         found = most_specific(
             policies, priority=request.priority, customer_tier=request.customer_tier, team_id=request.team_id
         ) or most_specific(
             default_policies(), priority=request.priority, customer_tier=request.customer_tier, team_id=""
         )
         assert found is not None, f"no default policy for priority {request.priority!r}"
-        return found
+        return on_team_calendar(found, team)
 
     @activity.defn(name=SAVE_WORK_ORDER)
     async def save_work_order(self, request: SaveWorkOrderInput) -> None:
@@ -62,7 +67,11 @@ class DispatchActivities:
             )
             if recorded and work_order is not None:
                 work_order.chase_count += 1
+                work_order.last_chased_at = request.recorded_at
                 await repository.save_work_order(db=conn, work_order=work_order)
+                await repository.set_violation_chase_count(
+                    db=conn, violation_id=request.violation_id, chase_count=work_order.chase_count
+                )
         return RecordViolationResult(recorded=recorded, work_order=work_order)
 
     def all(self) -> list[Callable[..., Any]]:

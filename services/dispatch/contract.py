@@ -1,4 +1,4 @@
-"""What other code may know of the dispatch service: its task queue, activity names and records."""
+"""What other code may know of the dispatch service: its activity names and records."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class WorkOrderStatus(StrEnum):
     ACCEPTED = "ACCEPTED"
     RETURNED = "RETURNED"
     RESOLVED = "RESOLVED"
+    REJECTED = "REJECTED"  # turned down at review; the ticket went back to the desk
 
 
 @dataclass
@@ -60,6 +61,12 @@ class WorkOrderRecord:
     return_reason: str = ""
     dispatch_reason: str = ""
     onsite: OnsiteReport | None = None
+    dispatched_by: str = ""
+    reviewed_by: str = ""
+    review_reason: str = ""
+    reviewed_at: datetime | None = None
+    sla_policy_version: int = 0
+    last_chased_at: datetime | None = None
 
 
 @dataclass
@@ -73,8 +80,22 @@ class SlaPolicyRecord:
     resolution_seconds: float
     callback_seconds: float
     warning_percent: int = 80
-    calendar: str = "24X7"
+    calendar: str = ""  # "" in a stored policy: the calendar of the team the work order goes to
     version: int = 0
+    time_zone: str = ""  # filled in with the team's when the policy is found for a work order
+
+
+@dataclass
+class RoutingRuleRecord:
+    """Category x region x customer tier -> team; "" matches anything, an empty team keeps it at the desk."""
+
+    rule_id: str
+    category: str = ""
+    region: str = ""
+    customer_tier: str = ""
+    team_id: str = ""
+    require_review: bool = False
+    updated_at: datetime | None = None
 
 
 @dataclass
@@ -82,11 +103,15 @@ class RouteTicketInput:
     ticket_id: str
     category: str
     exclude_team_ids: list[str] = field(default_factory=list)
+    region: str = ""
+    customer_tier: str = ""
 
 
 @dataclass
 class RouteTicketResult:
     team_id: str | None  # None: no active team takes it; it waits at the desk for manual dispatch
+    rule_id: str = ""  # the routing rule that decided, "" when the teams' coverage did
+    require_review: bool = False
 
 
 @dataclass
@@ -112,6 +137,7 @@ class RecordViolationInput:
     work_order_id: str  # "" when the deadline is not a work order's
     due_at: datetime
     recorded_at: datetime
+    agent_id: str = ""  # the engineer holding the work order; for desk deadlines the recording agent
 
 
 @dataclass

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from services.dispatch.contract import SlaPolicyRecord
+from services.dispatch.repository import TeamRow
 
 HOUR = 3600.0
+DESK_CALENDAR = "24X7"
+DESK_TIME_ZONE = "Asia/Shanghai"
 DEFAULT_RESPONSE_SECONDS = {"P1": 15 * 60.0, "P2": 30 * 60.0, "P3": 2 * HOUR, "P4": 4 * HOUR}
 DEFAULT_RESOLUTION_SECONDS = 24 * HOUR
 DEFAULT_CALLBACK_SECONDS = 24 * HOUR
@@ -46,3 +50,12 @@ def default_policies() -> list[SlaPolicyRecord]:
         )
         for priority, response in DEFAULT_RESPONSE_SECONDS.items()
     ]
+
+
+def on_team_calendar(policy: SlaPolicyRecord, team: TeamRow | None) -> SlaPolicyRecord:
+    """The policy as a work order runs on it: its own calendar, else the team's; the team's time zone.
+
+    Without a team (the desk holds the ticket) it runs round the clock in the desk's time zone.
+    """
+    calendar = policy.calendar or (team.calendar if team else "") or DESK_CALENDAR
+    return replace(policy, calendar=calendar, time_zone=team.time_zone if team else DESK_TIME_ZONE)

@@ -10,7 +10,12 @@ import asyncpg
 
 from desk.db import Executor
 from desk.records import from_json, to_json
-from services.dispatch.contract import RecordViolationInput, SlaPolicyRecord, WorkOrderRecord
+from services.dispatch.contract import (
+    RecordViolationInput,
+    RoutingRuleRecord,
+    SlaPolicyRecord,
+    WorkOrderRecord,
+)
 
 
 @dataclass
@@ -51,11 +56,13 @@ async def list_teams(*, db: Executor, include_inactive: bool = False) -> list[Te
     return [TeamRow(**dict(r)) for r in rows]
 
 
-async def teams_for_category(*, db: Executor, category: str) -> list[str]:
-    rows = await db.fetch(
-        "SELECT team_id FROM dispatch.teams WHERE active AND $1 = ANY(categories) ORDER BY team_id", category
+async def get_team(*, db: Executor, team_id: str) -> TeamRow | None:
+    row = await db.fetchrow(
+        "SELECT team_id, name, categories, regions, calendar, time_zone, on_call_contacts, active"
+        " FROM dispatch.teams WHERE team_id = $1",
+        team_id,
     )
-    return [r["team_id"] for r in rows]
+    return None if row is None else TeamRow(**dict(row))
 
 
 async def team_exists(*, db: Executor, team_id: str) -> bool:
@@ -64,6 +71,40 @@ async def team_exists(*, db: Executor, team_id: str) -> bool:
             "SELECT EXISTS (SELECT 1 FROM dispatch.teams WHERE team_id = $1 AND active)", team_id
         )
     )
+
+
+_RULE_COLUMNS = "rule_id, category, region, customer_tier, team_id, require_review, updated_at"
+
+
+async def list_routing_rules(*, db: Executor) -> list[RoutingRuleRecord]:
+    rows = await db.fetch(f"SELECT {_RULE_COLUMNS} FROM dispatch.routing_rules ORDER BY rule_id")
+    return [RoutingRuleRecord(**dict(r)) for r in rows]
+
+
+async def put_routing_rule(*, db: Executor, rule: RoutingRuleRecord) -> RoutingRuleRecord | None:
+    """Insert or replace the rule by id; None when another rule already has the same match."""
+    try:
+        row = await db.fetchrow(
+            "INSERT INTO dispatch.routing_rules (rule_id, category, region, customer_tier, team_id,"
+            " require_review) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule_id) DO UPDATE SET"
+            " category = $2, region = $3, customer_tier = $4, team_id = $5, require_review = $6,"
+            f" updated_at = now() RETURNING {_RULE_COLUMNS}",
+            rule.rule_id,
+            rule.category,
+            rule.region,
+            rule.customer_tier,
+            rule.team_id,
+            rule.require_review,
+        )
+    except asyncpg.UniqueViolationError:
+        return None
+    assert row is not None
+    return RoutingRuleRecord(**dict(row))
+
+
+async def delete_routing_rule(*, db: Executor, rule_id: str) -> bool:
+    status = await db.execute("DELETE FROM dispatch.routing_rules WHERE rule_id = $1", rule_id)
+    return bool(status == "DELETE 1")
 
 
 def _policy(row: asyncpg.Record) -> SlaPolicyRecord:
@@ -152,7 +193,8 @@ async def insert_violation(*, db: Executor, violation: RecordViolationInput) -> 
     """Record a missed deadline once; False when this violation id is already in the ledger."""
     status = await db.execute(
         "INSERT INTO dispatch.violations (violation_id, ticket_id, team_id, deadline_kind, work_order_id,"
-        " due_at, recorded_at, chased) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        " due_at, recorded_at, chased, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT DO NOTHING",
         violation.violation_id,
         violation.ticket_id,
         violation.team_id,
@@ -161,5 +203,60 @@ async def insert_violation(*, db: Executor, violation: RecordViolationInput) -> 
         violation.due_at,
         violation.recorded_at,
         bool(violation.work_order_id),
+        violation.agent_id,
     )
     return bool(status == "INSERT 0 1")
+
+
+async def set_violation_chase_count(*, db: Executor, violation_id: str, chase_count: int) -> None:
+    await db.execute(
+        "UPDATE dispatch.violations SET chase_count = $2 WHERE violation_id = $1", violation_id, chase_count
+    )
+
+
+@dataclass
+class ViolationRow:
+    violation_id: str
+    ticket_id: str
+    team_id: str
+    agent_id: str
+    deadline_kind: str
+    work_order_id: str
+    due_at: datetime
+    recorded_at: datetime
+    chased: bool
+    chase_count: int
+
+
+async def list_violations(
+    *,
+    db: Executor,
+    team_id: str,
+    agent_id: str,
+    since: datetime | None,
+    until: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[ViolationRow]:
+    """Oldest first within the period [since, until), keyset-paged on (recorded_at, violation_id)."""
+    clauses, args = ["TRUE"], list[Any]()
+    for clause, value in (
+        ("team_id = $", team_id),
+        ("agent_id = $", agent_id),
+        ("recorded_at >= $", since),
+        ("recorded_at < $", until),
+    ):
+        if value:
+            args.append(value)
+            clauses.append(f"{clause}{len(args)}")
+    if after is not None:
+        args += [after[0], after[1]]
+        clauses.append(f"(recorded_at, violation_id) > (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    rows = await db.fetch(
+        "SELECT violation_id, ticket_id, team_id, agent_id, deadline_kind, work_order_id, due_at,"
+        f" recorded_at, chased, chase_count FROM dispatch.violations WHERE {' AND '.join(clauses)}"
+        f" ORDER BY recorded_at, violation_id LIMIT ${len(args)}",
+        *args,
+    )
+    return [ViolationRow(**dict(r)) for r in rows]

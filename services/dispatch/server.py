@@ -2,45 +2,47 @@
 
 from __future__ import annotations
 
+from google.protobuf import empty_pb2
 from grpc import aio
 
 from desk import wire
 from desk.auth import ROLES
 from desk.db import Executor
-from desk.errors import FieldViolation, InvalidArgument, NotFound, Unimplemented
+from desk.errors import InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
 from desk.ticket_client import TicketWorkflows
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
-from services.dispatch import repository
-from services.dispatch.contract import SlaPolicyRecord, WorkOrderRecord
+from services.dispatch import repository, validation
+from services.dispatch.contract import WorkOrderRecord
 from services.dispatch.policies import default_policies, most_specific
+from services.dispatch.review_policy import manual_dispatch_needs_review
+from services.dispatch.validation import require
 from workflows import contract as wf
 
 DESK = frozenset({"agent", "senior_agent", "manager"})
+REVIEWERS = frozenset({"senior_agent", "manager"})
 OPS = frozenset({"ops_engineer"})
+MANAGERS = frozenset({"manager"})
 EVERYONE = frozenset(ROLES) - {"admin"}  # admin passes every role check anyway
 
 ACCESS = {
     "ListTeams": EVERYONE,
+    "UpsertTeam": MANAGERS,
     "DispatchTicket": DESK,
+    "ReviewWorkOrder": REVIEWERS,
     "AcceptWorkOrder": OPS,
+    "ChaseWorkOrder": DESK | {"surveyor"},
     "ResolveWorkOrder": OPS,
     "ReturnWorkOrder": OPS,
     "ListWorkOrders": DESK | OPS,
-    "SetSlaPolicy": frozenset({"manager"}),
+    "SetSlaPolicy": MANAGERS,
     "GetSlaPolicy": DESK | OPS,
-    # Built by the dispatch issue; answer UNIMPLEMENTED to any authenticated caller until then.
-    "UpsertTeam": EVERYONE,
-    "ReviewWorkOrder": EVERYONE,
-    "ChaseWorkOrder": EVERYONE,
+    "PutRoutingRule": MANAGERS,
+    "ListRoutingRules": DESK,
+    "DeleteRoutingRule": MANAGERS,
+    "ListViolations": DESK | OPS | {"surveyor", "qa_inspector", "statistician"},
 }
-
-
-def _require(**fields: str) -> None:
-    missing = [FieldViolation(name, "is required") for name, value in fields.items() if not value.strip()]
-    if missing:
-        raise InvalidArgument(missing)
 
 
 class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
@@ -48,124 +50,51 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         self._db = db
         self._tickets = tickets
 
+    # --- teams, routing rules, SLA policies: data the desk's managers keep ---
+
     async def ListTeams(
         self, request: dispatch_pb2.ListTeamsRequest, context: aio.ServicerContext
     ) -> dispatch_pb2.ListTeamsResponse:
         teams = await repository.list_teams(db=self._db, include_inactive=request.include_inactive)
-        return dispatch_pb2.ListTeamsResponse(
-            teams=[
-                common_pb2.Team(
-                    team_id=t.team_id,
-                    name=t.name,
-                    categories=t.categories,
-                    regions=t.regions,
-                    calendar=wire.enum_value(common_pb2.Calendar, t.calendar, "CALENDAR_"),
-                    time_zone=t.time_zone,
-                    on_call_contacts=t.on_call_contacts,
-                    active=t.active,
-                )
-                for t in teams
-            ]
-        )
+        return dispatch_pb2.ListTeamsResponse(teams=[wire.team_to_proto(t) for t in teams])
 
-    async def _work_order_of_my_team(self, work_order_id: str) -> WorkOrderRecord:
-        _require(work_order_id=work_order_id)
-        work_order = await repository.get_work_order(db=self._db, work_order_id=work_order_id)
-        if work_order is None:
-            raise NotFound("work order", work_order_id)
-        current_principal().require_team(work_order.team_id)
-        return work_order
+    async def UpsertTeam(
+        self, request: dispatch_pb2.UpsertTeamRequest, context: aio.ServicerContext
+    ) -> common_pb2.Team:
+        team = validation.team_from_proto(request.team)
+        await repository.upsert_team(db=self._db, team=team)
+        return wire.team_to_proto(team)
 
-    async def _update(self, work_order: WorkOrderRecord, update: str, arg: object) -> common_pb2.WorkOrder:
-        # A work order is accepted, resolved or returned at most once, so the update's id says which:
-        # a client retrying after a lost answer gets the first answer again, not FAILED_PRECONDITION.
-        result = await self._tickets.update(
-            work_order.ticket_id,
-            update,
-            arg,
-            wf.WorkOrderResult,
-            update_id=f"{update}/{work_order.work_order_id}",
-        )
-        return wire.work_order_to_proto(result.work_order)
+    async def PutRoutingRule(
+        self, request: dispatch_pb2.PutRoutingRuleRequest, context: aio.ServicerContext
+    ) -> common_pb2.RoutingRule:
+        rule = validation.rule_from_proto(request.rule)
+        if rule.team_id and await repository.get_team(db=self._db, team_id=rule.team_id) is None:
+            raise InvalidArgument.one("rule.team_id", f"no team {rule.team_id!r}")
+        saved = await repository.put_routing_rule(db=self._db, rule=rule)
+        if saved is None:
+            raise InvalidArgument.one("rule", "another rule already matches this category, region and tier")
+        return wire.rule_to_proto(saved)
 
-    async def DispatchTicket(
-        self, request: dispatch_pb2.DispatchTicketRequest, context: aio.ServicerContext
-    ) -> common_pb2.WorkOrder:
-        _require(ticket_id=request.ticket_id, team_id=request.team_id, reason=request.reason)
-        if not await repository.team_exists(db=self._db, team_id=request.team_id):
-            raise InvalidArgument.one("team_id", f"no active team {request.team_id!r}")
-        arg = wf.DispatchTicketInput(
-            team_id=request.team_id, reason=request.reason, actor=current_principal().principal_id
-        )
-        result = await self._tickets.update(request.ticket_id, wf.DISPATCH_TICKET, arg, wf.WorkOrderResult)
-        return wire.work_order_to_proto(result.work_order)
+    async def ListRoutingRules(
+        self, request: dispatch_pb2.ListRoutingRulesRequest, context: aio.ServicerContext
+    ) -> dispatch_pb2.ListRoutingRulesResponse:
+        rules = await repository.list_routing_rules(db=self._db)
+        return dispatch_pb2.ListRoutingRulesResponse(rules=[wire.rule_to_proto(r) for r in rules])
 
-    async def AcceptWorkOrder(
-        self, request: dispatch_pb2.AcceptWorkOrderRequest, context: aio.ServicerContext
-    ) -> common_pb2.WorkOrder:
-        work_order = await self._work_order_of_my_team(request.work_order_id)
-        _require(engineer=request.engineer)
-        arg = wf.AcceptWorkOrderInput(
-            request.work_order_id, request.engineer, current_principal().principal_id
-        )
-        return await self._update(work_order, wf.ACCEPT_WORK_ORDER, arg)
-
-    async def ResolveWorkOrder(
-        self, request: dispatch_pb2.ResolveWorkOrderRequest, context: aio.ServicerContext
-    ) -> common_pb2.WorkOrder:
-        work_order = await self._work_order_of_my_team(request.work_order_id)
-        _require(cause=request.cause, action=request.action, engineer=request.engineer)
-        arg = wf.ResolveWorkOrderInput(
-            work_order_id=request.work_order_id,
-            cause=request.cause,
-            action=request.action,
-            engineer=request.engineer,
-            actor=current_principal().principal_id,
-            onsite=wire.onsite_from_proto(request.onsite) if request.HasField("onsite") else None,
-        )
-        return await self._update(work_order, wf.RESOLVE_WORK_ORDER, arg)
-
-    async def ReturnWorkOrder(
-        self, request: dispatch_pb2.ReturnWorkOrderRequest, context: aio.ServicerContext
-    ) -> common_pb2.WorkOrder:
-        work_order = await self._work_order_of_my_team(request.work_order_id)
-        _require(reason=request.reason)
-        arg = wf.ReturnWorkOrderInput(request.work_order_id, request.reason, current_principal().principal_id)
-        return await self._update(work_order, wf.RETURN_WORK_ORDER, arg)
-
-    async def ListWorkOrders(
-        self, request: dispatch_pb2.ListWorkOrdersRequest, context: aio.ServicerContext
-    ) -> dispatch_pb2.ListWorkOrdersResponse:
-        principal = current_principal()
-        team_id = request.team_id
-        if not principal.has_any(DESK):
-            team_id = team_id or principal.team_id
-            principal.require_team(team_id)
-        limit = page_size(request.page_size)
-        status = wire.enum_name(common_pb2.WorkOrderStatus, request.status, "WORK_ORDER_STATUS_")
-        if request.status and not status:
-            raise InvalidArgument.one("status", f"unknown work order status {request.status}")
-        rows = await repository.list_work_orders(
-            db=self._db,
-            team_id=team_id,
-            ticket_id=request.ticket_id,
-            status=status,
-            after=decode_token(request.page_token),
-            limit=limit + 1,
-        )
-        token = (
-            encode_token(rows[limit - 1].created_at, rows[limit - 1].work_order_id)
-            if len(rows) > limit
-            else ""
-        )
-        return dispatch_pb2.ListWorkOrdersResponse(
-            work_orders=[wire.work_order_to_proto(w) for w in rows[:limit]], next_page_token=token
-        )
+    async def DeleteRoutingRule(
+        self, request: dispatch_pb2.DeleteRoutingRuleRequest, context: aio.ServicerContext
+    ) -> empty_pb2.Empty:
+        require(rule_id=request.rule_id)
+        if not await repository.delete_routing_rule(db=self._db, rule_id=request.rule_id):
+            raise NotFound("routing rule", request.rule_id)
+        return empty_pb2.Empty()
 
     async def SetSlaPolicy(
         self, request: dispatch_pb2.SetSlaPolicyRequest, context: aio.ServicerContext
     ) -> common_pb2.SlaPolicy:
-        policy = _policy_from_proto(request.policy)
+        """A new policy version: work orders dispatched from now on run on it, earlier ones keep theirs."""
+        policy = validation.policy_from_proto(request.policy)
         if policy.team_id and not await repository.team_exists(db=self._db, team_id=policy.team_id):
             raise InvalidArgument.one("policy.team_id", f"no active team {policy.team_id!r}")
         return wire.policy_to_proto(await repository.put_policy(db=self._db, policy=policy))
@@ -185,45 +114,172 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
             raise NotFound("SLA policy", f"{priority}/{tier}/{request.team_id}")
         return wire.policy_to_proto(found)
 
-    async def UpsertTeam(
-        self, request: dispatch_pb2.UpsertTeamRequest, context: aio.ServicerContext
-    ) -> common_pb2.Team:
-        raise Unimplemented("UpsertTeam")
+    # --- the desk's side of a work order: dispatch, review, chase ---
+
+    async def DispatchTicket(
+        self, request: dispatch_pb2.DispatchTicketRequest, context: aio.ServicerContext
+    ) -> common_pb2.WorkOrder:
+        require(ticket_id=request.ticket_id, team_id=request.team_id, reason=request.reason)
+        await self._require_active_team("team_id", request.team_id)
+        principal = current_principal()
+        arg = wf.DispatchTicketInput(
+            team_id=request.team_id,
+            reason=request.reason,
+            actor=principal.principal_id,
+            needs_review=manual_dispatch_needs_review(principal.roles),
+        )
+        result = await self._tickets.update(request.ticket_id, wf.DISPATCH_TICKET, arg, wf.WorkOrderResult)
+        return wire.work_order_to_proto(result.work_order)
 
     async def ReviewWorkOrder(
         self, request: dispatch_pb2.ReviewWorkOrderRequest, context: aio.ServicerContext
     ) -> common_pb2.WorkOrder:
-        raise Unimplemented("ReviewWorkOrder")
+        work_order = await self._work_order(request.work_order_id)
+        if request.team_id:
+            await self._require_active_team("team_id", request.team_id)
+        arg = wf.ReviewWorkOrderInput(
+            work_order_id=request.work_order_id,
+            approve=request.approve,
+            team_id=request.team_id,
+            reason=request.reason,
+            actor=current_principal().principal_id,
+        )
+        return await self._update_once(work_order, wf.REVIEW_WORK_ORDER, arg)
 
     async def ChaseWorkOrder(
         self, request: dispatch_pb2.ChaseWorkOrderRequest, context: aio.ServicerContext
     ) -> common_pb2.WorkOrder:
-        raise Unimplemented("ChaseWorkOrder")
+        work_order = await self._work_order(request.work_order_id)
+        arg = wf.ChaseWorkOrderInput(request.work_order_id, request.note, current_principal().principal_id)
+        # Chases repeat, so only a caller's request_id makes a retry count once.
+        update_id = f"{wf.CHASE_WORK_ORDER}/{work_order.work_order_id}/{request.request_id}"
+        return await self._update(
+            work_order, wf.CHASE_WORK_ORDER, arg, update_id if request.request_id else None
+        )
+
+    # --- the team's side: accept, resolve, return ---
+
+    async def AcceptWorkOrder(
+        self, request: dispatch_pb2.AcceptWorkOrderRequest, context: aio.ServicerContext
+    ) -> common_pb2.WorkOrder:
+        work_order = await self._work_order(request.work_order_id, of_my_team=True)
+        require(engineer=request.engineer)
+        arg = wf.AcceptWorkOrderInput(
+            request.work_order_id, request.engineer, current_principal().principal_id
+        )
+        return await self._update_once(work_order, wf.ACCEPT_WORK_ORDER, arg)
+
+    async def ResolveWorkOrder(
+        self, request: dispatch_pb2.ResolveWorkOrderRequest, context: aio.ServicerContext
+    ) -> common_pb2.WorkOrder:
+        work_order = await self._work_order(request.work_order_id, of_my_team=True)
+        require(cause=request.cause, action=request.action, engineer=request.engineer)
+        arg = wf.ResolveWorkOrderInput(
+            work_order_id=request.work_order_id,
+            cause=request.cause,
+            action=request.action,
+            engineer=request.engineer,
+            actor=current_principal().principal_id,
+            onsite=validation.onsite_report(request),
+        )
+        return await self._update_once(work_order, wf.RESOLVE_WORK_ORDER, arg)
+
+    async def ReturnWorkOrder(
+        self, request: dispatch_pb2.ReturnWorkOrderRequest, context: aio.ServicerContext
+    ) -> common_pb2.WorkOrder:
+        work_order = await self._work_order(request.work_order_id, of_my_team=True)
+        require(reason=request.reason)
+        arg = wf.ReturnWorkOrderInput(request.work_order_id, request.reason, current_principal().principal_id)
+        return await self._update_once(work_order, wf.RETURN_WORK_ORDER, arg)
+
+    # --- reads ---
+
+    async def ListWorkOrders(
+        self, request: dispatch_pb2.ListWorkOrdersRequest, context: aio.ServicerContext
+    ) -> dispatch_pb2.ListWorkOrdersResponse:
+        team_id = _team_in_scope(request.team_id)
+        limit = page_size(request.page_size)
+        status = wire.enum_name(common_pb2.WorkOrderStatus, request.status, "WORK_ORDER_STATUS_")
+        if request.status and not status:
+            raise InvalidArgument.one("status", f"unknown work order status {request.status}")
+        rows = await repository.list_work_orders(
+            db=self._db,
+            team_id=team_id,
+            ticket_id=request.ticket_id,
+            status=status,
+            after=decode_token(request.page_token),
+            limit=limit + 1,
+        )
+        last = rows[limit - 1] if len(rows) > limit else None
+        return dispatch_pb2.ListWorkOrdersResponse(
+            work_orders=[wire.work_order_to_proto(w) for w in rows[:limit]],
+            next_page_token=encode_token(last.created_at, last.work_order_id) if last else "",
+        )
+
+    async def ListViolations(
+        self, request: dispatch_pb2.ListViolationsRequest, context: aio.ServicerContext
+    ) -> dispatch_pb2.ListViolationsResponse:
+        """The violations ledger: one record per missed deadline, oldest first."""
+        team_id = _team_in_scope(request.team_id)
+        limit = page_size(request.page_size)
+        since = wire.from_timestamp(request, "period_start")
+        until = wire.from_timestamp(request, "period_end")
+        if since and until and until <= since:
+            raise InvalidArgument.one("period_end", "must be after period_start")
+        rows = await repository.list_violations(
+            db=self._db,
+            team_id=team_id,
+            agent_id=request.agent_id,
+            since=since,
+            until=until,
+            after=decode_token(request.page_token),
+            limit=limit + 1,
+        )
+        last = rows[limit - 1] if len(rows) > limit else None
+        return dispatch_pb2.ListViolationsResponse(
+            violations=[wire.violation_to_proto(v) for v in rows[:limit]],
+            next_page_token=encode_token(last.recorded_at, last.violation_id) if last else "",
+        )
+
+    # --- helpers ---
+
+    async def _require_active_team(self, field: str, team_id: str) -> None:
+        if not await repository.team_exists(db=self._db, team_id=team_id):
+            raise InvalidArgument.one(field, f"no active team {team_id!r}")
+
+    async def _work_order(self, work_order_id: str, *, of_my_team: bool = False) -> WorkOrderRecord:
+        require(work_order_id=work_order_id)
+        work_order = await repository.get_work_order(db=self._db, work_order_id=work_order_id)
+        if work_order is None:
+            raise NotFound("work order", work_order_id)
+        if of_my_team:
+            current_principal().require_team(work_order.team_id)
+        return work_order
+
+    async def _update_once(
+        self, work_order: WorkOrderRecord, update: str, arg: object
+    ) -> common_pb2.WorkOrder:
+        # A work order is reviewed, accepted, resolved or returned at most once, so the update's id says
+        # which: a client retrying after a lost answer gets the first answer again, not FAILED_PRECONDITION.
+        return await self._update(work_order, update, arg, f"{update}/{work_order.work_order_id}")
+
+    async def _update(
+        self, work_order: WorkOrderRecord, update: str, arg: object, update_id: str | None = None
+    ) -> common_pb2.WorkOrder:
+        result = await self._tickets.update(
+            work_order.ticket_id, update, arg, wf.WorkOrderResult, update_id=update_id
+        )
+        return wire.work_order_to_proto(result.work_order)
 
 
-def _policy_from_proto(p: common_pb2.SlaPolicy) -> SlaPolicyRecord:
-    violations = [
-        FieldViolation(f"policy.{name}", "must be a positive duration")
-        for name in ("response_target", "resolution_target", "callback_target")
-        if getattr(p, name).ToNanoseconds() <= 0
-    ]
-    if not 0 <= p.warning_percent <= 99:
-        violations.append(FieldViolation("policy.warning_percent", "must be between 1 and 99 (0 means 80)"))
-    calendar = wire.enum_name(common_pb2.Calendar, p.calendar, "CALENDAR_") or "24X7"
-    if calendar != "24X7":
-        violations.append(FieldViolation("policy.calendar", "only CALENDAR_24X7 is supported yet"))
-    if violations:
-        raise InvalidArgument(violations)
-    return SlaPolicyRecord(
-        priority=wire.enum_name(common_pb2.Priority, p.priority, "PRIORITY_"),
-        customer_tier=wire.enum_name(common_pb2.CustomerTier, p.customer_tier, "CUSTOMER_TIER_"),
-        team_id=p.team_id,
-        response_seconds=p.response_target.ToNanoseconds() / 1e9,
-        resolution_seconds=p.resolution_target.ToNanoseconds() / 1e9,
-        callback_seconds=p.callback_target.ToNanoseconds() / 1e9,
-        warning_percent=p.warning_percent or 80,
-        calendar=calendar,
-    )
+def _team_in_scope(team_id: str) -> str:
+    """Desk staff may list any team's work; an ops engineer only their own (the default for them)."""
+    principal = current_principal()
+    if principal.has_any(DESK | {"surveyor", "qa_inspector", "statistician"}):
+        return team_id
+    team_id = team_id or principal.team_id
+    principal.require_team(team_id)
+    return team_id
 
 
 def binding(servicer: DispatchServicer) -> ServiceBinding:

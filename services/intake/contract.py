@@ -1,4 +1,4 @@
-"""What other code may know of the intake service: its task queue, activity names and records."""
+"""What other code may know of the intake service: its activity names and records."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ class TicketDraft:
     occurred_at: datetime | None = None
     expected_by: datetime | None = None
     agent_id: str = ""
+    region: str = ""
 
 
 @dataclass
@@ -76,6 +77,13 @@ class Deadline:
     work_order_id: str = ""  # set for a response deadline, which belongs to one work order
     team_id: str = ""  # who a miss is recorded against
     met_at: datetime | None = None
+    # The inputs due_at and warn_at were derived from (deadlines.derive re-derives them exactly).
+    target_seconds: float = 0.0
+    warning_percent: int = 80
+    calendar: str = "24X7"
+    time_zone: str = ""
+    not_after: datetime | None = None
+    sla_policy_version: int = 0
 
 
 @dataclass

@@ -53,6 +53,7 @@ def _draft(report: ValidReport, *, ticket_id: str, created_at: datetime, recorde
         occurred_at=report.occurred_at,
         expected_by=report.expected_by,
         agent_id=report.agent_id or recorded_by,
+        region=report.region,
     )
 
 

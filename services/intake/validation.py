@@ -40,6 +40,7 @@ class ValidReport:
     occurred_at: datetime | None
     expected_by: datetime | None
     agent_id: str
+    region: str = ""
 
 
 class _Checker:
@@ -134,6 +135,7 @@ def validate_report(request: intake_pb2.CreateTicketRequest, *, now: datetime) -
         occurred_at=None,
         expected_by=None,
         agent_id=check.text("agent_id", request.agent_id, limit=64),
+        region=check.text("region", request.region, limit=64),
     )
     report.occurred_at, report.expected_by = _times(check, request, now)
     if not request.HasField("reporter"):

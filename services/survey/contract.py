@@ -1,4 +1,4 @@
-"""What other code may know of the survey service: its task queue, activity names and records."""
+"""What other code may know of the survey service: its activity names and records."""
 
 from __future__ import annotations
 

@@ -77,6 +77,9 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
             action="replaced jumper",
             engineer="Wang Wu",
             onsite=S.OnsiteReport(
+                departed_at=accepted.accepted_at,
+                arrived_at=accepted.accepted_at,
+                restored_at=accepted.accepted_at,
                 test_result=S.TEST_RESULT_NORMAL,
                 customer_signed=True,
                 parts=[S.Part(name="jumper wire", unit="m", quantity=2)],
@@ -138,7 +141,7 @@ async def test_a_return_sends_the_ticket_to_dispatch_again(desk: RunningDesk) ->
         dispatch_pb2.DispatchTicketRequest(
             ticket_id=ticket.ticket_id, team_id="machine-room", reason="server room"
         ),
-        metadata=agent,
+        metadata=auth(desk.token("senior_agent")),  # a junior agent's dispatch would wait for review
     )
     assert (second.team_id, second.sequence, second.status) == (
         "machine-room",

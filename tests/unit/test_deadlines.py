@@ -1,8 +1,7 @@
-"""Deadline arithmetic: warning and due times, the customer's cap, which alarms are due, the calendar seam."""
+"""Deadline arithmetic: warning and due times, the customer's cap, which alarms are due, calendars."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.intake.contract import Deadline, DeadlineKind, DeadlineState
@@ -10,9 +9,9 @@ from workflows.deadlines import (
     ROUND_THE_CLOCK,
     Alarm,
     AlarmKind,
-    Calendar,
     add_working_time,
     calendar_for,
+    derive,
     due_alarms,
     meet,
     new_deadline,
@@ -27,7 +26,8 @@ def resolution(
     *,
     target_seconds: float = DAY,
     warning_percent: int = 80,
-    calendar: Calendar = ROUND_THE_CLOCK,
+    calendar: str = "24X7",
+    time_zone: str = "",
     not_after: datetime | None = None,
 ) -> Deadline:
     return new_deadline(
@@ -36,6 +36,7 @@ def resolution(
         target_seconds=target_seconds,
         warning_percent=warning_percent,
         calendar=calendar,
+        time_zone=time_zone,
         not_after=not_after,
     )
 
@@ -58,7 +59,8 @@ def test_expected_time_shortens_the_deadline_and_its_warning() -> None:
 
 
 def test_expected_time_later_than_the_target_changes_nothing() -> None:
-    assert resolution(not_after=T0 + timedelta(days=3)) == resolution()
+    later, plain = resolution(not_after=T0 + timedelta(days=3)), resolution()
+    assert (later.warn_at, later.due_at) == (plain.warn_at, plain.due_at)
 
 
 def test_expected_time_already_past_makes_it_due_at_once() -> None:
@@ -110,41 +112,32 @@ def test_meeting_an_overdue_deadline_keeps_it_overdue() -> None:
     assert (deadline.state, deadline.met_at) == (DeadlineState.OVERDUE, T0 + timedelta(days=2))
 
 
-def test_round_the_clock_is_the_calendar_for_now() -> None:
+def test_names_pick_the_calendar() -> None:
     assert calendar_for("24X7") == ROUND_THE_CLOCK
-    assert calendar_for("BUSINESS_5x8") == ROUND_THE_CLOCK  # until business calendars land
+    assert calendar_for("") == ROUND_THE_CLOCK  # an old record: round the clock is the safe side
+    assert calendar_for("BUSINESS_5X8", "Asia/Shanghai").name == "BUSINESS_5X8"
     assert add_working_time(T0, 90) == T0 + timedelta(seconds=90)
     assert ROUND_THE_CLOCK.between(T0, T0 - timedelta(hours=1)) == 0
 
 
-@dataclass(frozen=True)
-class NineToFive:
-    """A toy business calendar (every day, 09:00-17:00), to show the seam takes one."""
-
-    name: str = "TOY_9_TO_5"
-
-    def add(self, start: datetime, seconds: float) -> datetime:
-        at, left = start, seconds
-        while True:
-            opens, closes = at.replace(hour=9, minute=0, second=0), at.replace(hour=17, minute=0, second=0)
-            at = max(at, opens)
-            if at < closes and left <= (closes - at).total_seconds():
-                return at + timedelta(seconds=left)
-            left -= max((closes - at).total_seconds(), 0)
-            at = opens + timedelta(days=1)
-
-    def between(self, start: datetime, end: datetime) -> float:
-        seconds, at = 0.0, start
-        while at < end:
-            opens, closes = at.replace(hour=9, minute=0, second=0), at.replace(hour=17, minute=0, second=0)
-            seconds += max((min(closes, end) - max(opens, at)).total_seconds(), 0)
-            at = opens + timedelta(days=1)
-        return seconds
-
-
-def test_a_calendar_can_be_passed_in() -> None:
-    deadline = resolution(target_seconds=10 * 3600, calendar=NineToFive())  # 10 working hours from 09:00
+def test_business_hours_stretch_a_deadline_over_the_night() -> None:
+    """T0 is Monday 09:00 in a zone kept at UTC: 8 working hours a day."""
+    deadline = resolution(target_seconds=10 * 3600, calendar="BUSINESS_5X8", time_zone="UTC")
     assert deadline.due_at == T0 + timedelta(days=1, hours=2)  # 8 h today, 2 h tomorrow
     assert deadline.warn_at == T0 + timedelta(hours=8)  # 80 % = 8 working hours: 17:00 today
-    capped = resolution(target_seconds=10 * 3600, calendar=NineToFive(), not_after=T0 + timedelta(hours=5))
-    assert capped.warn_at == T0 + timedelta(hours=4)
+    capped = resolution(
+        target_seconds=10 * 3600, calendar="BUSINESS_5X8", time_zone="UTC", not_after=T0 + timedelta(hours=5)
+    )
+    assert (capped.warn_at, capped.due_at) == (T0 + timedelta(hours=4), T0 + timedelta(hours=5))
+
+
+def test_a_deadline_re_derives_exactly_from_what_it_recorded() -> None:
+    variants = [
+        resolution(),
+        resolution(warning_percent=55, not_after=T0 + timedelta(hours=7)),
+        resolution(target_seconds=37 * 3600, calendar="BUSINESS_5X8", time_zone="Asia/Shanghai"),
+        resolution(target_seconds=3 * 3600, calendar="BUSINESS_5X8", not_after=T0 - timedelta(hours=1)),
+    ]
+    for deadline in variants:
+        assert derive(deadline) == (deadline.warn_at, deadline.due_at)
+    assert variants[2].due_at > T0 + timedelta(days=4)  # 37 working hours: most of a working week

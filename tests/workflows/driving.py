@@ -29,16 +29,20 @@ from tests.workflows.fakes import FakeDesk
 from workflows.contract import (
     ACCEPT_WORK_ORDER,
     AWAIT_RECORDED,
+    CHASE_WORK_ORDER,
     DISPATCH_TICKET,
     RECORD_CALLBACK,
     RESOLVE_WORK_ORDER,
     RETURN_WORK_ORDER,
+    REVIEW_WORK_ORDER,
     AcceptWorkOrderInput,
+    ChaseWorkOrderInput,
     DispatchTicketInput,
     RecordCallbackInput,
     RecordCallbackResult,
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
+    ReviewWorkOrderInput,
     TicketWorkflowInput,
     WorkOrderResult,
     ticket_workflow_id,
@@ -50,7 +54,12 @@ Result = TypeVar("Result")
 
 
 def draft(
-    created_at: datetime, *, category: str = "network", expected_by: datetime | None = None
+    created_at: datetime,
+    *,
+    category: str = "network",
+    expected_by: datetime | None = None,
+    customer_tier: str = "STANDARD",
+    region: str = "",
 ) -> TicketDraft:
     ticket_id = f"T-{uuid.uuid4().hex[:8]}"
     return TicketDraft(
@@ -61,11 +70,12 @@ def draft(
         reporter=Reporter(name="Li Lei", phone="13800136138"),
         category=category,
         priority="P2",
-        customer_tier="STANDARD",
+        customer_tier=customer_tier,
         summary="line down",
         created_at=created_at,
         expected_by=expected_by,
         agent_id="agent-7",
+        region=region,
     )
 
 
@@ -75,9 +85,14 @@ async def open_ticket(
     *,
     category: str = "network",
     expected_by: datetime | None = None,
+    customer_tier: str = "STANDARD",
+    region: str = "",
 ) -> tuple[Handle, TicketView]:
     """Create a ticket the way CreateTicket does: update-with-start, answered once it is recorded."""
-    ticket = draft(await env.get_current_time(), category=category, expected_by=expected_by)
+    now = await env.get_current_time()
+    ticket = draft(
+        now, category=category, expected_by=expected_by, customer_tier=customer_tier, region=region
+    )
     start = WithStartWorkflowOperation(
         TicketWorkflow.run,
         TicketWorkflowInput(ticket),
@@ -123,9 +138,23 @@ async def callback(
     return (await update(handle, RECORD_CALLBACK, request, RecordCallbackResult)).ticket
 
 
-async def dispatch_to(handle: Handle, team_id: str, reason: str = "manual") -> WorkOrderResult:
-    request = DispatchTicketInput(team_id, reason=reason, actor="senior-1")
+async def dispatch_to(
+    handle: Handle, team_id: str, reason: str = "manual", *, needs_review: bool = False
+) -> WorkOrderResult:
+    request = DispatchTicketInput(team_id, reason=reason, actor="senior-1", needs_review=needs_review)
     return await update(handle, DISPATCH_TICKET, request, WorkOrderResult)
+
+
+async def review(
+    handle: Handle, work_order_id: str, *, approve: bool, team_id: str = "", reason: str = ""
+) -> WorkOrderResult:
+    request = ReviewWorkOrderInput(work_order_id, approve, team_id, reason, actor="senior-1")
+    return await update(handle, REVIEW_WORK_ORDER, request, WorkOrderResult)
+
+
+async def chase(handle: Handle, work_order_id: str, note: str = "customer waiting") -> WorkOrderResult:
+    request = ChaseWorkOrderInput(work_order_id, note, actor="agent-7")
+    return await update(handle, CHASE_WORK_ORDER, request, WorkOrderResult)
 
 
 async def eventually(check: Callable[[], bool], *, seconds: float = 5.0) -> None:

@@ -3,7 +3,8 @@
 Each fake has the real activity's name and dataclasses and keeps what it is given in memory, the
 way the real service would keep it in PostgreSQL or JetStream: tickets and their timelines (events
 appended once per id), work orders, violations (once per id, with the chase), callbacks, and
-published events (de-duplicated by id, like ``Nats-Msg-Id``). Routing and SLA policies are data.
+published events (de-duplicated by id, like ``Nats-Msg-Id``). Routing and SLA policies are data,
+decided by the dispatch service's own pure functions (``routing.route``, ``policies.on_team_calendar``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from temporalio.worker import Worker
 
 from desk.events import EventSpec
 from services.dispatch import contract as dispatch
+from services.dispatch.policies import on_team_calendar
+from services.dispatch.repository import TeamRow
+from services.dispatch.routing import route
 from services.intake import contract as intake
 from services.survey import contract as survey
 from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
@@ -44,7 +48,10 @@ class FakeDesk:
     """The services and NATS, as far as the ticket workflow can see them."""
 
     teams_by_category: dict[str, list[str]] = field(default_factory=dict)
+    rules: list[dispatch.RoutingRuleRecord] = field(default_factory=list)
+    team_calendars: dict[str, tuple[str, str]] = field(default_factory=dict)  # team -> (calendar, zone)
     policy: dispatch.SlaPolicyRecord = field(default_factory=default_policy)
+    team_policies: dict[str, dispatch.SlaPolicyRecord] = field(default_factory=dict)
     nats_down: bool = False
 
     calls: list[str] = field(default_factory=list)  # activity names, in call order
@@ -70,13 +77,32 @@ class FakeDesk:
     async def route_ticket(self, input: dispatch.RouteTicketInput) -> dispatch.RouteTicketResult:
         self.calls.append(dispatch.ROUTE_TICKET)
         self.routings.append(input)
-        teams = self.teams_by_category.get(input.category, [])
-        return dispatch.RouteTicketResult(next((t for t in teams if t not in input.exclude_team_ids), None))
+        return route(input, rules=self.rules, teams=self.teams())
 
     @activity.defn(name=dispatch.FIND_SLA_POLICY)
     async def find_sla_policy(self, input: dispatch.FindSlaPolicyInput) -> dispatch.SlaPolicyRecord:
         self.calls.append(dispatch.FIND_SLA_POLICY)
-        return self.policy
+        team = next((t for t in self.teams() if t.team_id == input.team_id), None)
+        return on_team_calendar(self.team_policies.get(input.team_id, self.policy), team)
+
+    def teams(self) -> list[TeamRow]:
+        """Every team named in the routing table, each taking the categories it is listed under."""
+        names = sorted(
+            {t for teams in self.teams_by_category.values() for t in teams} | set(self.team_calendars)
+        )
+        return [
+            TeamRow(
+                team_id=name,
+                name=name,
+                categories=[c for c, teams in self.teams_by_category.items() if name in teams],
+                regions=[],
+                calendar=self.team_calendars.get(name, ("24X7", ""))[0],
+                time_zone=self.team_calendars.get(name, ("", "Asia/Shanghai"))[1],
+                on_call_contacts=[],
+                active=True,
+            )
+            for name in names
+        ]
 
     @activity.defn(name=dispatch.SAVE_WORK_ORDER)
     async def save_work_order(self, input: dispatch.SaveWorkOrderInput) -> None:
@@ -92,6 +118,7 @@ class FakeDesk:
             self.violations[input.violation_id] = input
             if chased is not None:
                 chased.chase_count += 1
+                chased.last_chased_at = input.recorded_at
         return dispatch.RecordViolationResult(recorded, copy.deepcopy(chased))
 
     @activity.defn(name=survey.SAVE_CALLBACK)

@@ -41,38 +41,40 @@ from workflows.contract import (
 )
 
 
-async def test_return_redispatches_then_waits_at_the_desk(
+async def test_a_return_goes_back_to_the_desk_and_a_new_dispatch_has_fresh_deadlines(
     env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
 ) -> None:
     handle, view = await open_ticket(env, task_queue)
     ticket_id = view.draft.ticket_id
     assert (view.status, view.assigned_team_id) == (TicketStatus.DISPATCHED, "network")
+    resolution_due = deadline(view, DeadlineKind.RESOLUTION).due_at
 
     await env.sleep(timedelta(hours=1))
     first = await give_back(handle, f"{ticket_id}-W1")
-    assert first.work_order.status == WorkOrderStatus.RETURNED
-    assert desk.routings[-1].exclude_team_ids == ["network"]
-    second = first.ticket.work_orders[-1]
-    assert (second.work_order_id, second.team_id, second.sequence) == (f"{ticket_id}-W2", "software", 2)
-    assert (first.ticket.status, first.ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "software")
-    fresh = deadline(first.ticket, DeadlineKind.RESPONSE, second.work_order_id)
-    assert fresh.started_at == second.created_at and fresh.due_at == second.created_at + timedelta(hours=2)
+    assert (first.work_order.status, first.work_order.return_reason) == (
+        WorkOrderStatus.RETURNED,
+        "not our equipment",
+    )
+    assert (first.ticket.status, first.ticket.assigned_team_id) == (TicketStatus.OPEN, "")
+    assert len(first.ticket.work_orders) == 1 and len(desk.routings) == 1  # not routed on by itself
     assert deadline(first.ticket, DeadlineKind.RESPONSE, f"{ticket_id}-W1").state == DeadlineState.MET
 
-    again = await give_back(handle, second.work_order_id)
-    assert desk.routings[-1].exclude_team_ids == ["network", "software"]
-    assert (again.ticket.status, again.ticket.assigned_team_id) == (TicketStatus.OPEN, "")
-    assert len(again.ticket.work_orders) == 2
-
-    manual = await dispatch_to(handle, "automation", reason="desk knows better")
-    assert (manual.work_order.work_order_id, manual.work_order.team_id) == (f"{ticket_id}-W3", "automation")
-    assert manual.ticket.status == TicketStatus.DISPATCHED
-    assert desk.work_orders[f"{ticket_id}-W3"].status == WorkOrderStatus.DISPATCHED
+    await env.sleep(timedelta(minutes=30))
+    second = await dispatch_to(handle, "software", reason="software owns the gateway")
+    work_order = second.work_order
+    assert (work_order.work_order_id, work_order.team_id, work_order.sequence) == (
+        f"{ticket_id}-W2",
+        "software",
+        2,
+    )
+    assert (second.ticket.status, second.ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "software")
+    fresh = deadline(second.ticket, DeadlineKind.RESPONSE, work_order.work_order_id)
+    assert fresh.started_at == work_order.created_at >= view.draft.created_at + timedelta(hours=1, minutes=30)
+    assert (fresh.due_at, fresh.state) == (work_order.created_at + timedelta(hours=2), DeadlineState.PENDING)
+    assert deadline(second.ticket, DeadlineKind.RESOLUTION).due_at == resolution_due  # the ticket's own
     created = desk.events(ticket_id, "dispatch.created")
-    assert [e.subject for e in created] == [
-        f"helpdesk.dispatch.{t}.created" for t in ("network", "software", "automation")
-    ]
-    assert [e.type for e in desk.events(ticket_id, "dispatch.returned")] == ["dispatch.returned"] * 2
+    assert [e.subject for e in created] == [f"helpdesk.dispatch.{t}.created" for t in ("network", "software")]
+    assert [e.reason for e in desk.events(ticket_id, "dispatch.returned")] == ["not our equipment"]
 
 
 async def test_no_team_waits_for_manual_dispatch(
@@ -195,6 +197,7 @@ async def test_events_are_numbered_without_gaps_and_published_once_in_order(
     handle, view = await open_ticket(env, task_queue)
     ticket_id = view.draft.ticket_id
     await give_back(handle, f"{ticket_id}-W1")
+    await dispatch_to(handle, "software")
     await accept(handle, f"{ticket_id}-W2")
     await resolve(handle, f"{ticket_id}-W2")
     await callback(handle)

@@ -1,0 +1,196 @@
+"""`helpdesk ops watch --team T`: a team's work orders as they come, and the engineer's answers to them.
+
+It reads the team's durable JetStream consumer through :mod:`desk.team_feed` (so it also shows what
+arrived while nobody watched, and acks what it shows), prints one line per event, and reads commands
+from stdin meanwhile; each command is one DispatchService call with the team's ops-engineer token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shlex
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from google.protobuf import message
+
+from desk.config import Settings
+from desk.team_feed import TeamEvent, open_team_feed
+from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
+
+COMMANDS = """\
+commands, typed while watching (one per line):
+  accept  WORK_ORDER ENGINEER...                 accept it as ENGINEER
+  return  WORK_ORDER REASON...                   hand it back to the desk
+  resolve WORK_ORDER ENGINEER CAUSE... -- ACTION...
+                                                 report it fixed; quote an ENGINEER with spaces
+  help                                           this list
+  quit                                           stop watching (so does the end of input)
+e.g.  accept TK20261123000001-W1 Wang Wu
+      resolve TK20261123000001-W1 "Wang Wu" corroded jumper -- replaced the jumper"""
+
+Rpc = tuple[str, message.Message]  # a DispatchService method and its request
+
+
+def register(sub: Any) -> None:
+    """Add `ops watch` to the `helpdesk` parser's subcommands."""
+    ops = sub.add_parser("ops", help="an ops team's side: watch and answer work orders")
+    verbs = ops.add_subparsers(dest="verb", required=True)
+    watch = verbs.add_parser(
+        "watch",
+        help="show the team's work orders live and answer them from stdin",
+        description="Show a team's work-order events live and answer them with commands on stdin.",
+        epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    watch.add_argument("--team", required=True, help="the team whose durable consumer team-<TEAM> to read")
+    watch.add_argument(
+        "--observe",
+        action="store_true",
+        help="only new events, through a temporary consumer: leave the durable one to the team's integration",
+    )
+    watch.add_argument(
+        "--as", dest="as_role", default="", help="whose development token (default ops_engineer:<TEAM>)"
+    )
+    watch.set_defaults(entry=watch_command)
+
+
+def watch_command(args: argparse.Namespace, settings: Settings) -> int:
+    from desk.cli_client import _endpoints
+
+    endpoints = _endpoints(settings.data_dir)
+    role = args.as_role or f"ops_engineer:{args.team}"
+    token = endpoints["tokens"].get(role)
+    if token is None:
+        known = ", ".join(sorted(endpoints["tokens"]))
+        raise SystemExit(f"no development token for {role!r}; known: {known}")
+    asyncio.run(_watch(endpoints, team=args.team, token=str(token), observe=args.observe))
+    return 0
+
+
+async def _watch(endpoints: dict[str, Any], *, team: str, token: str, observe: bool) -> None:
+    lines = _stdin_lines()
+    async with (
+        grpc.aio.insecure_channel(endpoints["services"]["dispatch"]) as channel,
+        open_team_feed(endpoints["nats"], team, _show, observe=observe) as feed,
+    ):
+        stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+        source = "new events only" if observe else "durable consumer"
+        _say(f"watching team {team} ({source}); type help for commands")
+        reading = asyncio.create_task(feed.run(linger=2.0))
+        reading.add_done_callback(lambda _: lines.put_nowait(None))  # it failed: stop reading commands
+        try:
+            while (line := await lines.get()) is not None:
+                if not await _answer(stub, token, line):
+                    break
+        finally:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading  # before the connection closes; raises what stopped it, if it failed
+
+
+async def _show(event: TeamEvent) -> None:
+    _say(describe(event))
+
+
+def describe(event: TeamEvent) -> str:
+    """One line: when, what, which work order and ticket, and what the event says about it."""
+    payload = event.envelope.payload
+    when = event.envelope.occurred_at.ToDatetime(tzinfo=UTC).astimezone()
+    parts = [f"{when:%Y-%m-%d %H:%M:%S}", f"{event.type:<18}", event.work_order_id or "-"]
+    parts.append(f"ticket {event.envelope.ticket_id}")
+    if "response_due_at" in payload:
+        due = datetime.fromisoformat(str(payload["response_due_at"])).astimezone()
+        parts.append(f"response due {due:%Y-%m-%d %H:%M}")
+    for key in ("engineer", "reason", "cause", "action", "chase_count"):
+        if key in payload and payload[key] not in ("", None):
+            value = payload[key]
+            parts.append(f"{key.replace('_', ' ')} {int(value) if isinstance(value, float) else value}")
+    if event.envelope.actor:
+        parts.append(f"by {event.envelope.actor}")
+    return "  ".join(parts)
+
+
+async def _answer(stub: dispatch_pb2_grpc.DispatchServiceStub, token: str, line: str) -> bool:
+    """Carry out one typed command; False once the engineer wants to stop."""
+    try:
+        command = parse_command(line)
+    except ValueError as bad:
+        _say(f"? {bad}")
+        return True
+    if command == "quit":
+        return False
+    if command == "help":
+        _say(COMMANDS)
+    elif isinstance(command, tuple):
+        method, request = command
+        try:
+            answer = await getattr(stub, method)(
+                request, metadata=(("authorization", f"Bearer {token}"),), timeout=60
+            )
+        except grpc.aio.AioRpcError as error:
+            _say(f"! {method} refused: {error.code().name}: {error.details()}")
+        else:
+            status = common_pb2.WorkOrderStatus.Name(answer.status).removeprefix("WORK_ORDER_STATUS_")
+            _say(f"ok {answer.work_order_id} {status}")
+    return True
+
+
+def parse_command(line: str) -> Rpc | str:
+    """A DispatchService call, or "quit", "help" or "" (nothing to do). ValueError: not a command."""
+    words = line.split(maxsplit=2)
+    if not words:
+        return ""
+    verb = words[0].lower()
+    if verb in ("quit", "exit", "help"):
+        return "quit" if verb == "exit" else verb
+    if len(words) < 3:
+        raise ValueError(f"{line.strip()!r} is not a command; type help")
+    work_order_id, rest = words[1], words[2]
+    if verb == "accept":
+        return "AcceptWorkOrder", dispatch_pb2.AcceptWorkOrderRequest(
+            work_order_id=work_order_id, engineer=rest
+        )
+    if verb == "return":
+        return "ReturnWorkOrder", dispatch_pb2.ReturnWorkOrderRequest(
+            work_order_id=work_order_id, reason=rest
+        )
+    if verb == "resolve":
+        return "ResolveWorkOrder", _resolve(work_order_id, rest)
+    raise ValueError(f"unknown command {verb!r}; type help")
+
+
+def _resolve(work_order_id: str, rest: str) -> dispatch_pb2.ResolveWorkOrderRequest:
+    head, separator, action = rest.partition(" -- ")
+    words = shlex.split(head)  # ValueError on an unbalanced quote
+    if not separator or len(words) < 2 or not action.strip():
+        raise ValueError("resolve WORK_ORDER ENGINEER CAUSE... -- ACTION...")
+    return dispatch_pb2.ResolveWorkOrderRequest(
+        work_order_id=work_order_id, engineer=words[0], cause=" ".join(words[1:]), action=action.strip()
+    )
+
+
+def _stdin_lines() -> asyncio.Queue[str | None]:
+    """Lines of stdin, read by a daemon thread (None at the end): works for a terminal, a pipe or a file."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(sys.stdin.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+        except RuntimeError:  # the loop is closed: the watch has ended meanwhile
+            return
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    return queue
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)

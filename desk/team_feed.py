@@ -1,0 +1,218 @@
+"""An ops team's work orders, read from its durable JetStream consumer.
+
+**At-least-once delivery + idempotent handling = exactly-once effect.** JetStream keeps every
+`helpdesk.dispatch.<team>.>` event in the team's durable consumer `team-<team>` until it is acked:
+a team that was down resumes where it stopped, and a message not acked (the handler failed, the
+process died, the ack was lost) comes again. So an event may arrive more than once; a
+:class:`TeamFeed` acks only after the handler succeeded and skips (acks without handling) an event
+whose id it has handled before. The event id is the envelope's ``event_id``, also the message's
+``Nats-Msg-Id``. The default :class:`SeenIds` remembers ids in memory, boundedly; a team that must
+not repeat an effect across a restart passes a :class:`SeenStore` over its own database (best written
+in the same transaction as the effect), or makes the effect idempotent by ``work_order_id``.
+
+::
+
+    async def handle(event: TeamEvent) -> None:
+        if event.type == "dispatch.created":
+            await my_queue.add(event.work_order_id, event.envelope.payload["response_due_at"])
+
+    async with open_team_feed(nats_url, "network", handle) as feed:
+        await feed.run()  # until cancelled
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import NoReturn, Protocol
+
+import nats
+import nats.errors
+from google.protobuf.message import DecodeError
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from desk.errors import NotFound
+from desk.events import STREAM, team_consumer_name, team_consumer_subject
+from helpdesk.v1 import events_pb2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TeamEvent:
+    """One delivered event: the decoded envelope, its subject, and how often it was delivered."""
+
+    envelope: events_pb2.EventEnvelope
+    subject: str
+    delivered: int  # 1 the first time; more after a nak, an ack wait that ran out, or a lost ack
+    _msg: Msg
+
+    @property
+    def event_id(self) -> str:
+        return str(self.envelope.event_id)
+
+    @property
+    def type(self) -> str:
+        """e.g. dispatch.created, dispatch.accepted, dispatch.chased, dispatch.returned, dispatch.resolved."""
+        return str(self.envelope.type)
+
+    @property
+    def work_order_id(self) -> str:
+        return str(self.envelope.payload["work_order_id"]) if "work_order_id" in self.envelope.payload else ""
+
+    async def still_working(self) -> None:
+        """Restart the ack wait (30 s) for a handler that takes longer; may be called repeatedly."""
+        await self._msg.in_progress()
+
+
+Handler = Callable[[TeamEvent], Awaitable[None]]
+
+
+class SeenStore(Protocol):
+    """Which event ids were handled already. Implement it over your own database to survive restarts."""
+
+    async def seen(self, event_id: str) -> bool: ...
+
+    async def remember(self, event_id: str) -> None: ...
+
+
+class SeenIds:
+    """The last ``capacity`` handled event ids, in memory; the oldest is forgotten first.
+
+    Redeliveries come within minutes (a nak, a 30 s ack wait), so a few thousand ids cover them.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    async def seen(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    async def remember(self, event_id: str) -> None:
+        self._ids[event_id] = None
+        self._ids.move_to_end(event_id)
+        while len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+
+class TeamFeed:
+    """Pulls a team's events, hands each new one to ``handler``, acks after it succeeded.
+
+    A handler that raises gets the event again after ``retry_delay`` seconds (nak), as often as it
+    takes: the team consumer has no delivery limit. An undecodable message is logged and terminated.
+    """
+
+    def __init__(
+        self,
+        subscription: JetStreamContext.PullSubscription,
+        handler: Handler,
+        *,
+        seen: SeenStore | None = None,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self._subscription = subscription
+        self._handler = handler
+        self._seen: SeenStore = seen if seen is not None else SeenIds()
+        self._retry_delay = retry_delay
+        self.handled = 0
+        self.duplicates = 0  # redelivered events acked without calling the handler
+        self.failures = 0  # handler errors, each answered with a nak
+
+    async def poll(self, *, batch: int = 10, linger: float = 1.0) -> int:
+        """One fetch: up to ``batch`` messages, waiting up to ``linger`` s for the first. Returns how many."""
+        try:
+            messages = await self._subscription.fetch(batch, timeout=linger)
+        except nats.errors.TimeoutError:
+            return 0
+        for msg in messages:
+            await self._process(msg)
+        return len(messages)
+
+    async def run(self, *, batch: int = 10, linger: float = 5.0) -> NoReturn:
+        """Poll until cancelled. While NATS is unreachable the client reconnects, and this waits for it."""
+        while True:
+            try:
+                await self.poll(batch=batch, linger=linger)
+            except nats.errors.Error as error:  # what was not acked comes again, and is de-duplicated
+                log.warning("fetching failed (%s); trying again in 1 s", error)
+                await asyncio.sleep(1.0)
+
+    async def _process(self, msg: Msg) -> None:
+        try:
+            envelope = events_pb2.EventEnvelope.FromString(msg.data)
+        except DecodeError:
+            log.error("%s: not an EventEnvelope, terminated", msg.subject)
+            await msg.term()
+            return
+        event_id = str(envelope.event_id) or (msg.headers or {}).get("Nats-Msg-Id", "")
+        if await self._seen.seen(event_id):
+            self.duplicates += 1
+            await msg.ack()
+            return
+        event = TeamEvent(envelope, msg.subject, msg.metadata.num_delivered, msg)
+        try:
+            await self._handler(event)
+        except Exception:
+            self.failures += 1
+            delay = self._retry_delay
+            log.exception("%s %s: handler failed, redelivered in %.1f s", event.type, event_id, delay)
+            await msg.nak(delay=delay)
+            return
+        await self._seen.remember(event_id)
+        self.handled += 1
+        await msg.ack()
+
+
+async def bind_team_feed(
+    js: JetStreamContext,
+    team_id: str,
+    handler: Handler,
+    *,
+    seen: SeenStore | None = None,
+    retry_delay: float = 1.0,
+    observe: bool = False,
+) -> TeamFeed:
+    """A feed on the team's durable consumer (created by the dispatch service for every team).
+
+    ``observe``: read only events published from now on, through an ephemeral consumer, leaving the
+    durable one (and its backlog) to the team's integration.
+    """
+    if observe:
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.EXPLICIT)
+        sub = await js.pull_subscribe(team_consumer_subject(team_id), stream=STREAM, config=config)
+    else:
+        durable = team_consumer_name(team_id)
+        try:
+            await js.consumer_info(STREAM, durable)
+        except NotFoundError as missing:
+            raise NotFound("team consumer", durable) from missing
+        sub = await js.pull_subscribe_bind(durable=durable, stream=STREAM)
+    return TeamFeed(sub, handler, seen=seen, retry_delay=retry_delay)
+
+
+@asynccontextmanager
+async def open_team_feed(
+    nats_url: str,
+    team_id: str,
+    handler: Handler,
+    *,
+    seen: SeenStore | None = None,
+    retry_delay: float = 1.0,
+    observe: bool = False,
+) -> AsyncIterator[TeamFeed]:
+    """Connect, bind the team's feed (as :func:`bind_team_feed`), and close the connection after."""
+    nc: NatsClient = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
+    try:
+        js = nc.jetstream()
+        yield await bind_team_feed(js, team_id, handler, seen=seen, retry_delay=retry_delay, observe=observe)
+    finally:
+        await nc.close()
