@@ -107,7 +107,9 @@ def describe(event: TeamEvent) -> str:
     if "response_due_at" in payload:
         due = datetime.fromisoformat(str(payload["response_due_at"])).astimezone()
         parts.append(f"response due {due:%Y-%m-%d %H:%M}")
-    for key in ("engineer", "reason", "cause", "action", "chase_count"):
+    if event.envelope.reason:
+        parts.append(f"reason {event.envelope.reason}")
+    for key in ("engineer", "cause", "action", "chase_count"):
         if key in payload and payload[key] not in ("", None):
             value = payload[key]
             parts.append(f"{key.replace('_', ' ')} {int(value) if isinstance(value, float) else value}")

@@ -36,6 +36,7 @@ def envelope(event: EventSpec, trace_context: dict[str, str]) -> events_pb2.Even
         sequence=event.sequence,
         occurred_at=occurred,
         actor=event.actor,
+        reason=event.reason,
         trace_context=trace_context,
         payload=payload,
     )
