@@ -301,3 +301,50 @@ async def test_an_onsite_resolution_needs_its_report_and_the_customers_sign_off(
     assert resolved.status == S.WORK_ORDER_STATUS_RESOLVED
     assert (resolved.onsite.customer_signed, resolved.onsite.parts[0].model) == (True, "DPS-500")
     assert resolved.onsite.restored_at == at(80)
+
+
+async def test_the_violations_ledger_has_one_record_per_missed_deadline_with_its_chase(
+    desk: RunningDesk,
+) -> None:
+    d, tag = Desk(desk), _tag()
+    team_id, engineer = f"ledger-{tag}", f"Wang-{tag}"
+    await d.team(team_id, [team_id])
+    seconds = duration_pb2.Duration
+    policy = S.SlaPolicy(
+        priority=S.PRIORITY_P4,
+        team_id=team_id,
+        response_target=seconds(seconds=3),
+        resolution_target=seconds(seconds=4),
+        callback_target=seconds(seconds=600),
+        warning_percent=50,
+    )
+    await d.dispatch.SetSlaPolicy(D.SetSlaPolicyRequest(policy=policy), metadata=d.as_("manager"))
+    ticket = await d.create(category=team_id, priority=S.PRIORITY_P4)
+    work_order_id = ticket.work_orders[0].work_order_id
+    await d.dispatch.AcceptWorkOrder(  # in time for the response; the resolution will be missed
+        D.AcceptWorkOrderRequest(work_order_id=work_order_id, engineer=engineer), metadata=d.as_("admin")
+    )
+    await ticket_events(desk.endpoints["nats"], ticket.ticket_id, until=lambda ev: "sla.overdue" in types(ev))
+    await asyncio.sleep(2)  # time for anything that should not happen: a second record
+
+    ledger = await d.dispatch.ListViolations(
+        D.ListViolationsRequest(team_id=team_id), metadata=d.as_("manager")
+    )
+    [missed] = ledger.violations
+    assert (missed.ticket_id, missed.work_order_id, missed.agent_id) == (
+        ticket.ticket_id,
+        work_order_id,
+        engineer,
+    )
+    assert (missed.deadline_kind, missed.chased, missed.chase_count) == (S.DEADLINE_KIND_RESOLUTION, True, 1)
+    by_agent = await d.dispatch.ListViolations(
+        D.ListViolationsRequest(agent_id=engineer), metadata=d.as_("manager")
+    )
+    assert [v.violation_id for v in by_agent.violations] == [missed.violation_id]
+    before = D.ListViolationsRequest(team_id=team_id, period_end=ticket.created_at)
+    assert list((await d.dispatch.ListViolations(before, metadata=d.as_("manager"))).violations) == []
+    with pytest.raises(grpc.aio.AioRpcError) as other_team:
+        await d.dispatch.ListViolations(
+            D.ListViolationsRequest(team_id=team_id), metadata=d.as_("ops_engineer:network")
+        )
+    assert other_team.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -4,7 +4,9 @@ A failure means the code no longer makes the decisions it made when the history 
 running tickets would break on the next worker deploy: put the change behind
 ``workflow.patched("<change-id>")`` instead. The history (``histories/ticket_main_path.json``) is a
 ticket created with update-with-start, dispatched, accepted, warned at 80 % of its resolution
-deadline, resolved, called back and closed. Every ``histories/*.json`` is replayed, so after an
+deadline, resolved, called back and closed. ``histories/ticket_return_routed_on.json`` was recorded
+by the code before ``return-goes-to-desk`` (a return then routed the ticket on to the next team):
+it proves the patch keeps such tickets replaying. Every ``histories/*.json`` is replayed, so after an
 intended (patched) change keep the old history under a new name (running tickets still follow it)
 and record the main path again:
 
