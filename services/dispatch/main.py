@@ -14,7 +14,11 @@ async def build(runtime: Runtime) -> ServiceParts:
     # Every active team gets its durable consumer before the first work order can be published to it.
     for team in await repository.list_teams(db=runtime.pool):
         await ensure_team_consumer(runtime.js, team.team_id)
-    servicer = DispatchServicer(runtime.pool, TicketWorkflows(runtime.temporal))
+    servicer = DispatchServicer(
+        runtime.pool,
+        TicketWorkflows(runtime.temporal),
+        team_added=lambda team_id: ensure_team_consumer(runtime.js, team_id),
+    )
     return ServiceParts(
         bindings=[binding(servicer)],
         access=ACCESS,

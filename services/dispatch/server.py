@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from google.protobuf import empty_pb2
 from grpc import aio
 
@@ -46,9 +48,12 @@ ACCESS = {
 
 
 class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
-    def __init__(self, db: Executor, tickets: TicketWorkflows) -> None:
+    def __init__(
+        self, db: Executor, tickets: TicketWorkflows, *, team_added: Callable[[str], Awaitable[None]]
+    ) -> None:
         self._db = db
         self._tickets = tickets
+        self._team_added = team_added  # gives a team its durable JetStream consumer
 
     # --- teams, routing rules, SLA policies: data the desk's managers keep ---
 
@@ -62,6 +67,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         self, request: dispatch_pb2.UpsertTeamRequest, context: aio.ServicerContext
     ) -> common_pb2.Team:
         team = validation.team_from_proto(request.team)
+        await self._team_added(team.team_id)  # first, so no work order is published before it exists
         await repository.upsert_team(db=self._db, team=team)
         return wire.team_to_proto(team)
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import asyncpg
 import grpc
+import nats
 import pytest
 from google.protobuf import duration_pb2, timestamp_pb2
 
+from desk.events import STREAM, team_consumer_name
 from desk.records import from_json
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc
 from services.intake.contract import TicketView
@@ -78,6 +80,12 @@ async def test_teams_and_routing_rules_decide_where_a_ticket_goes(desk: RunningD
     )
     listed = await d.dispatch.ListTeams(D.ListTeamsRequest(), metadata=d.as_("agent"))
     assert {f"tv-all-{tag}", f"tv-south-{tag}"} <= {t.team_id for t in listed.teams}
+    nc = await nats.connect(desk.endpoints["nats"])
+    try:  # a new team has its durable consumer before any work order is published to it
+        consumer = await nc.jetstream().consumer_info(STREAM, team_consumer_name(f"tv-south-{tag}"))
+    finally:
+        await nc.close()
+    assert consumer.config.filter_subject == f"helpdesk.dispatch.tv-south-{tag}.>"
 
     # Coverage: the team naming the region wins over the one covering every region.
     assert (await d.create(category=category, region="south")).assigned_team_id == f"tv-south-{tag}"
