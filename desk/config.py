@@ -13,6 +13,12 @@ SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
 
 DEFAULT_GRPC_PORTS = {"intake": 50151, "dispatch": 50152, "survey": 50153, "quality": 50154, "stats": 50155}
 
+HTTP_GATEWAY = "http"
+"""The HTTP channels (web form, e-mail and IM webhooks): `helpdesk serve http`, services/http/."""
+
+DEFAULT_HTTP_PORT = 50180
+DEFAULT_CHANNEL_CATEGORY = "software"
+
 
 @dataclass(frozen=True)
 class EmbeddedPorts:
@@ -37,9 +43,16 @@ class Settings:
     payload_key: bytes | None  # encrypts Temporal payloads; `helpdesk up` makes one under data_dir
     embedded: EmbeddedPorts = field(default_factory=EmbeddedPorts)
     worker_shutdown_seconds: float = 10.0
+    line_tester: str = "simulator"  # the line test adapter (services/intake/line_test.py)
+    http_port: int = DEFAULT_HTTP_PORT
+    channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
 
     @property
     def payload_key_file(self) -> Path:
@@ -106,4 +119,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         payload_key=parse_key(env["HELPDESK_PAYLOAD_KEY"]) if env.get("HELPDESK_PAYLOAD_KEY") else None,
         embedded=embedded,
+        line_tester=env.get("HELPDESK_LINE_TESTER") or "simulator",
+        http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
+        channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
     )

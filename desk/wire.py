@@ -19,7 +19,7 @@ from services.dispatch.contract import (
     WorkOrderRecord,
 )
 from services.dispatch.repository import TeamRow, ViolationRow
-from services.intake.contract import Deadline, TicketView
+from services.intake.contract import Deadline, LineTestResult, TicketView
 
 
 def enum_name(enum: Any, value: int, prefix: str) -> str:
@@ -181,6 +181,16 @@ def deadline_to_proto(d: Deadline) -> common_pb2.Deadline:
     )
 
 
+def line_test_to_proto(t: LineTestResult) -> common_pb2.LineTest:
+    return common_pb2.LineTest(
+        result=enum_value(common_pb2.LineTestResult, t.result, "LINE_TEST_RESULT_"),
+        fault_code=t.fault_code,
+        detail=t.detail,
+        tested_at=timestamp(t.tested_at),
+        tester=t.tester,
+    )
+
+
 def ticket_to_proto(
     view: TicketView, timeline: list[common_pb2.TimelineEntry] | None = None
 ) -> common_pb2.Ticket:
@@ -204,6 +214,12 @@ def ticket_to_proto(
         expected_by=timestamp(draft.expected_by),
         agent_id=draft.agent_id,
         region=draft.region,
+        line_test=line_test_to_proto(view.line_test) if view.line_test else None,
+        resolved_at_first_contact=view.resolved_at_first_contact,
+        cancel_reason=view.cancel_reason,
+        supplement_count=view.supplements,
+        outage_id=draft.outage_id,
+        handling=enum_value(common_pb2.Handling, draft.handling, "HANDLING_"),
         repeat_count=view.repeat_count,
         escalated=view.escalated,
         assigned_team_id=view.assigned_team_id,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from desk.events import EventSpec
 from services.dispatch.contract import OnsiteReport, WorkOrderRecord
-from services.intake.contract import TicketDraft, TicketView
+from services.intake.contract import Reporter, TicketDraft, TicketView
 from services.survey.contract import CallbackRecord
 
 TASK_QUEUE = "tickets"
@@ -22,6 +23,11 @@ RESOLVE_WORK_ORDER = "resolve_work_order"
 RETURN_WORK_ORDER = "return_work_order"
 REVIEW_WORK_ORDER = "review_work_order"
 CHASE_WORK_ORDER = "chase_work_order"
+RECORD_REPEAT = "record_repeat"
+ADD_SUPPLEMENT = "add_supplement"
+RESOLVE_AT_FIRST_CONTACT = "resolve_at_first_contact"
+CANCEL_TICKET = "cancel_ticket"
+RESOLVE_BY_OUTAGE = "resolve_by_outage"
 RECORD_CALLBACK = "record_callback"
 
 # ApplicationError types raised by update validators and handlers; the gRPC edge maps them.
@@ -106,6 +112,50 @@ class RecordCallbackInput:
 class RecordCallbackResult:
     callback: CallbackRecord
     ticket: TicketView
+
+
+@dataclass
+class RepeatReport:
+    """A further report of a fault the ticket already holds (重复申告), kept on its timeline."""
+
+    request_id: str
+    channel: str
+    reporter: Reporter
+    summary: str
+    received_at: datetime
+    description: str = ""
+    agent_id: str = ""
+
+
+@dataclass
+class RecordRepeatInput:
+    report: RepeatReport
+    actor: str
+
+
+@dataclass
+class AddSupplementInput:
+    text: str
+    actor: str
+
+
+@dataclass
+class ResolveAtFirstContactInput:
+    resolution: str
+    actor: str
+
+
+@dataclass
+class CancelTicketInput:
+    reason: str
+    actor: str
+
+
+@dataclass
+class ResolveByOutageInput:
+    outage_id: str
+    resolution: str
+    actor: str
 
 
 @dataclass

@@ -27,31 +27,42 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import services.intake.line_test  # noqa: F401  (in the sandbox's modules: its records' hints resolve)
     from desk.errors import DeskError, InvalidArgument, NotFound
     from desk.events import EventSpec
     from services.dispatch import contract as dispatch
     from services.dispatch.review_policy import automatic_dispatch_needs_review
     from services.intake import contract as intake
     from services.survey import contract as survey
-    from workflows import alarms, review
+    from workflows import alarms, reports, review
     from workflows import ticket_state as ts
     from workflows.contract import (
         ACCEPT_WORK_ORDER,
+        ADD_SUPPLEMENT,
         AWAIT_RECORDED,
+        CANCEL_TICKET,
         CHASE_WORK_ORDER,
         DISPATCH_TICKET,
         INVALID_ARGUMENT,
         RECORD_CALLBACK,
+        RECORD_REPEAT,
+        RESOLVE_AT_FIRST_CONTACT,
+        RESOLVE_BY_OUTAGE,
         RESOLVE_WORK_ORDER,
         RETURN_WORK_ORDER,
         REVIEW_WORK_ORDER,
         TRANSITION_NOT_ALLOWED,
         WORK_ORDER_NOT_FOUND,
         AcceptWorkOrderInput,
+        AddSupplementInput,
+        CancelTicketInput,
         ChaseWorkOrderInput,
         DispatchTicketInput,
         RecordCallbackInput,
         RecordCallbackResult,
+        RecordRepeatInput,
+        ResolveAtFirstContactInput,
+        ResolveByOutageInput,
         ResolveWorkOrderInput,
         ReturnWorkOrderInput,
         ReviewWorkOrderInput,
@@ -65,6 +76,9 @@ Result = TypeVar("Result")
 
 RETURN_GOES_TO_DESK = "return-goes-to-desk"
 """Patch: a returned ticket waits at the desk; before it, the workflow routed it to the next team."""
+
+LINE_TEST_AFTER_OPEN = "line-test-after-open"
+"""Patch: a fault with a number is line-tested once recorded; tickets opened before it never were."""
 
 PERSIST_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -87,6 +101,8 @@ class TicketWorkflow:
         async with self._lock:
             await self._open()
         self._recorded = True
+        if workflow.patched(LINE_TEST_AFTER_OPEN):
+            await self._test_the_line()
         await self._watch_deadlines()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._outbox.drained)
         publisher.cancel()
@@ -189,7 +205,7 @@ class TicketWorkflow:
         async with self._update() as state:
             team_id = ts.last_resolving_team(state)
             callback, events = ts.record_callback(state, input, workflow.now())
-            if state.view.status == intake.TicketStatus.OPEN:
+            if state.view.status == intake.TicketStatus.OPEN and team_id:  # else it waits at the desk
                 _, dispatched = await self._dispatch(
                     state, team_id, input.actor, "not fixed", resolution_clock=True
                 )
@@ -203,6 +219,67 @@ class TicketWorkflow:
     def _validate_callback(self, input: RecordCallbackInput) -> None:
         _validate(ts.check_callback, self._state, input)
 
+    @workflow.update(name=RECORD_REPEAT)
+    async def record_repeat(self, input: RecordRepeatInput) -> intake.TicketView:
+        return await self._apply(reports.repeat, input)
+
+    @record_repeat.validator
+    def _validate_repeat(self, input: RecordRepeatInput) -> None:
+        _validate(reports.check_open, self._state)
+
+    @workflow.update(name=ADD_SUPPLEMENT)
+    async def add_supplement(self, input: AddSupplementInput) -> intake.TicketView:
+        return await self._apply(reports.supplement, input)
+
+    @add_supplement.validator
+    def _validate_supplement(self, input: AddSupplementInput) -> None:
+        _validate(reports.check_open, self._state)
+
+    @workflow.update(name=RESOLVE_AT_FIRST_CONTACT)
+    async def resolve_at_first_contact(self, input: ResolveAtFirstContactInput) -> intake.TicketView:
+        async with self._update() as state:
+            withdrawn, events = reports.resolve_at_first_contact(state, input, workflow.now())
+            for work_order in withdrawn:
+                await self._save_work_order(work_order)
+            await self._record(state, events)
+        return state.view
+
+    @resolve_at_first_contact.validator
+    def _validate_first_contact(self, input: ResolveAtFirstContactInput) -> None:
+        _validate(reports.check_first_contact, self._state, input)
+
+    @workflow.update(name=CANCEL_TICKET)
+    async def cancel_ticket(self, input: CancelTicketInput) -> intake.TicketView:
+        async with self._update() as state:
+            withdrawn, events = reports.cancel(state, input, workflow.now())
+            for work_order in withdrawn:
+                await self._save_work_order(work_order)
+            await self._record(state, events)
+        return state.view
+
+    @cancel_ticket.validator
+    def _validate_cancel(self, input: CancelTicketInput) -> None:
+        _validate(reports.check_cancel, self._state, input)
+
+    @workflow.update(name=RESOLVE_BY_OUTAGE)
+    async def resolve_by_outage(self, input: ResolveByOutageInput) -> intake.TicketView:
+        async with self._update() as state:
+            events = reports.resolve_by_outage(state, input, workflow.now())
+            await self._record(state, events)
+        return state.view
+
+    @resolve_by_outage.validator
+    def _validate_outage(self, input: ResolveByOutageInput) -> None:
+        _validate(reports.check_outage_resolution, self._state, input)
+
+    async def _apply(
+        self, change: Callable[[ts.TicketState, Any], list[ts.NewEvent]], arg: Any
+    ) -> intake.TicketView:
+        """A change that only records: decide, persist the view and its events."""
+        async with self._update() as state:
+            await self._record(state, change(state, arg))
+        return state.view
+
     # --- the lifecycle's own steps ---
 
     async def _open(self) -> None:
@@ -210,9 +287,15 @@ class TicketWorkflow:
 
         One record at the end keeps the create path to one write of the ticket's view; until then
         nothing is visible, and CreateTicket waits for this (AWAIT_RECORDED) before it answers.
+        A ticket linked to a known outage is neither routed nor on a resolution clock: the outage's
+        repair resolves it (RESOLVE_BY_OUTAGE).
         """
         async with self._changing() as state:
             events = ts.opened(state)
+            if state.view.draft.outage_id:
+                state.policy = await self._find_policy(state, "")
+                await self._record(state, events)
+                return
             route = await self._route(state, exclude_team_ids=[])
             policy = await self._find_policy(state, route.team_id or "")
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
@@ -233,6 +316,19 @@ class TicketWorkflow:
             return []
         _, dispatched = await self._dispatch(state, route.team_id, ts.SYSTEM_ACTOR, "routed after a return")
         return dispatched
+
+    async def _test_the_line(self) -> None:
+        """The line test (自动测试) of a fault with a number, kept on the ticket for repeat reports."""
+        draft = self._state.view.draft
+        result = draft.line_test
+        if result is None and draft.kind == "FAULT" and draft.fault_number:
+            # A local activity like the others: the simulator answers at once. An adapter to a real
+            # test head that takes minutes would be better as a regular activity with heartbeats.
+            test = intake.RunLineTestInput(draft.fault_number)
+            result = await _call(intake.RUN_LINE_TEST, test, intake.LineTestResult)
+        if result is not None:
+            async with self._lock, self._changing() as state:
+                await self._record(state, reports.line_tested(state, result))
 
     async def _watch_deadlines(self) -> None:
         """Sleep until the next alarm or the next change, raise the alarms due; until the ticket ends."""

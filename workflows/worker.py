@@ -19,6 +19,7 @@ from desk.event_bus import EventPublisher, PublishActivities
 from desk.process import Runtime, close_runtime, make_worker, open_runtime
 from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
+from services.intake.line_test import line_tester_from
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ticket import TicketWorkflow
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
     return [
-        *IntakeActivities(runtime.pool).all(),
+        *IntakeActivities(runtime.pool, line_tester_from(runtime.settings.line_tester)).all(),
         *DispatchActivities(runtime.pool).all(),
         *SurveyActivities(runtime.pool).all(),
         PublishActivities(EventPublisher(runtime.js)).publish_events,

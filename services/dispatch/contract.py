@@ -22,6 +22,7 @@ class WorkOrderStatus(StrEnum):
     RETURNED = "RETURNED"
     RESOLVED = "RESOLVED"
     REJECTED = "REJECTED"  # turned down at review; the ticket went back to the desk
+    CANCELLED = "CANCELLED"  # withdrawn: the ticket was cancelled or resolved at first contact
 
 
 @dataclass

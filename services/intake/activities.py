@@ -9,12 +9,20 @@ import asyncpg
 from temporalio import activity
 
 from services.intake import repository
-from services.intake.contract import RECORD_TICKET, RecordTicketInput
+from services.intake.contract import (
+    RECORD_TICKET,
+    RUN_LINE_TEST,
+    LineTestResult,
+    RecordTicketInput,
+    RunLineTestInput,
+)
+from services.intake.line_test import LineTester
 
 
 class IntakeActivities:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, line_tester: LineTester) -> None:
         self._pool = pool
+        self._line_tester = line_tester
 
     @activity.defn(name=RECORD_TICKET)
     async def record_ticket(self, request: RecordTicketInput) -> None:
@@ -23,5 +31,10 @@ class IntakeActivities:
             await repository.save_view(db=conn, view=request.view)
             await repository.append_timeline(db=conn, events=request.timeline)
 
+    @activity.defn(name=RUN_LINE_TEST)
+    async def run_line_test(self, request: RunLineTestInput) -> LineTestResult:
+        """Test the line (自动测试); an untestable line answers UNAVAILABLE, transport errors retry."""
+        return await self._line_tester.test(request.fault_number)
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_ticket]
+        return [self.record_ticket, self.run_line_test]

@@ -8,8 +8,12 @@ from enum import StrEnum
 
 from desk.events import EventSpec
 from services.dispatch.contract import WorkOrderRecord
+from services.intake.line_test import FaultCode, LineTestOutcome, LineTestResult
+
+__all__ = ["FaultCode", "LineTestOutcome", "LineTestResult"]  # the line test's record is part of a ticket
 
 RECORD_TICKET = "intake.record_ticket"
+RUN_LINE_TEST = "intake.run_line_test"
 
 
 class TicketStatus(StrEnum):
@@ -34,6 +38,12 @@ class DeadlineState(StrEnum):
     WARNED = "WARNED"
     OVERDUE = "OVERDUE"
     MET = "MET"
+    CANCELLED = "CANCELLED"  # the ticket was cancelled before it was met
+
+
+class Handling(StrEnum):
+    MANUAL = "MANUAL"  # recorded by an agent
+    AUTOMATIC = "AUTOMATIC"  # self-service (IVR) without an agent
 
 
 @dataclass
@@ -65,6 +75,9 @@ class TicketDraft:
     expected_by: datetime | None = None
     agent_id: str = ""
     region: str = ""
+    handling: Handling = Handling.MANUAL
+    outage_id: str = ""  # a known outage (KNOWN_OUTAGE): linked to it, not dispatched on its own
+    line_test: LineTestResult | None = None  # a test already run (by the IVR) before the report
 
 
 @dataclass
@@ -98,6 +111,15 @@ class TicketView:
     assigned_team_id: str = ""
     work_orders: list[WorkOrderRecord] = field(default_factory=list)
     deadlines: list[Deadline] = field(default_factory=list)
+    line_test: LineTestResult | None = None  # the latest, returned to a repeat report
+    resolved_at_first_contact: bool = False
+    cancel_reason: str = ""
+    supplements: int = 0
+
+
+@dataclass
+class RunLineTestInput:
+    fault_number: str
 
 
 @dataclass

@@ -105,7 +105,9 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
     assert seen.status == S.TICKET_STATUS_CLOSED
     assert all(d.state == S.DEADLINE_STATE_MET for d in seen.deadlines)
     timeline = [e.type for e in seen.timeline]
-    assert timeline == [
+    # The line test runs once the ticket is recorded, beside the team's work: its place may vary.
+    assert timeline.count("ticket.line_tested") == 1 and seen.line_test.tester == "simulator"
+    assert [t for t in timeline if t != "ticket.line_tested"] == [
         "ticket.created",
         "ticket.acknowledged",
         "dispatch.created",
@@ -117,7 +119,7 @@ async def test_main_path_end_to_end(desk: RunningDesk) -> None:
     ]
     assert [e.sequence for e in seen.timeline] == list(range(1, len(timeline) + 1))
 
-    events = await ticket_events(desk.endpoints["nats"], ticket.ticket_id, until=lambda ev: len(ev) >= 8)
+    events = await ticket_events(desk.endpoints["nats"], ticket.ticket_id, until=lambda ev: len(ev) >= 9)
     assert types(events) == timeline
     assert all(e.msg_id == e.envelope.event_id for e in events)
 

@@ -60,6 +60,8 @@ def draft(
     expected_by: datetime | None = None,
     customer_tier: str = "STANDARD",
     region: str = "",
+    fault_number: str = "",
+    outage_id: str = "",
 ) -> TicketDraft:
     ticket_id = f"T-{uuid.uuid4().hex[:8]}"
     return TicketDraft(
@@ -76,6 +78,8 @@ def draft(
         expected_by=expected_by,
         agent_id="agent-7",
         region=region,
+        fault_number=fault_number,
+        outage_id=outage_id,
     )
 
 
@@ -87,11 +91,18 @@ async def open_ticket(
     expected_by: datetime | None = None,
     customer_tier: str = "STANDARD",
     region: str = "",
+    fault_number: str = "",
+    outage_id: str = "",
 ) -> tuple[Handle, TicketView]:
     """Create a ticket the way CreateTicket does: update-with-start, answered once it is recorded."""
-    now = await env.get_current_time()
     ticket = draft(
-        now, category=category, expected_by=expected_by, customer_tier=customer_tier, region=region
+        await env.get_current_time(),
+        category=category,
+        expected_by=expected_by,
+        customer_tier=customer_tier,
+        region=region,
+        fault_number=fault_number,
+        outage_id=outage_id,
     )
     start = WithStartWorkflowOperation(
         TicketWorkflow.run,

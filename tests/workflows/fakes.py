@@ -25,6 +25,7 @@ from services.dispatch.policies import on_team_calendar
 from services.dispatch.repository import TeamRow
 from services.dispatch.routing import route
 from services.intake import contract as intake
+from services.intake.line_test import SimulatedLineTester
 from services.survey import contract as survey
 from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
 from workflows.ticket import TicketWorkflow
@@ -53,6 +54,7 @@ class FakeDesk:
     policy: dispatch.SlaPolicyRecord = field(default_factory=default_policy)
     team_policies: dict[str, dispatch.SlaPolicyRecord] = field(default_factory=dict)
     nats_down: bool = False
+    line_tester: SimulatedLineTester = field(default_factory=SimulatedLineTester)  # the real default
 
     calls: list[str] = field(default_factory=list)  # activity names, in call order
     tickets: dict[str, intake.TicketView] = field(default_factory=dict)
@@ -121,6 +123,11 @@ class FakeDesk:
                 chased.last_chased_at = input.recorded_at
         return dispatch.RecordViolationResult(recorded, copy.deepcopy(chased))
 
+    @activity.defn(name=intake.RUN_LINE_TEST)
+    async def run_line_test(self, input: intake.RunLineTestInput) -> intake.LineTestResult:
+        self.calls.append(intake.RUN_LINE_TEST)
+        return await self.line_tester.test(input.fault_number)
+
     @activity.defn(name=survey.SAVE_CALLBACK)
     async def save_callback(self, input: survey.SaveCallbackInput) -> None:
         self.calls.append(survey.SAVE_CALLBACK)
@@ -151,6 +158,7 @@ async def serving(client: Client, desk: FakeDesk, task_queue: str) -> AsyncItera
         desk.save_work_order,
         desk.record_violation,
         desk.save_callback,
+        desk.run_line_test,
     ]
     async with Worker(client, task_queue=task_queue, workflows=[TicketWorkflow], activities=activities):
         yield desk
