@@ -39,7 +39,7 @@ class Endpoints:
 
     def table(self) -> str:
         rows = [(name, f"grpc://{address}") for name, address in self.services.items()]
-        rows += [(name, f"http://{address}") for name, address in self.http.items()]
+        rows += [(f"{name} (http)", url) for name, url in self.http.items()]
         rows += [("temporal", self.temporal), ("temporal ui", self.temporal_ui or "(not embedded)")]
         rows += [("nats", self.nats), ("postgres", self.postgres)]
         width = max(len(name) for name, _ in rows)

@@ -1,14 +1,16 @@
 """`helpdesk up`: the whole desk on its embedded default, supervised until it is told to stop.
 
 Order (DESIGN section 4): backing services, migrations, seed data and development tokens, then one
-process per service and the workflow worker; endpoints.json once all of them answer. Stopping runs the
-same way back: endpoints.json goes first, then the services, the worker, Temporal, NATS, Postgres.
+process per service, the HTTP channels gateway and the workflow worker; endpoints.json once all of them
+answer. Stopping runs the same way back: endpoints.json goes first, then the HTTP gateway (its requests
+in flight still reach intake), the services, the worker, Temporal, NATS, Postgres.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import fcntl
 import logging
 import os
@@ -31,7 +33,7 @@ from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_
 from deploy.stack import STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
 from desk.auth import ensure_dev_tokens
-from desk.config import SERVICES, Settings
+from desk.config import HTTP_GATEWAY, SERVICES, Settings
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
@@ -40,7 +42,7 @@ from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT_SECONDS = 120.0  # six Python processes importing gRPC, Temporal and OpenTelemetry at once
+READY_TIMEOUT_SECONDS = 120.0  # seven Python processes importing gRPC, Temporal and OpenTelemetry at once
 
 
 class AlreadyRunning(DeskError):
@@ -106,14 +108,16 @@ async def _start_desk(
     supervisor = Supervisor(
         desk_processes(settings, stack), settings.data_dir / "run", on_spawn=published.process_started
     )
-    exits.push_async_callback(supervisor.stop, [list(SERVICES), ["worker"]])
+    exits.push_async_callback(supervisor.stop, [[HTTP_GATEWAY], list(SERVICES), ["worker"]])
     await supervisor.start()
     temporal = await Client.connect(stack.temporal, namespace=settings.temporal_namespace)
     probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}
+    probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/healthz")
     probes["worker"] = _polling(temporal, settings.temporal_namespace, supervisor.children["worker"])
     await run_together(_ready(supervisor.children[name], probe) for name, probe in probes.items())
     supervisor.supervise()
     published.endpoints.services = {name: settings.grpc_address(name) for name in SERVICES}
+    published.endpoints.http = {"intake": settings.http_url}
 
 
 async def _ready(child: ChildProcess, probe: Probe) -> None:
@@ -136,7 +140,7 @@ def payload_key(settings: Settings) -> str:
 
 
 def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]:
-    """`helpdesk serve <service>` for each service and `helpdesk worker`, all on the same stack."""
+    """`helpdesk serve <service>` for each service, `serve http` and `helpdesk worker`, on the same stack."""
     env = dict(os.environ)
     env.update(
         HELPDESK_PAYLOAD_KEY=payload_key(settings),
@@ -148,13 +152,15 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         PYTHONUNBUFFERED="1",  # a crash's last lines reach the log
     )
     env.update({f"HELPDESK_{name.upper()}_PORT": str(port) for name, port in settings.grpc_ports.items()})
+    env["HELPDESK_HTTP_PORT"] = str(settings.http_port)
     grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
 
     def spec(name: str, *command: str) -> ChildSpec:
         argv = [sys.executable, "-m", "desk.cli", *command]
         return ChildSpec(name, argv, settings.data_dir / "logs" / f"{name}.log", env=env, stop_timeout=grace)
 
-    return [spec(name, "serve", name) for name in SERVICES] + [spec("worker", "worker")]
+    services = [spec(name, "serve", name) for name in SERVICES]
+    return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), spec("worker", "worker")]
 
 
 def _serving(address: str) -> Probe:
@@ -167,6 +173,30 @@ def _serving(address: str) -> Probe:
             except grpc.aio.AioRpcError:
                 return False
         return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
+
+    return probe
+
+
+def _answering(host: str, port: int, path: str) -> Probe:
+    """An HTTP server is ready once GET `path` answers 200 (the gateway's /healthz: intake answers too)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
+
+    async def probe() -> bool:
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            return False
+        try:
+            writer.write(request)
+            await writer.drain()
+            status_line = await reader.readline()  # b"HTTP/1.1 200 OK\r\n"
+        except OSError:
+            return False
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        return status_line.split()[1:2] == [b"200"]
 
     return probe
 

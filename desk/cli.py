@@ -1,8 +1,9 @@
 """`helpdesk`: the desk's one command line.
 
-`up` runs the whole desk; `serve <service>` and `worker` are the processes it starts, and what a
-deployment runs one per container; the client commands of :mod:`desk.cli_client` (`ticket`,
-`workorder`, `callback`) talk to a running desk through its endpoints file.
+`up` runs the whole desk; `serve <service>` (`serve http` for the HTTP channels) and `worker` are the
+processes it starts, and what a deployment runs one per container; the client commands of
+:mod:`desk.cli_client` (`ticket`, `workorder`, `callback`) talk to a running desk through its
+endpoints file.
 
 Every command ends in ``os._exit``: an interpreter that loaded temporalio can abort while finalising
 (PyGILState_Release, exit 134), which would turn a clean stop into a crash.
@@ -21,7 +22,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, NoReturn
 
-from desk.config import SERVICES, Settings, load_settings
+from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings
 from desk.errors import DeskError
 
 log = logging.getLogger("desk.cli")  # not __name__: under `python -m` that is "__main__"
@@ -45,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the backing services, migrations, seed data and tokens (run services yourself)",
     )
     up.set_defaults(entry=_up)
-    serve = commands.add_parser("serve", help="run one service (its gRPC server)")
-    serve.add_argument("service", choices=SERVICES)
+    serve = commands.add_parser(
+        "serve", help=f"run one service (its gRPC server), or `{HTTP_GATEWAY}`: the HTTP channels gateway"
+    )
+    serve.add_argument("service", choices=(*SERVICES, HTTP_GATEWAY))
     serve.set_defaults(entry=_serve)
     worker = commands.add_parser("worker", help="run the workflow worker")
     worker.set_defaults(entry=_worker)

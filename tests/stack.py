@@ -19,7 +19,7 @@ from typing import Any
 
 import grpc
 
-from desk.config import SERVICES
+from desk.config import HTTP_GATEWAY, SERVICES
 
 EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +42,9 @@ def free_ports(count: int) -> list[int]:
 
 def desk_environment(data_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
-    ports = iter(free_ports(len(SERVICES) + len(EMBEDDED)))
+    ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED)))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
-    env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in SERVICES})
+    env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in (*SERVICES, HTTP_GATEWAY)})
     env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
     return env
 

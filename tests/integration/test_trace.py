@@ -34,7 +34,8 @@ def _ancestors(span: Span, by_id: dict[str, Span]) -> list[str]:
 async def _trace_of(span_dir: Path, rpc: str, until: str) -> list[Span]:
     for _ in range(60):
         spans = _spans(span_dir)
-        roots = [s for s in spans if s["name"] == rpc]
+        # A root: the same RPC also runs under the HTTP channels' spans, below "POST /v1/tickets".
+        roots = [s for s in spans if s["name"] == rpc and not s.get("parent_id")]
         for root in roots:
             trace = [s for s in spans if s["context"]["trace_id"] == root["context"]["trace_id"]]
             if any(s["name"] == until for s in trace):

@@ -1,0 +1,318 @@
+"""The HTTP channels' FastAPI app: each route is one IntakeService call made with the caller's token.
+
+Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
+
+- ``POST /v1/tickets``: the web form (channel WEB), JSON or form-encoded; the idempotency key is the
+  ``Idempotency-Key`` header or the ``request_id`` field. 201 with the ticket when this request
+  created it, 200 when the ticket existed before the request arrived (a replay of the same request).
+- ``POST /v1/channels/email``: an inbound e-mail (channel EMAIL); request id from the Message-ID.
+- ``POST /v1/channels/im``: an inbound instant message (channel IM); request id from the message id.
+- ``GET /v1/tickets/{ticket_id}``: GetTicket.
+- ``GET /healthz``: 200 while intake answers its health check, else 503.
+
+Errors are intake's, mapped by :mod:`services.http.errors`; a request without a bearer token is
+refused with 401 before anything reaches intake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import grpc
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from google.protobuf import json_format, message
+from grpc_health.v1 import health_pb2
+from opentelemetry import propagate, trace
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message
+
+from helpdesk.v1 import intake_pb2
+from services.http.errors import (
+    HttpError,
+    bad_request,
+    from_http_status,
+    from_rpc_error,
+    from_validation,
+    too_large,
+    unauthenticated,
+    unsupported_media_type,
+)
+from services.http.models import ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
+
+RPC_TIMEOUT_SECONDS = 30.0
+MAX_BODY_BYTES = 1_000_000
+JSON, FORM, MULTIPART = "application/json", "application/x-www-form-urlencoded", "multipart/form-data"
+
+Model = TypeVar("Model", bound=BaseModel)
+Metadata = tuple[tuple[str, str], ...]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A desk token, the same as gRPC callers send: `Authorization: Bearer <token>`.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="The request id; or the body's `request_id` field."),
+]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": description}
+    for code, description in {
+        400: "Bad input: a google.rpc.BadRequest detail names each bad field, as over gRPC.",
+        401: "No token, or an unknown or revoked one.",
+        403: "The token's role may not do this.",
+        503: "Intake is not answering; retry.",
+    }.items()
+}
+
+
+def _body_doc(model: type[BaseModel], media_types: tuple[str, ...]) -> dict[str, Any]:
+    """The request body's OpenAPI entry: routes read their body themselves, to accept forms too."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {t: {"schema": schema} for t in media_types}}}
+
+
+class Channels:
+    """The routes: each translates its request, calls intake with the caller's token, renders the answer."""
+
+    def __init__(self, intake: Any, health: Any, *, channel_category: str) -> None:
+        self._intake = intake  # an IntakeServiceStub on a grpc.aio channel
+        self._health = health  # a grpc_health HealthStub on the same channel
+        self._category = channel_category
+
+    async def web_form(
+        self, request: Request, credentials: Credentials, idempotency_key: IdempotencyKey = None
+    ) -> Response:
+        """CreateTicket with channel WEB. The request id is the `Idempotency-Key` header or the
+        `request_id` field (one of them is required); the same id with the same report answers 200
+        with the same ticket, with a different report 400. Form-encoded fields use dotted paths
+        (`reporter.phone`)."""
+        metadata = _metadata(credentials)
+        form = await _body(request, WebTicket)
+        return await self._create(form.to_request(_request_id(idempotency_key, form.request_id)), metadata)
+
+    async def email(self, request: Request, credentials: Credentials) -> Response:
+        """CreateTicket with channel EMAIL: the sender is the reporter, the subject the summary, the
+        text the description. The request id derives from the Message-ID, so a redelivery answers 200
+        with the same ticket. Without a `category` the desk's channel category is used
+        (HELPDESK_CHANNEL_CATEGORY, `software` by default). Intake requires a reporter phone for
+        every channel: send `phone` when the gateway knows it."""
+        metadata = _metadata(credentials)
+        mail = await _body(request, InboundEmail)
+        return await self._create(mail.to_request(default_category=self._category), metadata)
+
+    async def im(self, request: Request, credentials: Credentials) -> Response:
+        """CreateTicket with channel IM: the summary is the start of the text's first line, the
+        description the text with the conversation and sender ids. The request id derives from the
+        conversation and message ids, so a redelivery answers 200 with the same ticket."""
+        metadata = _metadata(credentials)
+        chat = await _body(request, InboundIm)
+        return await self._create(chat.to_request(default_category=self._category), metadata)
+
+    async def get_ticket(self, ticket_id: str, credentials: Credentials) -> Response:
+        metadata = _metadata(credentials)
+        ticket = await _call(
+            self._intake.GetTicket, intake_pb2.GetTicketRequest(ticket_id=ticket_id), metadata
+        )
+        return JSONResponse(_json(ticket))
+
+    async def healthz(self) -> Response:
+        request = health_pb2.HealthCheckRequest(service="helpdesk.v1.IntakeService")
+        try:
+            answer = await self._health.Check(request, timeout=2)
+        except grpc.aio.AioRpcError as error:
+            return from_rpc_error(error).response()
+        serving = answer.status == health_pb2.HealthCheckResponse.SERVING
+        return JSONResponse({"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)},
+                            200 if serving else 503)  # fmt: skip
+
+    async def _create(self, request: intake_pb2.CreateTicketRequest, metadata: Metadata) -> Response:
+        received_at = datetime.now(UTC)
+        answer: intake_pb2.CreateTicketResponse = await _call(self._intake.CreateTicket, request, metadata)
+        # Intake stamps a ticket with the time its request id was first claimed: a ticket older than
+        # this request was made by an earlier one (a replay, or a report joined to an open ticket).
+        existed = answer.ticket.created_at.ToDatetime(tzinfo=UTC) < received_at
+        return JSONResponse(
+            _json(answer),
+            status_code=200 if existed else 201,
+            headers={"Location": f"/v1/tickets/{answer.ticket.ticket_id}"},
+        )
+
+
+def _metadata(credentials: HTTPAuthorizationCredentials | None) -> Metadata:
+    if credentials is None:
+        raise unauthenticated("missing bearer token (header 'Authorization: Bearer <token>')")
+    return (("authorization", f"Bearer {credentials.credentials}"),)
+
+
+def _request_id(header: str | None, field: str) -> str:
+    """The idempotency key, from either place; none at all is left to intake, which names request_id."""
+    header, field = (header or "").strip(), field.strip()
+    if header and field and header != field:
+        raise bad_request([("request_id", "differs from the Idempotency-Key header")])
+    return header or field
+
+
+async def _call(method: Callable[..., Awaitable[Any]], request: message.Message, metadata: Metadata) -> Any:
+    try:
+        return await method(request, metadata=metadata, timeout=RPC_TIMEOUT_SECONDS)
+    except grpc.aio.AioRpcError as error:
+        raise from_rpc_error(error) from None
+
+
+def _json(answer: message.Message) -> dict[str, Any]:
+    return json_format.MessageToDict(
+        answer, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+async def _body(request: Request, model: type[Model]) -> Model:
+    """The body as `model`, from JSON or from a form (fields named by their paths: `reporter.phone`)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in (JSON, FORM, MULTIPART) and not media_type.endswith("+json"):
+        raise unsupported_media_type(media_type, (JSON, FORM, MULTIPART))
+    raw = await _read(request)
+    try:
+        if media_type in (FORM, MULTIPART):
+            return model.model_validate(_nested(await _form(request, raw)))
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as error:
+        raise from_validation(error.errors()) from None
+
+
+async def _read(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large(MAX_BODY_BYTES)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large(MAX_BODY_BYTES)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _form(request: Request, raw: bytes) -> FormData:
+    async def replay() -> Message:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return await Request(request.scope, replay).form(max_files=0)
+
+
+def _nested(form: FormData) -> dict[str, Any]:
+    """`reporter.phone=…` → {"reporter": {"phone": …}}; blank fields count as not given, as in a form."""
+    nested: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str) or not value.strip():
+            continue
+        *parents, leaf = key.split(".")
+        target = nested
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise bad_request([(key, f"{parent} is not a group of fields")])
+        target[leaf] = value
+    return nested
+
+
+def build_app(channels: Channels) -> FastAPI:
+    app = FastAPI(
+        title="Service desk: HTTP channels",
+        version="1",
+        description="Web form, e-mail and IM webhooks onto IntakeService; the same tokens as gRPC.",
+    )
+    _routes(app, channels)
+    _error_handlers(app)
+    app.middleware("http")(_traced)
+    _document_bodies(app, [WebTicket, InboundEmail, InboundIm])
+    return app
+
+
+def _routes(app: FastAPI, channels: Channels) -> None:
+    answers: dict[int | str, dict[str, Any]] = {
+        201: {"model": TicketAnswer, "description": "Created by this request."},
+        200: {"model": TicketAnswer, "description": "It existed before: a replay of this request."},
+        **_ERRORS,
+    }
+    for path, endpoint, model, summary in (
+        ("/v1/tickets", channels.web_form, WebTicket, "Report through the web form (channel WEB)"),
+        ("/v1/channels/email", channels.email, InboundEmail, "Inbound e-mail webhook (channel EMAIL)"),
+        ("/v1/channels/im", channels.im, InboundIm, "Inbound instant-message webhook (channel IM)"),
+    ):
+        app.add_api_route(
+            path, endpoint, methods=["POST"], summary=summary, status_code=201, responses=answers,
+            response_class=JSONResponse, openapi_extra=_body_doc(model, (JSON, FORM, MULTIPART)),
+            tags=["tickets" if path == "/v1/tickets" else "channels"],
+        )  # fmt: skip
+    app.add_api_route(
+        "/v1/tickets/{ticket_id}", channels.get_ticket, methods=["GET"], summary="Read a ticket",
+        responses={**_ERRORS, 404: {"model": ErrorBody, "description": "No such ticket."}},
+        response_class=JSONResponse, tags=["tickets"],
+    )  # fmt: skip
+    app.add_api_route(
+        "/healthz", channels.healthz, methods=["GET"], summary="Intake answers", tags=["health"]
+    )
+
+
+def _error_handlers(app: FastAPI) -> None:
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HttpError)
+        return error.response()
+
+    async def on_invalid(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        return from_validation(error.errors()).response()
+
+    async def on_starlette(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        return from_http_status(error.status_code, str(error.detail)).response()
+
+    app.add_exception_handler(HttpError, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(HTTPException, on_starlette)
+
+
+async def _traced(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """A server span per request (continuing a caller's traceparent), parent of the gRPC call's span."""
+    tracer = trace.get_tracer("services.http")
+    parent = propagate.extract(request.headers)
+    with tracer.start_as_current_span(
+        f"HTTP {request.method}", context=parent, kind=trace.SpanKind.SERVER
+    ) as span:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        if route is not None:
+            span.update_name(f"{request.method} {route.path}")  # the template, not each ticket's id
+        span.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
+def _document_bodies(app: FastAPI, models: list[type[BaseModel]]) -> None:
+    """Put the bodies the routes read themselves into the OpenAPI components their entries refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+            for operations in document["paths"].values():  # bad input is a 400 here, never FastAPI's 422
+                for operation in operations.values():
+                    operation["responses"].pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
