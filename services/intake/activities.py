@@ -15,8 +15,11 @@ from services.intake.contract import (
     LineTestResult,
     RecordTicketInput,
     RunLineTestInput,
+    TicketStatus,
 )
 from services.intake.line_test import LineTester
+
+_NO_MORE_REPEATS = (TicketStatus.CLOSED, TicketStatus.CANCELLED, TicketStatus.ARCHIVED)
 
 
 class IntakeActivities:
@@ -30,6 +33,8 @@ class IntakeActivities:
         async with self._pool.acquire() as conn, conn.transaction():
             await repository.save_view(db=conn, view=request.view)
             await repository.append_timeline(db=conn, events=request.timeline)
+            if request.view.status in _NO_MORE_REPEATS:
+                await repository.release_report_keys(db=conn, ticket_id=request.view.draft.ticket_id)
 
     @activity.defn(name=RUN_LINE_TEST)
     async def run_line_test(self, request: RunLineTestInput) -> LineTestResult:

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
 from desk.db import Executor
 from desk.events import EventSpec
 from desk.records import from_json, to_json
 from services.intake.contract import TicketView
+from services.intake.outages import OutageRecord
 
 
 @dataclass
@@ -144,3 +148,144 @@ async def list_views(
         *args,
     )
     return [from_json(r["view"], TicketView) for r in rows]
+
+
+@dataclass
+class ReportClaim:
+    """The ticket a request stands for, and whether the request was a repeat of an open ticket."""
+
+    ticket_id: str
+    fingerprint: bytes
+    created_at: datetime
+    repeat: bool
+
+
+async def claim_report(
+    *, pool: asyncpg.Pool, request_id: str, fingerprint: bytes, now: datetime, keys: list[str]
+) -> ReportClaim:
+    """A new ticket number holding the report's keys, or the open ticket already holding one of them.
+
+    One transaction: the request id is locked first (a retry or a concurrent copy waits, then finds
+    the answer), then the keys are claimed in sorted order; a key already held (committed, or waited
+    for) makes this a repeat of its ticket, and the keys claimed so far are rolled back.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('intake.request:' || $1))", request_id)
+        row = await conn.fetchrow(
+            "SELECT ticket_id, fingerprint, created_at, repeat FROM intake.requests WHERE request_id = $1",
+            request_id,
+        )
+        if row is not None:
+            return ReportClaim(row["ticket_id"], bytes(row["fingerprint"]), row["created_at"], row["repeat"])
+        ticket_id: str = await conn.fetchval(
+            "SELECT 'TK' || to_char($1 AT TIME ZONE 'UTC', 'YYYYMMDD')"
+            " || lpad(nextval('intake.ticket_number')::text, 6, '0')",
+            now,
+        )
+        held = await _hold_keys(conn, keys, ticket_id)
+        await conn.execute(
+            "INSERT INTO intake.requests (request_id, ticket_id, fingerprint, created_at, repeat)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            request_id,
+            held or ticket_id,
+            fingerprint,
+            now,
+            held is not None,
+        )
+        return ReportClaim(held or ticket_id, fingerprint, now, held is not None)
+
+
+async def _hold_keys(
+    conn: asyncpg.Connection | PoolConnectionProxy, keys: list[str], ticket_id: str
+) -> str | None:
+    """Claim every key for ``ticket_id``; the ticket already holding one instead (claims undone)."""
+    savepoint = conn.transaction()
+    await savepoint.start()
+    for key in keys:
+        inserted = await conn.fetchval(
+            "INSERT INTO intake.open_reports (report_key, ticket_id) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING ticket_id",
+            key,
+            ticket_id,
+        )
+        if inserted is None:
+            holder: str = await conn.fetchval(
+                "SELECT ticket_id FROM intake.open_reports WHERE report_key = $1", key
+            )
+            await savepoint.rollback()
+            return holder
+    await savepoint.commit()
+    return None
+
+
+async def release_report_keys(*, db: Executor, ticket_id: str) -> None:
+    """A closed or cancelled ticket no longer takes repeats: the next report makes a new ticket."""
+    await db.execute("DELETE FROM intake.open_reports WHERE ticket_id = $1", ticket_id)
+
+
+_OUTAGE_COLUMNS = (
+    "outage_id, request_id, cause, declared_at, exchanges, categories, regions, eta, active,"
+    " resolved_at, resolution"
+)
+
+
+async def declare_outage(*, db: Executor, outage: OutageRecord) -> OutageRecord:
+    """Insert the outage; a retried declaration (same request id) answers with the first."""
+    row = await db.fetchrow(
+        "INSERT INTO intake.outages (outage_id, request_id, cause, declared_at, exchanges, categories,"
+        " regions, eta) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_id) DO NOTHING"
+        f" RETURNING {_OUTAGE_COLUMNS}",
+        outage.outage_id,
+        outage.request_id,
+        outage.cause,
+        outage.declared_at,
+        outage.exchanges,
+        outage.categories,
+        outage.regions,
+        outage.eta,
+    ) or await db.fetchrow(
+        f"SELECT {_OUTAGE_COLUMNS} FROM intake.outages WHERE request_id = $1", outage.request_id
+    )
+    assert row is not None
+    return OutageRecord(**dict(row))
+
+
+async def active_outages(*, db: Executor) -> list[OutageRecord]:
+    rows = await db.fetch(f"SELECT {_OUTAGE_COLUMNS} FROM intake.outages WHERE active")
+    return [OutageRecord(**dict(r)) for r in rows]
+
+
+async def get_outage(*, db: Executor, outage_id: str) -> OutageRecord | None:
+    row = await db.fetchrow(f"SELECT {_OUTAGE_COLUMNS} FROM intake.outages WHERE outage_id = $1", outage_id)
+    return None if row is None else OutageRecord(**dict(row))
+
+
+async def link_to_outage(*, db: Executor, outage_id: str, ticket_id: str) -> bool:
+    """Link a new ticket to the outage if it is still active (its resolution waits for this row lock)."""
+    linked = await db.fetchval(
+        "WITH still AS (SELECT outage_id FROM intake.outages WHERE outage_id = $1 AND active FOR SHARE)"
+        " INSERT INTO intake.outage_tickets (outage_id, ticket_id) SELECT outage_id, $2 FROM still"
+        " ON CONFLICT DO NOTHING RETURNING ticket_id",
+        outage_id,
+        ticket_id,
+    )
+    return linked is not None or bool(
+        await db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM intake.outage_tickets WHERE outage_id = $1 AND ticket_id = $2)",
+            outage_id,
+            ticket_id,
+        )
+    )
+
+
+async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: datetime) -> list[str]:
+    """Mark it resolved (once) and return every ticket linked to it."""
+    await db.execute(
+        "UPDATE intake.outages SET active = false, resolved_at = $3, resolution = $2"
+        " WHERE outage_id = $1 AND active",
+        outage_id,
+        resolution,
+        now,
+    )
+    rows = await db.fetch("SELECT ticket_id FROM intake.outage_tickets WHERE outage_id = $1", outage_id)
+    return [r["ticket_id"] for r in rows]

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from datetime import UTC, datetime
 
+import asyncpg
 from grpc import aio
 
 from desk import wire
-from desk.db import Executor
-from desk.errors import InvalidArgument, NotFound, Unimplemented
+from desk.errors import FieldViolation, InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
 from desk.ticket_client import TicketWorkflows
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
-from services.intake import repository
+from services.intake import directory, repository
 from services.intake.contract import TicketDraft, TicketView
+from services.intake.outages import OutageRecord, check_declaration, matching
+from services.intake.repeats import progress, report_keys
 from services.intake.validation import TIME_RELATIVE_FIELDS, ValidReport, validate_report
+from workflows import contract as wf
 
 DESK = frozenset({"agent", "senior_agent", "manager"})
 READERS = DESK | frozenset(
@@ -27,12 +32,11 @@ ACCESS = {
     "CreateTicket": DESK | frozenset({"integrator"}),
     "GetTicket": READERS,
     "ListTickets": READERS,
-    # Built by the intake issue; answer UNIMPLEMENTED to any authenticated caller until then.
-    "AddSupplement": READERS,
-    "ResolveAtFirstContact": READERS,
-    "CancelTicket": READERS,
-    "DeclareOutage": READERS,
-    "ResolveOutage": READERS,
+    "AddSupplement": DESK,
+    "ResolveAtFirstContact": DESK,
+    "CancelTicket": DESK,
+    "DeclareOutage": frozenset({"senior_agent", "manager", "integrator"}),
+    "ResolveOutage": frozenset({"senior_agent", "manager", "integrator"}),
 }
 
 
@@ -70,7 +74,7 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
-    def __init__(self, db: Executor, tickets: TicketWorkflows) -> None:
+    def __init__(self, db: asyncpg.Pool, tickets: TicketWorkflows) -> None:
         self._db = db
         self._tickets = tickets
 
@@ -86,11 +90,22 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             if accepted is None:
                 raise
             return intake_pb2.CreateTicketResponse(ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED)
-        claim = await repository.claim_request(
-            db=self._db, request_id=report.request_id, fingerprint=fingerprint, now=now
+        try:  # exchange, owner and VIP checks: region, tier and priority may change; refusals claim nothing
+            report = directory.applied(report, await directory.check_report(db=self._db, report=report))
+        except (InvalidArgument, TransitionNotAllowed):
+            if (accepted := await self._accepted(request.request_id, fingerprint)) is None:
+                raise  # a retry of a report accepted before the directory changed still finds its ticket
+            return intake_pb2.CreateTicketResponse(ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED)
+        keys = report_keys(
+            fault_number=report.fault_number, phone=report.reporter.phone, category=report.category
+        )
+        claim = await repository.claim_report(
+            pool=self._db, request_id=report.request_id, fingerprint=fingerprint, now=now, keys=keys
         )
         if claim.fingerprint != fingerprint:
             raise InvalidArgument.one("request_id", "was already used for a different report")
+        if claim.repeat:
+            return await self._repeat(report, claim.ticket_id, at=claim.created_at)
         view = await repository.get_view(db=self._db, ticket_id=claim.ticket_id)
         if view is None:
             # First time, or a retry after a crash between the claim and the start: start (or join) it.
@@ -100,10 +115,75 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                 created_at=claim.created_at,
                 recorded_by=current_principal().principal_id,
             )
+            draft.outage_id = await self._known_outage(draft)
             view = await self._tickets.start(draft)  # returns once the view is recorded
-        return intake_pb2.CreateTicketResponse(
-            ticket=await self._with_timeline(view), outcome=intake_pb2.CREATE_OUTCOME_CREATED
+            await self._resolve_if_outage_ended(view)
+        return await self._answer(view, intake_pb2.CREATE_OUTCOME_CREATED)
+
+    async def _repeat(
+        self, report: ValidReport, ticket_id: str, *, at: datetime
+    ) -> intake_pb2.CreateTicketResponse:
+        """Count the report on the open ticket it repeats (once per request id) and answer with progress."""
+        await self._recorded(ticket_id)  # the first report's workflow may still be recording it
+        principal = current_principal().principal_id
+        repeat = wf.RecordRepeatInput(
+            wf.RepeatReport(
+                request_id=report.request_id,
+                channel=report.channel,
+                reporter=report.reporter,
+                summary=report.summary,
+                received_at=at,
+                description=report.description,
+                agent_id=report.agent_id or principal,
+            ),
+            actor=report.agent_id or principal,
         )
+        view = await self._tickets.update(
+            ticket_id, wf.RECORD_REPEAT, repeat, TicketView, update_id=f"repeat/{report.request_id}"
+        )
+        return await self._answer(view, intake_pb2.CREATE_OUTCOME_REPEAT)
+
+    async def _answer(self, view: TicketView, outcome: int) -> intake_pb2.CreateTicketResponse:
+        outage = None
+        if view.draft.outage_id and outcome == intake_pb2.CREATE_OUTCOME_CREATED:
+            outcome = intake_pb2.CREATE_OUTCOME_KNOWN_OUTAGE
+            found = await repository.get_outage(db=self._db, outage_id=view.draft.outage_id)
+            outage = _outage_to_proto(found) if found else None
+        return intake_pb2.CreateTicketResponse(
+            ticket=await self._with_timeline(view),
+            outcome=outcome,  # type: ignore[arg-type]
+            progress=progress(view),
+            outage=outage,
+        )
+
+    async def _recorded(self, ticket_id: str) -> TicketView:
+        for _ in range(200):
+            if (view := await repository.get_view(db=self._db, ticket_id=ticket_id)) is not None:
+                return view
+            await asyncio.sleep(0.05)
+        raise Unavailable(f"ticket {ticket_id} is not recorded yet; retry with the same request_id")
+
+    async def _known_outage(self, draft: TicketDraft) -> str:
+        outage = matching(
+            await repository.active_outages(db=self._db),
+            fault_number=draft.fault_number,
+            category=draft.category,
+            region=draft.region,
+        )
+        if outage is None:
+            return ""
+        linked = await repository.link_to_outage(
+            db=self._db, outage_id=outage.outage_id, ticket_id=draft.ticket_id
+        )
+        return outage.outage_id if linked else ""
+
+    async def _resolve_if_outage_ended(self, view: TicketView) -> None:
+        """An outage resolved while its new ticket was starting: resolve the ticket as ResolveOutage would."""
+        if not view.draft.outage_id:
+            return
+        outage = await repository.get_outage(db=self._db, outage_id=view.draft.outage_id)
+        if outage is not None and not outage.active:
+            await self._resolve_by_outage(outage, view.draft.ticket_id)
 
     async def _accepted_before(
         self, request_id: str, fingerprint: bytes, error: InvalidArgument
@@ -115,6 +195,10 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         """
         if not {v.field for v in error.violations} <= TIME_RELATIVE_FIELDS:
             return None
+        return await self._accepted(request_id, fingerprint)
+
+    async def _accepted(self, request_id: str, fingerprint: bytes) -> common_pb2.Ticket | None:
+        """The ticket this very report (same request id, same content) was accepted as, if it was."""
         claim = await repository.find_claim(db=self._db, request_id=request_id)
         if claim is None or claim.fingerprint != fingerprint:
             return None
@@ -175,27 +259,103 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def AddSupplement(
         self, request: intake_pb2.AddSupplementRequest, context: aio.ServicerContext
     ) -> common_pb2.Ticket:
-        raise Unimplemented("AddSupplement")
+        """A supplement (补充申告) to the record; the team holding the ticket is told."""
+        _require(ticket_id=request.ticket_id, text=request.text)
+        arg = wf.AddSupplementInput(request.text, request.agent_id or current_principal().principal_id)
+        return await self._change(request.ticket_id, wf.ADD_SUPPLEMENT, arg)
 
     async def ResolveAtFirstContact(
         self, request: intake_pb2.ResolveAtFirstContactRequest, context: aio.ServicerContext
     ) -> common_pb2.Ticket:
-        raise Unimplemented("ResolveAtFirstContact")
+        _require(ticket_id=request.ticket_id, resolution=request.resolution)
+        actor = request.agent_id or current_principal().principal_id
+        arg = wf.ResolveAtFirstContactInput(request.resolution, actor)
+        update_id = f"{wf.RESOLVE_AT_FIRST_CONTACT}/{request.ticket_id}"  # once per ticket: a retry gets it
+        return await self._change(request.ticket_id, wf.RESOLVE_AT_FIRST_CONTACT, arg, update_id)
 
     async def CancelTicket(
         self, request: intake_pb2.CancelTicketRequest, context: aio.ServicerContext
     ) -> common_pb2.Ticket:
-        raise Unimplemented("CancelTicket")
+        _require(ticket_id=request.ticket_id, reason=request.reason)
+        arg = wf.CancelTicketInput(request.reason, current_principal().principal_id)
+        update_id = f"{wf.CANCEL_TICKET}/{request.ticket_id}"
+        return await self._change(request.ticket_id, wf.CANCEL_TICKET, arg, update_id)
+
+    async def _change(
+        self, ticket_id: str, update: str, arg: object, update_id: str | None = None
+    ) -> common_pb2.Ticket:
+        await self._ticket(ticket_id)  # NOT_FOUND, and an ops engineer's access, before the workflow
+        view = await self._tickets.update(ticket_id, update, arg, TicketView, update_id=update_id)
+        return await self._with_timeline(view)
 
     async def DeclareOutage(
         self, request: intake_pb2.DeclareOutageRequest, context: aio.ServicerContext
     ) -> intake_pb2.Outage:
-        raise Unimplemented("DeclareOutage")
+        """A known outage (受工程影响): matching reports are linked to it instead of dispatched."""
+        now = datetime.now(UTC)
+        outage = OutageRecord(
+            outage_id=f"OUT-{hashlib.sha256(request.request_id.encode()).hexdigest()[:10].upper()}",
+            request_id=request.request_id,
+            cause=request.cause.strip(),
+            declared_at=now,
+            exchanges=[e.strip() for e in request.exchanges if e.strip()],
+            categories=[c.strip() for c in request.categories if c.strip()],
+            regions=[r.strip() for r in request.regions if r.strip()],
+            eta=wire.from_timestamp(request, "eta"),
+        )
+        check_declaration(outage, now=now)
+        return _outage_to_proto(await repository.declare_outage(db=self._db, outage=outage))
 
     async def ResolveOutage(
         self, request: intake_pb2.ResolveOutageRequest, context: aio.ServicerContext
     ) -> intake_pb2.Outage:
-        raise Unimplemented("ResolveOutage")
+        """Resolve the outage and every ticket linked to it; a retry finishes what a crash left."""
+        _require(outage_id=request.outage_id, resolution=request.resolution)
+        if await repository.get_outage(db=self._db, outage_id=request.outage_id) is None:
+            raise NotFound("outage", request.outage_id)
+        ticket_ids = await repository.resolve_outage(
+            db=self._db, outage_id=request.outage_id, resolution=request.resolution, now=datetime.now(UTC)
+        )
+        outage = await repository.get_outage(db=self._db, outage_id=request.outage_id)
+        assert outage is not None
+        for ticket_id in ticket_ids:
+            await self._resolve_by_outage(outage, ticket_id)
+        answer = _outage_to_proto(outage)
+        answer.ticket_ids.extend(ticket_ids)
+        return answer
+
+    async def _resolve_by_outage(self, outage: OutageRecord, ticket_id: str) -> None:
+        arg = wf.ResolveByOutageInput(outage.outage_id, outage.resolution, current_principal().principal_id)
+        # Refused when already resolved (a retry), or not started yet: its own CreateTicket resolves it.
+        with contextlib.suppress(TransitionNotAllowed):
+            await self._tickets.update(
+                ticket_id,
+                wf.RESOLVE_BY_OUTAGE,
+                arg,
+                TicketView,
+                update_id=f"outage/{outage.outage_id}/{ticket_id}",
+            )
+
+
+def _require(**fields: str) -> None:
+    missing = [FieldViolation(name, "is required") for name, value in fields.items() if not value.strip()]
+    if missing:
+        raise InvalidArgument(missing)
+
+
+def _outage_to_proto(o: OutageRecord) -> intake_pb2.Outage:
+    return intake_pb2.Outage(
+        outage_id=o.outage_id,
+        exchanges=o.exchanges,
+        categories=o.categories,
+        regions=o.regions,
+        cause=o.cause,
+        eta=wire.timestamp(o.eta),
+        active=o.active,
+        declared_at=wire.timestamp(o.declared_at),
+        resolved_at=wire.timestamp(o.resolved_at),
+        resolution=o.resolution,
+    )
 
 
 def _next_token(views: list[TicketView], limit: int) -> str:

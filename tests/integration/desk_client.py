@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,13 +37,18 @@ def bad_fields(error: grpc.aio.AioRpcError) -> list[str]:
     return fields
 
 
+def _digits(count: int) -> str:
+    return "".join(random.choices("0123456789", k=count))
+
+
 def report(**overrides: Any) -> intake_pb2.CreateTicketRequest:
+    """A valid report; its line and caller are new each time, so it is never a repeat of another."""
     fields: dict[str, Any] = {
         "request_id": f"test-{uuid.uuid4()}",
         "channel": common_pb2.CHANNEL_PHONE,
         "kind": common_pb2.TICKET_KIND_FAULT,
-        "reporter": common_pb2.Reporter(name="Li Lei", phone="13812346138", organization="ACME"),
-        "fault_number": "02145678901",
+        "reporter": common_pb2.Reporter(name="Li Lei", phone="138" + _digits(8), organization="ACME"),
+        "fault_number": "021" + _digits(8),
         "category": "network",
         "priority": common_pb2.PRIORITY_P3,
         "customer_tier": common_pb2.CUSTOMER_TIER_STANDARD,
