@@ -161,3 +161,64 @@ class ResolveByOutageInput:
 @dataclass
 class PublishEventsInput:
     events: list[EventSpec]
+
+
+# --- IVR calls (workflows/ivr.py): one workflow per call, on TASK_QUEUE, driven by intake ---
+
+IVR_CURRENT_TURN = "ivr_current_turn"
+"""Update (sent with the start, so starting a call again answers too): the call's current turn."""
+IVR_INPUT = "ivr_input"
+"""Update: the caller's input for one turn; answers the next turn once the workflow has acted on it."""
+IVR_TURN = "ivr_turn"
+"""Query: the call's current turn (its last one once it has ended)."""
+
+
+def ivr_workflow_id(call_id: str) -> str:
+    return f"ivr/{call_id}"
+
+
+@dataclass
+class IvrCallInput:
+    call_id: str  # the switch's id of the call
+    caller_number: str = ""  # caller id, if the switch has it
+
+
+@dataclass
+class IvrInput:
+    """What the caller entered for ``turn``, or that nobody entered anything in time (``no_input``)."""
+
+    turn: int
+    text: str = ""
+    no_input: bool = False
+
+
+@dataclass
+class IvrPromptView:
+    code: str  # V1..V11, or one of the flow's further prompts (workflows.ivr_contract.Prompt)
+    text: str  # Chinese, for speech synthesis
+    gloss: str  # English
+    params: dict[str, str]
+
+
+AWAITING_NOTHING = "NONE"
+
+
+@dataclass
+class IvrTurnView:
+    """One turn of a call: what to play, then what to wait for (or how the call ended)."""
+
+    call_id: str
+    turn: int
+    prompts: list[IvrPromptView]
+    awaiting: str  # KEY, ENTRY, RECORDING, or NONE (ended, or on hold)
+    timeout_seconds: int = 0  # awaiting input: the no-input timeout; on hold: ask again after it
+    ended: bool = False
+    end_reason: str = ""  # workflows.ivr_contract.EndReason
+    transfer_to_agent: bool = False
+    to_main_menu: bool = False
+    ticket_id: str = ""
+    fault_number: str = ""
+
+    @property
+    def on_hold(self) -> bool:
+        return self.awaiting == AWAITING_NOTHING and not self.ended

@@ -1,9 +1,10 @@
-"""The workflow worker's composition root: ticket workflows, the services' short activities, publishing.
+"""The workflow worker's composition root: ticket and IVR call workflows, short activities, publishing.
 
 The ticket workflow runs each service's persisting activities as local activities (measured: about
 a third of the server work of regular ones), so this process hosts those activity classes. Each
 class is still its service's own code over its service's own schema; only the process is shared.
-Publishing is a regular activity on this worker's queue, retried until NATS accepts.
+Publishing is a regular activity on this worker's queue, retried until NATS accepts. The IVR call
+workflow's lookups are intake's too; some of them talk to ticket workflows, hence a Temporal client.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
 from desk.config import Settings
 from desk.event_bus import EventPublisher, PublishActivities
 from desk.process import Runtime, close_runtime, make_worker, open_runtime
+from desk.ticket_client import TicketWorkflows
 from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
+from services.intake.ivr_activities import IvrActivities
 from services.intake.line_test import line_tester_from
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
+from workflows.ivr import IvrCallWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
     return [
         *IntakeActivities(runtime.pool, line_tester_from(runtime.settings.line_tester)).all(),
+        *IvrActivities(runtime.pool, TicketWorkflows(runtime.temporal)).all(),
         *DispatchActivities(runtime.pool).all(),
         *SurveyActivities(runtime.pool).all(),
         PublishActivities(EventPublisher(runtime.js)).publish_events,
@@ -53,7 +58,7 @@ async def run(settings: Settings) -> None:
         worker = make_worker(
             runtime,
             TASK_QUEUE,
-            workflows=[TicketWorkflow],
+            workflows=[TicketWorkflow, IvrCallWorkflow],
             activities=ticket_activities(runtime),
             workflow_runner=workflow_runner(),
         )

@@ -15,6 +15,14 @@ __all__ = ["FaultCode", "LineTestOutcome", "LineTestResult"]  # the line test's 
 RECORD_TICKET = "intake.record_ticket"
 RUN_LINE_TEST = "intake.run_line_test"
 
+# IVR self-service (ivr_activities.py); the results are the flow's events (workflows.ivr_contract).
+IVR_CHECK_EXCHANGE = "intake.ivr_check_exchange"
+IVR_CHECK_OUTAGE = "intake.ivr_check_outage"
+IVR_CHECK_REPEAT = "intake.ivr_check_repeat"
+IVR_CREATE_TICKET = "intake.ivr_create_ticket"
+IVR_RECORD_REPEAT = "intake.ivr_record_repeat"
+IVR_LEAVE_MESSAGE = "intake.ivr_leave_message"
+
 
 class TicketStatus(StrEnum):
     OPEN = "OPEN"
@@ -128,3 +136,42 @@ class RecordTicketInput:
 
     view: TicketView
     timeline: list[EventSpec] = field(default_factory=list)
+
+
+@dataclass
+class IvrNumberInput:
+    """The fault number an IVR caller confirmed: checked for its exchange, an outage, an open ticket."""
+
+    fault_number: str
+
+
+@dataclass
+class IvrTicketInput:
+    """A report taken by the IVR: recorded as CreateTicket records one (channel IVR, handling AUTOMATIC)."""
+
+    call_id: str
+    caller_number: str
+    fault_number: str
+    contact: str
+    symptom: str
+    line_test: LineTestResult | None = None  # the test the call ran
+
+
+@dataclass
+class IvrRepeatInput:
+    """An IVR call repeating the open ticket's fault (重复申告)."""
+
+    call_id: str
+    ticket_id: str
+    fault_number: str
+    caller_number: str
+    received_at: datetime
+
+
+@dataclass
+class IvrMessageInput:
+    """The caller's confirmed message for the repairman, added to the ticket as a supplement."""
+
+    call_id: str
+    ticket_id: str
+    message: str

@@ -5,11 +5,12 @@ from __future__ import annotations
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
+from services.intake.ivr_calls import IvrCalls
 from services.intake.server import ACCESS, IntakeServicer, binding
 
 
 async def build(runtime: Runtime) -> ServiceParts:
-    servicer = IntakeServicer(runtime.pool, TicketWorkflows(runtime.temporal))
+    servicer = IntakeServicer(runtime.pool, TicketWorkflows(runtime.temporal), IvrCalls(runtime.temporal))
     return ServiceParts(
         bindings=[binding(servicer)],
         access=ACCESS,

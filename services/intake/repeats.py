@@ -46,3 +46,16 @@ def progress(view: TicketView) -> str:
     if view.escalated:
         notes.append("escalated to the manager hotline")
     return "; ".join(notes)
+
+
+def repairman_message(view: TicketView) -> str:
+    """The repairman's word for the caller (查修员留言): the latest work order's action, if any."""
+    latest = view.work_orders[-1] if view.work_orders else None
+    if latest is None or not latest.action:
+        return ""
+    return f"{latest.engineer}: {latest.action}" if latest.engineer else latest.action
+
+
+def last_test_result(view: TicketView) -> str:
+    """The last line test, as the caller hears it (step 6 when there is no message)."""
+    return view.line_test.detail if view.line_test is not None else ""

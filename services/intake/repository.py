@@ -218,6 +218,14 @@ async def _hold_keys(
     return None
 
 
+async def open_report(*, db: Executor, report_key: str) -> str | None:
+    """The open ticket holding a report key (``fault:<digits>``, …), if one does."""
+    ticket_id: str | None = await db.fetchval(
+        "SELECT ticket_id FROM intake.open_reports WHERE report_key = $1", report_key
+    )
+    return ticket_id
+
+
 async def release_report_keys(*, db: Executor, ticket_id: str) -> None:
     """A closed or cancelled ticket no longer takes repeats: the next report makes a new ticket."""
     await db.execute("DELETE FROM intake.open_reports WHERE ticket_id = $1", ticket_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 from datetime import UTC, datetime
 
@@ -11,16 +9,18 @@ import asyncpg
 from grpc import aio
 
 from desk import wire
-from desk.errors import FieldViolation, InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
+from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
 from desk.ticket_client import TicketWorkflows
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
-from services.intake import directory, repository
-from services.intake.contract import TicketDraft, TicketView
-from services.intake.outages import OutageRecord, check_declaration, matching
-from services.intake.repeats import progress, report_keys
-from services.intake.validation import TIME_RELATIVE_FIELDS, ValidReport, validate_report
+from services.intake import ivr_edge, repository
+from services.intake.contract import TicketView
+from services.intake.ivr_calls import IvrCalls
+from services.intake.outages import OutageRecord, check_declaration
+from services.intake.repeats import progress
+from services.intake.reporting import accept_report, find_accepted, resolve_by_outage
+from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
 from workflows import contract as wf
 
 DESK = frozenset({"agent", "senior_agent", "manager"})
@@ -37,28 +37,10 @@ ACCESS = {
     "CancelTicket": DESK,
     "DeclareOutage": frozenset({"senior_agent", "manager", "integrator"}),
     "ResolveOutage": frozenset({"senior_agent", "manager", "integrator"}),
+    "StartIvrCall": DESK | frozenset({"integrator"}),
+    "SendIvrInput": DESK | frozenset({"integrator"}),
+    "GetIvrCall": DESK | frozenset({"integrator"}),
 }
-
-
-def _draft(report: ValidReport, *, ticket_id: str, created_at: datetime, recorded_by: str) -> TicketDraft:
-    return TicketDraft(
-        ticket_id=ticket_id,
-        request_id=report.request_id,
-        channel=report.channel,
-        kind=report.kind,
-        reporter=report.reporter,
-        category=report.category,
-        priority=report.priority,
-        customer_tier=report.customer_tier,
-        summary=report.summary,
-        created_at=created_at,
-        description=report.description,
-        fault_number=report.fault_number,
-        occurred_at=report.occurred_at,
-        expected_by=report.expected_by,
-        agent_id=report.agent_id or recorded_by,
-        region=report.region,
-    )
 
 
 def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
@@ -74,9 +56,10 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
-    def __init__(self, db: asyncpg.Pool, tickets: TicketWorkflows) -> None:
+    def __init__(self, db: asyncpg.Pool, tickets: TicketWorkflows, ivr: IvrCalls) -> None:
         self._db = db
         self._tickets = tickets
+        self._ivr = ivr
 
     async def CreateTicket(
         self, request: intake_pb2.CreateTicketRequest, context: aio.ServicerContext
@@ -90,58 +73,16 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             if accepted is None:
                 raise
             return intake_pb2.CreateTicketResponse(ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED)
-        try:  # exchange, owner and VIP checks: region, tier and priority may change; refusals claim nothing
-            report = directory.applied(report, await directory.check_report(db=self._db, report=report))
-        except (InvalidArgument, TransitionNotAllowed):
-            if (accepted := await self._accepted(request.request_id, fingerprint)) is None:
-                raise  # a retry of a report accepted before the directory changed still finds its ticket
-            return intake_pb2.CreateTicketResponse(ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED)
-        keys = report_keys(
-            fault_number=report.fault_number, phone=report.reporter.phone, category=report.category
+        found = await accept_report(
+            db=self._db,
+            tickets=self._tickets,
+            report=report,
+            fingerprint=fingerprint,
+            now=now,
+            recorded_by=current_principal().principal_id,
         )
-        claim = await repository.claim_report(
-            pool=self._db, request_id=report.request_id, fingerprint=fingerprint, now=now, keys=keys
-        )
-        if claim.fingerprint != fingerprint:
-            raise InvalidArgument.one("request_id", "was already used for a different report")
-        if claim.repeat:
-            return await self._repeat(report, claim.ticket_id, at=claim.created_at)
-        view = await repository.get_view(db=self._db, ticket_id=claim.ticket_id)
-        if view is None:
-            # First time, or a retry after a crash between the claim and the start: start (or join) it.
-            draft = _draft(
-                report,
-                ticket_id=claim.ticket_id,
-                created_at=claim.created_at,
-                recorded_by=current_principal().principal_id,
-            )
-            draft.outage_id = await self._known_outage(draft)
-            view = await self._tickets.start(draft)  # returns once the view is recorded
-            await self._resolve_if_outage_ended(view)
-        return await self._answer(view, intake_pb2.CREATE_OUTCOME_CREATED)
-
-    async def _repeat(
-        self, report: ValidReport, ticket_id: str, *, at: datetime
-    ) -> intake_pb2.CreateTicketResponse:
-        """Count the report on the open ticket it repeats (once per request id) and answer with progress."""
-        await self._recorded(ticket_id)  # the first report's workflow may still be recording it
-        principal = current_principal().principal_id
-        repeat = wf.RecordRepeatInput(
-            wf.RepeatReport(
-                request_id=report.request_id,
-                channel=report.channel,
-                reporter=report.reporter,
-                summary=report.summary,
-                received_at=at,
-                description=report.description,
-                agent_id=report.agent_id or principal,
-            ),
-            actor=report.agent_id or principal,
-        )
-        view = await self._tickets.update(
-            ticket_id, wf.RECORD_REPEAT, repeat, TicketView, update_id=f"repeat/{report.request_id}"
-        )
-        return await self._answer(view, intake_pb2.CREATE_OUTCOME_REPEAT)
+        outcome = intake_pb2.CREATE_OUTCOME_REPEAT if found.repeat else intake_pb2.CREATE_OUTCOME_CREATED
+        return await self._answer(found.view, outcome)
 
     async def _answer(self, view: TicketView, outcome: int) -> intake_pb2.CreateTicketResponse:
         outage = None
@@ -155,35 +96,6 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             progress=progress(view),
             outage=outage,
         )
-
-    async def _recorded(self, ticket_id: str) -> TicketView:
-        for _ in range(200):
-            if (view := await repository.get_view(db=self._db, ticket_id=ticket_id)) is not None:
-                return view
-            await asyncio.sleep(0.05)
-        raise Unavailable(f"ticket {ticket_id} is not recorded yet; retry with the same request_id")
-
-    async def _known_outage(self, draft: TicketDraft) -> str:
-        outage = matching(
-            await repository.active_outages(db=self._db),
-            fault_number=draft.fault_number,
-            category=draft.category,
-            region=draft.region,
-        )
-        if outage is None:
-            return ""
-        linked = await repository.link_to_outage(
-            db=self._db, outage_id=outage.outage_id, ticket_id=draft.ticket_id
-        )
-        return outage.outage_id if linked else ""
-
-    async def _resolve_if_outage_ended(self, view: TicketView) -> None:
-        """An outage resolved while its new ticket was starting: resolve the ticket as ResolveOutage would."""
-        if not view.draft.outage_id:
-            return
-        outage = await repository.get_outage(db=self._db, outage_id=view.draft.outage_id)
-        if outage is not None and not outage.active:
-            await self._resolve_by_outage(outage, view.draft.ticket_id)
 
     async def _accepted_before(
         self, request_id: str, fingerprint: bytes, error: InvalidArgument
@@ -199,10 +111,8 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
 
     async def _accepted(self, request_id: str, fingerprint: bytes) -> common_pb2.Ticket | None:
         """The ticket this very report (same request id, same content) was accepted as, if it was."""
-        claim = await repository.find_claim(db=self._db, request_id=request_id)
-        if claim is None or claim.fingerprint != fingerprint:
-            return None
-        return await self._ticket(claim.ticket_id)
+        view = await find_accepted(db=self._db, request_id=request_id, fingerprint=fingerprint)
+        return None if view is None else await self._with_timeline(view)
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
         view = await repository.get_view(db=self._db, ticket_id=ticket_id)
@@ -318,23 +228,30 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         )
         outage = await repository.get_outage(db=self._db, outage_id=request.outage_id)
         assert outage is not None
+        actor = current_principal().principal_id
         for ticket_id in ticket_ids:
-            await self._resolve_by_outage(outage, ticket_id)
+            await resolve_by_outage(tickets=self._tickets, outage=outage, ticket_id=ticket_id, actor=actor)
         answer = _outage_to_proto(outage)
         answer.ticket_ids.extend(ticket_ids)
         return answer
 
-    async def _resolve_by_outage(self, outage: OutageRecord, ticket_id: str) -> None:
-        arg = wf.ResolveByOutageInput(outage.outage_id, outage.resolution, current_principal().principal_id)
-        # Refused when already resolved (a retry), or not started yet: its own CreateTicket resolves it.
-        with contextlib.suppress(TransitionNotAllowed):
-            await self._tickets.update(
-                ticket_id,
-                wf.RESOLVE_BY_OUTAGE,
-                arg,
-                TicketView,
-                update_id=f"outage/{outage.outage_id}/{ticket_id}",
-            )
+    # IVR self-service (自动受理): each call is a workflow (workflows/ivr.py) the switch drives.
+
+    async def StartIvrCall(
+        self, request: intake_pb2.StartIvrCallRequest, context: aio.ServicerContext
+    ) -> intake_pb2.IvrTurn:
+        return ivr_edge.turn_to_proto(await self._ivr.start(ivr_edge.call_input(request)))
+
+    async def SendIvrInput(
+        self, request: intake_pb2.SendIvrInputRequest, context: aio.ServicerContext
+    ) -> intake_pb2.IvrTurn:
+        answer = ivr_edge.ivr_input(request)
+        return ivr_edge.turn_to_proto(await self._ivr.send(request.call_id, answer))
+
+    async def GetIvrCall(
+        self, request: intake_pb2.GetIvrCallRequest, context: aio.ServicerContext
+    ) -> intake_pb2.IvrTurn:
+        return ivr_edge.turn_to_proto(await self._ivr.current(ivr_edge.call_id(request.call_id)))
 
 
 def _require(**fields: str) -> None:

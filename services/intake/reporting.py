@@ -1,0 +1,188 @@
+"""Accepting a validated report: the one path from a report to its ticket, whatever the channel.
+
+``CreateTicket`` (gRPC, and the HTTP channels through it) and the IVR's self-service reports both
+come here, so every report gets the same checks and the same idempotency:
+
+1. the directory checks (exchange, owner, VIP; services/intake/directory.py). A refused report
+   claims nothing, but a retry of a report accepted before the data changed still finds its ticket;
+2. the claim of the request id and the report's keys (``repository.claim_report``): a retry finds
+   the same ticket, and a report whose fault number or caller+category an open ticket holds is a
+   repeat of it (counted there once per request id);
+3. a new ticket is linked to a known outage it falls in, and its workflow is started (or joined
+   after a crash) with update-with-start; this returns once the ticket is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
+from desk.ticket_client import TicketWorkflows
+from services.intake import directory, repository
+from services.intake.contract import Handling, LineTestResult, TicketDraft, TicketView
+from services.intake.outages import OutageRecord, matching
+from services.intake.repeats import report_keys
+from services.intake.validation import ValidReport
+from workflows import contract as wf
+
+
+@dataclass
+class Accepted:
+    view: TicketView
+    repeat: bool  # the report repeats this open ticket; else the ticket is the report's own
+
+
+async def accept_report(
+    *,
+    db: asyncpg.Pool,
+    tickets: TicketWorkflows,
+    report: ValidReport,
+    fingerprint: bytes,
+    now: datetime,
+    recorded_by: str,
+    handling: Handling = Handling.MANUAL,
+    line_test: LineTestResult | None = None,
+) -> Accepted:
+    """The ticket a report makes or repeats. ``fingerprint`` tells a retry from a reused request id."""
+    try:  # exchange, owner and VIP checks: region, tier and priority may change; refusals claim nothing
+        report = directory.applied(report, await directory.check_report(db=db, report=report))
+    except (InvalidArgument, TransitionNotAllowed):
+        found = await find_accepted(db=db, request_id=report.request_id, fingerprint=fingerprint)
+        if found is None:
+            raise  # a retry of a report accepted before the directory changed still finds its ticket
+        return Accepted(found, repeat=False)
+    keys = report_keys(
+        fault_number=report.fault_number, phone=report.reporter.phone, category=report.category
+    )
+    claim = await repository.claim_report(
+        pool=db, request_id=report.request_id, fingerprint=fingerprint, now=now, keys=keys
+    )
+    if claim.fingerprint != fingerprint:
+        raise InvalidArgument.one("request_id", "was already used for a different report")
+    if claim.repeat:
+        repeated = await _repeat(db, tickets, report, claim.ticket_id, at=claim.created_at, actor=recorded_by)
+        return Accepted(repeated, repeat=True)
+    view = await repository.get_view(db=db, ticket_id=claim.ticket_id)
+    if view is None:
+        # First time, or a retry after a crash between the claim and the start: start (or join) it.
+        draft = new_draft(
+            report, ticket_id=claim.ticket_id, created_at=claim.created_at, recorded_by=recorded_by
+        )
+        draft.handling, draft.line_test = handling, line_test
+        draft.outage_id = await _known_outage(db, draft)
+        view = await tickets.start(draft)  # returns once the view is recorded
+        await _resolve_if_outage_ended(db, tickets, view, actor=recorded_by)
+    return Accepted(view, repeat=False)
+
+
+def new_draft(report: ValidReport, *, ticket_id: str, created_at: datetime, recorded_by: str) -> TicketDraft:
+    return TicketDraft(
+        ticket_id=ticket_id,
+        request_id=report.request_id,
+        channel=report.channel,
+        kind=report.kind,
+        reporter=report.reporter,
+        category=report.category,
+        priority=report.priority,
+        customer_tier=report.customer_tier,
+        summary=report.summary,
+        created_at=created_at,
+        description=report.description,
+        fault_number=report.fault_number,
+        occurred_at=report.occurred_at,
+        expected_by=report.expected_by,
+        agent_id=report.agent_id or recorded_by,
+        region=report.region,
+    )
+
+
+async def find_accepted(*, db: asyncpg.Pool, request_id: str, fingerprint: bytes) -> TicketView | None:
+    """The ticket this very report (same request id, same content) was accepted as, if it was."""
+    claim = await repository.find_claim(db=db, request_id=request_id)
+    if claim is None or claim.fingerprint != fingerprint:
+        return None
+    view = await repository.get_view(db=db, ticket_id=claim.ticket_id)
+    if view is None:
+        raise NotFound("ticket", claim.ticket_id)
+    return view
+
+
+async def resolve_by_outage(
+    *, tickets: TicketWorkflows, outage: OutageRecord, ticket_id: str, actor: str
+) -> None:
+    """Resolve a ticket linked to the outage, as its repair does; once, however often it is asked."""
+    arg = wf.ResolveByOutageInput(outage.outage_id, outage.resolution, actor)
+    # Refused when already resolved (a retry), or not started yet: its own report resolves it.
+    with contextlib.suppress(TransitionNotAllowed):
+        await tickets.update(
+            ticket_id,
+            wf.RESOLVE_BY_OUTAGE,
+            arg,
+            TicketView,
+            update_id=f"outage/{outage.outage_id}/{ticket_id}",
+        )
+
+
+async def _repeat(
+    db: asyncpg.Pool,
+    tickets: TicketWorkflows,
+    report: ValidReport,
+    ticket_id: str,
+    *,
+    at: datetime,
+    actor: str,
+) -> TicketView:
+    """Count the report on the open ticket it repeats (once per request id)."""
+    await _recorded(db, ticket_id)  # the first report's workflow may still be recording it
+    repeat = wf.RecordRepeatInput(
+        wf.RepeatReport(
+            request_id=report.request_id,
+            channel=report.channel,
+            reporter=report.reporter,
+            summary=report.summary,
+            received_at=at,
+            description=report.description,
+            agent_id=report.agent_id or actor,
+        ),
+        actor=report.agent_id or actor,
+    )
+    return await tickets.update(
+        ticket_id, wf.RECORD_REPEAT, repeat, TicketView, update_id=f"repeat/{report.request_id}"
+    )
+
+
+async def _recorded(db: asyncpg.Pool, ticket_id: str) -> TicketView:
+    for _ in range(200):
+        if (view := await repository.get_view(db=db, ticket_id=ticket_id)) is not None:
+            return view
+        await asyncio.sleep(0.05)
+    raise Unavailable(f"ticket {ticket_id} is not recorded yet; retry with the same request_id")
+
+
+async def _known_outage(db: asyncpg.Pool, draft: TicketDraft) -> str:
+    outage = matching(
+        await repository.active_outages(db=db),
+        fault_number=draft.fault_number,
+        category=draft.category,
+        region=draft.region,
+    )
+    if outage is None:
+        return ""
+    linked = await repository.link_to_outage(db=db, outage_id=outage.outage_id, ticket_id=draft.ticket_id)
+    return outage.outage_id if linked else ""
+
+
+async def _resolve_if_outage_ended(
+    db: asyncpg.Pool, tickets: TicketWorkflows, view: TicketView, *, actor: str
+) -> None:
+    """An outage resolved while its new ticket was starting: resolve the ticket as ResolveOutage would."""
+    if not view.draft.outage_id:
+        return
+    outage = await repository.get_outage(db=db, outage_id=view.draft.outage_id)
+    if outage is not None and not outage.active:
+        await resolve_by_outage(tickets=tickets, outage=outage, ticket_id=view.draft.ticket_id, actor=actor)
