@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -29,6 +29,9 @@ from services.intake.outages import OutageRecord, matching
 from services.intake.repeats import report_keys
 from services.intake.validation import ValidReport
 from workflows import contract as wf
+
+ABANDONED_AFTER = timedelta(minutes=5)
+"""How long a claimed ticket may stay unrecorded before its keys stop making repeats of it."""
 
 
 @dataclass
@@ -138,7 +141,7 @@ async def _repeat(
     actor: str,
 ) -> TicketView:
     """Count the report on the open ticket it repeats (once per request id)."""
-    await _recorded(db, ticket_id)  # the first report's workflow may still be recording it
+    await _recorded(db, ticket_id, report.request_id)  # the first report's workflow may still be recording it
     repeat = wf.RecordRepeatInput(
         wf.RepeatReport(
             request_id=report.request_id,
@@ -156,11 +159,19 @@ async def _repeat(
     )
 
 
-async def _recorded(db: asyncpg.Pool, ticket_id: str) -> TicketView:
+async def _recorded(db: asyncpg.Pool, ticket_id: str, request_id: str) -> TicketView:
     for _ in range(200):
         if (view := await repository.get_view(db=db, ticket_id=ticket_id)) is not None:
             return view
         await asyncio.sleep(0.05)
+    # A report whose first CreateTicket died between its claim and its workflow, never retried, would
+    # hold its keys forever and turn every later report into a repeat of nothing: after a while, let go.
+    if await repository.abandon_unstarted(
+        db=db, ticket_id=ticket_id, request_id=request_id, older_than=ABANDONED_AFTER
+    ):
+        raise Unavailable(
+            f"ticket {ticket_id} was never recorded; retry with the same request_id to file anew"
+        )
     raise Unavailable(f"ticket {ticket_id} is not recorded yet; retry with the same request_id")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -297,3 +297,30 @@ async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: 
     )
     rows = await db.fetch("SELECT ticket_id FROM intake.outage_tickets WHERE outage_id = $1", outage_id)
     return [r["ticket_id"] for r in rows]
+
+
+async def abandon_unstarted(
+    *, db: asyncpg.Pool, ticket_id: str, request_id: str, older_than: timedelta
+) -> bool:
+    """Release a ticket's keys, and this repeat's claim on it, if it was never recorded in time.
+
+    True when released: the repeat's retry then claims anew. The ticket's own request keeps its claim,
+    so its retry still starts that ticket (which then holds no keys: a later report is a new ticket).
+    """
+    async with db.acquire() as conn, conn.transaction():
+        stale = await conn.fetchval(
+            "SELECT NOT EXISTS (SELECT 1 FROM intake.tickets WHERE ticket_id = $1)"
+            " AND EXISTS (SELECT 1 FROM intake.open_reports WHERE ticket_id = $1"
+            "             AND held_since < now() - $2::interval)",
+            ticket_id,
+            older_than,
+        )
+        if not stale:
+            return False
+        await conn.execute("DELETE FROM intake.open_reports WHERE ticket_id = $1", ticket_id)
+        await conn.execute(
+            "DELETE FROM intake.requests WHERE request_id = $1 AND ticket_id = $2 AND repeat",
+            request_id,
+            ticket_id,
+        )
+        return True

@@ -10,6 +10,7 @@ import asyncio
 import random
 from collections import Counter
 
+import asyncpg
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
@@ -176,3 +177,30 @@ async def test_reports_of_a_known_outage_wait_for_its_repair_then_go_to_callback
             I.DeclareOutageRequest(request_id="x", cause=""), metadata=intake.as_("manager")
         )
     assert sorted(bad_fields(bad.value)) == ["cause", "exchanges"]
+
+
+async def test_keys_of_a_ticket_that_never_started_are_let_go(desk: RunningDesk) -> None:
+    """A CreateTicket that died between its claim and its workflow, never retried, blocks nothing for long."""
+    intake, line = Intake(desk), _line()
+    conn = await asyncpg.connect(desk.endpoints["postgres"])
+    try:  # what such a crash leaves: the claim and the keys, long ago, and no ticket
+        await conn.execute(
+            "INSERT INTO intake.requests (request_id, ticket_id, fingerprint, created_at)"
+            " VALUES ($1, $2, '\\x00', now() - interval '1 hour')",
+            f"ghost-{line}",
+            f"TKGHOST{line}",
+        )
+        await conn.execute(
+            "INSERT INTO intake.open_reports (report_key, ticket_id, held_since)"
+            " VALUES ($1, $2, now() - interval '1 hour')",
+            f"fault:{line}",
+            f"TKGHOST{line}",
+        )
+    finally:
+        await conn.close()
+    request = report(fault_number=line)
+    with pytest.raises(grpc.aio.AioRpcError) as first:
+        await intake.stub.CreateTicket(request, metadata=intake.as_("agent"))
+    assert first.value.code() == grpc.StatusCode.UNAVAILABLE
+    retried = await intake.stub.CreateTicket(request, metadata=intake.as_("agent"))
+    assert retried.outcome == I.CREATE_OUTCOME_CREATED and retried.ticket.fault_number == line
