@@ -4,9 +4,11 @@ A failure means the code no longer makes the decisions it made when the history 
 running tickets would break on the next worker deploy: put the change behind
 ``workflow.patched("<change-id>")`` instead. The history (``histories/ticket_main_path.json``) is a
 ticket created with update-with-start, dispatched, accepted, warned at 80 % of its resolution
-deadline, resolved, called back and closed. ``histories/ticket_return_routed_on.json`` was recorded
-by the code before ``return-goes-to-desk`` (a return then routed the ticket on to the next team):
-it proves the patch keeps such tickets replaying. Every ``histories/*.json`` is replayed, so after an
+deadline, resolved, called back and closed; since the line-test patch, with its line test
+(``histories/ticket_main_path_v1.json`` is the same path recorded before it).
+``histories/ticket_return_routed_on.json`` was recorded by the code before ``return-goes-to-desk``
+(a return then routed the ticket on to the next team): it proves the patch keeps such tickets
+replaying. Every ``histories/*.json`` is replayed, so after an
 intended (patched) change keep the old history under a new name (running tickets still follow it)
 and record the main path again:
 
@@ -34,7 +36,7 @@ HISTORY = Path(__file__).parent / "histories" / "ticket_main_path.json"
 
 
 async def run_main_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHistory:
-    handle, view = await open_ticket(env, task_queue)
+    handle, view = await open_ticket(env, task_queue, fault_number="02188881111")  # a line test: NORMAL
     work_order_id = f"{view.draft.ticket_id}-W1"
     await env.sleep(timedelta(minutes=30))
     await accept(handle, work_order_id)
