@@ -34,27 +34,6 @@ class TimelineRow:
     payload: dict[str, Any]
 
 
-async def claim_request(*, db: Executor, request_id: str, fingerprint: bytes, now: datetime) -> Claim:
-    """The ticket a request id stands for: a new number the first time, the same one on every retry.
-
-    The INSERT waits for a concurrent insert of the same id and then does nothing; the SELECT after it
-    is a new statement, so it sees the winner's row.
-    """
-    row = await db.fetchrow(
-        "INSERT INTO intake.requests (request_id, ticket_id, fingerprint, created_at)"
-        " VALUES ($1, 'TK' || to_char($3 AT TIME ZONE 'UTC', 'YYYYMMDD')"
-        "   || lpad(nextval('intake.ticket_number')::text, 6, '0'), $2, $3)"
-        " ON CONFLICT (request_id) DO NOTHING RETURNING ticket_id, fingerprint, created_at",
-        request_id,
-        fingerprint,
-        now,
-    ) or await db.fetchrow(
-        "SELECT ticket_id, fingerprint, created_at FROM intake.requests WHERE request_id = $1", request_id
-    )
-    assert row is not None
-    return Claim(row["ticket_id"], bytes(row["fingerprint"]), row["created_at"])
-
-
 async def find_claim(*, db: Executor, request_id: str) -> Claim | None:
     row = await db.fetchrow(
         "SELECT ticket_id, fingerprint, created_at FROM intake.requests WHERE request_id = $1", request_id
