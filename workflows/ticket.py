@@ -19,16 +19,13 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import services.intake.line_test  # noqa: F401  (in the sandbox's modules: its records' hints resolve)
-    from desk.errors import DeskError, InvalidArgument, NotFound
+    from desk.errors import DeskError
     from desk.events import EventSpec
     from services.dispatch import contract as dispatch
     from services.dispatch.review_policy import automatic_dispatch_needs_review
@@ -36,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from services.survey import contract as survey
     from workflows import alarms, reports, review
     from workflows import ticket_state as ts
+    from workflows import ticket_steps as steps
     from workflows.contract import (
         ACCEPT_WORK_ORDER,
         ADD_SUPPLEMENT,
@@ -43,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         CANCEL_TICKET,
         CHASE_WORK_ORDER,
         DISPATCH_TICKET,
-        INVALID_ARGUMENT,
         RECORD_CALLBACK,
         RECORD_REPEAT,
         RESOLVE_AT_FIRST_CONTACT,
@@ -51,8 +48,6 @@ with workflow.unsafe.imports_passed_through():
         RESOLVE_WORK_ORDER,
         RETURN_WORK_ORDER,
         REVIEW_WORK_ORDER,
-        TRANSITION_NOT_ALLOWED,
-        WORK_ORDER_NOT_FOUND,
         AcceptWorkOrderInput,
         AddSupplementInput,
         CancelTicketInput,
@@ -72,16 +67,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import due_alarms, next_alarm_at
     from workflows.outbox import Outbox
 
-Result = TypeVar("Result")
-
 RETURN_GOES_TO_DESK = "return-goes-to-desk"
 """Patch: a returned ticket waits at the desk; before it, the workflow routed it to the next team."""
 
 LINE_TEST_AFTER_OPEN = "line-test-after-open"
 """Patch: a fault with a number is line-tested once recorded; tickets opened before it never were."""
-
-PERSIST_TIMEOUT = timedelta(seconds=30)
-PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
 @workflow.defn(name="TicketWorkflow")
@@ -127,7 +117,7 @@ class TicketWorkflow:
 
     @dispatch_ticket.validator
     def _validate_dispatch(self, input: DispatchTicketInput) -> None:
-        _validate(ts.check_dispatch, self._state, input.team_id)
+        steps.validate(ts.check_dispatch, self._state, input.team_id)
 
     @workflow.update(name=REVIEW_WORK_ORDER)
     async def review_work_order(self, input: ReviewWorkOrderInput) -> WorkOrderResult:
@@ -136,60 +126,60 @@ class TicketWorkflow:
             if input.approve:
                 review.check_review(state, input)
                 team_id = input.team_id or state.work_order(input.work_order_id).team_id
-                policy = await self._find_policy(state, team_id)
+                policy = await steps.find_policy(state, team_id)
                 work_order, events = review.approve(state, input, policy, workflow.now())
             else:
                 work_order, events = review.reject(state, input, workflow.now())
-            await self._save_work_order(work_order)
+            await steps.save_work_order(work_order)
             await self._record(state, events)
         return WorkOrderResult(work_order, state.view)
 
     @review_work_order.validator
     def _validate_review(self, input: ReviewWorkOrderInput) -> None:
-        _validate(review.check_review, self._state, input)
+        steps.validate(review.check_review, self._state, input)
 
     @workflow.update(name=CHASE_WORK_ORDER)
     async def chase_work_order(self, input: ChaseWorkOrderInput) -> WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.chase(state, input, workflow.now())
-            await self._save_work_order(work_order)
+            await steps.save_work_order(work_order)
             await self._record(state, events)
         return WorkOrderResult(work_order, state.view)
 
     @chase_work_order.validator
     def _validate_chase(self, input: ChaseWorkOrderInput) -> None:
-        _validate(ts.check_chase, self._state, input.work_order_id)
+        steps.validate(ts.check_chase, self._state, input.work_order_id)
 
     @workflow.update(name=ACCEPT_WORK_ORDER)
     async def accept_work_order(self, input: AcceptWorkOrderInput) -> WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.accept(state, input, workflow.now())
-            await self._save_work_order(work_order)
+            await steps.save_work_order(work_order)
             await self._record(state, events)
         return WorkOrderResult(work_order, state.view)
 
     @accept_work_order.validator
     def _validate_accept(self, input: AcceptWorkOrderInput) -> None:
-        _validate(ts.check_accept, self._state, input.work_order_id)
+        steps.validate(ts.check_accept, self._state, input.work_order_id)
 
     @workflow.update(name=RESOLVE_WORK_ORDER)
     async def resolve_work_order(self, input: ResolveWorkOrderInput) -> WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.resolve(state, input, workflow.now())
-            await self._save_work_order(work_order)
+            await steps.save_work_order(work_order)
             await self._record(state, events)
         return WorkOrderResult(work_order, state.view)
 
     @resolve_work_order.validator
     def _validate_resolve(self, input: ResolveWorkOrderInput) -> None:
-        _validate(ts.check_resolve, self._state, input.work_order_id)
+        steps.validate(ts.check_resolve, self._state, input.work_order_id)
 
     @workflow.update(name=RETURN_WORK_ORDER)
     async def return_work_order(self, input: ReturnWorkOrderInput) -> WorkOrderResult:
         """The team sends the work order back (退单); the ticket waits OPEN at the desk for a new dispatch."""
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
-            await self._save_work_order(work_order)
+            await steps.save_work_order(work_order)
             if not workflow.patched(RETURN_GOES_TO_DESK):
                 events += await self._route_after_return(state)
             await self._record(state, events)
@@ -197,7 +187,7 @@ class TicketWorkflow:
 
     @return_work_order.validator
     def _validate_return(self, input: ReturnWorkOrderInput) -> None:
-        _validate(ts.check_return, self._state, input.work_order_id)
+        steps.validate(ts.check_return, self._state, input.work_order_id)
 
     @workflow.update(name=RECORD_CALLBACK)
     async def record_callback(self, input: RecordCallbackInput) -> RecordCallbackResult:
@@ -211,13 +201,13 @@ class TicketWorkflow:
                 )
                 events += dispatched
             callback.ticket_status = str(state.view.status)
-            await _call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback))
+            await steps.call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback))
             await self._record(state, events)
         return RecordCallbackResult(callback, state.view)
 
     @record_callback.validator
     def _validate_callback(self, input: RecordCallbackInput) -> None:
-        _validate(ts.check_callback, self._state, input)
+        steps.validate(ts.check_callback, self._state, input)
 
     @workflow.update(name=RECORD_REPEAT)
     async def record_repeat(self, input: RecordRepeatInput) -> intake.TicketView:
@@ -225,7 +215,7 @@ class TicketWorkflow:
 
     @record_repeat.validator
     def _validate_repeat(self, input: RecordRepeatInput) -> None:
-        _validate(reports.check_open, self._state)
+        steps.validate(reports.check_open, self._state)
 
     @workflow.update(name=ADD_SUPPLEMENT)
     async def add_supplement(self, input: AddSupplementInput) -> intake.TicketView:
@@ -233,33 +223,33 @@ class TicketWorkflow:
 
     @add_supplement.validator
     def _validate_supplement(self, input: AddSupplementInput) -> None:
-        _validate(reports.check_open, self._state)
+        steps.validate(reports.check_open, self._state)
 
     @workflow.update(name=RESOLVE_AT_FIRST_CONTACT)
     async def resolve_at_first_contact(self, input: ResolveAtFirstContactInput) -> intake.TicketView:
         async with self._update() as state:
             withdrawn, events = reports.resolve_at_first_contact(state, input, workflow.now())
             for work_order in withdrawn:
-                await self._save_work_order(work_order)
+                await steps.save_work_order(work_order)
             await self._record(state, events)
         return state.view
 
     @resolve_at_first_contact.validator
     def _validate_first_contact(self, input: ResolveAtFirstContactInput) -> None:
-        _validate(reports.check_first_contact, self._state, input)
+        steps.validate(reports.check_first_contact, self._state, input)
 
     @workflow.update(name=CANCEL_TICKET)
     async def cancel_ticket(self, input: CancelTicketInput) -> intake.TicketView:
         async with self._update() as state:
             withdrawn, events = reports.cancel(state, input, workflow.now())
             for work_order in withdrawn:
-                await self._save_work_order(work_order)
+                await steps.save_work_order(work_order)
             await self._record(state, events)
         return state.view
 
     @cancel_ticket.validator
     def _validate_cancel(self, input: CancelTicketInput) -> None:
-        _validate(reports.check_cancel, self._state, input)
+        steps.validate(reports.check_cancel, self._state, input)
 
     @workflow.update(name=RESOLVE_BY_OUTAGE)
     async def resolve_by_outage(self, input: ResolveByOutageInput) -> intake.TicketView:
@@ -270,7 +260,7 @@ class TicketWorkflow:
 
     @resolve_by_outage.validator
     def _validate_outage(self, input: ResolveByOutageInput) -> None:
-        _validate(reports.check_outage_resolution, self._state, input)
+        steps.validate(reports.check_outage_resolution, self._state, input)
 
     async def _apply(
         self, change: Callable[[ts.TicketState, Any], list[ts.NewEvent]], arg: Any
@@ -293,11 +283,11 @@ class TicketWorkflow:
         async with self._changing() as state:
             events = ts.opened(state)
             if state.view.draft.outage_id:
-                state.policy = await self._find_policy(state, "")
+                state.policy = await steps.find_policy(state, "")
                 await self._record(state, events)
                 return
-            route = await self._route(state, exclude_team_ids=[])
-            policy = await self._find_policy(state, route.team_id or "")
+            route = await steps.route(state, exclude_team_ids=[])
+            policy = await steps.find_policy(state, route.team_id or "")
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
             if route.team_id is not None:
                 needs_review = automatic_dispatch_needs_review(
@@ -311,7 +301,7 @@ class TicketWorkflow:
 
     async def _route_after_return(self, state: ts.TicketState) -> list[ts.NewEvent]:
         """Before RETURN_GOES_TO_DESK: a return routed the ticket on to a team that had not returned it."""
-        route = await self._route(state, exclude_team_ids=state.returning_teams())
+        route = await steps.route(state, exclude_team_ids=state.returning_teams())
         if route.team_id is None:
             return []
         _, dispatched = await self._dispatch(state, route.team_id, ts.SYSTEM_ACTOR, "routed after a return")
@@ -325,7 +315,7 @@ class TicketWorkflow:
             # A local activity like the others: the simulator answers at once. An adapter to a real
             # test head that takes minutes would be better as a regular activity with heartbeats.
             test = intake.RunLineTestInput(draft.fault_number)
-            result = await _call(intake.RUN_LINE_TEST, test, intake.LineTestResult)
+            result = await steps.call(intake.RUN_LINE_TEST, test, intake.LineTestResult)
         if result is not None:
             async with self._lock, self._changing() as state:
                 await self._record(state, reports.line_tested(state, result))
@@ -358,7 +348,7 @@ class TicketWorkflow:
                 raised, violation = alarms.raise_alarm(state, alarm, now)
                 events += raised
                 if violation is not None:
-                    result = await _call(
+                    result = await steps.call(
                         dispatch.RECORD_VIOLATION,
                         violation,
                         dispatch.RecordViolationResult,
@@ -390,13 +380,13 @@ class TicketWorkflow:
             state.view.work_orders.append(work_order)
             events = review.request_review(state, work_order)
         else:
-            policy = policy or await self._find_policy(state, team_id)
+            policy = policy or await steps.find_policy(state, team_id)
             if resolution_clock:
                 ts.start_resolution_clock(state, policy, since=now, capped=False)
             work_order, events = ts.dispatch(
                 state, team_id=team_id, policy=policy, now=now, actor=actor, reason=reason
             )
-        await self._save_work_order(work_order)
+        await steps.save_work_order(work_order)
         return work_order, events
 
     # --- changes: serialized, applied to a copy, kept once persisted ---
@@ -415,7 +405,7 @@ class TicketWorkflow:
         try:
             yield state
         except DeskError as err:
-            raise _rejection(err) from None
+            raise steps.rejection(err) from None
         self._state = state
         self._changes += 1
         self._outbox.add(self._staged)
@@ -425,61 +415,5 @@ class TicketWorkflow:
         now = workflow.now()
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now
-        await _call(intake.RECORD_TICKET, intake.RecordTicketInput(state.view, stamped))
+        await steps.call(intake.RECORD_TICKET, intake.RecordTicketInput(state.view, stamped))
         self._staged += stamped
-
-    # --- activities, by name: each service's own code over its own schema ---
-
-    async def _route(
-        self, state: ts.TicketState, *, exclude_team_ids: list[str]
-    ) -> dispatch.RouteTicketResult:
-        draft = state.view.draft
-        route = dispatch.RouteTicketInput(
-            state.ticket_id, draft.category, exclude_team_ids, draft.region, draft.customer_tier
-        )
-        return await _call(dispatch.ROUTE_TICKET, route, dispatch.RouteTicketResult)
-
-    async def _find_policy(self, state: ts.TicketState, team_id: str) -> dispatch.SlaPolicyRecord:
-        query = dispatch.FindSlaPolicyInput(
-            state.view.draft.priority, state.view.draft.customer_tier, team_id
-        )
-        return await _call(dispatch.FIND_SLA_POLICY, query, dispatch.SlaPolicyRecord)
-
-    async def _save_work_order(self, work_order: dispatch.WorkOrderRecord) -> None:
-        await _call(dispatch.SAVE_WORK_ORDER, dispatch.SaveWorkOrderInput(work_order))
-
-
-async def _call(activity: str, arg: object, result_type: type[Result] | None = None) -> Result:
-    """Run a short persisting activity, retried with backoff until it succeeds or fails for good.
-
-    These are local activities, run by the workflow worker itself (which hosts each service's
-    activity class over that service's schema): the benchmark measured them at about a third of the
-    server work of regular activities for the same steps. Publishing stays a regular activity, since
-    a NATS outage may outlast any local retry.
-    """
-    result: Result = await workflow.execute_local_activity(
-        activity,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=PERSIST_TIMEOUT,
-        retry_policy=PERSIST_RETRY,
-    )
-    return result
-
-
-def _validate(check: Callable[..., None], *args: Any) -> None:
-    """Run a pure check for an update validator (which must not change anything)."""
-    try:
-        check(*args)
-    except DeskError as err:
-        raise _rejection(err) from None
-
-
-def _rejection(err: DeskError) -> ApplicationError:
-    if isinstance(err, NotFound):
-        kind = WORK_ORDER_NOT_FOUND
-    elif isinstance(err, InvalidArgument):
-        kind = INVALID_ARGUMENT
-    else:
-        kind = TRANSITION_NOT_ALLOWED
-    return ApplicationError(str(err), type=kind, non_retryable=True)
