@@ -108,7 +108,7 @@ class IvrActivities:
     @activity.defn(name=IVR_CHECK_REPEAT)
     async def check_repeat(self, request: IvrNumberInput) -> RepeatChecked:
         """The open ticket of this fault number, its repeats so far and what the caller may hear of it."""
-        keys = report_keys(fault_number=request.fault_number, phone="", category="")
+        keys = report_keys(fault_number=request.fault_number, phone="", category="", channel="IVR")
         ticket_id = await repository.open_report(db=self._pool, report_key=keys[0]) if keys else None
         if ticket_id is None:
             return RepeatChecked()

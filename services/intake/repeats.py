@@ -10,16 +10,21 @@ from __future__ import annotations
 import re
 
 from services.intake.contract import TicketStatus, TicketView
+from services.intake.directory import SELF_SERVICE_CHANNELS
 
 _NOT_DIGITS = re.compile(r"\D")
 
 
-def report_keys(*, fault_number: str, phone: str, category: str) -> list[str]:
-    """The keys a report is known by, sorted (so concurrent claims lock them in one order)."""
+def report_keys(*, fault_number: str, phone: str, category: str, channel: str) -> list[str]:
+    """The keys a report is known by, sorted (so concurrent claims lock them in one order).
+
+    An IVR caller keys in the faulty line itself and a contact number only for the callback, so
+    there the line alone decides: one contact number may report two lines.
+    """
     keys = []
     if digits := _NOT_DIGITS.sub("", fault_number):
         keys.append(f"fault:{digits}")
-    if digits := _NOT_DIGITS.sub("", phone):
+    if channel not in SELF_SERVICE_CHANNELS and (digits := _NOT_DIGITS.sub("", phone)):
         keys.append(f"caller:{digits}:{category}")
     return sorted(keys)
 

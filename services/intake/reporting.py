@@ -60,7 +60,10 @@ async def accept_report(
             raise  # a retry of a report accepted before the directory changed still finds its ticket
         return Accepted(found, repeat=False)
     keys = report_keys(
-        fault_number=report.fault_number, phone=report.reporter.phone, category=report.category
+        fault_number=report.fault_number,
+        phone=report.reporter.phone,
+        category=report.category,
+        channel=report.channel,
     )
     claim = await repository.claim_report(
         pool=db, request_id=report.request_id, fingerprint=fingerprint, now=now, keys=keys
