@@ -17,7 +17,6 @@ refused with 401 before anything reaches intake.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import grpc
@@ -135,11 +134,9 @@ class Channels:
                             200 if serving else 503)  # fmt: skip
 
     async def _create(self, request: intake_pb2.CreateTicketRequest, metadata: Metadata) -> Response:
-        received_at = datetime.now(UTC)
         answer: intake_pb2.CreateTicketResponse = await _call(self._intake.CreateTicket, request, metadata)
-        # Intake stamps a ticket with the time its request id was first claimed: a ticket older than
-        # this request was made by an earlier one (a replay, or a report joined to an open ticket).
-        existed = answer.ticket.created_at.ToDatetime(tzinfo=UTC) < received_at
+        # Made by an earlier request: a replay of this one, or a repeat joined to an open ticket.
+        existed = answer.replayed or answer.outcome == intake_pb2.CREATE_OUTCOME_REPEAT
         return JSONResponse(
             _json(answer),
             status_code=200 if existed else 201,

@@ -38,6 +38,7 @@ ABANDONED_AFTER = timedelta(minutes=5)
 class Accepted:
     view: TicketView
     repeat: bool  # the report repeats this open ticket; else the ticket is the report's own
+    replayed: bool = False  # the request id was accepted before: this is the same answer again
 
 
 async def accept_report(
@@ -58,7 +59,7 @@ async def accept_report(
         found = await find_accepted(db=db, request_id=report.request_id, fingerprint=fingerprint)
         if found is None:
             raise  # a retry of a report accepted before the directory changed still finds its ticket
-        return Accepted(found, repeat=False)
+        return Accepted(found, repeat=False, replayed=True)
     keys = report_keys(
         fault_number=report.fault_number,
         phone=report.reporter.phone,
@@ -72,7 +73,7 @@ async def accept_report(
         raise InvalidArgument.one("request_id", "was already used for a different report")
     if claim.repeat:
         repeated = await _repeat(db, tickets, report, claim.ticket_id, at=claim.created_at, actor=recorded_by)
-        return Accepted(repeated, repeat=True)
+        return Accepted(repeated, repeat=True, replayed=not claim.fresh)
     view = await repository.get_view(db=db, ticket_id=claim.ticket_id)
     if view is None:
         # First time, or a retry after a crash between the claim and the start: start (or join) it.
@@ -83,7 +84,7 @@ async def accept_report(
         draft.outage_id = await _known_outage(db, draft)
         view = await tickets.start(draft)  # returns once the view is recorded
         await _resolve_if_outage_ended(db, tickets, view, actor=recorded_by)
-    return Accepted(view, repeat=False)
+    return Accepted(view, repeat=False, replayed=not claim.fresh)
 
 
 def new_draft(report: ValidReport, *, ticket_id: str, created_at: datetime, recorded_by: str) -> TicketDraft:

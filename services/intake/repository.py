@@ -137,6 +137,7 @@ class ReportClaim:
     fingerprint: bytes
     created_at: datetime
     repeat: bool
+    fresh: bool = False  # claimed by this call; False when the request id was claimed before
 
 
 async def claim_report(
@@ -171,7 +172,7 @@ async def claim_report(
             now,
             held is not None,
         )
-        return ReportClaim(held or ticket_id, fingerprint, now, held is not None)
+        return ReportClaim(held or ticket_id, fingerprint, now, held is not None, fresh=True)
 
 
 async def _hold_keys(

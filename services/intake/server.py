@@ -72,7 +72,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             accepted = await self._accepted_before(request.request_id, fingerprint, error)
             if accepted is None:
                 raise
-            return intake_pb2.CreateTicketResponse(ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED)
+            return intake_pb2.CreateTicketResponse(
+                ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED, replayed=True
+            )
         found = await accept_report(
             db=self._db,
             tickets=self._tickets,
@@ -82,9 +84,11 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             recorded_by=current_principal().principal_id,
         )
         outcome = intake_pb2.CREATE_OUTCOME_REPEAT if found.repeat else intake_pb2.CREATE_OUTCOME_CREATED
-        return await self._answer(found.view, outcome)
+        return await self._answer(found.view, outcome, replayed=found.replayed)
 
-    async def _answer(self, view: TicketView, outcome: int) -> intake_pb2.CreateTicketResponse:
+    async def _answer(
+        self, view: TicketView, outcome: int, *, replayed: bool = False
+    ) -> intake_pb2.CreateTicketResponse:
         outage = None
         if view.draft.outage_id and outcome == intake_pb2.CREATE_OUTCOME_CREATED:
             outcome = intake_pb2.CREATE_OUTCOME_KNOWN_OUTAGE
@@ -95,6 +99,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             outcome=outcome,  # type: ignore[arg-type]
             progress=progress(view),
             outage=outage,
+            replayed=replayed,
         )
 
     async def _accepted_before(

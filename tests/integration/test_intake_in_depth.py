@@ -76,6 +76,7 @@ async def test_a_repeat_answers_with_progress_and_a_retry_counts_once(desk: Runn
     )  # a retry of that request
     assert (repeat.outcome, repeat.ticket.ticket_id) == (I.CREATE_OUTCOME_REPEAT, first.ticket.ticket_id)
     assert again.ticket.repeat_count == repeat.ticket.repeat_count == 1
+    assert (first.replayed, repeat.replayed, again.replayed) == (False, False, True)
     assert "team network" in repeat.progress and "line test" in repeat.progress
 
 
