@@ -13,12 +13,14 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import json_format, message
 
+from desk import wire
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -134,12 +136,16 @@ def workorder_accept(args: argparse.Namespace, endpoints: dict[str, Any]) -> mes
 
 
 def workorder_resolve(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
+    visited = args.test_result or args.departed or args.arrived or args.restored or args.signed
     onsite = (
         common_pb2.OnsiteReport(
+            departed_at=wire.timestamp(args.departed),
+            arrived_at=wire.timestamp(args.arrived),
+            restored_at=wire.timestamp(args.restored),
             test_result=_enum(common_pb2.TestResult, "TEST_RESULT_", args.test_result),
             customer_signed=args.signed,
         )
-        if args.test_result
+        if visited
         else None
     )
     request = dispatch_pb2.ResolveWorkOrderRequest(
@@ -218,6 +224,16 @@ def _ticket_parsers(sub: Any) -> None:
     listing.set_defaults(run=ticket_list)
 
 
+def _local_time(text: str) -> datetime:
+    """An ISO 8601 time or date-time; a bare time is today's, and without a zone it is local time."""
+    try:
+        parsed = datetime.combine(date.today(), time.fromisoformat(text)) if "T" not in text else None
+    except ValueError:
+        parsed = None
+    moment = parsed or datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.astimezone()
+
+
 def _workorder_parsers(sub: Any) -> None:
     wo = sub.add_parser("workorder", help="an ops engineer's answers").add_subparsers(
         dest="verb", required=True
@@ -236,6 +252,11 @@ def _workorder_parsers(sub: Any) -> None:
         if name == "resolve":
             p.add_argument("--cause", required=True)
             p.add_argument("--action", required=True)
+            # A visit's on-site report (上门服务单): all three times, the test result and the signature.
+            for moment in ("departed", "arrived", "restored"):
+                p.add_argument(
+                    f"--{moment}", type=_local_time, help="on-site visit: ISO 8601 time, e.g. 09:40"
+                )
             p.add_argument("--test-result", default="", choices=["", "NORMAL", "ABNORMAL"])
             p.add_argument("--signed", action="store_true", help="the customer signed the on-site report")
         if name == "return":
