@@ -79,6 +79,7 @@ def ticket_create(args: argparse.Namespace, endpoints: dict[str, Any]) -> messag
         customer_tier=_enum(common_pb2.CustomerTier, "CUSTOMER_TIER_", args.tier),
         summary=args.summary,
         description=args.description,
+        wait_for_routing=True,  # a person at the terminal wants to see where it went
     )
     return _call(
         endpoints,

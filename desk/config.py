@@ -46,6 +46,7 @@ class Settings:
     line_tester: str = "simulator"  # the line test adapter (services/intake/line_test.py)
     http_port: int = DEFAULT_HTTP_PORT
     channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
+    pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -96,6 +97,19 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return seconds
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {
@@ -122,4 +136,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         line_tester=env.get("HELPDESK_LINE_TESTER") or "simulator",
         http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
+        pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", 30.0),
     )

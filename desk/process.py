@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -50,6 +50,8 @@ class ServiceParts:
     access: Mapping[str, frozenset[str]]
     task_queue: str | None = None
     activities: Sequence[Callable[..., Any]] = field(default_factory=list)
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    """Loops the service runs beside its server until it stops (intake's ticket starter)."""
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -110,7 +112,10 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
             make_worker(runtime, parts.task_queue, activities=parts.activities) if parts.task_queue else None
         )
         try:
-            await (worker.run() if worker else asyncio.Event().wait())
+            async with asyncio.TaskGroup() as group:
+                for loop in parts.background:
+                    group.create_task(loop())
+                await (worker.run() if worker else asyncio.Event().wait())
         finally:
             await server.stop(grace=5)
     finally:

@@ -59,6 +59,18 @@ def _translate(error: Exception, ticket_id: str) -> DeskError:
     raise error
 
 
+def _start_operation(draft: TicketDraft) -> WithStartWorkflowOperation[Any, Any]:
+    """Start the ticket's workflow, or use the running one: the ticket id is the workflow id."""
+    return WithStartWorkflowOperation(
+        "TicketWorkflow",
+        wf.TicketWorkflowInput(draft=draft),
+        id=wf.ticket_workflow_id(draft.ticket_id),
+        task_queue=wf.TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
 @dataclass
 class _TicketQueue:
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_UPDATES_IN_FLIGHT_PER_TICKET))
@@ -72,18 +84,10 @@ class TicketWorkflows:
 
     async def start(self, draft: TicketDraft) -> TicketView:
         """Start the ticket's workflow (or join the running one) and wait until it has recorded the ticket."""
-        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-            "TicketWorkflow",
-            wf.TicketWorkflowInput(draft=draft),
-            id=wf.ticket_workflow_id(draft.ticket_id),
-            task_queue=wf.TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
         try:
             view: TicketView = await self._client.execute_update_with_start_workflow(
                 wf.AWAIT_RECORDED,
-                start_workflow_operation=start,
+                start_workflow_operation=_start_operation(draft),
                 result_type=TicketView,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
@@ -92,25 +96,54 @@ class TicketWorkflows:
         return view
 
     async def update(
-        self, ticket_id: str, update: str, arg: Any, result_type: type[R], *, update_id: str | None = None
+        self,
+        ticket_id: str,
+        update: str,
+        arg: Any,
+        result_type: type[R],
+        *,
+        update_id: str | None = None,
+        start: TicketDraft | None = None,
     ) -> R:
+        """Send the update; with ``start`` (an accepted ticket's draft), start its workflow if need be."""
         queue = self._in_flight.setdefault(ticket_id, _TicketQueue())
         queue.users += 1
         try:
             async with queue.slots:
-                return await self._update(ticket_id, update, arg, result_type, update_id or str(uuid.uuid4()))
+                return await self._update(
+                    ticket_id, update, arg, result_type, update_id or str(uuid.uuid4()), start=start
+                )
         finally:
             queue.users -= 1
             if not queue.users:
                 del self._in_flight[ticket_id]
 
-    async def _update(self, ticket_id: str, update: str, arg: Any, result_type: type[R], update_id: str) -> R:
+    async def _update(
+        self,
+        ticket_id: str,
+        update: str,
+        arg: Any,
+        result_type: type[R],
+        update_id: str,
+        *,
+        start: TicketDraft | None,
+    ) -> R:
         handle = self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id))
         for attempt in range(_BUSY_RETRIES):
             try:
-                result: R = await handle.execute_update(
-                    update, arg, id=update_id, result_type=result_type, rpc_timeout=_UPDATE_TIMEOUT
-                )
+                if start is None:
+                    result: R = await handle.execute_update(
+                        update, arg, id=update_id, result_type=result_type, rpc_timeout=_UPDATE_TIMEOUT
+                    )
+                else:
+                    result = await self._client.execute_update_with_start_workflow(
+                        update,
+                        arg,
+                        id=update_id,
+                        start_workflow_operation=_start_operation(start),
+                        result_type=result_type,
+                        rpc_timeout=_UPDATE_TIMEOUT,
+                    )
             except RPCError as error:
                 if error.status not in _TRANSIENT or attempt == _BUSY_RETRIES - 1:
                     raise _translate(error, ticket_id) from error

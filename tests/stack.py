@@ -44,6 +44,7 @@ def desk_environment(data_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
     ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED)))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
+    env["HELPDESK_PENDING_LEASE_SECONDS"] = "3"  # an intake crash delays the tickets it held by this
     env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in (*SERVICES, HTTP_GATEWAY)})
     env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
     return env

@@ -45,7 +45,8 @@ from services.intake.contract import (
 )
 from services.intake.outages import matching
 from services.intake.repeats import last_test_result, repairman_message, report_keys
-from services.intake.reporting import accept_report
+from services.intake.reporting import accept_report, open_ticket
+from services.intake.starter import LEASE
 from services.intake.validation import MAX_SUMMARY, validate_report
 from workflows import contract as wf
 from workflows.ivr_contract import ExchangeChecked, OutageChecked, OutageStatus, RepeatChecked, TicketCreated
@@ -112,8 +113,8 @@ class IvrActivities:
         ticket_id = await repository.open_report(db=self._pool, report_key=keys[0]) if keys else None
         if ticket_id is None:
             return RepeatChecked()
-        view = await repository.get_view(db=self._pool, ticket_id=ticket_id)
-        if view is None:  # claimed a moment ago, still being recorded
+        view = await repository.find_ticket(db=self._pool, ticket_id=ticket_id)
+        if view is None:  # claimed a moment ago, not accepted yet
             return RepeatChecked(ticket_id)
         return RepeatChecked(ticket_id, view.repeat_count, repairman_message(view), last_test_result(view))
 
@@ -132,7 +133,10 @@ class IvrActivities:
                 recorded_by=IVR_ACTOR,
                 handling=Handling.AUTOMATIC,
                 line_test=request.line_test,
+                leased_until=now + LEASE,
             )
+            if accepted.pending is not None:  # opened now: the caller's message for the repairman follows
+                await open_ticket(db=self._pool, tickets=self._tickets, draft=accepted.pending)
         return TicketCreated(accepted.view.draft.ticket_id)
 
     @activity.defn(name=IVR_RECORD_REPEAT)

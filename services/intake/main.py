@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
 from services.intake.ivr_calls import IvrCalls
 from services.intake.server import ACCESS, IntakeServicer, binding
+from services.intake.starter import TicketStarter
 
 
 async def build(runtime: Runtime) -> ServiceParts:
-    servicer = IntakeServicer(runtime.pool, TicketWorkflows(runtime.temporal), IvrCalls(runtime.temporal))
-    return ServiceParts(
-        bindings=[binding(servicer)],
-        access=ACCESS,
-    )
+    tickets = TicketWorkflows(runtime.temporal)
+    lease = timedelta(seconds=runtime.settings.pending_lease_seconds)
+    starter = TicketStarter(runtime.pool, tickets, lease=lease)
+    servicer = IntakeServicer(runtime.pool, tickets, starter, IvrCalls(runtime.temporal))
+    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run])
 
 
 async def run(settings: Settings) -> None:

@@ -5,11 +5,12 @@ come here, so every report gets the same checks and the same idempotency:
 
 1. the directory checks (exchange, owner, VIP; services/intake/directory.py). A refused report
    claims nothing, but a retry of a report accepted before the data changed still finds its ticket;
-2. the claim of the request id and the report's keys (``repository.claim_report``): a retry finds
+2. the claim of the request id and the report's keys (``repository.accept_report``): a retry finds
    the same ticket, and a report whose fault number or caller+category an open ticket holds is a
    repeat of it (counted there once per request id);
-3. a new ticket is linked to a known outage it falls in, and its workflow is started (or joined
-   after a crash) with update-with-start; this returns once the ticket is recorded.
+3. a new ticket is linked to a known outage it falls in and accepted: its draft is written to
+   ``intake.pending_tickets``. From there its workflow is opened (:func:`open_ticket`, by the caller
+   at once or by the intake process's starter, services/intake/starter.py), whatever crashes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Accepted:
     view: TicketView
     repeat: bool  # the report repeats this open ticket; else the ticket is the report's own
     replayed: bool = False  # the request id was accepted before: this is the same answer again
+    pending: TicketDraft | None = None  # a new ticket its workflow has not recorded yet: open it
 
 
 async def accept_report(
@@ -51,8 +53,13 @@ async def accept_report(
     recorded_by: str,
     handling: Handling = Handling.MANUAL,
     line_test: LineTestResult | None = None,
+    leased_until: datetime,
 ) -> Accepted:
-    """The ticket a report makes or repeats. ``fingerprint`` tells a retry from a reused request id."""
+    """The ticket a report makes or repeats. ``fingerprint`` tells a retry from a reused request id.
+
+    A new ticket comes back ``pending``, as received; ``leased_until`` is how long the caller holds the
+    right to open it before any intake process's starter may.
+    """
     try:  # exchange, owner and VIP checks: region, tier and priority may change; refusals claim nothing
         report = directory.applied(report, await directory.check_report(db=db, report=report))
     except (InvalidArgument, TransitionNotAllowed):
@@ -66,25 +73,53 @@ async def accept_report(
         category=report.category,
         channel=report.channel,
     )
-    claim = await repository.claim_report(
-        pool=db, request_id=report.request_id, fingerprint=fingerprint, now=now, keys=keys
+    draft = new_draft(report, ticket_id="", created_at=now, recorded_by=recorded_by)  # numbered below
+    draft.handling, draft.line_test = handling, line_test
+    claim = await repository.accept_report(
+        db=db,
+        request_id=report.request_id,
+        fingerprint=fingerprint,
+        now=now,
+        keys=keys,
+        draft=draft,
+        outage_id=await _matching_outage(db, draft),
+        leased_until=leased_until,
     )
     if claim.fingerprint != fingerprint:
         raise InvalidArgument.one("request_id", "was already used for a different report")
     if claim.repeat:
         repeated = await _repeat(db, tickets, report, claim.ticket_id, at=claim.created_at, actor=recorded_by)
         return Accepted(repeated, repeat=True, replayed=not claim.fresh)
-    view = await repository.get_view(db=db, ticket_id=claim.ticket_id)
-    if view is None:
-        # First time, or a retry after a crash between the claim and the start: start (or join) it.
-        draft = new_draft(
-            report, ticket_id=claim.ticket_id, created_at=claim.created_at, recorded_by=recorded_by
-        )
-        draft.handling, draft.line_test = handling, line_test
+    if claim.fresh:
+        draft.ticket_id, draft.outage_id = claim.ticket_id, claim.outage_id
+        return Accepted(repository.received(draft), repeat=False, pending=draft)
+    return await _accepted_before(db, claim, draft, leased_until)
+
+
+async def _accepted_before(
+    db: asyncpg.Pool, claim: repository.ReportClaim, draft: TicketDraft, leased_until: datetime
+) -> Accepted:
+    """A retry: the ticket as recorded, or as accepted while its workflow has not recorded it yet."""
+    if (view := await repository.get_view(db=db, ticket_id=claim.ticket_id)) is not None:
+        return Accepted(view, repeat=False, replayed=True)
+    pending = await repository.get_pending(db=db, ticket_id=claim.ticket_id)
+    if pending is None:  # claimed by an older intake, whose CreateTicket died before starting it
+        draft.ticket_id, draft.created_at = claim.ticket_id, claim.created_at
         draft.outage_id = await _known_outage(db, draft)
-        view = await tickets.start(draft)  # returns once the view is recorded
-        await _resolve_if_outage_ended(db, tickets, view, actor=recorded_by)
-    return Accepted(view, repeat=False, replayed=not claim.fresh)
+        await repository.add_pending(db=db, draft=draft, leased_until=leased_until)
+        pending = draft
+    return Accepted(repository.received(pending), repeat=False, replayed=True, pending=pending)
+
+
+async def open_ticket(*, db: asyncpg.Pool, tickets: TicketWorkflows, draft: TicketDraft) -> TicketView:
+    """Open an accepted ticket's workflow (or join it) and wait until it has recorded the ticket.
+
+    Idempotent: the workflow id is the ticket id. Once recorded, the ticket is no longer pending.
+    """
+    view = await tickets.start(draft)
+    await _resolve_if_outage_ended(db, tickets, view, actor=draft.agent_id)
+    await repository.drop_pending(db=db, ticket_id=draft.ticket_id)
+    return view
 
 
 def new_draft(report: ValidReport, *, ticket_id: str, created_at: datetime, recorded_by: str) -> TicketDraft:
@@ -113,7 +148,7 @@ async def find_accepted(*, db: asyncpg.Pool, request_id: str, fingerprint: bytes
     claim = await repository.find_claim(db=db, request_id=request_id)
     if claim is None or claim.fingerprint != fingerprint:
         return None
-    view = await repository.get_view(db=db, ticket_id=claim.ticket_id)
+    view = await repository.find_ticket(db=db, ticket_id=claim.ticket_id)
     if view is None:
         raise NotFound("ticket", claim.ticket_id)
     return view
@@ -144,8 +179,11 @@ async def _repeat(
     at: datetime,
     actor: str,
 ) -> TicketView:
-    """Count the report on the open ticket it repeats (once per request id)."""
-    await _recorded(db, ticket_id, report.request_id)  # the first report's workflow may still be recording it
+    """Count the report on the open ticket it repeats (once per request id).
+
+    A ticket still pending is opened by this update (the repeat then waits for its recording there).
+    """
+    pending = await _accepted_draft(db, ticket_id, report.request_id)
     repeat = wf.RecordRepeatInput(
         wf.RepeatReport(
             request_id=report.request_id,
@@ -159,14 +197,25 @@ async def _repeat(
         actor=report.agent_id or actor,
     )
     return await tickets.update(
-        ticket_id, wf.RECORD_REPEAT, repeat, TicketView, update_id=f"repeat/{report.request_id}"
+        ticket_id,
+        wf.RECORD_REPEAT,
+        repeat,
+        TicketView,
+        update_id=f"repeat/{report.request_id}",
+        start=pending,
     )
 
 
-async def _recorded(db: asyncpg.Pool, ticket_id: str, request_id: str) -> TicketView:
+async def _accepted_draft(db: asyncpg.Pool, ticket_id: str, request_id: str) -> TicketDraft | None:
+    """None once the ticket is recorded; its draft while it is pending (accepted, not recorded yet).
+
+    A ticket only claimed (its CreateTicket has not accepted it yet) is waited for.
+    """
     for _ in range(200):
-        if (view := await repository.get_view(db=db, ticket_id=ticket_id)) is not None:
-            return view
+        if await repository.get_view(db=db, ticket_id=ticket_id) is not None:
+            return None
+        if (draft := await repository.get_pending(db=db, ticket_id=ticket_id)) is not None:
+            return draft
         await asyncio.sleep(0.05)
     # A report whose first CreateTicket died between its claim and its workflow, never retried, would
     # hold its keys forever and turn every later report into a repeat of nothing: after a while, let go.
@@ -179,17 +228,23 @@ async def _recorded(db: asyncpg.Pool, ticket_id: str, request_id: str) -> Ticket
     raise Unavailable(f"ticket {ticket_id} is not recorded yet; retry with the same request_id")
 
 
-async def _known_outage(db: asyncpg.Pool, draft: TicketDraft) -> str:
+async def _matching_outage(db: asyncpg.Pool, draft: TicketDraft) -> str:
+    """The active known outage the report falls in, if any ("" when none)."""
     outage = matching(
         await repository.active_outages(db=db),
         fault_number=draft.fault_number,
         category=draft.category,
         region=draft.region,
     )
-    if outage is None:
+    return "" if outage is None else outage.outage_id
+
+
+async def _known_outage(db: asyncpg.Pool, draft: TicketDraft) -> str:
+    outage_id = await _matching_outage(db, draft)
+    if not outage_id:
         return ""
-    linked = await repository.link_to_outage(db=db, outage_id=outage.outage_id, ticket_id=draft.ticket_id)
-    return outage.outage_id if linked else ""
+    linked = await repository.link_to_outage(db=db, outage_id=outage_id, ticket_id=draft.ticket_id)
+    return outage_id if linked else ""
 
 
 async def _resolve_if_outage_ended(

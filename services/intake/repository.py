@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from desk.db import Executor
 from desk.events import EventSpec
 from desk.records import from_json, to_json
-from services.intake.contract import TicketView
+from services.intake.contract import TicketDraft, TicketStatus, TicketView
 from services.intake.outages import OutageRecord
 
 
@@ -138,64 +137,46 @@ class ReportClaim:
     created_at: datetime
     repeat: bool
     fresh: bool = False  # claimed by this call; False when the request id was claimed before
+    outage_id: str = ""  # a new ticket linked to this known outage
 
 
-async def claim_report(
-    *, pool: asyncpg.Pool, request_id: str, fingerprint: bytes, now: datetime, keys: list[str]
+async def accept_report(
+    *,
+    db: Executor,
+    request_id: str,
+    fingerprint: bytes,
+    now: datetime,
+    keys: list[str],
+    draft: TicketDraft,
+    outage_id: str,
+    leased_until: datetime,
 ) -> ReportClaim:
-    """A new ticket number holding the report's keys, or the open ticket already holding one of them.
+    """Claim the request id and the report's keys; a new ticket gets its number and is accepted.
 
-    One transaction: the request id is locked first (a retry or a concurrent copy waits, then finds
-    the answer), then the keys are claimed in sorted order; a key already held (committed, or waited
-    for) makes this a repeat of its ticket, and the keys claimed so far are rolled back.
+    One round trip to ``intake.accept_report`` (migration 004, where the locking is explained): the
+    open ticket already holding a key makes the report a repeat of it; a request id claimed before
+    answers as it did then (``fresh`` False). A new ticket's draft, numbered and linked to the
+    outage if it is still active, is then pending (see :func:`add_pending`).
     """
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('intake.request:' || $1))", request_id)
-        row = await conn.fetchrow(
-            "SELECT ticket_id, fingerprint, created_at, repeat FROM intake.requests WHERE request_id = $1",
-            request_id,
-        )
-        if row is not None:
-            return ReportClaim(row["ticket_id"], bytes(row["fingerprint"]), row["created_at"], row["repeat"])
-        ticket_id: str = await conn.fetchval(
-            "SELECT 'TK' || to_char($1 AT TIME ZONE 'UTC', 'YYYYMMDD')"
-            " || lpad(nextval('intake.ticket_number')::text, 6, '0')",
-            now,
-        )
-        held = await _hold_keys(conn, keys, ticket_id)
-        await conn.execute(
-            "INSERT INTO intake.requests (request_id, ticket_id, fingerprint, created_at, repeat)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            request_id,
-            held or ticket_id,
-            fingerprint,
-            now,
-            held is not None,
-        )
-        return ReportClaim(held or ticket_id, fingerprint, now, held is not None, fresh=True)
-
-
-async def _hold_keys(
-    conn: asyncpg.Connection | PoolConnectionProxy, keys: list[str], ticket_id: str
-) -> str | None:
-    """Claim every key for ``ticket_id``; the ticket already holding one instead (claims undone)."""
-    savepoint = conn.transaction()
-    await savepoint.start()
-    for key in keys:
-        inserted = await conn.fetchval(
-            "INSERT INTO intake.open_reports (report_key, ticket_id) VALUES ($1, $2)"
-            " ON CONFLICT DO NOTHING RETURNING ticket_id",
-            key,
-            ticket_id,
-        )
-        if inserted is None:
-            holder: str = await conn.fetchval(
-                "SELECT ticket_id FROM intake.open_reports WHERE report_key = $1", key
-            )
-            await savepoint.rollback()
-            return holder
-    await savepoint.commit()
-    return None
+    row = await db.fetchrow(
+        "SELECT * FROM intake.accept_report($1, $2, $3, $4, $5::jsonb, $6, $7)",
+        request_id,
+        fingerprint,
+        now,
+        sorted(keys),
+        to_json(draft),
+        outage_id,
+        leased_until,
+    )
+    assert row is not None
+    return ReportClaim(
+        row["ticket_id"],
+        bytes(row["fingerprint"]),
+        row["created_at"],
+        row["repeat"],
+        fresh=row["fresh"],
+        outage_id=row["outage_id"],
+    )
 
 
 async def open_report(*, db: Executor, report_key: str) -> str | None:
@@ -290,6 +271,7 @@ async def abandon_unstarted(
     async with db.acquire() as conn, conn.transaction():
         stale = await conn.fetchval(
             "SELECT NOT EXISTS (SELECT 1 FROM intake.tickets WHERE ticket_id = $1)"
+            " AND NOT EXISTS (SELECT 1 FROM intake.pending_tickets WHERE ticket_id = $1)"
             " AND EXISTS (SELECT 1 FROM intake.open_reports WHERE ticket_id = $1"
             "             AND held_since < now() - $2::interval)",
             ticket_id,
@@ -304,3 +286,65 @@ async def abandon_unstarted(
             ticket_id,
         )
         return True
+
+
+# --- accepted tickets waiting for their workflow to record them (services/intake/starter.py) ---
+
+
+async def add_pending(*, db: Executor, draft: TicketDraft, leased_until: datetime) -> None:
+    """Accept the ticket: from here on its workflow will be opened, whatever crashes (idempotent)."""
+    await db.execute(
+        "INSERT INTO intake.pending_tickets (ticket_id, draft, accepted_at, leased_until)"
+        " VALUES ($1, $2::jsonb, $3, $4) ON CONFLICT (ticket_id) DO NOTHING",
+        draft.ticket_id,
+        to_json(draft),
+        draft.created_at,
+        leased_until,
+    )
+
+
+async def get_pending(*, db: Executor, ticket_id: str) -> TicketDraft | None:
+    data = await db.fetchval("SELECT draft FROM intake.pending_tickets WHERE ticket_id = $1", ticket_id)
+    return None if data is None else from_json(data, TicketDraft)
+
+
+async def lease_pending(
+    *, db: Executor, limit: int, now: datetime, leased_until: datetime
+) -> list[TicketDraft]:
+    """The oldest pending tickets nobody holds a lease on, leased to the caller until ``leased_until``."""
+    rows = await db.fetch(
+        "UPDATE intake.pending_tickets SET leased_until = $3 WHERE ticket_id IN ("
+        " SELECT ticket_id FROM intake.pending_tickets WHERE leased_until <= $2"
+        " ORDER BY accepted_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING draft, accepted_at",
+        limit,
+        now,
+        leased_until,
+    )
+    ordered = sorted(rows, key=lambda r: r["accepted_at"])
+    return [from_json(r["draft"], TicketDraft) for r in ordered]
+
+
+async def release_pending(*, db: Executor, ticket_id: str, until: datetime) -> None:
+    """Opening failed: let any intake process try again from ``until``."""
+    await db.execute(
+        "UPDATE intake.pending_tickets SET leased_until = $2 WHERE ticket_id = $1", ticket_id, until
+    )
+
+
+async def drop_pending(*, db: Executor, ticket_id: str) -> None:
+    """The workflow has recorded the ticket: it is no longer pending."""
+    await db.execute("DELETE FROM intake.pending_tickets WHERE ticket_id = $1", ticket_id)
+
+
+async def find_ticket(*, db: Executor, ticket_id: str) -> TicketView | None:
+    """The ticket as recorded by its workflow, or as accepted if the workflow has not recorded it yet."""
+    view = await get_view(db=db, ticket_id=ticket_id)
+    if view is not None:
+        return view
+    draft = await get_pending(db=db, ticket_id=ticket_id)
+    return None if draft is None else received(draft)
+
+
+def received(draft: TicketDraft) -> TicketView:
+    """An accepted ticket before its workflow has decided anything: OPEN, not routed, no deadlines."""
+    return TicketView(draft=draft, status=TicketStatus.OPEN, updated_at=draft.created_at)

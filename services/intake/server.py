@@ -20,6 +20,7 @@ from services.intake.ivr_calls import IvrCalls
 from services.intake.outages import OutageRecord, check_declaration
 from services.intake.repeats import progress
 from services.intake.reporting import accept_report, find_accepted, resolve_by_outage
+from services.intake.starter import TicketStarter
 from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
 from workflows import contract as wf
 
@@ -56,16 +57,19 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
-    def __init__(self, db: asyncpg.Pool, tickets: TicketWorkflows, ivr: IvrCalls) -> None:
+    def __init__(
+        self, db: asyncpg.Pool, tickets: TicketWorkflows, starter: TicketStarter, ivr: IvrCalls
+    ) -> None:
         self._db = db
         self._tickets = tickets
+        self._starter = starter
         self._ivr = ivr
 
     async def CreateTicket(
         self, request: intake_pb2.CreateTicketRequest, context: aio.ServicerContext
     ) -> intake_pb2.CreateTicketResponse:
         now = datetime.now(UTC)
-        fingerprint = hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+        fingerprint = _fingerprint(request)
         try:
             report = validate_report(request, now=now)
         except InvalidArgument as error:
@@ -82,12 +86,18 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             fingerprint=fingerprint,
             now=now,
             recorded_by=current_principal().principal_id,
+            leased_until=(lease := self._starter.lease(now)),
         )
+        view, recorded = found.view, found.pending is None
+        if found.pending is not None and request.wait_for_routing:
+            view, recorded = await self._starter.open_now(found.pending), True
+        elif found.pending is not None:
+            self._starter.hand_off(found.pending, lease)
         outcome = intake_pb2.CREATE_OUTCOME_REPEAT if found.repeat else intake_pb2.CREATE_OUTCOME_CREATED
-        return await self._answer(found.view, outcome, replayed=found.replayed)
+        return await self._answer(view, outcome, replayed=found.replayed, recorded=recorded)
 
     async def _answer(
-        self, view: TicketView, outcome: int, *, replayed: bool = False
+        self, view: TicketView, outcome: int, *, replayed: bool = False, recorded: bool = True
     ) -> intake_pb2.CreateTicketResponse:
         outage = None
         if view.draft.outage_id and outcome == intake_pb2.CREATE_OUTCOME_CREATED:
@@ -95,7 +105,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             found = await repository.get_outage(db=self._db, outage_id=view.draft.outage_id)
             outage = _outage_to_proto(found) if found else None
         return intake_pb2.CreateTicketResponse(
-            ticket=await self._with_timeline(view),
+            ticket=await self._with_timeline(view) if recorded else self._visible(view, []),
             outcome=outcome,  # type: ignore[arg-type]
             progress=progress(view),
             outage=outage,
@@ -120,16 +130,21 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         return None if view is None else await self._with_timeline(view)
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
-        view = await repository.get_view(db=self._db, ticket_id=ticket_id)
+        view = await repository.find_ticket(db=self._db, ticket_id=ticket_id)
         if view is None:
             raise NotFound("ticket", ticket_id)
         return await self._with_timeline(view)
 
     async def _with_timeline(self, view: TicketView) -> common_pb2.Ticket:
+        timeline = await repository.get_timeline(db=self._db, ticket_id=view.draft.ticket_id)
+        return self._visible(view, timeline)
+
+    @staticmethod
+    def _visible(view: TicketView, timeline: list[repository.TimelineRow]) -> common_pb2.Ticket:
+        """The ticket for this caller (an ops engineer sees only their own team's tickets)."""
         current_principal().require_ticket_access(
             view.assigned_team_id, [w.team_id for w in view.work_orders]
         )
-        timeline = await repository.get_timeline(db=self._db, ticket_id=view.draft.ticket_id)
         return wire.ticket_to_proto(view, [_timeline_entry(row) for row in timeline])
 
     async def GetTicket(
@@ -199,8 +214,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def _change(
         self, ticket_id: str, update: str, arg: object, update_id: str | None = None
     ) -> common_pb2.Ticket:
+        pending = None
+        if await repository.get_view(db=self._db, ticket_id=ticket_id) is None:
+            pending = await repository.get_pending(db=self._db, ticket_id=ticket_id)  # opened by this update
         await self._ticket(ticket_id)  # NOT_FOUND, and an ops engineer's access, before the workflow
-        view = await self._tickets.update(ticket_id, update, arg, TicketView, update_id=update_id)
+        view = await self._tickets.update(
+            ticket_id, update, arg, TicketView, update_id=update_id, start=pending
+        )
         return await self._with_timeline(view)
 
     async def DeclareOutage(
@@ -257,6 +277,14 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         self, request: intake_pb2.GetIvrCallRequest, context: aio.ServicerContext
     ) -> intake_pb2.IvrTurn:
         return ivr_edge.turn_to_proto(await self._ivr.current(ivr_edge.call_id(request.call_id)))
+
+
+def _fingerprint(request: intake_pb2.CreateTicketRequest) -> bytes:
+    """What tells a retry of a report from another report under the same request id."""
+    report = intake_pb2.CreateTicketRequest()
+    report.CopyFrom(request)
+    report.ClearField("wait_for_routing")  # how to answer, not what was reported
+    return hashlib.sha256(report.SerializeToString(deterministic=True)).digest()
 
 
 def _require(**fields: str) -> None:

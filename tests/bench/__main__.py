@@ -1,10 +1,12 @@
 """`make bench`: N tickets over gRPC on the embedded stack, against a bare baseline on the same stack.
 
-    python -m tests.bench [--tickets 2000] [--lifecycles 500] [--concurrency 32]
+    python -m tests.bench [--tickets 2000] [--rate 150] [--lifecycles 500] [--concurrency 32]
 
-Starts its own desk (`helpdesk up` in a temporary directory), drives CreateTicket, then full
-lifecycles, then the baseline workflow (run by a worker inside this process), and prints the
-numbers with each desk process's resident memory. Not a test: nothing here passes or fails.
+Starts its own desk (`helpdesk up` in a temporary directory) and drives CreateTicket twice: reports
+arriving at ``--rate`` a second (open loop: the latency callers see at that load), then as fast as
+``--concurrency`` callers go; after each it waits until the workflows have opened every ticket.
+Then full lifecycles, then the baseline workflow (run by a worker inside this process), and prints
+the numbers with each desk process's resident memory. Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,6 +34,7 @@ from tests.stack import DeskProcess, leftovers
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--tickets", type=int, default=2000, help="CreateTicket calls (default 2000)")
+    parser.add_argument("--rate", type=float, default=150.0, help="reports a second (default 150)")
     parser.add_argument("--lifecycles", type=int, default=500, help="full lifecycles (default 500)")
     parser.add_argument("--concurrency", type=int, default=32, help="calls in flight (default 32)")
     return parser.parse_args()
@@ -87,13 +91,21 @@ async def main(args: argparse.Namespace) -> None:
             endpoints = await desk.wait_until_up()
             load = DeskLoad(endpoints)
             print(
-                f"desk up; {args.tickets} creates, {args.lifecycles} lifecycles,"
-                f" concurrency {args.concurrency}"
+                f"desk up; {args.tickets} creates at {args.rate:.0f}/s, {args.tickets} by"
+                f" {args.concurrency} callers, {args.lifecycles} lifecycles"
             )
-            create = await load.create_phase(args.tickets, args.concurrency)
+            creates = []
+            for paced in (True, False):
+                since = time.time()
+                create = await (
+                    load.paced_create_phase(args.tickets, args.rate)
+                    if paced
+                    else load.create_phase(args.tickets, args.concurrency)
+                )
+                creates.append((create, await load.opened(since)))
             lifecycle = await load.lifecycle_phase(args.lifecycles, args.concurrency)
             baseline = await _baseline(endpoints, args.lifecycles, args.concurrency)
-            print(render(create, lifecycle, baseline, _rss(Path(tmp))))
+            print(render(creates, lifecycle, baseline, _rss(Path(tmp))))
         finally:
             if await desk.stop() is None:
                 desk.kill()

@@ -10,10 +10,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import grpc
 from temporalio.client import Client
 
-from helpdesk.v1 import dispatch_pb2, dispatch_pb2_grpc, intake_pb2_grpc, survey_pb2, survey_pb2_grpc
+from helpdesk.v1 import (
+    dispatch_pb2,
+    dispatch_pb2_grpc,
+    intake_pb2,
+    intake_pb2_grpc,
+    survey_pb2,
+    survey_pb2_grpc,
+)
 from tests.bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from tests.bench.baseline import BaselineWorkflow
 from tests.integration.desk_client import auth, report
@@ -35,6 +43,38 @@ class Phase:
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+@dataclass
+class Drain:
+    """Accepted tickets opened by their workflows (routed, dispatched), counted from the first report."""
+
+    backlog: int  # still waiting when the reports stopped
+    opened: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.opened / self.seconds
+
+
+async def _paced(count: int, rate: float, one: Callable[[int], Awaitable[None]], name: str) -> Phase:
+    """Open loop: call i starts at i / rate seconds, however long earlier calls take.
+
+    So a slow answer does not slow the arrivals down and hide itself (coordinated omission): the
+    latencies are those of callers arriving at this rate.
+    """
+    latencies: list[float] = []
+
+    async def arrive(i: int, at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        started = time.perf_counter()
+        await one(i)
+        latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(arrive(i, started + i / rate) for i in range(count)))
+    return Phase(name, count, time.perf_counter() - started, latencies)
 
 
 async def _bounded(count: int, concurrency: int, one: Callable[[int], Awaitable[None]], name: str) -> Phase:
@@ -64,16 +104,18 @@ class DeskLoad:
         self._dispatch = dispatch_pb2_grpc.DispatchServiceStub(channel(endpoints["services"]["dispatch"]))
         self._survey = survey_pb2_grpc.SurveyServiceStub(channel(endpoints["services"]["survey"]))
 
-    async def create(self, i: int) -> str:
-        team = TEAMS[i % len(TEAMS)]
-        answer = await self._intake.CreateTicket(report(category=team), metadata=auth(self._tokens["agent"]))
-        work_order_id: str = answer.ticket.work_orders[0].work_order_id
-        return work_order_id
+    async def create(self, i: int, *, wait_for_routing: bool = False) -> intake_pb2.CreateTicketResponse:
+        request = report(category=TEAMS[i % len(TEAMS)], wait_for_routing=wait_for_routing)
+        answer: intake_pb2.CreateTicketResponse = await self._intake.CreateTicket(
+            request, metadata=auth(self._tokens["agent"])
+        )
+        return answer
 
     async def lifecycle(self, i: int) -> None:
         team = TEAMS[i % len(TEAMS)]
         ops = auth(self._tokens[f"ops_engineer:{team}"])
-        work_order = await self.create(i)
+        created = await self.create(i, wait_for_routing=True)
+        work_order = created.ticket.work_orders[0].work_order_id
         await self._dispatch.AcceptWorkOrder(
             dispatch_pb2.AcceptWorkOrderRequest(work_order_id=work_order, engineer="bench"), metadata=ops
         )
@@ -91,10 +133,35 @@ class DeskLoad:
         )
 
     async def create_phase(self, count: int, concurrency: int) -> Phase:
+        """As fast as ``concurrency`` callers go, each sending its next report when answered."""
+
         async def one(i: int) -> None:
             await self.create(i)
 
-        return await _bounded(count, concurrency, one, "CreateTicket")
+        return await _bounded(count, concurrency, one, f"CreateTicket, {concurrency} callers")
+
+    async def paced_create_phase(self, count: int, rate: float) -> Phase:
+        """Reports arriving at ``rate`` a second (the target's load)."""
+
+        async def one(i: int) -> None:
+            await self.create(i)
+
+        return await _paced(count, rate, one, f"CreateTicket, offered {rate:.0f}/s")
+
+    async def opened(self, since: float) -> Drain:
+        """Wait until no accepted ticket is left unopened: how fast the workflows took the backlog."""
+        conn = await asyncpg.connect(self._endpoints["postgres"])
+        try:
+            backlog = left = await conn.fetchval("SELECT count(*) FROM intake.pending_tickets")
+            while left:
+                await asyncio.sleep(0.2)
+                left = await conn.fetchval("SELECT count(*) FROM intake.pending_tickets")
+            opened = await conn.fetchval(
+                "SELECT count(*) FROM intake.tickets WHERE created_at >= to_timestamp($1)", since
+            )
+        finally:
+            await conn.close()
+        return Drain(backlog=backlog, opened=opened, seconds=time.time() - since)
 
     async def lifecycle_phase(self, count: int, concurrency: int) -> Phase:
         return await _bounded(count, concurrency, self.lifecycle, "lifecycle")

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from tests.bench.drive import Phase
+from tests.bench.drive import Drain, Phase
 
 
-def render(create: Phase, lifecycle: Phase, baseline: Phase, rss: dict[str, float]) -> str:
+def render(
+    creates: list[tuple[Phase, Drain]], lifecycle: Phase, baseline: Phase, rss: dict[str, float]
+) -> str:
     ratio = lifecycle.per_second / baseline.per_second
-    lines = [
-        f"CreateTicket: {create.count} tickets in {create.seconds:.1f} s = {create.per_second:.0f} tickets/s,"
-        f" p50 {create.percentile(50) * 1000:.0f} ms, p99 {create.percentile(99) * 1000:.0f} ms",
+    lines = []
+    for create, drain in creates:
+        lines += [
+            f"{create.name}: {create.count} tickets in {create.seconds:.1f} s ="
+            f" {create.per_second:.0f} tickets/s, p50 {create.percentile(50) * 1000:.0f} ms,"
+            f" p99 {create.percentile(99) * 1000:.0f} ms",
+            f"  opened by their workflows (routed, dispatched): {drain.opened} in {drain.seconds:.1f} s"
+            f" from the first report = {drain.per_second:.1f}/s; {drain.backlog} were waiting when"
+            " the reports stopped",
+        ]
+    lines += [
         f"Lifecycle (create → accept → resolve → callback → closed): {lifecycle.count} in"
         f" {lifecycle.seconds:.1f} s = {lifecycle.per_second:.1f} tickets/s,"
         f" p50 {lifecycle.percentile(50) * 1000:.0f} ms, p99 {lifecycle.percentile(99) * 1000:.0f} ms",

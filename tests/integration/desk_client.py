@@ -15,7 +15,7 @@ from google.rpc import error_details_pb2, status_pb2
 from nats.js import JetStreamContext
 
 from desk.events import STREAM
-from helpdesk.v1 import common_pb2, events_pb2, intake_pb2
+from helpdesk.v1 import common_pb2, events_pb2, intake_pb2, intake_pb2_grpc
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -42,7 +42,11 @@ def _digits(count: int) -> str:
 
 
 def report(**overrides: Any) -> intake_pb2.CreateTicketRequest:
-    """A valid report; its line and caller are new each time, so it is never a repeat of another."""
+    """A valid report; its line and caller are new each time, so it is never a repeat of another.
+
+    It asks to be answered once routed (``wait_for_routing``), so a test reads the work order from the
+    answer; tests of the default, answered on acceptance, set it False.
+    """
     fields: dict[str, Any] = {
         "request_id": f"test-{uuid.uuid4()}",
         "channel": common_pb2.CHANNEL_PHONE,
@@ -55,9 +59,23 @@ def report(**overrides: Any) -> intake_pb2.CreateTicketRequest:
         "summary": "No dial tone on the office line",
         "description": "Since this morning the line is silent.",
         "agent_id": "agent-7",
+        "wait_for_routing": True,
     }
     fields.update(overrides)
     return intake_pb2.CreateTicketRequest(**fields)
+
+
+async def recorded(
+    intake: intake_pb2_grpc.IntakeServiceStub, ticket_id: str, metadata: Metadata, *, within: float = 20.0
+) -> common_pb2.Ticket:
+    """GetTicket once the ticket's workflow has recorded it (before, it is as accepted: no timeline)."""
+    request = intake_pb2.GetTicketRequest(ticket_id=ticket_id)
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        ticket: common_pb2.Ticket = await intake.GetTicket(request, metadata=metadata)
+        if ticket.timeline or asyncio.get_running_loop().time() > deadline:
+            return ticket
+        await asyncio.sleep(0.05)
 
 
 @dataclass

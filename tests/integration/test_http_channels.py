@@ -15,8 +15,8 @@ import httpx
 import pytest
 from google.protobuf import json_format
 
-from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
-from tests.integration.desk_client import auth, bad_fields, report
+from helpdesk.v1 import common_pb2, intake_pb2_grpc
+from tests.integration.desk_client import auth, bad_fields, recorded, report
 from tests.stack import RunningDesk
 
 
@@ -49,9 +49,7 @@ def http_bad_fields(answer: httpx.Response) -> list[str]:
 
 async def grpc_ticket(desk: RunningDesk, ticket_id: str) -> common_pb2.Ticket:
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
-    request = intake_pb2.GetTicketRequest(ticket_id=ticket_id)
-    ticket: common_pb2.Ticket = await intake.GetTicket(request, metadata=auth(desk.token("agent")))
-    return ticket
+    return await recorded(intake, ticket_id, auth(desk.token("agent")))
 
 
 async def test_the_web_form_creates_a_web_ticket_that_grpc_reads(

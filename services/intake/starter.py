@@ -1,0 +1,120 @@
+"""When an accepted ticket's workflow is opened: at once if the caller waits, else at the worker's pace.
+
+CreateTicket answers as soon as a report is accepted (its draft is in ``intake.pending_tickets``).
+Opening the ticket (routing, dispatch, deadlines) is the ticket workflow's work, and a burst of
+reports arrives faster than the workflow worker opens tickets. So each intake process opens at most
+``opening`` tickets at once, each with update-with-start waiting until its workflow has recorded it:
+Temporal holds only that window, the rest wait in PostgreSQL in order of arrival. Measured with
+`make bench` (README, Performance): CreateTicket's latency then no longer depends on the backlog.
+
+Nothing accepted is lost: a ticket handed to this process carries a lease; if the process dies, or
+Temporal does not answer, the lease runs out and whichever intake process polls next opens it.
+Opening twice is harmless: the workflow id is the ticket id, and a second start joins the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from desk.errors import DeskError
+from desk.ticket_client import TicketWorkflows
+from services.intake import repository
+from services.intake.contract import TicketDraft, TicketView
+from services.intake.reporting import open_ticket
+
+log = logging.getLogger(__name__)
+
+OPENING = 32
+"""Tickets one intake process opens at once: enough to keep the workflow worker busy."""
+LEASE = timedelta(seconds=30)
+"""How long a ticket handed to a process is its own to open (settings: ``pending_lease_seconds``):
+longer than an opening takes (about a second under `make bench`), short enough that a crash delays
+the tickets it held by no more than this. An opening that outlasts it is merely done twice."""
+RETRY_AFTER = timedelta(seconds=5)
+HAND_OFF_LIMIT = 1000
+"""Tickets queued in memory; past this, new ones wait in PostgreSQL for the poller."""
+POLL_EVERY = 1.0
+
+
+class TicketStarter:
+    def __init__(
+        self,
+        db: asyncpg.Pool,
+        tickets: TicketWorkflows,
+        *,
+        lease: timedelta = LEASE,
+        opening: int = OPENING,
+        poll_every: float = POLL_EVERY,
+    ) -> None:
+        self._db = db
+        self._tickets = tickets
+        self._lease = lease
+        self._opening = opening
+        self._poll_every = poll_every
+        self._queue: asyncio.Queue[tuple[TicketDraft, bool]] = asyncio.Queue()  # (draft, just accepted)
+
+    def lease(self, now: datetime) -> datetime:
+        """The lease of a ticket about to be accepted here: this process's if it can queue it, else none."""
+        return now + self._lease if self._queue.qsize() < HAND_OFF_LIMIT else now
+
+    def hand_off(self, draft: TicketDraft, leased_until: datetime) -> None:
+        """Open it in the background (a ticket accepted without a lease is left to the poller)."""
+        if leased_until > draft.created_at:
+            self._queue.put_nowait((draft, True))
+
+    async def open_now(self, draft: TicketDraft) -> TicketView:
+        """Open it before answering (CreateTicket's ``wait_for_routing``)."""
+        return await open_ticket(db=self._db, tickets=self._tickets, draft=draft)
+
+    async def run(self) -> None:
+        """Open handed-off and orphaned tickets until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._opening):
+                group.create_task(self._open_queued())
+            group.create_task(self._poll())
+
+    async def _open_queued(self) -> None:
+        while True:
+            draft, just_accepted = await self._queue.get()
+            try:
+                await self._open(draft, just_accepted=just_accepted)
+            except (DeskError, asyncpg.PostgresError, OSError) as error:
+                log.warning("ticket %s not opened yet (%s); retrying", draft.ticket_id, error)
+                await self._retry_later(draft)
+            except Exception:  # one ticket's surprise must not stop the others from opening
+                log.exception("ticket %s not opened; retrying", draft.ticket_id)
+                await self._retry_later(draft)
+
+    async def _open(self, draft: TicketDraft, *, just_accepted: bool) -> None:
+        if not just_accepted and await repository.get_view(db=self._db, ticket_id=draft.ticket_id):
+            await repository.drop_pending(db=self._db, ticket_id=draft.ticket_id)  # opened elsewhere
+            return
+        await open_ticket(db=self._db, tickets=self._tickets, draft=draft)
+
+    async def _retry_later(self, draft: TicketDraft) -> None:
+        until = datetime.now(UTC) + RETRY_AFTER
+        with contextlib.suppress(asyncpg.PostgresError, OSError):  # else its lease runs out anyway
+            await repository.release_pending(db=self._db, ticket_id=draft.ticket_id, until=until)
+
+    async def _poll(self) -> None:
+        """Take over tickets whose lease ran out, oldest first, while there is room in the queue."""
+        while True:
+            await asyncio.sleep(self._poll_every)
+            room = HAND_OFF_LIMIT - self._queue.qsize()
+            if room < HAND_OFF_LIMIT // 2:
+                continue
+            now = datetime.now(UTC)
+            try:
+                drafts = await repository.lease_pending(
+                    db=self._db, limit=room, now=now, leased_until=now + self._lease
+                )
+            except (asyncpg.PostgresError, OSError) as error:
+                log.warning("pending tickets not polled (%s)", error)
+                continue
+            for draft in drafts:
+                self._queue.put_nowait((draft, False))
