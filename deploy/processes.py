@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -57,6 +58,14 @@ def find_binary(name: str) -> str:
     return found
 
 
+def _lower_session_priority(pid: int, nice: int) -> None:
+    """Where the kernel groups processes by session for the CPU (autogroup, the default on most
+    distributions), a process's own nice ranks it only within its session, and each child here has
+    its own: so the session's group gets the nice value too. Lowering priority needs no privilege."""
+    with contextlib.suppress(OSError):  # no autogroup here: the process's own nice is enough
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+
+
 @dataclass(frozen=True)
 class ChildSpec:
     name: str
@@ -67,6 +76,7 @@ class ChildSpec:
     user: str | None = None  # run as this OS user (postgres refuses to run as root)
     stop_signal: signal.Signals = signal.SIGTERM
     stop_timeout: float = 15.0
+    nice: int = 0  # above 0: this child yields the CPU to the others when there is not enough of it
 
 
 class ChildProcess:
@@ -107,8 +117,11 @@ class ChildProcess:
                 cwd=self.spec.cwd,
                 user=self.spec.user,
                 start_new_session=True,
+                preexec_fn=functools.partial(os.nice, self.spec.nice) if self.spec.nice else None,
             )
         self.started_at = time.time()
+        if self.spec.nice:
+            _lower_session_priority(self._process.pid, self.spec.nice)
         self._pid_file.write_text(
             json.dumps(
                 {
