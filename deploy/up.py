@@ -42,12 +42,6 @@ from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
 log = logging.getLogger(__name__)
 
-WORKER_NICE = 10
-"""The workflow worker runs behind the services for the CPU when all share one machine: under a burst
-of reports it opens the backlog (services/intake/starter.py) with whatever CPU the services leave, so
-CreateTicket's answers keep their latency. Measured (`make bench`, 150 reports/s on 2 cores): p99
-173-273 ms with the worker at the services' priority, under 100 ms with it here. In production the
-worker gets its own CPU (its own pods or hosts) and this does not arise."""
 READY_TIMEOUT_SECONDS = 120.0  # seven Python processes importing gRPC, Temporal and OpenTelemetry at once
 
 
@@ -167,7 +161,11 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice)
 
     services = [spec(name, "serve", name) for name in SERVICES]
-    worker = spec("worker", "worker", nice=WORKER_NICE)
+    # Behind the services for the CPU (settings.worker_nice, 10 by default) when all share a machine:
+    # under a burst of reports the worker opens the backlog (services/intake/starter.py) with what the
+    # services leave, so CreateTicket keeps its latency (README, Performance: p99 160-270 ms at the
+    # services' priority, 32-71 ms at 10). In production the worker has CPU of its own.
+    worker = spec("worker", "worker", nice=settings.worker_nice)
     return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), worker]
 
 

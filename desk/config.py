@@ -47,6 +47,7 @@ class Settings:
     http_port: int = DEFAULT_HTTP_PORT
     channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
     pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
+    worker_nice: int = 10  # `helpdesk up` runs the workflow worker behind the services for the CPU
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -110,6 +111,12 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return seconds
 
 
+def _nice(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > 19:
+        raise ConfigurationError(f"HELPDESK_WORKER_NICE must be 0 to 19, got {raw!r}")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {
@@ -137,4 +144,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", 30.0),
+        worker_nice=_nice(env.get("HELPDESK_WORKER_NICE") or "10"),
     )

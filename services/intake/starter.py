@@ -116,5 +116,8 @@ class TicketStarter:
             except (asyncpg.PostgresError, OSError) as error:
                 log.warning("pending tickets not polled (%s)", error)
                 continue
+            except Exception:  # the poller is what brings back a crashed process's tickets: keep it
+                log.exception("pending tickets not polled")
+                continue
             for draft in drafts:
                 self._queue.put_nowait((draft, False))

@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--tickets", type=int, default=2000, help="CreateTicket calls (default 2000)")
     parser.add_argument("--rate", type=float, default=150.0, help="reports a second (default 150)")
-    parser.add_argument("--lifecycles", type=int, default=500, help="full lifecycles (default 500)")
+    parser.add_argument(
+        "--lifecycles", type=int, default=500, help="full lifecycles (default 500; 0: creates only)"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="calls in flight (default 32)")
     return parser.parse_args()
 
@@ -61,15 +64,34 @@ async def _baseline(endpoints: dict[str, str], count: int, concurrency: int) -> 
 
 
 def _rss(data_dir: Path) -> dict[str, float]:
+    return _per_process(data_dir, lambda proc: proc.memory_info().rss / 2**20)
+
+
+def _cpu_seconds(data_dir: Path) -> dict[str, float]:
+    return _per_process(data_dir, lambda proc: sum(proc.cpu_times()[:2]))
+
+
+def _per_process(data_dir: Path, measure: Callable[[psutil.Process], float]) -> dict[str, float]:
+    """A measure of each desk process, summed by name (PostgreSQL's backends are its children)."""
     table: dict[str, float] = {}
     for pid in leftovers(data_dir):
         try:
             proc = psutil.Process(pid)
             name = _process_name(proc.cmdline())
-            table[name] = table.get(name, 0.0) + proc.memory_info().rss / 2**20
+            family = [proc, *proc.children(recursive=True)] if name.startswith("postgres") else [proc]
+            table[name] = table.get(name, 0.0) + sum(measure(p) for p in family)
         except psutil.NoSuchProcess:
             continue
     return table
+
+
+async def _measured(data_dir: Path, phase: Awaitable[Phase]) -> Phase:
+    """Run the phase; note each process's share of a core meanwhile."""
+    before = _cpu_seconds(data_dir)
+    done = await phase
+    after = _cpu_seconds(data_dir)
+    done.cpu = {name: (after[name] - before.get(name, 0.0)) / done.seconds for name in after}
+    return done
 
 
 def _process_name(cmd: list[str]) -> str:
@@ -97,14 +119,19 @@ async def main(args: argparse.Namespace) -> None:
             creates = []
             for paced in (True, False):
                 since = time.time()
-                create = await (
+                create = await _measured(
+                    Path(tmp),
                     load.paced_create_phase(args.tickets, args.rate)
                     if paced
-                    else load.create_phase(args.tickets, args.concurrency)
+                    else load.create_phase(args.tickets, args.concurrency),
                 )
                 creates.append((create, await load.opened(since)))
-            lifecycle = await load.lifecycle_phase(args.lifecycles, args.concurrency)
-            baseline = await _baseline(endpoints, args.lifecycles, args.concurrency)
+            lifecycle = baseline = None
+            if args.lifecycles:
+                lifecycle = await _measured(
+                    Path(tmp), load.lifecycle_phase(args.lifecycles, args.concurrency)
+                )
+                baseline = await _baseline(endpoints, args.lifecycles, args.concurrency)
             print(render(creates, lifecycle, baseline, _rss(Path(tmp))))
         finally:
             if await desk.stop() is None:

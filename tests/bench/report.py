@@ -6,27 +6,40 @@ from tests.bench.drive import Drain, Phase
 
 
 def render(
-    creates: list[tuple[Phase, Drain]], lifecycle: Phase, baseline: Phase, rss: dict[str, float]
+    creates: list[tuple[Phase, Drain]],
+    lifecycle: Phase | None,
+    baseline: Phase | None,
+    rss: dict[str, float],
 ) -> str:
-    ratio = lifecycle.per_second / baseline.per_second
     lines = []
     for create, drain in creates:
         lines += [
             f"{create.name}: {create.count} tickets in {create.seconds:.1f} s ="
             f" {create.per_second:.0f} tickets/s, p50 {create.percentile(50) * 1000:.0f} ms,"
             f" p99 {create.percentile(99) * 1000:.0f} ms",
+            _cpu(create),
             f"  opened by their workflows (routed, dispatched): {drain.opened} in {drain.seconds:.1f} s"
             f" from the first report = {drain.per_second:.1f}/s; {drain.backlog} were waiting when"
             " the reports stopped",
         ]
+    if lifecycle is not None and baseline is not None:
+        lines += [
+            f"Lifecycle (create → accept → resolve → callback → closed): {lifecycle.count} in"
+            f" {lifecycle.seconds:.1f} s = {lifecycle.per_second:.1f} tickets/s,"
+            f" p50 {lifecycle.percentile(50) * 1000:.0f} ms, p99 {lifecycle.percentile(99) * 1000:.0f} ms",
+            _cpu(lifecycle),
+            f"Baseline workflow (persist + publish, signal, persist + publish): {baseline.count} in"
+            f" {baseline.seconds:.1f} s = {baseline.per_second:.1f}/s",
+            f"Lifecycle / baseline: {lifecycle.per_second / baseline.per_second:.0%}",
+        ]
     lines += [
-        f"Lifecycle (create → accept → resolve → callback → closed): {lifecycle.count} in"
-        f" {lifecycle.seconds:.1f} s = {lifecycle.per_second:.1f} tickets/s,"
-        f" p50 {lifecycle.percentile(50) * 1000:.0f} ms, p99 {lifecycle.percentile(99) * 1000:.0f} ms",
-        f"Baseline workflow (persist + publish, signal, persist + publish): {baseline.count} in"
-        f" {baseline.seconds:.1f} s = {baseline.per_second:.1f}/s",
-        f"Lifecycle / baseline: {ratio:.0%}",
         "RSS (MiB):",
         *(f"  {name:<28} {mib:8.1f}" for name, mib in sorted(rss.items())),
     ]
     return "\n".join(lines)
+
+
+def _cpu(phase: Phase) -> str:
+    """The busiest processes during the phase, as shares of one core."""
+    busiest = sorted(phase.cpu.items(), key=lambda item: -item[1])[:5]
+    return "  CPU meanwhile: " + ", ".join(f"{name} {share:.0%}" for name, share in busiest)
