@@ -1,0 +1,35 @@
+"""Settings are read once from the environment; a bad value stops the process with its name."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk.config import load_settings
+from desk.errors import ConfigurationError
+
+
+def test_an_empty_environment_gives_the_embedded_defaults() -> None:
+    settings = load_settings({})
+    assert settings.temporal_address is None  # `helpdesk up` starts its own
+    assert settings.pending_lease_seconds == 30.0
+    assert settings.worker_nice == 10
+
+
+def test_the_lease_and_the_worker_priority_are_read() -> None:
+    settings = load_settings({"HELPDESK_PENDING_LEASE_SECONDS": "2.5", "HELPDESK_WORKER_NICE": "0"})
+    assert (settings.pending_lease_seconds, settings.worker_nice) == (2.5, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HELPDESK_PENDING_LEASE_SECONDS", "0"),
+        ("HELPDESK_PENDING_LEASE_SECONDS", "soon"),
+        ("HELPDESK_WORKER_NICE", "-5"),  # raising a priority needs privileges the desk does not ask for
+        ("HELPDESK_WORKER_NICE", "20"),
+        ("HELPDESK_INTAKE_PORT", "70000"),
+    ],
+)
+def test_a_bad_value_is_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings({name: value})
