@@ -101,7 +101,10 @@ async def list_views(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[TicketView]:
-    """Newest first, keyset-paged on (created_at, ticket_id); empty filters match everything."""
+    """Newest first, keyset-paged on (created_at, ticket_id); empty filters match everything.
+
+    Accepted tickets not opened yet are among them, as received (OPEN, at no team).
+    """
     clauses, args = ["TRUE"], list[Any]()
 
     def where(sql: str, *values: Any) -> None:
@@ -125,7 +128,42 @@ async def list_views(
         f" ORDER BY created_at DESC, ticket_id DESC LIMIT ${len(args)}",
         *args,
     )
-    return [from_json(r["view"], TicketView) for r in rows]
+    recorded = [from_json(r["view"], TicketView) for r in rows]
+    if (status and status != TicketStatus.OPEN.value) or team_id:
+        return recorded  # an accepted ticket not opened yet is OPEN at no team
+    pending = await _list_pending(db, created_after, created_before, after, limit)
+    return _newest_first(recorded, pending, limit)
+
+
+async def _list_pending(
+    db: Executor,
+    created_after: datetime | None,
+    created_before: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[TicketView]:
+    """Accepted tickets their workflows have not recorded yet, as received, newest first."""
+    rows = await db.fetch(
+        "SELECT draft FROM intake.pending_tickets"
+        " WHERE ($1::timestamptz IS NULL OR accepted_at >= $1)"
+        " AND ($2::timestamptz IS NULL OR accepted_at < $2)"
+        " AND ($3::timestamptz IS NULL OR (accepted_at, ticket_id) < ($3, $4))"
+        " ORDER BY accepted_at DESC, ticket_id DESC LIMIT $5",
+        created_after,
+        created_before,
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
+    return [received(from_json(r["draft"], TicketDraft)) for r in rows]
+
+
+def _newest_first(recorded: list[TicketView], pending: list[TicketView], limit: int) -> list[TicketView]:
+    """One page from both; a ticket in both (recorded a moment ago) counts as recorded."""
+    seen = {view.draft.ticket_id for view in recorded}
+    merged = recorded + [view for view in pending if view.draft.ticket_id not in seen]
+    merged.sort(key=lambda view: (view.draft.created_at, view.draft.ticket_id), reverse=True)
+    return merged[:limit]
 
 
 @dataclass

@@ -71,6 +71,30 @@ async def test_a_supplement_to_a_ticket_not_opened_yet_opens_it_and_is_kept(desk
     assert "ticket.supplemented" in types_of(seen)
 
 
+async def test_a_ticket_not_opened_yet_is_listed_open_at_no_team(desk: RunningDesk) -> None:
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    agent = auth(desk.token("agent"))
+    stopped = temporal_pid(desk.data_dir)
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        answer = await intake.CreateTicket(report(wait_for_routing=False), metadata=agent)
+        open_now = await intake.ListTickets(
+            intake_pb2.ListTicketsRequest(status=common_pb2.TICKET_STATUS_OPEN), metadata=agent
+        )
+        at_network = await intake.ListTickets(
+            intake_pb2.ListTicketsRequest(team_id="network"), metadata=agent
+        )
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    assert open_now.tickets[0].ticket_id == answer.ticket.ticket_id  # the newest
+    assert answer.ticket.ticket_id not in {t.ticket_id for t in at_network.tickets}
+    await recorded(intake, answer.ticket.ticket_id, agent)
+    listed = await intake.ListTickets(intake_pb2.ListTicketsRequest(page_size=50), metadata=agent)
+    ids = [t.ticket_id for t in listed.tickets]
+    assert ids.count(answer.ticket.ticket_id) == 1  # once, as recorded
+    assert listed.tickets[ids.index(answer.ticket.ticket_id)].status == common_pb2.TICKET_STATUS_DISPATCHED
+
+
 async def test_reports_accepted_while_temporal_is_stopped_survive_an_intake_crash(desk: RunningDesk) -> None:
     """Temporal stops answering; reports are still accepted; intake dies holding them; all are opened."""
     agent = auth(desk.token("agent"))
