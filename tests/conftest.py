@@ -16,7 +16,8 @@ _EXIT_STATUS = pytest.StashKey[int]()
 @pytest.fixture(scope="session")
 async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningDesk]:
     """`helpdesk up` on free ports in a temporary directory, stopped with SIGINT at the end."""
-    process = DeskProcess(tmp_path_factory.mktemp("desk"))
+    # A crashed intake's tickets are taken over after this lease (tests/integration/test_acceptance.py).
+    process = DeskProcess(tmp_path_factory.mktemp("desk"), {"HELPDESK_PENDING_LEASE_SECONDS": "3"})
     process.start()
     try:
         running = RunningDesk(await process.wait_until_up(), process.data_dir)

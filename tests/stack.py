@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,11 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def desk_environment(data_dir: Path) -> dict[str, str]:
+def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
+    env.update(settings or {})
     ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED)))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
-    env["HELPDESK_PENDING_LEASE_SECONDS"] = "3"  # an intake crash delays the tickets it held by this
     env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in (*SERVICES, HTTP_GATEWAY)})
     env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
     return env
@@ -94,8 +95,9 @@ class RunningDesk:
 class DeskProcess:
     """`helpdesk up` started by the test session, its output kept in a file to show on failure."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, settings: Mapping[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.settings = dict(settings or {})  # HELPDESK_… variables for this desk only
         self.output_path = data_dir / "up.out"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -104,7 +106,7 @@ class DeskProcess:
         with self.output_path.open("wb") as out:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "desk.cli", "up"],
-                env=desk_environment(self.data_dir),
+                env=desk_environment(self.data_dir, self.settings),
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

@@ -86,13 +86,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             fingerprint=fingerprint,
             now=now,
             recorded_by=current_principal().principal_id,
-            leased_until=(lease := self._starter.lease(now)),
+            leased_until=(lease := self._starter.lease(now)) or now,  # no lease: the poller's
         )
         view, recorded = found.view, found.pending is None
         if found.pending is not None and request.wait_for_routing:
             view, recorded = await self._starter.open_now(found.pending), True
-        elif found.pending is not None:
-            self._starter.hand_off(found.pending, lease)
+        elif found.pending is not None and lease is not None and not found.replayed:
+            self._starter.hand_off(found.pending)  # a retry's ticket is its first lease holder's
         outcome = intake_pb2.CREATE_OUTCOME_REPEAT if found.repeat else intake_pb2.CREATE_OUTCOME_CREATED
         return await self._answer(view, outcome, replayed=found.replayed, recorded=recorded)
 

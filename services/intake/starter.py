@@ -36,9 +36,11 @@ LEASE = timedelta(seconds=30)
 longer than an opening takes (about a second under `make bench`), short enough that a crash delays
 the tickets it held by no more than this. An opening that outlasts it is merely done twice."""
 RETRY_AFTER = timedelta(seconds=5)
-HAND_OFF_LIMIT = 1000
-"""Tickets queued in memory; past this, new ones wait in PostgreSQL for the poller."""
-POLL_EVERY = 1.0
+HAND_OFF_LIMIT = 64
+"""Tickets queued in this process (about three seconds of openings as measured): each holds a lease
+while it waits, so the queue must drain well within the lease. Past it, newly accepted tickets wait
+unleased in PostgreSQL, and the poller leases them as the queue empties."""
+POLL_EVERY = 0.5
 
 
 class TicketStarter:
@@ -58,14 +60,13 @@ class TicketStarter:
         self._poll_every = poll_every
         self._queue: asyncio.Queue[tuple[TicketDraft, bool]] = asyncio.Queue()  # (draft, just accepted)
 
-    def lease(self, now: datetime) -> datetime:
-        """The lease of a ticket about to be accepted here: this process's if it can queue it, else none."""
-        return now + self._lease if self._queue.qsize() < HAND_OFF_LIMIT else now
+    def lease(self, now: datetime) -> datetime | None:
+        """This process's lease on a ticket about to be accepted, if it has room to queue it."""
+        return now + self._lease if self._queue.qsize() < HAND_OFF_LIMIT else None
 
-    def hand_off(self, draft: TicketDraft, leased_until: datetime) -> None:
-        """Open it in the background (a ticket accepted without a lease is left to the poller)."""
-        if leased_until > draft.created_at:
-            self._queue.put_nowait((draft, True))
+    def hand_off(self, draft: TicketDraft) -> None:
+        """Open a ticket accepted with this process's lease, in the background."""
+        self._queue.put_nowait((draft, True))
 
     async def open_now(self, draft: TicketDraft) -> TicketView:
         """Open it before answering (CreateTicket's ``wait_for_routing``)."""
