@@ -64,21 +64,26 @@ async def _baseline(endpoints: dict[str, str], count: int, concurrency: int) -> 
 
 
 def _rss(data_dir: Path) -> dict[str, float]:
-    return _per_process(data_dir, lambda proc: proc.memory_info().rss / 2**20)
+    """Resident memory of each desk process (PostgreSQL's backends share its memory: not added)."""
+    return _per_process(data_dir, lambda proc: proc.memory_info().rss / 2**20, children=False)
 
 
 def _cpu_seconds(data_dir: Path) -> dict[str, float]:
-    return _per_process(data_dir, lambda proc: sum(proc.cpu_times()[:2]))
+    """CPU time of each desk process, PostgreSQL's with its backends', which do its work."""
+    return _per_process(data_dir, lambda proc: sum(proc.cpu_times()[:2]), children=True)
 
 
-def _per_process(data_dir: Path, measure: Callable[[psutil.Process], float]) -> dict[str, float]:
-    """A measure of each desk process, summed by name (PostgreSQL's backends are its children)."""
+def _per_process(
+    data_dir: Path, measure: Callable[[psutil.Process], float], *, children: bool
+) -> dict[str, float]:
     table: dict[str, float] = {}
     for pid in leftovers(data_dir):
         try:
             proc = psutil.Process(pid)
             name = _process_name(proc.cmdline())
-            family = [proc, *proc.children(recursive=True)] if name.startswith("postgres") else [proc]
+            family = (
+                [proc, *proc.children(recursive=True)] if children and name.startswith("postgres") else [proc]
+            )
             table[name] = table.get(name, 0.0) + sum(measure(p) for p in family)
         except psutil.NoSuchProcess:
             continue
