@@ -108,12 +108,14 @@ async def _start_desk(
     supervisor = Supervisor(
         desk_processes(settings, stack), settings.data_dir / "run", on_spawn=published.process_started
     )
-    exits.push_async_callback(supervisor.stop, [[HTTP_GATEWAY], list(SERVICES), ["worker"]])
+    workers = worker_names(settings)
+    exits.push_async_callback(supervisor.stop, [[HTTP_GATEWAY], list(SERVICES), workers])
     await supervisor.start()
     temporal = await Client.connect(stack.temporal, namespace=settings.temporal_namespace)
     probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}
     probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/healthz")
-    probes["worker"] = _polling(temporal, settings.temporal_namespace, supervisor.children["worker"])
+    for name in workers:
+        probes[name] = _polling(temporal, settings.temporal_namespace, supervisor.children[name])
     await run_together(_ready(supervisor.children[name], probe) for name, probe in probes.items())
     supervisor.supervise()
     published.endpoints.services = {name: settings.grpc_address(name) for name in SERVICES}
@@ -165,8 +167,15 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     # under a burst of reports the worker opens the backlog (services/intake/starter.py) with what the
     # services leave, so CreateTicket keeps its latency (README, Performance: p99 160-270 ms at the
     # services' priority, 32-71 ms at 10). In production the worker has CPU of its own.
-    worker = spec("worker", "worker", nice=settings.worker_nice)
-    return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), worker]
+    workers = [spec(name, "worker", nice=settings.worker_nice) for name in worker_names(settings)]
+    return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), *workers]
+
+
+def worker_names(settings: Settings) -> list[str]:
+    """ "worker", "worker-2", …: a workflow worker runs its workflows and local activities on one Python
+    thread, so on a machine with spare cores a second process opens and updates tickets faster
+    (README, Performance: lifecycle 9.4 → 13.1/s on 2 cores)."""
+    return ["worker", *(f"worker-{n}" for n in range(2, settings.workflow_workers + 1))]
 
 
 def _serving(address: str) -> Probe:
@@ -208,7 +217,7 @@ def _answering(host: str, port: int, path: str) -> Probe:
 
 
 def _polling(client: Client, namespace: str, worker: ChildProcess) -> Probe:
-    """The worker is ready once it polls its task queue; pollers seen before it started do not count."""
+    """The worker is ready once it polls its task queue (its identity is ``<pid>@<host>``)."""
     request = DescribeTaskQueueRequest(
         namespace=namespace,
         task_queue=TaskQueue(name=WORKFLOW_TASK_QUEUE),
@@ -220,6 +229,6 @@ def _polling(client: Client, namespace: str, worker: ChildProcess) -> Probe:
             answer = await client.workflow_service.describe_task_queue(request)
         except RPCError:
             return False
-        return any(p.last_access_time.ToNanoseconds() / 1e9 >= worker.started_at for p in answer.pollers)
+        return any(p.identity.startswith(f"{worker.pid}@") for p in answer.pollers)
 
     return probe

@@ -48,6 +48,7 @@ class Settings:
     channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
     pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
     worker_nice: int = 10  # `helpdesk up` runs the workflow worker behind the services for the CPU
+    workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -117,6 +118,12 @@ def _nice(raw: str) -> int:
     return int(raw)
 
 
+def _count(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise ConfigurationError(f"HELPDESK_WORKFLOW_WORKERS must be 1 to 16, got {raw!r}")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {
@@ -145,4 +152,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", 30.0),
         worker_nice=_nice(env.get("HELPDESK_WORKER_NICE") or "10"),
+        workflow_workers=_count(env.get("HELPDESK_WORKFLOW_WORKERS") or "2"),
     )

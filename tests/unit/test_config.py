@@ -13,6 +13,7 @@ def test_an_empty_environment_gives_the_embedded_defaults() -> None:
     assert settings.temporal_address is None  # `helpdesk up` starts its own
     assert settings.pending_lease_seconds == 30.0
     assert settings.worker_nice == 10
+    assert settings.workflow_workers == 2
 
 
 def test_the_lease_and_the_worker_priority_are_read() -> None:
@@ -27,6 +28,7 @@ def test_the_lease_and_the_worker_priority_are_read() -> None:
         ("HELPDESK_PENDING_LEASE_SECONDS", "soon"),
         ("HELPDESK_WORKER_NICE", "-5"),  # raising a priority needs privileges the desk does not ask for
         ("HELPDESK_WORKER_NICE", "20"),
+        ("HELPDESK_WORKFLOW_WORKERS", "0"),
         ("HELPDESK_INTAKE_PORT", "70000"),
     ],
 )
