@@ -163,10 +163,10 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice)
 
     services = [spec(name, "serve", name) for name in SERVICES]
-    # Behind the services for the CPU (settings.worker_nice, 10 by default) when all share a machine:
-    # under a burst of reports the worker opens the backlog (services/intake/starter.py) with what the
-    # services leave, so CreateTicket keeps its latency (README, Performance: p99 160-270 ms at the
-    # services' priority, 32-71 ms at 10). In production the worker has CPU of its own.
+    # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:
+    # under a burst of reports the workers open the backlog (services/intake/starter.py) with what the
+    # services leave, so CreateTicket keeps its latency (README, Performance). In production the
+    # workers have CPU of their own.
     workers = [spec(name, "worker", nice=settings.worker_nice) for name in worker_names(settings)]
     return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), *workers]
 

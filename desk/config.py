@@ -47,7 +47,7 @@ class Settings:
     http_port: int = DEFAULT_HTTP_PORT
     channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
     pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
-    worker_nice: int = 10  # `helpdesk up` runs the workflow worker behind the services for the CPU
+    worker_nice: int = 19  # `helpdesk up` runs the workflow workers behind the services for the CPU
     workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)
 
     def grpc_address(self, service: str) -> str:
@@ -151,6 +151,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", 30.0),
-        worker_nice=_nice(env.get("HELPDESK_WORKER_NICE") or "10"),
+        worker_nice=_nice(env.get("HELPDESK_WORKER_NICE") or "19"),
         workflow_workers=_count(env.get("HELPDESK_WORKFLOW_WORKERS") or "2"),
     )

@@ -12,7 +12,7 @@ def test_an_empty_environment_gives_the_embedded_defaults() -> None:
     settings = load_settings({})
     assert settings.temporal_address is None  # `helpdesk up` starts its own
     assert settings.pending_lease_seconds == 30.0
-    assert settings.worker_nice == 10
+    assert settings.worker_nice == 19
     assert settings.workflow_workers == 2
 
 
