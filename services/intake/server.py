@@ -214,10 +214,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def _change(
         self, ticket_id: str, update: str, arg: object, update_id: str | None = None
     ) -> common_pb2.Ticket:
-        pending = None
-        if await repository.get_view(db=self._db, ticket_id=ticket_id) is None:
-            pending = await repository.get_pending(db=self._db, ticket_id=ticket_id)  # opened by this update
-        await self._ticket(ticket_id)  # NOT_FOUND, and an ops engineer's access, before the workflow
+        recorded = await repository.get_view(db=self._db, ticket_id=ticket_id)
+        pending = None if recorded else await repository.get_pending(db=self._db, ticket_id=ticket_id)
+        known = recorded or (repository.received(pending) if pending else None)
+        if known is None:
+            raise NotFound("ticket", ticket_id)
+        self._visible(known, [])  # an ops engineer's access, before the workflow
+        # A ticket still pending (accepted, not opened yet) is opened by this very update.
         view = await self._tickets.update(
             ticket_id, update, arg, TicketView, update_id=update_id, start=pending
         )
