@@ -87,6 +87,10 @@ class WebTicket(BaseModel):
     expected_by: AwareDatetime | None = None
     agent_id: str = Field(default="", description="Who recorded it; the caller's principal when empty.")
     region: str = ""
+    wait_for_routing: bool = Field(
+        default=False,
+        description="Answer once the ticket is routed and dispatched, not as soon as it is accepted.",
+    )
 
     def to_request(self, request_id: str) -> intake_pb2.CreateTicketRequest:
         return intake_pb2.CreateTicketRequest(
@@ -104,6 +108,7 @@ class WebTicket(BaseModel):
             expected_by=_timestamp(self.expected_by),
             agent_id=self.agent_id,
             region=self.region,
+            wait_for_routing=self.wait_for_routing,
         )
 
 

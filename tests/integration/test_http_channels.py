@@ -55,12 +55,15 @@ async def grpc_ticket(desk: RunningDesk, ticket_id: str) -> common_pb2.Ticket:
 async def test_the_web_form_creates_a_web_ticket_that_grpc_reads(
     desk: RunningDesk, http: httpx.AsyncClient
 ) -> None:
-    created = await http.post("/v1/tickets", json=web_form(), headers=bearer(desk, "agent"))
+    created = await http.post(
+        "/v1/tickets", json=web_form(wait_for_routing=False), headers=bearer(desk, "agent")
+    )
     assert created.status_code == 201, created.text
     answer = created.json()
     ticket_id = answer["ticket"]["ticket_id"]
     assert answer["outcome"] == "CREATE_OUTCOME_CREATED"
     assert answer["ticket"]["channel"] == "CHANNEL_WEB"
+    assert answer["ticket"]["status"] == "TICKET_STATUS_OPEN"  # answered on acceptance
     assert created.headers["Location"] == f"/v1/tickets/{ticket_id}"
 
     seen = await grpc_ticket(desk, ticket_id)
@@ -70,6 +73,15 @@ async def test_the_web_form_creates_a_web_ticket_that_grpc_reads(
     assert read.status_code == 200
     assert read.json()["ticket_id"] == ticket_id
     assert read.json()["status"] == common_pb2.TicketStatus.Name(seen.status)
+
+
+async def test_a_web_form_may_wait_for_the_routing(desk: RunningDesk, http: httpx.AsyncClient) -> None:
+    body = web_form(category="network", wait_for_routing=True)
+    created = await http.post("/v1/tickets", json=body, headers=bearer(desk, "agent"))
+    assert created.status_code == 201, created.text
+    ticket = created.json()["ticket"]
+    assert ticket["status"] == "TICKET_STATUS_DISPATCHED"
+    assert [w["team_id"] for w in ticket["work_orders"]] == ["network"]
 
 
 async def test_the_same_idempotency_key_twice_gives_one_ticket(
