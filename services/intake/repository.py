@@ -376,11 +376,23 @@ async def drop_pending(*, db: Executor, ticket_id: str) -> None:
 
 async def find_ticket(*, db: Executor, ticket_id: str) -> TicketView | None:
     """The ticket as recorded by its workflow, or as accepted if the workflow has not recorded it yet."""
+    found = await find_ticket_state(db=db, ticket_id=ticket_id)
+    return None if found is None else found[0]
+
+
+async def find_ticket_state(*, db: Executor, ticket_id: str) -> tuple[TicketView, bool] | None:
+    """The ticket and whether its workflow has recorded it (else it is as accepted, with no timeline).
+
+    The pending row goes only once the view is recorded, so a ticket recorded between the two reads
+    is found by reading the view again.
+    """
     view = await get_view(db=db, ticket_id=ticket_id)
-    if view is not None:
-        return view
-    draft = await get_pending(db=db, ticket_id=ticket_id)
-    return None if draft is None else received(draft)
+    if view is None:
+        draft = await get_pending(db=db, ticket_id=ticket_id)
+        if draft is not None:
+            return received(draft), False
+        view = await get_view(db=db, ticket_id=ticket_id)
+    return None if view is None else (view, True)
 
 
 def received(draft: TicketDraft) -> TicketView:

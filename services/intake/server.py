@@ -127,13 +127,15 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def _accepted(self, request_id: str, fingerprint: bytes) -> common_pb2.Ticket | None:
         """The ticket this very report (same request id, same content) was accepted as, if it was."""
         view = await find_accepted(db=self._db, request_id=request_id, fingerprint=fingerprint)
-        return None if view is None else await self._with_timeline(view)
+        return None if view is None else await self._ticket(view.draft.ticket_id)
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
-        view = await repository.find_ticket(db=self._db, ticket_id=ticket_id)
-        if view is None:
+        found = await repository.find_ticket_state(db=self._db, ticket_id=ticket_id)
+        if found is None:
             raise NotFound("ticket", ticket_id)
-        return await self._with_timeline(view)
+        view, recorded = found
+        # Not recorded: no timeline to read, and one read now could be newer than the view.
+        return await self._with_timeline(view) if recorded else self._visible(view, [])
 
     async def _with_timeline(self, view: TicketView) -> common_pb2.Ticket:
         timeline = await repository.get_timeline(db=self._db, ticket_id=view.draft.ticket_id)
@@ -214,13 +216,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def _change(
         self, ticket_id: str, update: str, arg: object, update_id: str | None = None
     ) -> common_pb2.Ticket:
-        recorded = await repository.get_view(db=self._db, ticket_id=ticket_id)
-        pending = None if recorded else await repository.get_pending(db=self._db, ticket_id=ticket_id)
-        known = recorded or (repository.received(pending) if pending else None)
-        if known is None:
+        found = await repository.find_ticket_state(db=self._db, ticket_id=ticket_id)
+        if found is None:
             raise NotFound("ticket", ticket_id)
+        known, recorded = found
         self._visible(known, [])  # an ops engineer's access, before the workflow
         # A ticket still pending (accepted, not opened yet) is opened by this very update.
+        pending = None if recorded else known.draft
         view = await self._tickets.update(
             ticket_id, update, arg, TicketView, update_id=update_id, start=pending
         )
