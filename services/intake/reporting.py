@@ -24,7 +24,7 @@ import asyncpg
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
 from desk.ticket_client import TicketWorkflows
-from services.intake import directory, repository
+from services.intake import directory, pending_tickets, repository
 from services.intake.contract import Handling, LineTestResult, TicketDraft, TicketView
 from services.intake.outages import OutageRecord, matching
 from services.intake.repeats import report_keys
@@ -92,7 +92,7 @@ async def accept_report(
         return Accepted(repeated, repeat=True, replayed=not claim.fresh)
     if claim.fresh:
         draft.ticket_id, draft.outage_id = claim.ticket_id, claim.outage_id
-        return Accepted(repository.received(draft), repeat=False, pending=draft)
+        return Accepted(pending_tickets.received(draft), repeat=False, pending=draft)
     return await _accepted_before(db, claim, draft, leased_until)
 
 
@@ -102,13 +102,13 @@ async def _accepted_before(
     """A retry: the ticket as recorded, or as accepted while its workflow has not recorded it yet."""
     if (view := await repository.get_view(db=db, ticket_id=claim.ticket_id)) is not None:
         return Accepted(view, repeat=False, replayed=True)
-    pending = await repository.get_pending(db=db, ticket_id=claim.ticket_id)
+    pending = await pending_tickets.get_pending(db=db, ticket_id=claim.ticket_id)
     if pending is None:  # claimed by an older intake, whose CreateTicket died before starting it
         draft.ticket_id, draft.created_at = claim.ticket_id, claim.created_at
         draft.outage_id = await _known_outage(db, draft)
-        await repository.add_pending(db=db, draft=draft, leased_until=leased_until)
+        await pending_tickets.add_pending(db=db, draft=draft, leased_until=leased_until)
         pending = draft
-    return Accepted(repository.received(pending), repeat=False, replayed=True, pending=pending)
+    return Accepted(pending_tickets.received(pending), repeat=False, replayed=True, pending=pending)
 
 
 async def open_ticket(*, db: asyncpg.Pool, tickets: TicketWorkflows, draft: TicketDraft) -> TicketView:
@@ -118,7 +118,7 @@ async def open_ticket(*, db: asyncpg.Pool, tickets: TicketWorkflows, draft: Tick
     """
     view = await tickets.start(draft)
     await _resolve_if_outage_ended(db, tickets, view, actor=draft.agent_id)
-    await repository.drop_pending(db=db, ticket_id=draft.ticket_id)
+    await pending_tickets.drop_pending(db=db, ticket_id=draft.ticket_id)
     return view
 
 
@@ -214,7 +214,7 @@ async def _accepted_draft(db: asyncpg.Pool, ticket_id: str, request_id: str) -> 
     for _ in range(200):
         if await repository.get_view(db=db, ticket_id=ticket_id) is not None:
             return None
-        if (draft := await repository.get_pending(db=db, ticket_id=ticket_id)) is not None:
+        if (draft := await pending_tickets.get_pending(db=db, ticket_id=ticket_id)) is not None:
             return draft
         await asyncio.sleep(0.05)
     # A report whose first CreateTicket died between its claim and its workflow, never retried, would

@@ -12,6 +12,7 @@ import asyncpg
 from desk.db import Executor
 from desk.events import EventSpec
 from desk.records import from_json, to_json
+from services.intake import pending_tickets
 from services.intake.contract import TicketDraft, TicketStatus, TicketView
 from services.intake.outages import OutageRecord
 
@@ -131,31 +132,8 @@ async def list_views(
     recorded = [from_json(r["view"], TicketView) for r in rows]
     if (status and status != TicketStatus.OPEN.value) or team_id:
         return recorded  # an accepted ticket not opened yet is OPEN at no team
-    pending = await _list_pending(db, created_after, created_before, after, limit)
+    pending = await pending_tickets.list_pending(db, created_after, created_before, after, limit)
     return _newest_first(recorded, pending, limit)
-
-
-async def _list_pending(
-    db: Executor,
-    created_after: datetime | None,
-    created_before: datetime | None,
-    after: tuple[datetime, str] | None,
-    limit: int,
-) -> list[TicketView]:
-    """Accepted tickets their workflows have not recorded yet, as received, newest first."""
-    rows = await db.fetch(
-        "SELECT draft FROM intake.pending_tickets"
-        " WHERE ($1::timestamptz IS NULL OR accepted_at >= $1)"
-        " AND ($2::timestamptz IS NULL OR accepted_at < $2)"
-        " AND ($3::timestamptz IS NULL OR (accepted_at, ticket_id) < ($3, $4))"
-        " ORDER BY accepted_at DESC, ticket_id DESC LIMIT $5",
-        created_after,
-        created_before,
-        after[0] if after else None,
-        after[1] if after else "",
-        limit,
-    )
-    return [received(from_json(r["draft"], TicketDraft)) for r in rows]
 
 
 def _newest_first(recorded: list[TicketView], pending: list[TicketView], limit: int) -> list[TicketView]:
@@ -326,54 +304,6 @@ async def abandon_unstarted(
         return True
 
 
-# --- accepted tickets waiting for their workflow to record them (services/intake/starter.py) ---
-
-
-async def add_pending(*, db: Executor, draft: TicketDraft, leased_until: datetime) -> None:
-    """Accept the ticket: from here on its workflow will be opened, whatever crashes (idempotent)."""
-    await db.execute(
-        "INSERT INTO intake.pending_tickets (ticket_id, draft, accepted_at, leased_until)"
-        " VALUES ($1, $2::jsonb, $3, $4) ON CONFLICT (ticket_id) DO NOTHING",
-        draft.ticket_id,
-        to_json(draft),
-        draft.created_at,
-        leased_until,
-    )
-
-
-async def get_pending(*, db: Executor, ticket_id: str) -> TicketDraft | None:
-    data = await db.fetchval("SELECT draft FROM intake.pending_tickets WHERE ticket_id = $1", ticket_id)
-    return None if data is None else from_json(data, TicketDraft)
-
-
-async def lease_pending(
-    *, db: Executor, limit: int, now: datetime, leased_until: datetime
-) -> list[TicketDraft]:
-    """The oldest pending tickets nobody holds a lease on, leased to the caller until ``leased_until``."""
-    rows = await db.fetch(
-        "UPDATE intake.pending_tickets SET leased_until = $3 WHERE ticket_id IN ("
-        " SELECT ticket_id FROM intake.pending_tickets WHERE leased_until <= $2"
-        " ORDER BY accepted_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING draft, accepted_at",
-        limit,
-        now,
-        leased_until,
-    )
-    ordered = sorted(rows, key=lambda r: r["accepted_at"])
-    return [from_json(r["draft"], TicketDraft) for r in ordered]
-
-
-async def release_pending(*, db: Executor, ticket_id: str, until: datetime) -> None:
-    """Opening failed: let any intake process try again from ``until``."""
-    await db.execute(
-        "UPDATE intake.pending_tickets SET leased_until = $2 WHERE ticket_id = $1", ticket_id, until
-    )
-
-
-async def drop_pending(*, db: Executor, ticket_id: str) -> None:
-    """The workflow has recorded the ticket: it is no longer pending."""
-    await db.execute("DELETE FROM intake.pending_tickets WHERE ticket_id = $1", ticket_id)
-
-
 async def find_ticket(*, db: Executor, ticket_id: str) -> TicketView | None:
     """The ticket as recorded by its workflow, or as accepted if the workflow has not recorded it yet."""
     found = await find_ticket_state(db=db, ticket_id=ticket_id)
@@ -388,13 +318,8 @@ async def find_ticket_state(*, db: Executor, ticket_id: str) -> tuple[TicketView
     """
     view = await get_view(db=db, ticket_id=ticket_id)
     if view is None:
-        draft = await get_pending(db=db, ticket_id=ticket_id)
+        draft = await pending_tickets.get_pending(db=db, ticket_id=ticket_id)
         if draft is not None:
-            return received(draft), False
+            return pending_tickets.received(draft), False
         view = await get_view(db=db, ticket_id=ticket_id)
     return None if view is None else (view, True)
-
-
-def received(draft: TicketDraft) -> TicketView:
-    """An accepted ticket before its workflow has decided anything: OPEN, not routed, no deadlines."""
-    return TicketView(draft=draft, status=TicketStatus.OPEN, updated_at=draft.created_at)

@@ -23,7 +23,7 @@ import asyncpg
 
 from desk.errors import DeskError
 from desk.ticket_client import TicketWorkflows
-from services.intake import repository
+from services.intake import pending_tickets, repository
 from services.intake.contract import TicketDraft, TicketView
 from services.intake.reporting import open_ticket
 
@@ -41,6 +41,9 @@ HAND_OFF_LIMIT = 64
 while it waits, so the queue must drain well within the lease. Past it, newly accepted tickets wait
 unleased in PostgreSQL, and the poller leases them as the queue empties."""
 POLL_EVERY = 0.5
+BEHIND_AFTER = timedelta(seconds=30)
+"""A ticket accepted longer ago than this and not opened yet is logged as a backlog (for SREs: Temporal
+unreachable, the workers down, or reports arriving faster than they are opened), once a minute."""
 
 
 class TicketStarter:
@@ -93,25 +96,29 @@ class TicketStarter:
 
     async def _open(self, draft: TicketDraft, *, just_accepted: bool) -> None:
         if not just_accepted and await repository.get_view(db=self._db, ticket_id=draft.ticket_id):
-            await repository.drop_pending(db=self._db, ticket_id=draft.ticket_id)  # opened elsewhere
+            await pending_tickets.drop_pending(db=self._db, ticket_id=draft.ticket_id)  # opened elsewhere
             return
         await open_ticket(db=self._db, tickets=self._tickets, draft=draft)
 
     async def _retry_later(self, draft: TicketDraft) -> None:
         until = datetime.now(UTC) + RETRY_AFTER
         with contextlib.suppress(asyncpg.PostgresError, OSError):  # else its lease runs out anyway
-            await repository.release_pending(db=self._db, ticket_id=draft.ticket_id, until=until)
+            await pending_tickets.release_pending(db=self._db, ticket_id=draft.ticket_id, until=until)
 
     async def _poll(self) -> None:
         """Take over tickets whose lease ran out, oldest first, while there is room in the queue."""
+        told = datetime.min.replace(tzinfo=UTC)
         while True:
             await asyncio.sleep(self._poll_every)
+            if datetime.now(UTC) - told > 2 * BEHIND_AFTER:
+                told = datetime.now(UTC)
+                await self._tell_backlog(told)
             room = HAND_OFF_LIMIT - self._queue.qsize()
             if room < HAND_OFF_LIMIT // 2:
                 continue
             now = datetime.now(UTC)
             try:
-                drafts = await repository.lease_pending(
+                drafts = await pending_tickets.lease_pending(
                     db=self._db, limit=room, now=now, leased_until=now + self._lease
                 )
             except (asyncpg.PostgresError, OSError) as error:
@@ -122,3 +129,12 @@ class TicketStarter:
                 continue
             for draft in drafts:
                 self._queue.put_nowait((draft, False))
+
+    async def _tell_backlog(self, now: datetime) -> None:
+        try:
+            count, oldest = await pending_tickets.pending_backlog(db=self._db)
+        except (asyncpg.PostgresError, OSError):
+            return  # the poll itself says what is wrong
+        if oldest is not None and now - oldest > BEHIND_AFTER:
+            age = (now - oldest).total_seconds()
+            log.warning("%d accepted tickets not opened yet, the oldest for %.0f s", count, age)
