@@ -186,6 +186,6 @@ def deadline(view: TicketView, kind: DeadlineKind, work_order_id: str | None = N
     return found[-1]
 
 
-def close_to(actual: datetime, expected: datetime) -> bool:
+def close_to(actual: datetime, expected: datetime, *, within: timedelta = timedelta(seconds=1)) -> bool:
     """Timers fire at their time on the test server's clock, give or take its bookkeeping (ms)."""
-    return abs(actual - expected) < timedelta(seconds=1)
+    return abs(actual - expected) < within

@@ -26,6 +26,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 StartAt = Callable[[datetime], Awaitable[tuple[WorkflowEnvironment, FakeDesk]]]
 
 
+def near(actual: datetime, expected: datetime) -> bool:
+    """The test server's clock starts at the chosen instant and the ticket is opened a moment later:
+    under a loaded machine more than a second (seen once in `make test`). The calendar's effects are
+    hours and days, so ten seconds of slack hide none of them."""
+    return close_to(actual, expected, within=timedelta(seconds=10))
+
+
 def local(day: str, at: str) -> datetime:
     return datetime.fromisoformat(f"{day}T{at}").replace(tzinfo=SHANGHAI)
 
@@ -82,11 +89,11 @@ async def test_a_response_deadline_runs_on_working_hours_only(
     env, desk = await start_at(routed)
     handle, view = await open_ticket(env, task_queue)
     ticket_id = view.draft.ticket_id
-    assert close_to(view.draft.created_at, routed)
+    assert near(view.draft.created_at, routed)
     response = deadline(view, DeadlineKind.RESPONSE)
     assert (response.calendar, response.time_zone) == ("BUSINESS_5X8", "Asia/Shanghai")
     assert (response.warn_at, response.due_at) == derive(response)
-    assert close_to(response.warn_at, warns) and close_to(response.due_at, due)
+    assert near(response.warn_at, warns) and near(response.due_at, due)
 
     await env.sleep(warns - timedelta(minutes=1) - await env.get_current_time())
     assert sla_events(desk, ticket_id, DeadlineKind.RESPONSE) == []  # nights and holidays do not count
@@ -95,6 +102,6 @@ async def test_a_response_deadline_runs_on_working_hours_only(
     await eventually(lambda: len(sla_events(desk, ticket_id, DeadlineKind.RESPONSE)) == 2)
     warning, overdue = sla_events(desk, ticket_id, DeadlineKind.RESPONSE)
     assert (warning.type, overdue.type) == ("sla.warning", "sla.overdue")
-    assert close_to(warning.occurred_at, warns) and close_to(overdue.occurred_at, due)
+    assert near(warning.occurred_at, warns) and near(overdue.occurred_at, due)
     assert desk.tickets[ticket_id].deadlines[-1].state == DeadlineState.OVERDUE
     await handle.terminate("test over")
