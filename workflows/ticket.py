@@ -73,6 +73,10 @@ RETURN_GOES_TO_DESK = "return-goes-to-desk"
 LINE_TEST_AFTER_OPEN = "line-test-after-open"
 """Patch: a fault with a number is line-tested once recorded; tickets opened before it never were."""
 
+EVENTS_VIA_INTAKE_OUTBOX = "events-via-intake-outbox"
+"""Patch: events go into intake's outbox with the ticket record and intake's relay publishes them;
+a ticket opened before it keeps publishing its own (workflows/outbox.py) to its end."""
+
 
 @workflow.defn(name="TicketWorkflow")
 class TicketWorkflow:
@@ -84,6 +88,7 @@ class TicketWorkflow:
         self._staged: list[EventSpec] = []  # events of the change in progress
         self._changes = 0
         self._recorded = False
+        self._events_via_intake: bool | None = None  # decided at the first record (a patch)
 
     @workflow.run
     async def run(self, input: TicketWorkflowInput) -> intake.TicketView:
@@ -415,5 +420,9 @@ class TicketWorkflow:
         now = workflow.now()
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now
-        await steps.call(intake.RECORD_TICKET, intake.RecordTicketInput(state.view, stamped))
-        self._staged += stamped
+        if self._events_via_intake is None:
+            self._events_via_intake = workflow.patched(EVENTS_VIA_INTAKE_OUTBOX)
+        record = intake.RecordTicketInput(state.view, stamped, outbox=self._events_via_intake)
+        await steps.call(intake.RECORD_TICKET, record)
+        if not self._events_via_intake:
+            self._staged += stamped  # this workflow's own outbox publishes them

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from services.intake import repository
+from services.intake import outbox, repository
 from services.intake.contract import (
     RECORD_TICKET,
     RUN_LINE_TEST,
@@ -33,6 +33,8 @@ class IntakeActivities:
         async with self._pool.acquire() as conn, conn.transaction():
             await repository.save_view(db=conn, view=request.view)
             await repository.append_timeline(db=conn, events=request.timeline)
+            if request.outbox and request.timeline:
+                await outbox.append(db=conn, events=request.timeline)
             if request.view.status in _NO_MORE_REPEATS:
                 await repository.release_report_keys(db=conn, ticket_id=request.view.draft.ticket_id)
 

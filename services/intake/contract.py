@@ -136,6 +136,7 @@ class RecordTicketInput:
 
     view: TicketView
     timeline: list[EventSpec] = field(default_factory=list)
+    outbox: bool = False  # also queue the events for intake's relay to publish (the workflow does not)
 
 
 @dataclass

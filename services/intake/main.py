@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from desk.config import Settings
+from desk.event_bus import EventPublisher
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
 from services.intake.ivr_calls import IvrCalls
+from services.intake.relay import EventRelay
 from services.intake.server import ACCESS, IntakeServicer, binding
 from services.intake.starter import TicketStarter
 
@@ -17,7 +19,9 @@ async def build(runtime: Runtime) -> ServiceParts:
     lease = timedelta(seconds=runtime.settings.pending_lease_seconds)
     starter = TicketStarter(runtime.pool, tickets, lease=lease)
     servicer = IntakeServicer(runtime.pool, tickets, starter, IvrCalls(runtime.temporal))
-    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run])
+    _, _, database_url = runtime.settings.require_stack()
+    relay = EventRelay(database_url, EventPublisher(runtime.js))
+    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run, relay.run])
 
 
 async def run(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ import grpc
 from temporalio.client import Client
 
 from helpdesk.v1 import (
+    common_pb2,
     dispatch_pb2,
     dispatch_pb2_grpc,
     intake_pb2,
@@ -104,9 +106,18 @@ class DeskLoad:
         self._intake = intake_pb2_grpc.IntakeServiceStub(channel(endpoints["services"]["intake"]))
         self._dispatch = dispatch_pb2_grpc.DispatchServiceStub(channel(endpoints["services"]["dispatch"]))
         self._survey = survey_pb2_grpc.SurveyServiceStub(channel(endpoints["services"]["survey"]))
+        self._numbers = itertools.count()
 
     async def create(self, i: int, *, wait_for_routing: bool = False) -> intake_pb2.CreateTicketResponse:
-        request = report(category=TEAMS[i % len(TEAMS)], wait_for_routing=wait_for_routing)
+        # Numbered, not random: among thousands of open tickets a random line or phone repeats one
+        # now and then, and a repeat answers with another team's ticket.
+        n = next(self._numbers)
+        request = report(
+            category=TEAMS[i % len(TEAMS)],
+            fault_number=f"0219{n:07d}",
+            reporter=common_pb2.Reporter(name="Bench", phone=f"1390{n:07d}"),
+            wait_for_routing=wait_for_routing,
+        )
         answer: intake_pb2.CreateTicketResponse = await self._intake.CreateTicket(
             request, metadata=auth(self._tokens["agent"])
         )

@@ -54,9 +54,10 @@ async def test_one_span_tree_from_the_grpc_call_to_the_nats_publish(desk: Runnin
     publish = next(s for s in trace if s["name"] == "helpdesk.dispatch.network.created publish")
     chain = _ancestors(publish, by_id)
     assert chain[-1] == rpc, chain
+    # Published by intake's relay under the trace context the record stored with the events.
     assert chain[:3] == [
-        "RunActivity:desk.publish_events",
-        "StartActivity:desk.publish_events",
+        "RunActivity:intake.record_ticket",
+        "StartActivity:intake.record_ticket",
         "StartUpdateWithStartWorkflow:TicketWorkflow",
     ], chain
     # Temporal's interceptor hangs the workflow run beside its activities, under the same client call.

@@ -65,6 +65,7 @@ class FakeDesk:
     callbacks: list[survey.CallbackRecord] = field(default_factory=list)
     published: list[EventSpec] = field(default_factory=list)
     publish_attempts: int = 0
+    outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
 
     @activity.defn(name=intake.RECORD_TICKET)
     async def record_ticket(self, input: intake.RecordTicketInput) -> None:
@@ -73,7 +74,10 @@ class FakeDesk:
         self.tickets[ticket_id] = input.view
         timeline = self.timelines.setdefault(ticket_id, [])
         known = {e.event_id for e in timeline}
-        timeline.extend(e for e in input.timeline if e.event_id not in known)
+        new = [e for e in input.timeline if e.event_id not in known]
+        timeline.extend(new)
+        if input.outbox:
+            self.outboxed.extend(new)
 
     @activity.defn(name=dispatch.ROUTE_TICKET)
     async def route_ticket(self, input: dispatch.RouteTicketInput) -> dispatch.RouteTicketResult:
