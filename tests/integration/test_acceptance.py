@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 import psutil
 
-from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
+from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import Event, Metadata, auth, recorded, report, ticket_events, types
 from tests.stack import RunningDesk, leftovers
 
@@ -140,3 +140,32 @@ def at_least(count: int) -> Callable[[list[Event]], bool]:
 
 def types_of(ticket: common_pb2.Ticket) -> list[str]:
     return [entry.type for entry in ticket.timeline]
+
+
+async def test_events_recorded_while_the_relay_is_down_are_published_once_when_it_is_back(
+    desk: RunningDesk,
+) -> None:
+    """Events wait in intake.outbox while intake is frozen and then dies; its successor publishes them."""
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    dispatch = dispatch_pb2_grpc.DispatchServiceStub(desk.channel("dispatch"))
+    ticket = (
+        await intake.CreateTicket(report(category="network"), metadata=auth(desk.token("agent")))
+    ).ticket
+    frozen = desk.pid("intake")
+    os.kill(frozen, signal.SIGSTOP)  # its relay holds the lock and publishes nothing
+    try:
+        accept = dispatch_pb2.AcceptWorkOrderRequest(
+            work_order_id=f"{ticket.ticket_id}-W1", engineer="Wang Wu"
+        )
+        await dispatch.AcceptWorkOrder(accept, metadata=auth(desk.token("ops_engineer:network")))
+        await asyncio.sleep(1.0)
+        so_far = await ticket_events(desk.endpoints["nats"], ticket.ticket_id, until=at_least(0), within=1)
+        assert "dispatch.accepted" not in types(so_far)  # recorded, queued, not published
+    finally:
+        os.kill(frozen, signal.SIGKILL)
+    await desk.restarted("intake", frozen)
+    events = await ticket_events(
+        desk.endpoints["nats"], ticket.ticket_id, until=lambda ev: "dispatch.accepted" in types(ev)
+    )
+    assert types(events).count("dispatch.accepted") == 1
+    assert [e.envelope.sequence for e in events] == list(range(1, len(events) + 1))  # in order, no gap
