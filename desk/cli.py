@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -66,10 +67,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         status = _exit_status(leaving)
     except KeyboardInterrupt:
         status = 130
+    except BrokenPipeError:  # the reader stopped early (`| head`): what it read was all it wanted
+        status = 0
     except BaseException:  # the last edge before os._exit: whatever it was, show it and fail
         traceback.print_exc()
         status = 1
-    sys.stdout.flush()
+    with contextlib.suppress(BrokenPipeError):  # the reader may be gone (see above)
+        sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
 
