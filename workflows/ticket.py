@@ -32,38 +32,9 @@ with workflow.unsafe.imports_passed_through():
     from services.intake import contract as intake
     from services.survey import contract as survey
     from workflows import alarms, reports, review
+    from workflows import contract as wf
     from workflows import ticket_state as ts
     from workflows import ticket_steps as steps
-    from workflows.contract import (
-        ACCEPT_WORK_ORDER,
-        ADD_SUPPLEMENT,
-        AWAIT_RECORDED,
-        CANCEL_TICKET,
-        CHASE_WORK_ORDER,
-        DISPATCH_TICKET,
-        RECORD_CALLBACK,
-        RECORD_REPEAT,
-        RESOLVE_AT_FIRST_CONTACT,
-        RESOLVE_BY_OUTAGE,
-        RESOLVE_WORK_ORDER,
-        RETURN_WORK_ORDER,
-        REVIEW_WORK_ORDER,
-        AcceptWorkOrderInput,
-        AddSupplementInput,
-        CancelTicketInput,
-        ChaseWorkOrderInput,
-        DispatchTicketInput,
-        RecordCallbackInput,
-        RecordCallbackResult,
-        RecordRepeatInput,
-        ResolveAtFirstContactInput,
-        ResolveByOutageInput,
-        ResolveWorkOrderInput,
-        ReturnWorkOrderInput,
-        ReviewWorkOrderInput,
-        TicketWorkflowInput,
-        WorkOrderResult,
-    )
     from workflows.deadlines import due_alarms, next_alarm_at
     from workflows.outbox import Outbox
 
@@ -81,7 +52,7 @@ a ticket opened before it keeps publishing its own (workflows/outbox.py) to its 
 @workflow.defn(name="TicketWorkflow")
 class TicketWorkflow:
     @workflow.init
-    def __init__(self, input: TicketWorkflowInput) -> None:
+    def __init__(self, input: wf.TicketWorkflowInput) -> None:
         self._state = ts.new_state(input.draft, workflow.now())
         self._lock = asyncio.Lock()
         self._outbox = Outbox()
@@ -91,7 +62,7 @@ class TicketWorkflow:
         self._events_via_intake: bool | None = None  # decided at the first record (a patch)
 
     @workflow.run
-    async def run(self, input: TicketWorkflowInput) -> intake.TicketView:
+    async def run(self, input: wf.TicketWorkflowInput) -> intake.TicketView:
         publisher = asyncio.create_task(self._outbox.drain_forever())
         async with self._lock:
             await self._open()
@@ -105,27 +76,27 @@ class TicketWorkflow:
 
     # --- updates ---
 
-    @workflow.update(name=AWAIT_RECORDED)
+    @workflow.update(name=wf.AWAIT_RECORDED)
     async def await_recorded(self) -> intake.TicketView:
         await workflow.wait_condition(lambda: self._recorded)
         return self._state.view
 
-    @workflow.update(name=DISPATCH_TICKET)
-    async def dispatch_ticket(self, input: DispatchTicketInput) -> WorkOrderResult:
+    @workflow.update(name=wf.DISPATCH_TICKET)
+    async def dispatch_ticket(self, input: wf.DispatchTicketInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             ts.check_dispatch(state, input.team_id)
             work_order, events = await self._dispatch(
                 state, input.team_id, input.actor, input.reason, needs_review=input.needs_review
             )
             await self._record(state, events)
-        return WorkOrderResult(work_order, state.view)
+        return wf.WorkOrderResult(work_order, state.view)
 
     @dispatch_ticket.validator
-    def _validate_dispatch(self, input: DispatchTicketInput) -> None:
+    def _validate_dispatch(self, input: wf.DispatchTicketInput) -> None:
         steps.validate(ts.check_dispatch, self._state, input.team_id)
 
-    @workflow.update(name=REVIEW_WORK_ORDER)
-    async def review_work_order(self, input: ReviewWorkOrderInput) -> WorkOrderResult:
+    @workflow.update(name=wf.REVIEW_WORK_ORDER)
+    async def review_work_order(self, input: wf.ReviewWorkOrderInput) -> wf.WorkOrderResult:
         """A senior agent approves the proposed work order (maybe to another team) or rejects it."""
         async with self._update() as state:
             if input.approve:
@@ -137,50 +108,50 @@ class TicketWorkflow:
                 work_order, events = review.reject(state, input, workflow.now())
             await steps.save_work_order(work_order)
             await self._record(state, events)
-        return WorkOrderResult(work_order, state.view)
+        return wf.WorkOrderResult(work_order, state.view)
 
     @review_work_order.validator
-    def _validate_review(self, input: ReviewWorkOrderInput) -> None:
+    def _validate_review(self, input: wf.ReviewWorkOrderInput) -> None:
         steps.validate(review.check_review, self._state, input)
 
-    @workflow.update(name=CHASE_WORK_ORDER)
-    async def chase_work_order(self, input: ChaseWorkOrderInput) -> WorkOrderResult:
+    @workflow.update(name=wf.CHASE_WORK_ORDER)
+    async def chase_work_order(self, input: wf.ChaseWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.chase(state, input, workflow.now())
             await steps.save_work_order(work_order)
             await self._record(state, events)
-        return WorkOrderResult(work_order, state.view)
+        return wf.WorkOrderResult(work_order, state.view)
 
     @chase_work_order.validator
-    def _validate_chase(self, input: ChaseWorkOrderInput) -> None:
+    def _validate_chase(self, input: wf.ChaseWorkOrderInput) -> None:
         steps.validate(ts.check_chase, self._state, input.work_order_id)
 
-    @workflow.update(name=ACCEPT_WORK_ORDER)
-    async def accept_work_order(self, input: AcceptWorkOrderInput) -> WorkOrderResult:
+    @workflow.update(name=wf.ACCEPT_WORK_ORDER)
+    async def accept_work_order(self, input: wf.AcceptWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.accept(state, input, workflow.now())
             await steps.save_work_order(work_order)
             await self._record(state, events)
-        return WorkOrderResult(work_order, state.view)
+        return wf.WorkOrderResult(work_order, state.view)
 
     @accept_work_order.validator
-    def _validate_accept(self, input: AcceptWorkOrderInput) -> None:
+    def _validate_accept(self, input: wf.AcceptWorkOrderInput) -> None:
         steps.validate(ts.check_accept, self._state, input.work_order_id)
 
-    @workflow.update(name=RESOLVE_WORK_ORDER)
-    async def resolve_work_order(self, input: ResolveWorkOrderInput) -> WorkOrderResult:
+    @workflow.update(name=wf.RESOLVE_WORK_ORDER)
+    async def resolve_work_order(self, input: wf.ResolveWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.resolve(state, input, workflow.now())
             await steps.save_work_order(work_order)
             await self._record(state, events)
-        return WorkOrderResult(work_order, state.view)
+        return wf.WorkOrderResult(work_order, state.view)
 
     @resolve_work_order.validator
-    def _validate_resolve(self, input: ResolveWorkOrderInput) -> None:
+    def _validate_resolve(self, input: wf.ResolveWorkOrderInput) -> None:
         steps.validate(ts.check_resolve, self._state, input.work_order_id)
 
-    @workflow.update(name=RETURN_WORK_ORDER)
-    async def return_work_order(self, input: ReturnWorkOrderInput) -> WorkOrderResult:
+    @workflow.update(name=wf.RETURN_WORK_ORDER)
+    async def return_work_order(self, input: wf.ReturnWorkOrderInput) -> wf.WorkOrderResult:
         """The team sends the work order back (退单); the ticket waits OPEN at the desk for a new dispatch."""
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
@@ -188,14 +159,14 @@ class TicketWorkflow:
             if not workflow.patched(RETURN_GOES_TO_DESK):
                 events += await self._route_after_return(state)
             await self._record(state, events)
-        return WorkOrderResult(work_order, state.view)
+        return wf.WorkOrderResult(work_order, state.view)
 
     @return_work_order.validator
-    def _validate_return(self, input: ReturnWorkOrderInput) -> None:
+    def _validate_return(self, input: wf.ReturnWorkOrderInput) -> None:
         steps.validate(ts.check_return, self._state, input.work_order_id)
 
-    @workflow.update(name=RECORD_CALLBACK)
-    async def record_callback(self, input: RecordCallbackInput) -> RecordCallbackResult:
+    @workflow.update(name=wf.RECORD_CALLBACK)
+    async def record_callback(self, input: wf.RecordCallbackInput) -> wf.RecordCallbackResult:
         """Closed when confirmed; "not fixed" sends a new work order to the team that resolved it."""
         async with self._update() as state:
             team_id = ts.last_resolving_team(state)
@@ -208,30 +179,30 @@ class TicketWorkflow:
             callback.ticket_status = str(state.view.status)
             await steps.call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback))
             await self._record(state, events)
-        return RecordCallbackResult(callback, state.view)
+        return wf.RecordCallbackResult(callback, state.view)
 
     @record_callback.validator
-    def _validate_callback(self, input: RecordCallbackInput) -> None:
+    def _validate_callback(self, input: wf.RecordCallbackInput) -> None:
         steps.validate(ts.check_callback, self._state, input)
 
-    @workflow.update(name=RECORD_REPEAT)
-    async def record_repeat(self, input: RecordRepeatInput) -> intake.TicketView:
+    @workflow.update(name=wf.RECORD_REPEAT)
+    async def record_repeat(self, input: wf.RecordRepeatInput) -> intake.TicketView:
         return await self._apply(reports.repeat, input)
 
     @record_repeat.validator
-    def _validate_repeat(self, input: RecordRepeatInput) -> None:
+    def _validate_repeat(self, input: wf.RecordRepeatInput) -> None:
         steps.validate(reports.check_open, self._state)
 
-    @workflow.update(name=ADD_SUPPLEMENT)
-    async def add_supplement(self, input: AddSupplementInput) -> intake.TicketView:
+    @workflow.update(name=wf.ADD_SUPPLEMENT)
+    async def add_supplement(self, input: wf.AddSupplementInput) -> intake.TicketView:
         return await self._apply(reports.supplement, input)
 
     @add_supplement.validator
-    def _validate_supplement(self, input: AddSupplementInput) -> None:
+    def _validate_supplement(self, input: wf.AddSupplementInput) -> None:
         steps.validate(reports.check_open, self._state)
 
-    @workflow.update(name=RESOLVE_AT_FIRST_CONTACT)
-    async def resolve_at_first_contact(self, input: ResolveAtFirstContactInput) -> intake.TicketView:
+    @workflow.update(name=wf.RESOLVE_AT_FIRST_CONTACT)
+    async def resolve_at_first_contact(self, input: wf.ResolveAtFirstContactInput) -> intake.TicketView:
         async with self._update() as state:
             withdrawn, events = reports.resolve_at_first_contact(state, input, workflow.now())
             for work_order in withdrawn:
@@ -240,11 +211,11 @@ class TicketWorkflow:
         return state.view
 
     @resolve_at_first_contact.validator
-    def _validate_first_contact(self, input: ResolveAtFirstContactInput) -> None:
+    def _validate_first_contact(self, input: wf.ResolveAtFirstContactInput) -> None:
         steps.validate(reports.check_first_contact, self._state, input)
 
-    @workflow.update(name=CANCEL_TICKET)
-    async def cancel_ticket(self, input: CancelTicketInput) -> intake.TicketView:
+    @workflow.update(name=wf.CANCEL_TICKET)
+    async def cancel_ticket(self, input: wf.CancelTicketInput) -> intake.TicketView:
         async with self._update() as state:
             withdrawn, events = reports.cancel(state, input, workflow.now())
             for work_order in withdrawn:
@@ -253,18 +224,18 @@ class TicketWorkflow:
         return state.view
 
     @cancel_ticket.validator
-    def _validate_cancel(self, input: CancelTicketInput) -> None:
+    def _validate_cancel(self, input: wf.CancelTicketInput) -> None:
         steps.validate(reports.check_cancel, self._state, input)
 
-    @workflow.update(name=RESOLVE_BY_OUTAGE)
-    async def resolve_by_outage(self, input: ResolveByOutageInput) -> intake.TicketView:
+    @workflow.update(name=wf.RESOLVE_BY_OUTAGE)
+    async def resolve_by_outage(self, input: wf.ResolveByOutageInput) -> intake.TicketView:
         async with self._update() as state:
             events = reports.resolve_by_outage(state, input, workflow.now())
             await self._record(state, events)
         return state.view
 
     @resolve_by_outage.validator
-    def _validate_outage(self, input: ResolveByOutageInput) -> None:
+    def _validate_outage(self, input: wf.ResolveByOutageInput) -> None:
         steps.validate(reports.check_outage_resolution, self._state, input)
 
     async def _apply(
@@ -281,9 +252,9 @@ class TicketWorkflow:
         """Acknowledge the ticket and route it: to a team, or to wait for manual dispatch.
 
         One record at the end keeps the create path to one write of the ticket's view; until then
-        nothing is visible, and CreateTicket waits for this (AWAIT_RECORDED) before it answers.
+        nothing is visible, and CreateTicket waits for this (wf.AWAIT_RECORDED) before it answers.
         A ticket linked to a known outage is neither routed nor on a resolution clock: the outage's
-        repair resolves it (RESOLVE_BY_OUTAGE).
+        repair resolves it (wf.RESOLVE_BY_OUTAGE).
         """
         async with self._changing() as state:
             events = ts.opened(state)
