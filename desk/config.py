@@ -112,15 +112,12 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return seconds
 
 
-def _nice(raw: str) -> int:
-    if not raw.isdigit() or int(raw) > 19:
-        raise ConfigurationError(f"HELPDESK_WORKER_NICE must be 0 to 19, got {raw!r}")
-    return int(raw)
-
-
-def _count(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 16:
-        raise ConfigurationError(f"HELPDESK_WORKFLOW_WORKERS must be 1 to 16, got {raw!r}")
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigurationError(f"{name} must be {low} to {high}, got {raw!r}")
     return int(raw)
 
 
@@ -150,7 +147,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         line_tester=env.get("HELPDESK_LINE_TESTER") or "simulator",
         http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
-        pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", 30.0),
-        worker_nice=_nice(env.get("HELPDESK_WORKER_NICE") or "19"),
-        workflow_workers=_count(env.get("HELPDESK_WORKFLOW_WORKERS") or "2"),
+        pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", Settings.pending_lease_seconds),
+        worker_nice=_whole(env, "HELPDESK_WORKER_NICE", Settings.worker_nice, low=0, high=19),
+        workflow_workers=_whole(env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=16),
     )
