@@ -30,13 +30,13 @@ class IntakeActivities:
     @activity.defn(name=RECORD_TICKET)
     async def record_ticket(self, request: RecordTicketInput) -> None:
         """Idempotent: the view only moves forward in time and each timeline event is kept once."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await repository.save_view(db=conn, view=request.view)
-            await repository.append_timeline(db=conn, events=request.timeline)
-            if request.outbox and request.timeline:
-                await outbox.append(db=conn, events=request.timeline)
-            if request.view.status in _NO_MORE_REPEATS:
-                await repository.release_report_keys(db=conn, ticket_id=request.view.draft.ticket_id)
+        await repository.record_ticket(
+            db=self._pool,
+            view=request.view,
+            events=request.timeline,
+            queue_for=outbox.trace_context() if request.outbox else None,
+            release_keys=request.view.status in _NO_MORE_REPEATS,
+        )
 
     @activity.defn(name=RUN_LINE_TEST)
     async def run_line_test(self, request: RunLineTestInput) -> LineTestResult:

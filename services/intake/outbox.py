@@ -1,7 +1,8 @@
 """SQL of ``intake.outbox``: events written with the ticket record, published by the relay in order.
 
-Appending happens in the record's transaction, so an event is queued exactly when the change that
-decided it is recorded; the relay (services/intake/relay.py) publishes and then deletes them.
+Events are queued by the ticket's record (``repository.record_ticket``, in its transaction), so an
+event is queued exactly when the change that decided it is recorded; the relay
+(services/intake/relay.py) publishes and then deletes them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from opentelemetry import propagate
 
 from desk.db import Executor
 from desk.events import EventSpec
-from desk.records import from_json, to_json
+from desk.records import from_json
 
-NOTIFY_CHANNEL = "intake_outbox"
+NOTIFY_CHANNEL = "intake_outbox"  # intake.record_ticket (migrations/006) notifies it by name
 
 
 @dataclass
@@ -25,16 +26,11 @@ class Queued:
     trace: dict[str, str]
 
 
-async def append(*, db: Executor, events: list[EventSpec]) -> None:
-    """Queue the events with the current trace context; the relay is woken when the record commits."""
+def trace_context() -> str:
+    """The current W3C trace context as JSON: queued with the events, so their publish joins the trace."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    trace = json.dumps(carrier)
-    await db.executemany(
-        "INSERT INTO intake.outbox (event, trace) VALUES ($1::jsonb, $2::jsonb)",
-        [(to_json(event), trace) for event in events],
-    )
-    await db.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    return json.dumps(carrier)
 
 
 async def oldest(*, db: Executor, limit: int) -> list[Queued]:

@@ -41,13 +41,18 @@ async def find_claim(*, db: Executor, request_id: str) -> Claim | None:
     return None if row is None else Claim(row["ticket_id"], bytes(row["fingerprint"]), row["created_at"])
 
 
-async def save_view(*, db: Executor, view: TicketView) -> None:
+async def record_ticket(
+    *, db: Executor, view: TicketView, events: list[EventSpec], queue_for: str | None, release_keys: bool
+) -> None:
+    """The view (only ever forward in time) and its new timeline events, in one round trip.
+
+    With ``queue_for`` (a W3C trace context, as JSON) the events newly on the timeline are also
+    queued in intake's outbox for the relay; ``release_keys``: the ticket takes no more repeats.
+    See migrations/006_record_ticket.sql.
+    """
     draft = view.draft
     await db.execute(
-        "INSERT INTO intake.tickets (ticket_id, request_id, status, team_id, created_at, updated_at, view)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (ticket_id) DO UPDATE"
-        " SET status = $3, team_id = $4, updated_at = $6, view = $7::jsonb"
-        " WHERE intake.tickets.updated_at <= $6",
+        "SELECT intake.record_ticket($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::jsonb, $11)",
         draft.ticket_id,
         draft.request_id,
         view.status.value,
@@ -55,26 +60,10 @@ async def save_view(*, db: Executor, view: TicketView) -> None:
         draft.created_at,
         view.updated_at,
         to_json(view),
-    )
-
-
-async def append_timeline(*, db: Executor, events: list[EventSpec]) -> None:
-    await db.executemany(
-        "INSERT INTO intake.timeline (ticket_id, sequence, event_id, type, actor, occurred_at, reason,"
-        " payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT DO NOTHING",
-        [
-            (
-                e.ticket_id,
-                e.sequence,
-                e.event_id,
-                e.type,
-                e.actor,
-                e.occurred_at,
-                e.reason,
-                json.dumps(e.payload),
-            )
-            for e in events
-        ],
+        to_json(events),
+        queue_for is not None,
+        queue_for or "{}",
+        release_keys,
     )
 
 
@@ -201,11 +190,6 @@ async def open_report(*, db: Executor, report_key: str) -> str | None:
         "SELECT ticket_id FROM intake.open_reports WHERE report_key = $1", report_key
     )
     return ticket_id
-
-
-async def release_report_keys(*, db: Executor, ticket_id: str) -> None:
-    """A closed or cancelled ticket no longer takes repeats: the next report makes a new ticket."""
-    await db.execute("DELETE FROM intake.open_reports WHERE ticket_id = $1", ticket_id)
 
 
 _OUTAGE_COLUMNS = (

@@ -1,0 +1,113 @@
+"""Intake's ticket record (the workflow's most frequent write) against PostgreSQL itself.
+
+In a database of its own on the desk's PostgreSQL, so the desk's relay does not take the queued
+events away while they are counted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import asyncpg
+import pytest
+
+from desk import db
+from desk.events import EventSpec
+from desk.records import from_json
+from services.intake.activities import IntakeActivities
+from services.intake.contract import RecordTicketInput, TicketStatus, TicketView
+from services.intake.line_test import SimulatedLineTester
+from tests.stack import RunningDesk
+from tests.unit.test_ticket_state import T0, dispatched
+
+
+@pytest.fixture
+async def scratch(desk: RunningDesk) -> AsyncIterator[asyncpg.Pool]:
+    url = desk.endpoints["postgres"]
+    name = f"record_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    pool = await db.create_pool(url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        await db.migrate(pool)
+        yield pool
+    finally:
+        await pool.close()
+        await admin.execute(f'DROP DATABASE "{name}"')
+        await admin.close()
+
+
+def events(view: TicketView, *sequences: int) -> list[EventSpec]:
+    return [
+        EventSpec(
+            f"{view.draft.ticket_id}-e{n}", f"t{n}", "helpdesk.ticket.x", view.draft.ticket_id, n, T0, "a"
+        )
+        for n in sequences
+    ]
+
+
+async def record(
+    pool: asyncpg.Pool, view: TicketView, timeline: list[EventSpec], *, outbox: bool = True
+) -> None:
+    activities = IntakeActivities(pool, SimulatedLineTester())
+    await activities.record_ticket(RecordTicketInput(view, timeline, outbox=outbox))
+
+
+async def queued(pool: asyncpg.Pool) -> list[str]:
+    rows = await pool.fetch("SELECT event FROM intake.outbox ORDER BY position")
+    return [from_json(r["event"], EventSpec).event_id for r in rows]
+
+
+async def test_a_record_keeps_the_view_the_timeline_and_queues_its_events_in_order(
+    scratch: asyncpg.Pool,
+) -> None:
+    view = dispatched()[0].view
+    view.updated_at = T0
+    await record(scratch, view, events(view, 1, 2, 3))
+    stored = await scratch.fetchrow("SELECT status, team_id, view FROM intake.tickets")
+    assert stored is not None
+    assert (stored["status"], stored["team_id"]) == ("DISPATCHED", "network")
+    assert from_json(stored["view"], TicketView) == view
+    timeline = await scratch.fetch(
+        "SELECT sequence, type, occurred_at FROM intake.timeline ORDER BY sequence"
+    )
+    assert [(r["sequence"], r["type"], r["occurred_at"]) for r in timeline] == [
+        (1, "t1", T0),
+        (2, "t2", T0),
+        (3, "t3", T0),
+    ]
+    assert await queued(scratch) == ["T-1-e1", "T-1-e2", "T-1-e3"]
+
+
+async def test_a_retried_record_queues_nothing_twice_and_an_older_view_changes_nothing(
+    scratch: asyncpg.Pool,
+) -> None:
+    view = dispatched()[0].view
+    view.updated_at = T0 + timedelta(minutes=1)
+    await record(scratch, view, events(view, 1, 2))
+    await record(scratch, view, events(view, 1, 2))  # the activity retried after its commit
+    older = replace(view, status=TicketStatus.OPEN, updated_at=T0)
+    await record(scratch, older, events(view, 3))
+    assert await scratch.fetchval("SELECT status FROM intake.tickets") == "DISPATCHED"
+    assert await scratch.fetchval("SELECT count(*) FROM intake.timeline") == 3
+    assert await queued(scratch) == ["T-1-e1", "T-1-e2", "T-1-e3"]
+
+
+async def test_without_the_outbox_flag_nothing_is_queued(scratch: asyncpg.Pool) -> None:
+    view = dispatched()[0].view
+    await record(scratch, view, events(view, 1), outbox=False)
+    assert await scratch.fetchval("SELECT count(*) FROM intake.timeline") == 1
+    assert await queued(scratch) == []
+
+
+async def test_a_closed_ticket_gives_back_its_report_keys(scratch: asyncpg.Pool) -> None:
+    view = dispatched()[0].view
+    await scratch.execute("INSERT INTO intake.open_reports (report_key, ticket_id) VALUES ('k', 'T-1')")
+    await record(scratch, view, [])
+    assert await scratch.fetchval("SELECT count(*) FROM intake.open_reports") == 1
+    closed = replace(view, status=TicketStatus.CLOSED, updated_at=view.updated_at + timedelta(hours=1))
+    await record(scratch, closed, [])
+    assert await scratch.fetchval("SELECT count(*) FROM intake.open_reports") == 0
