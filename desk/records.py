@@ -3,15 +3,16 @@
 Using one converter for workflow payloads and stored rows means a record read back from PostgreSQL
 is exactly the dataclass the workflow sent (datetimes, enums and nested records included). A ticket
 lifecycle converts the ticket's view some twenty times (each record, each update's answer, each
-stored row), so both directions are made fast here; what they produce is what Temporal's own JSON
-converter produces and accepts (``tests/unit/test_records.py`` holds them to it):
+stored row), so both directions are made fast here. They write the same JSON values as Temporal's
+own JSON converter (in field order rather than sorted) and read what it wrote, so histories recorded
+before keep replaying (``tests/unit/test_records.py`` holds them to it):
 
 - Encoding uses orjson, which writes dataclasses, datetimes and enums itself (a ticket view: 204 µs
-  with Temporal's encoder, 3 µs with orjson, measured on this project's machine). A value orjson
+  with Temporal's encoder, 5 µs with orjson, measured on this project's machine). A value orjson
   cannot write goes to Temporal's encoder.
-- Decoding builds each dataclass with a decoder made once per class from its field types, instead of
-  Temporal's ``value_to_type`` working the hints out again for every field of every record (see
-  ``_decoder`` for what it knows; anything else is left to ``value_to_type``).
+- Decoding builds each dataclass with a decoder made once per class from its field types (264 µs →
+  31 µs for a ticket view), instead of Temporal's ``value_to_type`` working the hints out again for
+  every field of every record (see ``_decoder`` for what it knows; the rest is ``value_to_type``'s).
 """
 
 from __future__ import annotations

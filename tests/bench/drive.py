@@ -43,6 +43,19 @@ class Phase:
     def per_second(self) -> float:
         return self.count / self.seconds
 
+    @classmethod
+    def combined(cls, rounds: list[Phase]) -> Phase:
+        """The rounds as one phase: their counts, times and latencies added, CPU shares time-weighted."""
+        seconds = sum(r.seconds for r in rounds)
+        names = {name for r in rounds for name in r.cpu}
+        return cls(
+            rounds[0].name,
+            sum(r.count for r in rounds),
+            seconds,
+            [latency for r in rounds for latency in r.latencies],
+            {name: sum(r.cpu.get(name, 0.0) * r.seconds for r in rounds) / seconds for name in names},
+        )
+
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0

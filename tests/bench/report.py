@@ -7,8 +7,7 @@ from tests.bench.drive import Drain, Phase
 
 def render(
     creates: list[tuple[Phase, Drain]],
-    lifecycle: Phase | None,
-    baseline: Phase | None,
+    rounds: tuple[list[Phase], list[Phase]] | None,
     rss: dict[str, float],
 ) -> str:
     lines = []
@@ -22,21 +21,30 @@ def render(
             f" from the first report = {drain.per_second:.1f}/s; {drain.backlog} were waiting when"
             " the reports stopped",
         ]
-    if lifecycle is not None and baseline is not None:
-        lines += [
-            f"Lifecycle (create → accept → resolve → callback → closed): {lifecycle.count} in"
-            f" {lifecycle.seconds:.1f} s = {lifecycle.per_second:.1f} tickets/s,"
-            f" p50 {lifecycle.percentile(50) * 1000:.0f} ms, p99 {lifecycle.percentile(99) * 1000:.0f} ms",
-            _cpu(lifecycle),
-            f"Baseline workflow (persist + publish, signal, persist + publish): {baseline.count} in"
-            f" {baseline.seconds:.1f} s = {baseline.per_second:.1f}/s",
-            f"Lifecycle / baseline: {lifecycle.per_second / baseline.per_second:.0%}",
-        ]
+    if rounds is not None:
+        lines += _lifecycle_lines(*rounds)
     lines += [
         "RSS (MiB):",
         *(f"  {name:<28} {mib:8.1f}" for name, mib in sorted(rss.items())),
     ]
     return "\n".join(lines)
+
+
+def _lifecycle_lines(lifecycles: list[Phase], baselines: list[Phase]) -> list[str]:
+    lifecycle, baseline = Phase.combined(lifecycles), Phase.combined(baselines)
+    each = ", ".join(
+        f"{lc.per_second / b.per_second:.0%}" for lc, b in zip(lifecycles, baselines, strict=True)
+    )
+    return [
+        f"Lifecycle (create → accept → resolve → callback → closed): {lifecycle.count} in"
+        f" {lifecycle.seconds:.1f} s = {lifecycle.per_second:.1f} tickets/s,"
+        f" p50 {lifecycle.percentile(50) * 1000:.0f} ms, p99 {lifecycle.percentile(99) * 1000:.0f} ms",
+        _cpu(lifecycle),
+        f"Baseline workflow (persist + publish, signal, persist + publish): {baseline.count} in"
+        f" {baseline.seconds:.1f} s = {baseline.per_second:.1f}/s",
+        f"Lifecycle / baseline: {lifecycle.per_second / baseline.per_second:.0%}"
+        f" ({len(lifecycles)} alternating rounds: {each})",
+    ]
 
 
 def _cpu(phase: Phase) -> str:
