@@ -262,8 +262,7 @@ class TicketWorkflow:
                 state.policy = await steps.find_policy(state, "")
                 await self._record(state, events)
                 return
-            route = await steps.route(state, exclude_team_ids=[])
-            policy = await steps.find_policy(state, route.team_id or "")
+            route, policy = await steps.route_with_policy(state)
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
             if route.team_id is not None:
                 needs_review = automatic_dispatch_needs_review(

@@ -48,6 +48,26 @@ async def route(state: ts.TicketState, *, exclude_team_ids: list[str]) -> dispat
     return await call(dispatch.ROUTE_TICKET, request, dispatch.RouteTicketResult)
 
 
+POLICY_WITH_ROUTE = "policy-with-route"
+"""Patch: opening asks dispatch for the route and its team's SLA policy in one activity, not two."""
+
+
+async def route_with_policy(
+    state: ts.TicketState,
+) -> tuple[dispatch.RouteTicketResult, dispatch.SlaPolicyRecord]:
+    """Where a new ticket goes and the SLA policy it runs on there (the desk's, when no team takes it)."""
+    if not workflow.patched(POLICY_WITH_ROUTE):
+        routed = await route(state, exclude_team_ids=[])
+        return routed, await find_policy(state, routed.team_id or "")
+    draft = state.view.draft
+    request = dispatch.RouteTicketInput(
+        state.ticket_id, draft.category, [], draft.region, draft.customer_tier, priority=draft.priority
+    )
+    routed = await call(dispatch.ROUTE_TICKET, request, dispatch.RouteTicketResult)
+    assert routed.policy is not None  # asked for by the priority
+    return routed, routed.policy
+
+
 async def find_policy(state: ts.TicketState, team_id: str) -> dispatch.SlaPolicyRecord:
     query = dispatch.FindSlaPolicyInput(state.view.draft.priority, state.view.draft.customer_tier, team_id)
     return await call(dispatch.FIND_SLA_POLICY, query, dispatch.SlaPolicyRecord)

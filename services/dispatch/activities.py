@@ -22,7 +22,7 @@ from services.dispatch.contract import (
     SaveWorkOrderInput,
     SlaPolicyRecord,
 )
-from services.dispatch.policies import default_policies, most_specific, on_team_calendar
+from services.dispatch.policies import policy_in_force
 from services.dispatch.routing import route
 
 
@@ -32,24 +32,28 @@ class DispatchActivities:
 
     @activity.defn(name=ROUTE_TICKET)
     async def route_ticket(self, request: RouteTicketInput) -> RouteTicketResult:
+        """The team the ticket goes to; given its priority, also the SLA policy in force for that team."""
         async with self._pool.acquire() as conn:
             rules = await repository.list_routing_rules(db=conn)
             teams = await repository.list_teams(db=conn)
-        return route(request, rules=rules, teams=teams)
+            policies = await repository.list_policies(db=conn) if request.priority else []
+        routed = route(request, rules=rules, teams=teams)
+        if request.priority:
+            team = next((t for t in teams if t.team_id == routed.team_id), None)
+            routed.policy = policy_in_force(
+                policies, priority=request.priority, customer_tier=request.customer_tier, team=team
+            )
+        return routed
 
     @activity.defn(name=FIND_SLA_POLICY)
     async def find_sla_policy(self, request: FindSlaPolicyInput) -> SlaPolicyRecord:
         """The policy in force for the team, on the team's calendar and time zone unless it names one."""
         async with self._pool.acquire() as conn:
-            policies = await repository.list_policies(db=conn) or default_policies()
+            policies = await repository.list_policies(db=conn)
             team = await repository.get_team(db=conn, team_id=request.team_id) if request.team_id else None
-        found = most_specific(
-            policies, priority=request.priority, customer_tier=request.customer_tier, team_id=request.team_id
-        ) or most_specific(
-            default_policies(), priority=request.priority, customer_tier=request.customer_tier, team_id=""
+        return policy_in_force(
+            policies, priority=request.priority, customer_tier=request.customer_tier, team=team
         )
-        assert found is not None, f"no default policy for priority {request.priority!r}"
-        return on_team_calendar(found, team)
 
     @activity.defn(name=SAVE_WORK_ORDER)
     async def save_work_order(self, request: SaveWorkOrderInput) -> None:

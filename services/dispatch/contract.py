@@ -106,6 +106,7 @@ class RouteTicketInput:
     exclude_team_ids: list[str] = field(default_factory=list)
     region: str = ""
     customer_tier: str = ""
+    priority: str = ""  # given, the result also carries the SLA policy in force for the team chosen
 
 
 @dataclass
@@ -113,6 +114,7 @@ class RouteTicketResult:
     team_id: str | None  # None: no active team takes it; it waits at the desk for manual dispatch
     rule_id: str = ""  # the routing rule that decided, "" when the teams' coverage did
     require_review: bool = False
+    policy: SlaPolicyRecord | None = None  # for the team chosen (the desk's, for none), if asked
 
 
 @dataclass

@@ -59,3 +59,15 @@ def on_team_calendar(policy: SlaPolicyRecord, team: TeamRow | None) -> SlaPolicy
     """
     calendar = policy.calendar or (team.calendar if team else "") or DESK_CALENDAR
     return replace(policy, calendar=calendar, time_zone=team.time_zone if team else DESK_TIME_ZONE)
+
+
+def policy_in_force(
+    policies: list[SlaPolicyRecord], *, priority: str, customer_tier: str, team: TeamRow | None
+) -> SlaPolicyRecord:
+    """The most specific stored policy for the team (the defaults when none is stored), on its calendar."""
+    team_id = team.team_id if team else ""
+    found = most_specific(
+        policies or default_policies(), priority=priority, customer_tier=customer_tier, team_id=team_id
+    ) or most_specific(default_policies(), priority=priority, customer_tier=customer_tier, team_id="")
+    assert found is not None, f"no default policy for priority {priority!r}"
+    return on_team_calendar(found, team)

@@ -83,7 +83,11 @@ class FakeDesk:
     async def route_ticket(self, input: dispatch.RouteTicketInput) -> dispatch.RouteTicketResult:
         self.calls.append(dispatch.ROUTE_TICKET)
         self.routings.append(input)
-        return route(input, rules=self.rules, teams=self.teams())
+        routed = route(input, rules=self.rules, teams=self.teams())
+        if input.priority:
+            team = next((t for t in self.teams() if t.team_id == routed.team_id), None)
+            routed.policy = on_team_calendar(self.team_policies.get(routed.team_id or "", self.policy), team)
+        return routed
 
     @activity.defn(name=dispatch.FIND_SLA_POLICY)
     async def find_sla_policy(self, input: dispatch.FindSlaPolicyInput) -> dispatch.SlaPolicyRecord:

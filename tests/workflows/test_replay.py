@@ -7,7 +7,8 @@ ticket created with update-with-start, dispatched, accepted, warned at 80 % of i
 deadline, resolved, called back and closed; since the line-test patch, with its line test
 (``histories/ticket_main_path_v1.json`` is the same path recorded before it), and since
 ``events-via-intake-outbox`` with its events left to intake's relay (``ticket_main_path_v2.json``:
-recorded before, when the workflow published them itself).
+recorded before, when the workflow published them itself), and since ``policy-with-route`` with the
+route and its SLA policy from one dispatch activity (``ticket_main_path_v3.json``: two before).
 ``histories/ticket_return_routed_on.json`` was recorded by the code before ``return-goes-to-desk``
 (a return then routed the ticket on to the next team): it proves the patch keeps such tickets
 replaying. Every ``histories/*.json`` is replayed, so after an
