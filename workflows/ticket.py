@@ -9,8 +9,8 @@ behind. Events are published by the outbox in the background; publishing never b
 
 Determinism: tickets live for days, so histories of running workflows must keep replaying. Any
 change to what this code does (another activity, a different order, a new timer) goes behind
-``workflow.patched("<change-id>")``, and ``tests/workflows/test_replay.py`` replays the recorded
-history of the main path before a change lands.
+``workflow.patched(<id>)`` with its id in ``ticket_patches``, and ``tests/workflows/test_replay.py``
+replays the recorded histories before a change lands.
 """
 
 from __future__ import annotations
@@ -33,20 +33,11 @@ with workflow.unsafe.imports_passed_through():
     from services.survey import contract as survey
     from workflows import alarms, reports, review
     from workflows import contract as wf
+    from workflows import ticket_patches as patches
     from workflows import ticket_state as ts
     from workflows import ticket_steps as steps
     from workflows.deadlines import due_alarms, next_alarm_at
     from workflows.outbox import Outbox
-
-RETURN_GOES_TO_DESK = "return-goes-to-desk"
-"""Patch: a returned ticket waits at the desk; before it, the workflow routed it to the next team."""
-
-LINE_TEST_AFTER_OPEN = "line-test-after-open"
-"""Patch: a fault with a number is line-tested once recorded; tickets opened before it never were."""
-
-EVENTS_VIA_INTAKE_OUTBOX = "events-via-intake-outbox"
-"""Patch: events go into intake's outbox with the ticket record and intake's relay publishes them;
-a ticket opened before it keeps publishing its own (workflows/outbox.py) to its end."""
 
 
 @workflow.defn(name="TicketWorkflow")
@@ -67,7 +58,7 @@ class TicketWorkflow:
         async with self._lock:
             await self._open()
         self._recorded = True
-        if workflow.patched(LINE_TEST_AFTER_OPEN):
+        if workflow.patched(patches.LINE_TEST_AFTER_OPEN):
             await self._test_the_line()
         await self._watch_deadlines()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._outbox.drained)
@@ -156,7 +147,7 @@ class TicketWorkflow:
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
             await steps.save_work_order(work_order)
-            if not workflow.patched(RETURN_GOES_TO_DESK):
+            if not workflow.patched(patches.RETURN_GOES_TO_DESK):
                 events += await self._route_after_return(state)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
@@ -258,6 +249,8 @@ class TicketWorkflow:
         """
         async with self._changing() as state:
             events = ts.opened(state)
+            if state.view.draft.line_test and workflow.patched(patches.LINE_TEST_IN_OPENING):
+                events += reports.line_tested(state, state.view.draft.line_test)
             if state.view.draft.outage_id:
                 state.policy = await steps.find_policy(state, "")
                 await self._record(state, events)
@@ -286,7 +279,9 @@ class TicketWorkflow:
         """The line test (自动测试) of a fault with a number, kept on the ticket for repeat reports."""
         draft = self._state.view.draft
         result = draft.line_test
-        if result is None and draft.kind == "FAULT" and draft.fault_number:
+        if self._state.view.line_test is not None:  # recorded with the opening
+            return
+        if result is None and draft.line_testable:
             # A local activity like the others: the simulator answers at once. An adapter to a real
             # test head that takes minutes would be better as a regular activity with heartbeats.
             test = intake.RunLineTestInput(draft.fault_number)
@@ -391,7 +386,7 @@ class TicketWorkflow:
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now
         if self._events_via_intake is None:
-            self._events_via_intake = workflow.patched(EVENTS_VIA_INTAKE_OUTBOX)
+            self._events_via_intake = workflow.patched(patches.EVENTS_VIA_INTAKE_OUTBOX)
         record = intake.RecordTicketInput(state.view, stamped, outbox=self._events_via_intake)
         await steps.call(intake.RECORD_TICKET, record)
         if not self._events_via_intake:

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, InvalidArgument, NotFound
     from services.dispatch import contract as dispatch
+    from workflows import ticket_patches as patches
     from workflows import ticket_state as ts
     from workflows.contract import INVALID_ARGUMENT, TRANSITION_NOT_ALLOWED, WORK_ORDER_NOT_FOUND
 
@@ -48,15 +49,11 @@ async def route(state: ts.TicketState, *, exclude_team_ids: list[str]) -> dispat
     return await call(dispatch.ROUTE_TICKET, request, dispatch.RouteTicketResult)
 
 
-POLICY_WITH_ROUTE = "policy-with-route"
-"""Patch: opening asks dispatch for the route and its team's SLA policy in one activity, not two."""
-
-
 async def route_with_policy(
     state: ts.TicketState,
 ) -> tuple[dispatch.RouteTicketResult, dispatch.SlaPolicyRecord]:
     """Where a new ticket goes and the SLA policy it runs on there (the desk's, when no team takes it)."""
-    if not workflow.patched(POLICY_WITH_ROUTE):
+    if not workflow.patched(patches.POLICY_WITH_ROUTE):
         routed = await route(state, exclude_team_ids=[])
         return routed, await find_policy(state, routed.team_id or "")
     draft = state.view.draft

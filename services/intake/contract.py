@@ -85,7 +85,12 @@ class TicketDraft:
     region: str = ""
     handling: Handling = Handling.MANUAL
     outage_id: str = ""  # a known outage (KNOWN_OUTAGE): linked to it, not dispatched on its own
-    line_test: LineTestResult | None = None  # a test already run (by the IVR) before the report
+    line_test: LineTestResult | None = None  # a test already run (by the IVR, or intake) before opening
+
+    @property
+    def line_testable(self) -> bool:
+        """A fault with a number: its line is tested (自动测试) when the ticket opens."""
+        return self.kind == "FAULT" and bool(self.fault_number)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from desk.event_bus import EventPublisher
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
 from services.intake.ivr_calls import IvrCalls
+from services.intake.line_test import line_tester_from
 from services.intake.relay import EventRelay
 from services.intake.server import ACCESS, IntakeServicer, binding
 from services.intake.starter import TicketStarter
@@ -17,7 +18,8 @@ from services.intake.starter import TicketStarter
 async def build(runtime: Runtime) -> ServiceParts:
     tickets = TicketWorkflows(runtime.temporal)
     lease = timedelta(seconds=runtime.settings.pending_lease_seconds)
-    starter = TicketStarter(runtime.pool, tickets, lease=lease)
+    line_tester = line_tester_from(runtime.settings.line_tester)
+    starter = TicketStarter(runtime.pool, tickets, line_tester, lease=lease)
     servicer = IntakeServicer(runtime.pool, tickets, starter, IvrCalls(runtime.temporal))
     _, _, database_url = runtime.settings.require_stack()
     relay = EventRelay(database_url, EventPublisher(runtime.js))

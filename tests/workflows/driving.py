@@ -21,6 +21,7 @@ from desk.events import EventSpec
 from services.intake.contract import (
     Deadline,
     DeadlineKind,
+    LineTestResult,
     Reporter,
     TicketDraft,
     TicketView,
@@ -62,6 +63,7 @@ def draft(
     region: str = "",
     fault_number: str = "",
     outage_id: str = "",
+    line_test: LineTestResult | None = None,
 ) -> TicketDraft:
     ticket_id = f"T-{uuid.uuid4().hex[:8]}"
     return TicketDraft(
@@ -80,6 +82,7 @@ def draft(
         region=region,
         fault_number=fault_number,
         outage_id=outage_id,
+        line_test=line_test,
     )
 
 
@@ -93,6 +96,7 @@ async def open_ticket(
     region: str = "",
     fault_number: str = "",
     outage_id: str = "",
+    line_test: LineTestResult | None = None,
 ) -> tuple[Handle, TicketView]:
     """Create a ticket the way CreateTicket does: update-with-start, answered once it is recorded."""
     ticket = draft(
@@ -103,6 +107,7 @@ async def open_ticket(
         region=region,
         fault_number=fault_number,
         outage_id=outage_id,
+        line_test=line_test,
     )
     start = WithStartWorkflowOperation(
         TicketWorkflow.run,

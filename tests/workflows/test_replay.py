@@ -8,7 +8,9 @@ deadline, resolved, called back and closed; since the line-test patch, with its 
 (``histories/ticket_main_path_v1.json`` is the same path recorded before it), and since
 ``events-via-intake-outbox`` with its events left to intake's relay (``ticket_main_path_v2.json``:
 recorded before, when the workflow published them itself), and since ``policy-with-route`` with the
-route and its SLA policy from one dispatch activity (``ticket_main_path_v3.json``: two before).
+route and its SLA policy from one dispatch activity (``ticket_main_path_v3.json``: two before), and
+since ``line-test-in-opening`` with the line test intake ran before the start recorded with the
+opening (``ticket_main_path_v4.json``: tested and recorded by the workflow after the opening).
 ``histories/ticket_return_routed_on.json`` was recorded by the code before ``return-goes-to-desk``
 (a return then routed the ticket on to the next team): it proves the patch keeps such tickets
 replaying. Every ``histories/*.json`` is replayed, so after an
@@ -31,6 +33,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from services.intake.contract import TicketStatus
+from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, callback, open_ticket, resolve
 from tests.workflows.fakes import FakeDesk
 from workflows.ticket import TicketWorkflow
@@ -39,7 +42,9 @@ HISTORY = Path(__file__).parent / "histories" / "ticket_main_path.json"
 
 
 async def run_main_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHistory:
-    handle, view = await open_ticket(env, task_queue, fault_number="02188881111")  # a line test: NORMAL
+    number = "02188881111"  # its line tests NORMAL, by intake's starter before the workflow starts
+    tested = await SimulatedLineTester().test(number)
+    handle, view = await open_ticket(env, task_queue, fault_number=number, line_test=tested)
     work_order_id = f"{view.draft.ticket_id}-W1"
     await env.sleep(timedelta(minutes=30))
     await accept(handle, work_order_id)

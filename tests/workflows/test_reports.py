@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.dispatch.contract import WorkOrderStatus
+from services.intake import contract as intake
 from services.intake.contract import (
     DeadlineKind,
     DeadlineState,
@@ -21,6 +22,7 @@ from services.intake.contract import (
     TicketStatus,
     TicketView,
 )
+from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import Handle, accept, callback, deadline, eventually, open_ticket, update
 from tests.workflows.fakes import FakeDesk
 from workflows.contract import (
@@ -158,3 +160,15 @@ async def test_a_fault_with_a_number_is_line_tested_once_recorded(
         LineTestOutcome.ABNORMAL,
         "OPEN_CIRCUIT",
     )
+
+
+async def test_a_line_test_the_draft_brings_is_recorded_with_the_opening(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    """Intake's starter tests the line before the workflow starts: nothing is tested or recorded twice."""
+    tested = await SimulatedLineTester().test("02188889999")
+    _, view = await open_ticket(env, task_queue, fault_number="02188889999", line_test=tested)
+    assert view.line_test == tested  # in the record the answer waited for: the opening's
+    assert desk.calls.count(intake.RECORD_TICKET) == 1 and intake.RUN_LINE_TEST not in desk.calls
+    [event] = desk.events(view.draft.ticket_id, "ticket.line_tested")
+    assert event.payload["fault_code"] == "OPEN_CIRCUIT"

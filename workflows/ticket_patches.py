@@ -1,0 +1,26 @@
+"""The ticket workflow's patches: each change to what running tickets do, by the id it is checked by.
+
+Tickets live for days, so a worker must keep replaying the histories of tickets opened before a
+change: the change goes behind ``workflow.patched(<id>)`` and the history recorded before it is kept
+under ``tests/workflows/histories/`` (``test_replay.py`` replays them all). Oldest first; an id is
+never reused, and one goes only once no ticket opened before it can still be running.
+"""
+
+from __future__ import annotations
+
+RETURN_GOES_TO_DESK = "return-goes-to-desk"
+"""A returned ticket waits at the desk; before it, the workflow routed it to the next team."""
+
+LINE_TEST_AFTER_OPEN = "line-test-after-open"
+"""A fault with a number is line-tested once recorded; tickets opened before it never were."""
+
+EVENTS_VIA_INTAKE_OUTBOX = "events-via-intake-outbox"
+"""Events go into intake's outbox with the ticket record and intake's relay publishes them; a ticket
+opened before it keeps publishing its own (workflows/outbox.py) to its end."""
+
+POLICY_WITH_ROUTE = "policy-with-route"
+"""Opening asks dispatch for the route and its team's SLA policy in one activity, not two."""
+
+LINE_TEST_IN_OPENING = "line-test-in-opening"
+"""A line test the draft comes with (intake's starter or the IVR ran it) is recorded with the opening;
+before it, in a second record after the opening."""
