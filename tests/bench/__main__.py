@@ -76,14 +76,17 @@ async def _lifecycles_and_baseline(
     """Lifecycles and baseline workflows in alternating rounds, so both meet the same conditions.
 
     This machine's speed drifts by a fifth over minutes (a shared host), and Temporal's dev server
-    gets slower as its database grows: run one after the other, whichever came second lost.
+    gets slower as its database grows: run one after the other, whichever came second lost. Each
+    round starts once the one before has settled (``DeskLoad.settle``).
     """
     lifecycles: list[Phase] = []
     baselines: list[Phase] = []
     each = max(1, args.lifecycles // args.rounds)
     async with _baseline_worker(endpoints) as client:
         for _ in range(args.rounds):
+            await load.settle()
             lifecycles.append(await _measured(data_dir, load.lifecycle_phase(each, args.concurrency)))
+            await load.settle()
             baselines.append(await baseline_phase(client, each, args.concurrency))
     return lifecycles, baselines
 

@@ -29,6 +29,7 @@ from tests.bench.baseline import BaselineWorkflow
 from tests.integration.desk_client import auth, report
 
 TEAMS = ("software", "machine-room", "network", "automation")
+SETTLE_SECONDS = 2.0
 
 
 @dataclass
@@ -187,6 +188,19 @@ class DeskLoad:
         finally:
             await conn.close()
         return Drain(backlog=backlog, opened=opened, seconds=time.time() - since)
+
+    async def settle(self) -> None:
+        """Let the last phase's trailing work finish (events still queued for the relay, Temporal's
+        close-out of finished workflows), so that it is not charged to the next phase."""
+        conn = await asyncpg.connect(self._endpoints["postgres"])
+        try:
+            queued = await conn.fetchval("SELECT count(*) FROM intake.outbox")
+            while queued:
+                await asyncio.sleep(0.1)
+                queued = await conn.fetchval("SELECT count(*) FROM intake.outbox")
+        finally:
+            await conn.close()
+        await asyncio.sleep(SETTLE_SECONDS)
 
     async def lifecycle_phase(self, count: int, concurrency: int) -> Phase:
         return await _bounded(count, concurrency, self.lifecycle, "lifecycle")
