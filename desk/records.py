@@ -68,7 +68,10 @@ class RecordJSON(JSONPlainPayloadConverter):
         return Payload(metadata={"encoding": self.encoding.encode()}, data=data)
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
-        value = orjson.loads(payload.data)
+        try:
+            value = orjson.loads(payload.data)
+        except orjson.JSONDecodeError as err:
+            raise RuntimeError("Failed parsing") from err  # as Temporal's converter says it
         return value if type_hint is None else _decoder(type_hint)(value)
 
 

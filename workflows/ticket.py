@@ -249,7 +249,7 @@ class TicketWorkflow:
         """
         async with self._changing() as state:
             events = ts.opened(state)
-            if state.view.draft.line_test and workflow.patched(patches.LINE_TEST_IN_OPENING):
+            if state.view.draft.line_test is not None and workflow.patched(patches.LINE_TEST_IN_OPENING):
                 events += reports.line_tested(state, state.view.draft.line_test)
             if state.view.draft.outage_id:
                 state.policy = await steps.find_policy(state, "")

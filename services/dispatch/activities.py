@@ -41,7 +41,11 @@ class DispatchActivities:
         if request.priority:
             team = next((t for t in teams if t.team_id == routed.team_id), None)
             routed.policy = policy_in_force(
-                policies, priority=request.priority, customer_tier=request.customer_tier, team=team
+                policies,
+                priority=request.priority,
+                customer_tier=request.customer_tier,
+                team_id=routed.team_id or "",
+                team=team,
             )
         return routed
 
@@ -52,7 +56,11 @@ class DispatchActivities:
             policies = await repository.list_policies(db=conn)
             team = await repository.get_team(db=conn, team_id=request.team_id) if request.team_id else None
         return policy_in_force(
-            policies, priority=request.priority, customer_tier=request.customer_tier, team=team
+            policies,
+            priority=request.priority,
+            customer_tier=request.customer_tier,
+            team_id=request.team_id,
+            team=team,
         )
 
     @activity.defn(name=SAVE_WORK_ORDER)

@@ -62,10 +62,14 @@ def on_team_calendar(policy: SlaPolicyRecord, team: TeamRow | None) -> SlaPolicy
 
 
 def policy_in_force(
-    policies: list[SlaPolicyRecord], *, priority: str, customer_tier: str, team: TeamRow | None
+    policies: list[SlaPolicyRecord],
+    *,
+    priority: str,
+    customer_tier: str,
+    team_id: str,
+    team: TeamRow | None,
 ) -> SlaPolicyRecord:
     """The most specific stored policy for the team (the defaults when none is stored), on its calendar."""
-    team_id = team.team_id if team else ""
     found = most_specific(
         policies or default_policies(), priority=priority, customer_tier=customer_tier, team_id=team_id
     ) or most_specific(default_policies(), priority=priority, customer_tier=customer_tier, team_id="")
