@@ -277,10 +277,10 @@ class TicketWorkflow:
 
     async def _test_the_line(self) -> None:
         """The line test (自动测试) of a fault with a number, kept on the ticket for repeat reports."""
-        draft = self._state.view.draft
-        result = draft.line_test
         if self._state.view.line_test is not None:  # recorded with the opening
             return
+        draft = self._state.view.draft
+        result = draft.line_test
         if result is None and draft.line_testable:
             # A local activity like the others: the simulator answers at once. An adapter to a real
             # test head that takes minutes would be better as a regular activity with heartbeats.
