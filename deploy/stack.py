@@ -59,6 +59,7 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
             ui_port=ports.temporal_ui,
             namespace=settings.temporal_namespace,
             run_dir=run_dir,
+            nice=settings.temporal_nice,
         )
         temporal_address, temporal_ui = temporal.address, temporal.ui_url
         embedded.append(temporal)

@@ -19,7 +19,15 @@ SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 
 class EmbeddedTemporal:
     def __init__(
-        self, *, data_dir: Path, host: str, port: int, ui_port: int, namespace: str, run_dir: Path
+        self,
+        *,
+        data_dir: Path,
+        host: str,
+        port: int,
+        ui_port: int,
+        namespace: str,
+        run_dir: Path,
+        nice: int = 0,
     ) -> None:
         self.address = f"{host}:{port}"
         self.ui_url = f"http://{host}:{ui_port}"
@@ -36,7 +44,14 @@ class EmbeddedTemporal:
             argv += ["--namespace", namespace]
         self.child = ChildProcess(
             ChildSpec(
-                name="temporal", argv=argv, log_path=data_dir / "logs" / "temporal.log", stop_timeout=20.0
+                name="temporal",
+                argv=argv,
+                log_path=data_dir / "logs" / "temporal.log",
+                stop_timeout=20.0,
+                # Behind the services: CreateTicket answers without Temporal, which meanwhile opens the
+                # backlog of accepted tickets; measured p99 at 150 reports/s 41-45 ms at nice 10,
+                # 67-116 ms at 0 (README, Performance).
+                nice=nice,
             ),
             run_dir,
         )

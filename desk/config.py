@@ -49,6 +49,7 @@ class Settings:
     pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
     worker_nice: int = 19  # `helpdesk up` runs the workflow workers behind the services for the CPU
     workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)
+    temporal_nice: int = 10  # the embedded Temporal behind the services, ahead of the workers, for the CPU
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -150,4 +151,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", Settings.pending_lease_seconds),
         worker_nice=_whole(env, "HELPDESK_WORKER_NICE", Settings.worker_nice, low=0, high=19),
         workflow_workers=_whole(env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=16),
+        temporal_nice=_whole(env, "HELPDESK_TEMPORAL_NICE", Settings.temporal_nice, low=0, high=19),
     )

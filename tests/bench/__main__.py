@@ -5,9 +5,9 @@
 Starts its own desk (`helpdesk up` in a temporary directory) and drives CreateTicket twice: reports
 arriving at ``--rate`` a second (open loop: the latency callers see at that load), then as fast as
 ``--concurrency`` callers go; after each it waits until the workflows have opened every ticket.
-Then full lifecycles and the baseline workflow (run by a worker inside this process) in alternating
-rounds, and prints the numbers with each desk process's resident memory. Not a test: nothing here
-passes or fails.
+Then full lifecycles and the baseline workflow (its worker a process at the desk's workers' nice) in
+alternating rounds, and prints the numbers with each desk process's resident memory. Not a test:
+nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -20,18 +20,16 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 import psutil
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from desk import db, event_bus
-from tests.bench.baseline import SCHEMA_SQL, TASK_QUEUE, BaselineActivities, BaselineWorkflow
+from deploy.processes import ChildProcess, ChildSpec
+from desk.config import load_settings
 from tests.bench.drive import DeskLoad, Phase, baseline_phase
 from tests.bench.report import render
-from tests.stack import DeskProcess, leftovers
+from tests.stack import PROJECT_ROOT, DeskProcess, leftovers
 
 
 def _arguments() -> argparse.Namespace:
@@ -49,25 +47,29 @@ def _arguments() -> argparse.Namespace:
 
 
 @contextlib.asynccontextmanager
-async def _baseline_worker(endpoints: dict[str, str]) -> AsyncIterator[Client]:
-    """The baseline's worker, in this process, for as long as the rounds last."""
-    pool = await db.create_pool(endpoints["postgres"])
-    nc = await event_bus.connect(endpoints["nats"])
+async def _baseline_worker(endpoints: dict[str, str], data_dir: Path) -> AsyncIterator[Client]:
+    """The baseline's worker (tests/bench/baseline_worker.py) for as long as the rounds last."""
+    worker = ChildProcess(
+        ChildSpec(
+            name="bench-baseline",
+            argv=[
+                sys.executable,
+                *("-m", "tests.bench.baseline_worker"),
+                *(endpoints["temporal"], endpoints["postgres"], endpoints["nats"]),
+            ],
+            log_path=data_dir / "logs" / "bench-baseline.log",
+            cwd=PROJECT_ROOT,
+            nice=load_settings(os.environ).worker_nice,  # as `helpdesk up` runs the desk's workers
+        ),
+        data_dir / "run",
+    )
+    await worker.start()
     try:
-        await pool.execute(SCHEMA_SQL)
         client = await Client.connect(endpoints["temporal"])
-        activities = BaselineActivities(pool, event_bus.EventPublisher(nc.jetstream()))
-        async with Worker(
-            client,
-            task_queue=TASK_QUEUE,
-            workflows=[BaselineWorkflow],
-            activities=[activities.persist_and_publish],
-            graceful_shutdown_timeout=timedelta(seconds=5),
-        ):
-            yield client
+        await baseline_phase(client, 1, 1)  # answered once the worker polls
+        yield client
     finally:
-        await nc.close()
-        await pool.close()
+        await worker.stop()
 
 
 async def _lifecycles_and_baseline(
@@ -82,7 +84,7 @@ async def _lifecycles_and_baseline(
     lifecycles: list[Phase] = []
     baselines: list[Phase] = []
     each = max(1, args.lifecycles // args.rounds)
-    async with _baseline_worker(endpoints) as client:
+    async with _baseline_worker(endpoints, data_dir) as client:
         for _ in range(args.rounds):
             await load.settle()
             lifecycles.append(await _measured(data_dir, load.lifecycle_phase(each, args.concurrency)))

@@ -14,11 +14,14 @@ def test_an_empty_environment_gives_the_embedded_defaults() -> None:
     assert settings.pending_lease_seconds == 30.0
     assert settings.worker_nice == 19
     assert settings.workflow_workers == 2
+    assert settings.temporal_nice == 10
 
 
-def test_the_lease_and_the_worker_priority_are_read() -> None:
-    settings = load_settings({"HELPDESK_PENDING_LEASE_SECONDS": "2.5", "HELPDESK_WORKER_NICE": "0"})
-    assert (settings.pending_lease_seconds, settings.worker_nice) == (2.5, 0)
+def test_the_lease_and_the_priorities_are_read() -> None:
+    settings = load_settings(
+        {"HELPDESK_PENDING_LEASE_SECONDS": "2.5", "HELPDESK_WORKER_NICE": "0", "HELPDESK_TEMPORAL_NICE": "0"}
+    )
+    assert (settings.pending_lease_seconds, settings.worker_nice, settings.temporal_nice) == (2.5, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -28,6 +31,7 @@ def test_the_lease_and_the_worker_priority_are_read() -> None:
         ("HELPDESK_PENDING_LEASE_SECONDS", "soon"),
         ("HELPDESK_WORKER_NICE", "-5"),  # raising a priority needs privileges the desk does not ask for
         ("HELPDESK_WORKER_NICE", "20"),
+        ("HELPDESK_TEMPORAL_NICE", "-1"),
         ("HELPDESK_WORKFLOW_WORKERS", "0"),
         ("HELPDESK_INTAKE_PORT", "70000"),
     ],
