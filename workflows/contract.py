@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from desk.events import EventSpec
 from services.dispatch.contract import OnsiteReport, WorkOrderRecord
-from services.intake.contract import Reporter, TicketDraft, TicketView
+from services.intake.contract import RecordTicketInput, Reporter, TicketDraft, TicketView
 from services.survey.contract import CallbackRecord
 
 TASK_QUEUE = "tickets"
 
 PUBLISH_EVENTS = "desk.publish_events"
 """Activity run by the workflow worker itself: publishes decided events to JetStream, in order."""
+
+PERSIST_CHANGE = "ticket.persist_change"
+"""Local activity run by the workflow worker: one change's writes, each by its service's activities."""
 
 # Update names, sent by the services.
 AWAIT_RECORDED = "await_recorded"
@@ -34,6 +37,15 @@ RECORD_CALLBACK = "record_callback"
 TRANSITION_NOT_ALLOWED = "TransitionNotAllowed"
 WORK_ORDER_NOT_FOUND = "WorkOrderNotFound"
 INVALID_ARGUMENT = "InvalidArgument"
+
+
+@dataclass
+class PersistChangeInput:
+    """What one change of a ticket stores: its work orders and callback, then the ticket's record."""
+
+    record: RecordTicketInput
+    work_orders: list[WorkOrderRecord] = field(default_factory=list)
+    callback: CallbackRecord | None = None
 
 
 def ticket_workflow_id(ticket_id: str) -> str:

@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
     from services.dispatch import contract as dispatch
     from services.dispatch.review_policy import automatic_dispatch_needs_review
     from services.intake import contract as intake
-    from services.survey import contract as survey
     from workflows import alarms, reports, review
     from workflows import contract as wf
     from workflows import ticket_patches as patches
@@ -51,6 +50,7 @@ class TicketWorkflow:
         self._changes = 0
         self._recorded = False
         self._events_via_intake: bool | None = None  # decided at the first record (a patch)
+        self._writes = steps.ChangeWrites(one_step=False)  # decided when opening (a patch)
 
     @workflow.run
     async def run(self, input: wf.TicketWorkflowInput) -> intake.TicketView:
@@ -97,7 +97,7 @@ class TicketWorkflow:
                 work_order, events = review.approve(state, input, policy, workflow.now())
             else:
                 work_order, events = review.reject(state, input, workflow.now())
-            await steps.save_work_order(work_order)
+            await self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -109,7 +109,7 @@ class TicketWorkflow:
     async def chase_work_order(self, input: wf.ChaseWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.chase(state, input, workflow.now())
-            await steps.save_work_order(work_order)
+            await self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -121,7 +121,7 @@ class TicketWorkflow:
     async def accept_work_order(self, input: wf.AcceptWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.accept(state, input, workflow.now())
-            await steps.save_work_order(work_order)
+            await self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -133,7 +133,7 @@ class TicketWorkflow:
     async def resolve_work_order(self, input: wf.ResolveWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.resolve(state, input, workflow.now())
-            await steps.save_work_order(work_order)
+            await self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -146,7 +146,7 @@ class TicketWorkflow:
         """The team sends the work order back (退单); the ticket waits OPEN at the desk for a new dispatch."""
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
-            await steps.save_work_order(work_order)
+            await self._writes.save_work_order(work_order)
             if not workflow.patched(patches.RETURN_GOES_TO_DESK):
                 events += await self._route_after_return(state)
             await self._record(state, events)
@@ -168,7 +168,7 @@ class TicketWorkflow:
                 )
                 events += dispatched
             callback.ticket_status = str(state.view.status)
-            await steps.call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback))
+            await self._writes.save_callback(callback)
             await self._record(state, events)
         return wf.RecordCallbackResult(callback, state.view)
 
@@ -197,7 +197,7 @@ class TicketWorkflow:
         async with self._update() as state:
             withdrawn, events = reports.resolve_at_first_contact(state, input, workflow.now())
             for work_order in withdrawn:
-                await steps.save_work_order(work_order)
+                await self._writes.save_work_order(work_order)
             await self._record(state, events)
         return state.view
 
@@ -210,7 +210,7 @@ class TicketWorkflow:
         async with self._update() as state:
             withdrawn, events = reports.cancel(state, input, workflow.now())
             for work_order in withdrawn:
-                await steps.save_work_order(work_order)
+                await self._writes.save_work_order(work_order)
             await self._record(state, events)
         return state.view
 
@@ -247,6 +247,7 @@ class TicketWorkflow:
         A ticket linked to a known outage is neither routed nor on a resolution clock: the outage's
         repair resolves it (wf.RESOLVE_BY_OUTAGE).
         """
+        self._writes = steps.ChangeWrites(one_step=workflow.patched(patches.ONE_PERSIST_PER_CHANGE))
         async with self._changing() as state:
             events = ts.opened(state)
             if state.view.draft.line_test is not None and workflow.patched(patches.LINE_TEST_IN_OPENING):
@@ -356,7 +357,7 @@ class TicketWorkflow:
             work_order, events = ts.dispatch(
                 state, team_id=team_id, policy=policy, now=now, actor=actor, reason=reason
             )
-        await steps.save_work_order(work_order)
+        await self._writes.save_work_order(work_order)
         return work_order, events
 
     # --- changes: serialized, applied to a copy, kept once persisted ---
@@ -372,6 +373,7 @@ class TicketWorkflow:
     async def _changing(self) -> AsyncIterator[ts.TicketState]:
         state = copy.deepcopy(self._state)
         self._staged = []
+        self._writes.discard()
         try:
             yield state
         except DeskError as err:
@@ -388,6 +390,6 @@ class TicketWorkflow:
         if self._events_via_intake is None:
             self._events_via_intake = workflow.patched(patches.EVENTS_VIA_INTAKE_OUTBOX)
         record = intake.RecordTicketInput(state.view, stamped, outbox=self._events_via_intake)
-        await steps.call(intake.RECORD_TICKET, record)
+        await self._writes.record(record)
         if not self._events_via_intake:
             self._staged += stamped  # this workflow's own outbox publishes them

@@ -24,3 +24,7 @@ POLICY_WITH_ROUTE = "policy-with-route"
 LINE_TEST_IN_OPENING = "line-test-in-opening"
 """A line test the draft comes with (intake's starter or the IVR ran it) is recorded with the opening;
 before it, in a second record after the opening."""
+
+ONE_PERSIST_PER_CHANGE = "one-persist-per-change"
+"""A change's writes (work orders in dispatch, a callback in survey, then the ticket in intake) go in
+one local activity; before it, in one local activity each."""

@@ -19,9 +19,11 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, InvalidArgument, NotFound
     from services.dispatch import contract as dispatch
+    from services.intake import contract as intake
+    from services.survey import contract as survey
+    from workflows import contract as wf
     from workflows import ticket_patches as patches
     from workflows import ticket_state as ts
-    from workflows.contract import INVALID_ARGUMENT, TRANSITION_NOT_ALLOWED, WORK_ORDER_NOT_FOUND
 
 Result = TypeVar("Result")
 
@@ -74,6 +76,43 @@ async def save_work_order(work_order: dispatch.WorkOrderRecord) -> None:
     await call(dispatch.SAVE_WORK_ORDER, dispatch.SaveWorkOrderInput(work_order))
 
 
+class ChangeWrites:
+    """A change's writes: its work orders and callback, stored with the ticket's record in one step.
+
+    Before ONE_PERSIST_PER_CHANGE each was a local activity of its own, run when the change made it.
+    """
+
+    def __init__(self, *, one_step: bool) -> None:
+        self._one_step = one_step
+        self._work_orders: list[dispatch.WorkOrderRecord] = []
+        self._callback: survey.CallbackRecord | None = None
+
+    async def save_work_order(self, work_order: dispatch.WorkOrderRecord) -> None:
+        if self._one_step:
+            self._work_orders.append(work_order)
+        else:
+            await save_work_order(work_order)
+
+    async def save_callback(self, callback: survey.CallbackRecord) -> None:
+        if self._one_step:
+            self._callback = callback
+        else:
+            await call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback))
+
+    async def record(self, record: intake.RecordTicketInput) -> None:
+        """Store the ticket's record, after the change's other writes (in the same step if one)."""
+        if not self._one_step:
+            await call(intake.RECORD_TICKET, record)
+            return
+        change = wf.PersistChangeInput(record, self._work_orders, self._callback)
+        self.discard()
+        await call(wf.PERSIST_CHANGE, change)
+
+    def discard(self) -> None:
+        """Forget writes of a change that will not be kept (rejected or failed)."""
+        self._work_orders, self._callback = [], None
+
+
 def validate(check: Callable[..., None], *args: Any) -> None:
     """Run a pure check for an update validator (which must not change anything)."""
     try:
@@ -85,9 +124,9 @@ def validate(check: Callable[..., None], *args: Any) -> None:
 def rejection(err: DeskError) -> ApplicationError:
     """The desk's error as the update's failure; the services' ticket client maps it back."""
     if isinstance(err, NotFound):
-        kind = WORK_ORDER_NOT_FOUND
+        kind = wf.WORK_ORDER_NOT_FOUND
     elif isinstance(err, InvalidArgument):
-        kind = INVALID_ARGUMENT
+        kind = wf.INVALID_ARGUMENT
     else:
-        kind = TRANSITION_NOT_ALLOWED
+        kind = wf.TRANSITION_NOT_ALLOWED
     return ApplicationError(str(err), type=kind, non_retryable=True)

@@ -2,7 +2,8 @@
 
 The ticket workflow runs each service's persisting activities as local activities (measured: about
 a third of the server work of regular ones), so this process hosts those activity classes. Each
-class is still its service's own code over its service's own schema; only the process is shared.
+class is still its service's own code over its service's own schema; only the process is shared (and,
+for a change's writes, one local activity: ``ticket_persistence``).
 Publishing is a regular activity on this worker's queue, retried until NATS accepts. The IVR call
 workflow's lookups are intake's too; some of them talk to ticket workflows, hence a Temporal client.
 """
@@ -27,16 +28,21 @@ from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ivr import IvrCallWorkflow
 from workflows.ticket import TicketWorkflow
+from workflows.ticket_persistence import TicketPersistence
 
 log = logging.getLogger(__name__)
 
 
 def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
+    intake = IntakeActivities(runtime.pool, line_tester_from(runtime.settings.line_tester))
+    dispatch = DispatchActivities(runtime.pool)
+    survey = SurveyActivities(runtime.pool)
     return [
-        *IntakeActivities(runtime.pool, line_tester_from(runtime.settings.line_tester)).all(),
+        *intake.all(),
         *IvrActivities(runtime.pool, TicketWorkflows(runtime.temporal)).all(),
-        *DispatchActivities(runtime.pool).all(),
-        *SurveyActivities(runtime.pool).all(),
+        *dispatch.all(),
+        *survey.all(),
+        *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
         PublishActivities(EventPublisher(runtime.js)).publish_events,
     ]
 

@@ -1,4 +1,5 @@
-"""Intake's ticket record (the workflow's most frequent write) against PostgreSQL itself.
+"""Intake's ticket record (the workflow's most frequent write) against PostgreSQL itself, alone and
+as the last write of a change stored in one step (``workflows.ticket_persistence``).
 
 In a database of its own on the desk's PostgreSQL, so the desk's relay does not take the queued
 events away while they are counted.
@@ -17,11 +18,16 @@ import pytest
 from desk import db
 from desk.events import EventSpec
 from desk.records import from_json
+from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
 from services.intake.contract import RecordTicketInput, TicketStatus, TicketView
 from services.intake.line_test import SimulatedLineTester
+from services.survey.activities import SurveyActivities
+from services.survey.contract import CallbackRecord
 from tests.stack import RunningDesk
 from tests.unit.test_ticket_state import T0, dispatched
+from workflows.contract import PersistChangeInput
+from workflows.ticket_persistence import TicketPersistence
 
 
 @pytest.fixture
@@ -111,3 +117,24 @@ async def test_a_closed_ticket_gives_back_its_report_keys(scratch: asyncpg.Pool)
     closed = replace(view, status=TicketStatus.CLOSED, updated_at=view.updated_at + timedelta(hours=1))
     await record(scratch, closed, [])
     assert await scratch.fetchval("SELECT count(*) FROM intake.open_reports") == 0
+
+
+async def test_a_change_stores_its_work_order_callback_and_ticket_in_one_step_and_a_retry_adds_nothing(
+    scratch: asyncpg.Pool,
+) -> None:
+    state, work_order = dispatched()
+    callback = CallbackRecord("T-1", True, True, "", "", "surveyor-1", T0, ticket_status="DISPATCHED")
+    record = RecordTicketInput(state.view, events(state.view, 1, 2), outbox=True)
+    change = PersistChangeInput(record, [work_order], callback)
+    step = TicketPersistence(
+        intake=IntakeActivities(scratch, SimulatedLineTester()),
+        dispatch=DispatchActivities(scratch),
+        survey=SurveyActivities(scratch),
+    )
+    await step.persist_change(change)
+    await step.persist_change(change)  # retried after its commit
+    orders = await scratch.fetch("SELECT work_order_id, team_id, status FROM dispatch.work_orders")
+    assert [tuple(r) for r in orders] == [(work_order.work_order_id, "network", "DISPATCHED")]
+    assert await scratch.fetchval("SELECT count(*) FROM survey.callbacks WHERE ticket_id = 'T-1'") == 1
+    assert await scratch.fetchval("SELECT status FROM intake.tickets") == "DISPATCHED"
+    assert await queued(scratch) == ["T-1-e1", "T-1-e2"]

@@ -56,8 +56,8 @@ async def test_one_span_tree_from_the_grpc_call_to_the_nats_publish(desk: Runnin
     assert chain[-1] == rpc, chain
     # Published by intake's relay under the trace context the record stored with the events.
     assert chain[:3] == [
-        "RunActivity:intake.record_ticket",
-        "StartActivity:intake.record_ticket",
+        "RunActivity:ticket.persist_change",
+        "StartActivity:ticket.persist_change",
         "StartUpdateWithStartWorkflow:TicketWorkflow",
     ], chain
     # Temporal's interceptor hangs the workflow run beside its activities, under the same client call.
@@ -70,4 +70,10 @@ async def test_one_span_tree_from_the_grpc_call_to_the_nats_publish(desk: Runnin
         if s["attributes"].get("db.system") == "postgresql"
         or s["attributes"].get("db.system.name") == "postgresql"
     ]
-    assert any("RunActivity:intake.record_ticket" in _ancestors(s, by_id) for s in sql)
+    in_the_step = [s for s in sql if "RunActivity:ticket.persist_change" in _ancestors(s, by_id)]
+    statements = " ".join(
+        str(s["attributes"].get("db.statement", s["attributes"].get("db.query.text", "")))
+        for s in in_the_step
+    )
+    # One step stores the change: the work order by dispatch's code, then the ticket by intake's.
+    assert "dispatch.work_orders" in statements and "intake.record_ticket" in statements, statements

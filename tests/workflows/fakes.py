@@ -29,6 +29,7 @@ from services.intake.line_test import SimulatedLineTester
 from services.survey import contract as survey
 from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
 from workflows.ticket import TicketWorkflow
+from workflows.ticket_persistence import TicketPersistence
 
 HOUR = 3600.0
 
@@ -167,6 +168,7 @@ async def serving(client: Client, desk: FakeDesk, task_queue: str) -> AsyncItera
         desk.record_violation,
         desk.save_callback,
         desk.run_line_test,
+        TicketPersistence(intake=desk, dispatch=desk, survey=desk).persist_change,  # the real one, over fakes
     ]
     async with Worker(client, task_queue=task_queue, workflows=[TicketWorkflow], activities=activities):
         yield desk

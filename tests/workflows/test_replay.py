@@ -10,7 +10,9 @@ deadline, resolved, called back and closed; since the line-test patch, with its 
 recorded before, when the workflow published them itself), and since ``policy-with-route`` with the
 route and its SLA policy from one dispatch activity (``ticket_main_path_v3.json``: two before), and
 since ``line-test-in-opening`` with the line test intake ran before the start recorded with the
-opening (``ticket_main_path_v4.json``: tested and recorded by the workflow after the opening).
+opening (``ticket_main_path_v4.json``: tested and recorded by the workflow after the opening), and
+since ``one-persist-per-change`` with each change's writes in one local activity
+(``ticket_main_path_v5.json``: a work order's or callback's save before the ticket's record).
 ``histories/ticket_return_routed_on.json`` was recorded by the code before ``return-goes-to-desk``
 (a return then routed the ticket on to the next team): it proves the patch keeps such tickets
 replaying. Every ``histories/*.json`` is replayed, so after an
