@@ -50,15 +50,18 @@ class TicketWorkflow:
         self._changes = 0
         self._recorded = False
         self._events_via_intake: bool | None = None  # decided at the first record (a patch)
-        self._writes = steps.ChangeWrites(one_step=False)  # decided when opening (a patch)
+        self._code: patches.TicketCode  # which patches it runs with: asked first thing in run()
+        self._writes: steps.ChangeWrites  # of the change in progress
 
     @workflow.run
     async def run(self, input: wf.TicketWorkflowInput) -> intake.TicketView:
+        self._code = patches.TicketCode()
+        self._writes = steps.ChangeWrites(one_step=self._code.has(patches.ONE_PERSIST_PER_CHANGE))
         publisher = asyncio.create_task(self._outbox.drain_forever())
         async with self._lock:
             await self._open()
         self._recorded = True
-        if workflow.patched(patches.LINE_TEST_AFTER_OPEN):
+        if self._code.has(patches.LINE_TEST_AFTER_OPEN):
             await self._test_the_line()
         await self._watch_deadlines()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._outbox.drained)
@@ -147,7 +150,7 @@ class TicketWorkflow:
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
             await self._writes.save_work_order(work_order)
-            if not workflow.patched(patches.RETURN_GOES_TO_DESK):
+            if not self._code.has(patches.RETURN_GOES_TO_DESK):
                 events += await self._route_after_return(state)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
@@ -247,16 +250,15 @@ class TicketWorkflow:
         A ticket linked to a known outage is neither routed nor on a resolution clock: the outage's
         repair resolves it (wf.RESOLVE_BY_OUTAGE).
         """
-        self._writes = steps.ChangeWrites(one_step=workflow.patched(patches.ONE_PERSIST_PER_CHANGE))
         async with self._changing() as state:
             events = ts.opened(state)
-            if state.view.draft.line_test is not None and workflow.patched(patches.LINE_TEST_IN_OPENING):
+            if state.view.draft.line_test is not None and self._code.has(patches.LINE_TEST_IN_OPENING):
                 events += reports.line_tested(state, state.view.draft.line_test)
             if state.view.draft.outage_id:
                 state.policy = await steps.find_policy(state, "")
                 await self._record(state, events)
                 return
-            route, policy = await steps.route_with_policy(state)
+            route, policy = await steps.route_with_policy(state, self._code)
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
             if route.team_id is not None:
                 needs_review = automatic_dispatch_needs_review(
@@ -388,7 +390,7 @@ class TicketWorkflow:
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now
         if self._events_via_intake is None:
-            self._events_via_intake = workflow.patched(patches.EVENTS_VIA_INTAKE_OUTBOX)
+            self._events_via_intake = self._code.has(patches.EVENTS_VIA_INTAKE_OUTBOX)
         record = intake.RecordTicketInput(state.view, stamped, outbox=self._events_via_intake)
         await self._writes.record(record)
         if not self._events_via_intake:

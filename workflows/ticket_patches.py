@@ -8,6 +8,8 @@ never reused, and one goes only once no ticket opened before it can still be run
 
 from __future__ import annotations
 
+from temporalio import workflow
+
 RETURN_GOES_TO_DESK = "return-goes-to-desk"
 """A returned ticket waits at the desk; before it, the workflow routed it to the next team."""
 
@@ -28,3 +30,34 @@ before it, in a second record after the opening."""
 ONE_PERSIST_PER_CHANGE = "one-persist-per-change"
 """A change's writes (work orders in dispatch, a callback in survey, then the ticket in intake) go in
 one local activity; before it, in one local activity each."""
+
+ONE_MARKER_PER_TICKET = "one-marker-per-ticket"
+"""The first chained patch: a ticket that has it has every patch above, and records only its marker."""
+
+CHAINED = (ONE_MARKER_PER_TICKET,)
+"""Patches asked for once, newest first, when a ticket opens; append each new patch here.
+
+The newest one a ticket has implies every patch before it: code that had it had them all. So a new
+ticket records one patch marker, not one per patch. Each marker also upserts Temporal's
+TemporalChangeVersion search attribute, a write to its visibility store; five patches had been ten
+of the 49 events of a ticket's main path."""
+
+
+class TicketCode:
+    """Which patches the code that opened this ticket had: ask at the start of the workflow's run.
+
+    Tickets opened before the chain began recorded each patch where its change happens, so for them
+    ``has`` asks for a patch there as before (the same marker, at the same point of the history).
+    """
+
+    def __init__(self) -> None:
+        self._chained: tuple[str, ...] = ()
+        for newest in reversed(range(len(CHAINED))):
+            if workflow.patched(CHAINED[newest]):
+                self._chained = CHAINED[: newest + 1]
+                break
+
+    def has(self, patch: str) -> bool:
+        if patch in CHAINED:
+            return patch in self._chained
+        return bool(self._chained) or workflow.patched(patch)

@@ -52,10 +52,10 @@ async def route(state: ts.TicketState, *, exclude_team_ids: list[str]) -> dispat
 
 
 async def route_with_policy(
-    state: ts.TicketState,
+    state: ts.TicketState, code: patches.TicketCode
 ) -> tuple[dispatch.RouteTicketResult, dispatch.SlaPolicyRecord]:
     """Where a new ticket goes and the SLA policy it runs on there (the desk's, when no team takes it)."""
-    if not workflow.patched(patches.POLICY_WITH_ROUTE):
+    if not code.has(patches.POLICY_WITH_ROUTE):
         routed = await route(state, exclude_team_ids=[])
         return routed, await find_policy(state, routed.team_id or "")
     draft = state.view.draft

@@ -12,7 +12,9 @@ route and its SLA policy from one dispatch activity (``ticket_main_path_v3.json`
 since ``line-test-in-opening`` with the line test intake ran before the start recorded with the
 opening (``ticket_main_path_v4.json``: tested and recorded by the workflow after the opening), and
 since ``one-persist-per-change`` with each change's writes in one local activity
-(``ticket_main_path_v5.json``: a work order's or callback's save before the ticket's record).
+(``ticket_main_path_v5.json``: a work order's or callback's save before the ticket's record), and
+since ``one-marker-per-ticket`` with one patch marker standing for all (``ticket_main_path_v6.json``:
+one marker per patch).
 ``histories/ticket_return_routed_on.json`` was recorded by the code before ``return-goes-to-desk``
 (a return then routed the ticket on to the next team): it proves the patch keeps such tickets
 replaying. Every ``histories/*.json`` is replayed, so after an
@@ -38,6 +40,7 @@ from services.intake.contract import TicketStatus
 from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, callback, open_ticket, resolve
 from tests.workflows.fakes import FakeDesk
+from workflows import ticket_patches as patches
 from workflows.ticket import TicketWorkflow
 
 HISTORY = Path(__file__).parent / "histories" / "ticket_main_path.json"
@@ -81,3 +84,19 @@ async def test_main_path_replays_when_run_now(
     """The same path run against today's code replays too (no nondeterminism inside one version)."""
     history = await run_main_path(env, task_queue)
     await Replayer(workflows=[TicketWorkflow]).replay_workflow(history)
+    # Each patch marker also costs Temporal a search attribute upsert: a new ticket records the newest
+    # chained patch only, which stands for every patch before it.
+    assert patch_markers(history) == [patches.CHAINED[-1]]
+
+
+def patch_markers(history: WorkflowHistory) -> list[str]:
+    markers = [
+        e.marker_recorded_event_attributes
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    return [
+        json.loads(m.details["patch-data"].payloads[0].data)["id"]
+        for m in markers
+        if m.marker_name == "core_patch"
+    ]
