@@ -116,7 +116,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings) -> int:
+    from desk.process import tune_garbage_collection
+
     _configure_logging("%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    tune_garbage_collection()  # the service's modules are loaded by now
 
     async def composition_root() -> None:
         await run(settings)

@@ -9,6 +9,7 @@ shuts down gracefully on cancellation (SIGTERM/SIGINT from ``helpdesk serve``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,25 @@ from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
 
 log = logging.getLogger(__name__)
+
+
+YOUNG_COLLECTION_EVERY = 50_000
+"""Net allocations of container objects between the cyclic collector's young collections (CPython: 700)."""
+
+
+def tune_garbage_collection() -> None:
+    """Fewer cyclic collections, and none over what lives as long as the process; call once loaded.
+
+    Reference counting frees almost everything; the cyclic collector only finds cycles. At CPython's
+    defaults it took 8 % of the workflow worker's CPU under lifecycle load (``gc.callbacks``, 4,000
+    open tickets cached): a young collection every 700 allocations, and every ~25 s a full one over
+    ~270,000 objects, 0.2 s each, a pause every RPC then in flight waits out. With young collections
+    every 50,000 it took under 1 %, and no full collection ran in those 30 s. Freezing what is loaded
+    by now (modules, classes, the composition's objects) keeps it out of every later collection.
+    """
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, oldest)
 
 
 @dataclass
