@@ -5,9 +5,9 @@
 Starts its own desk (`helpdesk up` in a temporary directory) and drives CreateTicket twice: reports
 arriving at ``--rate`` a second (open loop: the latency callers see at that load), then as fast as
 ``--concurrency`` callers go; after each it waits until the workflows have opened every ticket.
-Then full lifecycles and the baseline workflow (its worker a process at the desk's workers' nice) in
-alternating rounds, and prints the numbers with each desk process's resident memory. Not a test:
-nothing here passes or fails.
+Then full lifecycles and the baseline workflow (its worker a process at the desk's workers' nice),
+bare and with the desk's worker tuning, in alternating rounds, and prints the numbers with each desk
+process's resident memory. Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from temporalio.client import Client
 
 from deploy.processes import ChildProcess, ChildSpec
 from desk.config import load_settings
-from tests.bench.drive import DeskLoad, Phase, baseline_phase
+from tests.bench.baseline import TASK_QUEUE, TUNED_TASK_QUEUE
+from tests.bench.drive import DeskLoad, Phase, Rounds, baseline_phase
 from tests.bench.report import render
 from tests.stack import PROJECT_ROOT, DeskProcess, leftovers
 
@@ -47,17 +48,21 @@ def _arguments() -> argparse.Namespace:
 
 
 @contextlib.asynccontextmanager
-async def _baseline_worker(endpoints: dict[str, str], data_dir: Path) -> AsyncIterator[Client]:
-    """The baseline's worker (tests/bench/baseline_worker.py) for as long as the rounds last."""
+async def _baseline_worker(
+    endpoints: dict[str, str], data_dir: Path, *, tuned: bool
+) -> AsyncIterator[Client]:
+    """A baseline worker (tests/bench/baseline_worker.py) for as long as the rounds last."""
+    name = "bench-baseline-tuned" if tuned else "bench-baseline"
     worker = ChildProcess(
         ChildSpec(
-            name="bench-baseline",
+            name=name,
             argv=[
                 sys.executable,
                 *("-m", "tests.bench.baseline_worker"),
                 *(endpoints["temporal"], endpoints["postgres"], endpoints["nats"]),
+                *(["--tuned"] if tuned else []),
             ],
-            log_path=data_dir / "logs" / "bench-baseline.log",
+            log_path=data_dir / "logs" / f"{name}.log",
             cwd=PROJECT_ROOT,
             nice=load_settings(os.environ).worker_nice,  # as `helpdesk up` runs the desk's workers
         ),
@@ -66,7 +71,7 @@ async def _baseline_worker(endpoints: dict[str, str], data_dir: Path) -> AsyncIt
     await worker.start()
     try:
         client = await Client.connect(endpoints["temporal"])
-        await baseline_phase(client, 1, 1)  # answered once the worker polls
+        await baseline_phase(client, 1, 1, TUNED_TASK_QUEUE if tuned else TASK_QUEUE)  # once it polls
         yield client
     finally:
         await worker.stop()
@@ -74,23 +79,26 @@ async def _baseline_worker(endpoints: dict[str, str], data_dir: Path) -> AsyncIt
 
 async def _lifecycles_and_baseline(
     data_dir: Path, load: DeskLoad, endpoints: dict[str, str], args: argparse.Namespace
-) -> tuple[list[Phase], list[Phase]]:
-    """Lifecycles and baseline workflows in alternating rounds, so both meet the same conditions.
+) -> Rounds:
+    """Lifecycles and baseline workflows in alternating rounds, so all meet the same conditions.
 
     This machine's speed drifts by a fifth over minutes (a shared host), and Temporal's dev server
     gets slower as its database grows: run one after the other, whichever came second lost. Each
     round starts once the one before has settled (``DeskLoad.settle``).
     """
-    lifecycles: list[Phase] = []
-    baselines: list[Phase] = []
+    rounds = Rounds()
     each = max(1, args.lifecycles // args.rounds)
-    async with _baseline_worker(endpoints, data_dir) as client:
+    async with (
+        _baseline_worker(endpoints, data_dir, tuned=False) as client,
+        _baseline_worker(endpoints, data_dir, tuned=True),
+    ):
         for _ in range(args.rounds):
             await load.settle()
-            lifecycles.append(await _measured(data_dir, load.lifecycle_phase(each, args.concurrency)))
-            await load.settle()
-            baselines.append(await baseline_phase(client, each, args.concurrency))
-    return lifecycles, baselines
+            rounds.lifecycles.append(await _measured(data_dir, load.lifecycle_phase(each, args.concurrency)))
+            for queue, phases in ((TASK_QUEUE, rounds.baselines), (TUNED_TASK_QUEUE, rounds.tuned)):
+                await load.settle()
+                phases.append(await baseline_phase(client, each, args.concurrency, queue))
+    return rounds
 
 
 def _rss(data_dir: Path) -> dict[str, float]:

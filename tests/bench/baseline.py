@@ -20,6 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from desk.events import EventSpec
 
 TASK_QUEUE = "bench-baseline"
+TUNED_TASK_QUEUE = "bench-baseline-tuned"
+"""Served by a baseline worker with the desk's own worker tuning: no sandbox, the desk's GC settings."""
 SCHEMA_SQL = (
     "CREATE TABLE IF NOT EXISTS public.bench_baseline"
     " (id text NOT NULL, step int NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (id, step))"

@@ -24,7 +24,6 @@ from helpdesk.v1 import (
     survey_pb2,
     survey_pb2_grpc,
 )
-from tests.bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from tests.bench.baseline import BaselineWorkflow
 from tests.integration.desk_client import auth, report
 
@@ -60,6 +59,15 @@ class Phase:
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+@dataclass
+class Rounds:
+    """The alternating rounds' phases, in order: a lifecycle, then each baseline."""
+
+    lifecycles: list[Phase] = field(default_factory=list)
+    baselines: list[Phase] = field(default_factory=list)  # the bare baseline, on the SDK's defaults
+    tuned: list[Phase] = field(default_factory=list)  # the baseline with the desk's worker tuning
 
 
 @dataclass
@@ -206,7 +214,7 @@ class DeskLoad:
         return await _bounded(count, concurrency, self.lifecycle, "lifecycle")
 
 
-async def baseline_phase(client: Client, count: int, concurrency: int) -> Phase:
+async def baseline_phase(client: Client, count: int, concurrency: int, task_queue: str) -> Phase:
     run = uuid.uuid4().hex[:8]
 
     async def one(i: int) -> None:
@@ -214,10 +222,10 @@ async def baseline_phase(client: Client, count: int, concurrency: int) -> Phase:
             BaselineWorkflow.run,
             f"{run}-{i}",
             id=f"bench/{run}/{i}",
-            task_queue=BASELINE_QUEUE,
+            task_queue=task_queue,
             execution_timeout=timedelta(minutes=10),
         )
         await handle.signal(BaselineWorkflow.proceed)
         await handle.result()
 
-    return await _bounded(count, concurrency, one, "baseline")
+    return await _bounded(count, concurrency, one, task_queue)

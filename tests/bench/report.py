@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.bench.drive import Drain, Phase
+from tests.bench.drive import Drain, Phase, Rounds
 
 
 def render(
     creates: list[tuple[Phase, Drain]],
-    rounds: tuple[list[Phase], list[Phase]] | None,
+    rounds: Rounds | None,
     rss: dict[str, float],
 ) -> str:
     lines = []
@@ -22,7 +22,7 @@ def render(
             " the reports stopped",
         ]
     if rounds is not None:
-        lines += _lifecycle_lines(*rounds)
+        lines += _lifecycle_lines(rounds)
     lines += [
         "RSS (MiB):",
         *(f"  {name:<28} {mib:8.1f}" for name, mib in sorted(rss.items())),
@@ -30,21 +30,28 @@ def render(
     return "\n".join(lines)
 
 
-def _lifecycle_lines(lifecycles: list[Phase], baselines: list[Phase]) -> list[str]:
-    lifecycle, baseline = Phase.combined(lifecycles), Phase.combined(baselines)
-    each = ", ".join(
-        f"{lc.per_second / b.per_second:.0%}" for lc, b in zip(lifecycles, baselines, strict=True)
-    )
-    return [
+def _lifecycle_lines(rounds: Rounds) -> list[str]:
+    lifecycle = Phase.combined(rounds.lifecycles)
+    lines = [
         f"Lifecycle (create → accept → resolve → callback → closed): {lifecycle.count} in"
         f" {lifecycle.seconds:.1f} s = {lifecycle.per_second:.1f} tickets/s,"
         f" p50 {lifecycle.percentile(50) * 1000:.0f} ms, p99 {lifecycle.percentile(99) * 1000:.0f} ms",
         _cpu(lifecycle),
-        f"Baseline workflow (persist + publish, signal, persist + publish): {baseline.count} in"
-        f" {baseline.seconds:.1f} s = {baseline.per_second:.1f}/s",
-        f"Lifecycle / baseline: {lifecycle.per_second / baseline.per_second:.0%}"
-        f" ({len(lifecycles)} alternating rounds: {each})",
     ]
+    for name, phases in (
+        ("Baseline workflow (persist + publish, signal, persist + publish)", rounds.baselines),
+        ("The same with the desk's worker tuning (no sandbox, its GC settings)", rounds.tuned),
+    ):
+        baseline = Phase.combined(phases)
+        each = ", ".join(
+            f"{lc.per_second / b.per_second:.0%}" for lc, b in zip(rounds.lifecycles, phases, strict=True)
+        )
+        lines += [
+            f"{name}: {baseline.count} in {baseline.seconds:.1f} s = {baseline.per_second:.1f}/s",
+            f"  lifecycle / it: {lifecycle.per_second / baseline.per_second:.0%}"
+            f" ({len(phases)} alternating rounds: {each})",
+        ]
+    return lines
 
 
 def _cpu(phase: Phase) -> str:
