@@ -9,8 +9,8 @@ behind. Events are published by the outbox in the background; publishing never b
 
 Determinism: tickets live for days, so histories of running workflows must keep replaying. Any
 change to what this code does (another activity, a different order, a new timer) goes behind
-``workflow.patched(<id>)`` with its id in ``ticket_patches``, and ``tests/workflows/test_replay.py``
-replays the recorded histories before a change lands.
+``self._code.has(<id>)`` with its id appended to ``ticket_patches.CHAINED``, and
+``tests/workflows/test_replay.py`` replays the recorded histories before a change lands.
 """
 
 from __future__ import annotations

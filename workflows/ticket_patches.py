@@ -1,9 +1,10 @@
 """The ticket workflow's patches: each change to what running tickets do, by the id it is checked by.
 
 Tickets live for days, so a worker must keep replaying the histories of tickets opened before a
-change: the change goes behind ``workflow.patched(<id>)`` and the history recorded before it is kept
-under ``tests/workflows/histories/`` (``test_replay.py`` replays them all). Oldest first; an id is
-never reused, and one goes only once no ticket opened before it can still be running.
+change: the change goes behind ``TicketCode.has(<id>)`` (below; a new id also goes at the end of
+``CHAINED``) and the history recorded before it is kept under ``tests/workflows/histories/``
+(``test_replay.py`` replays them all). Oldest first; an id is never reused, and one goes only once
+no ticket opened before it can still be running.
 """
 
 from __future__ import annotations
