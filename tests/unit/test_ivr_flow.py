@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from temporalio.converter import DataConverter
 
-from desk.errors import TransitionNotAllowed
+from tests.unit.ivr_script import (
+    AGENT_OFFER,
+    CONTACT,
+    ENTRY,
+    KEY,
+    NUMBER,
+    RECORD,
+    SYMPTOM,
+    TICKET,
+    V1,
+    V3,
+    V5,
+    V7,
+    V8,
+    V9,
+    V10,
+    V11,
+    Turn,
+    accepted,
+    ended,
+    key,
+    line_tested,
+    number_entered,
+    playback,
+    run,
+    silence,
+    v2,
+    v6,
+)
 from workflows.ivr_contract import (
-    CATALOGUE,
     Action,
-    AwaitInput,
     CheckExchange,
-    CheckOutage,
-    CheckRepeat,
-    Collect,
     CreateTicket,
-    Effect,
     EndReason,
     Event,
     ExchangeChecked,
@@ -28,7 +47,6 @@ from workflows.ivr_contract import (
     LeaveMessage,
     LineTested,
     LineTestResult,
-    LookupFailed,
     NoInput,
     OutageChecked,
     OutageStatus,
@@ -39,101 +57,9 @@ from workflows.ivr_contract import (
     Say,
     TicketCreated,
     TransferToAgent,
-    render,
     say,
 )
-from workflows.ivr_flow import IvrCall, Stage, Step, advance, start_call
-
-KEY = AwaitInput(Collect.KEY, 10)
-ENTRY = AwaitInput(Collect.ENTRY, 10)
-RECORD = AwaitInput(Collect.RECORDING, 10)
-NUMBER = "83001234"
-CONTACT = "13800136138"
-SYMPTOM = "3"  # a key-coded symptom
-TICKET = "T-9"
-V1, V3, V5, V7, V8, V9, V10, V11 = (
-    say(p) for p in (Prompt.V1, Prompt.V3, Prompt.V5, Prompt.V7, Prompt.V8, Prompt.V9, Prompt.V10, Prompt.V11)
-)
-AGENT_OFFER = say(Prompt.AGENT_OFFER)
-
-
-def v2(number: str = NUMBER) -> Say:
-    return say(Prompt.V2, number=number)
-
-
-def v6(contact: str = CONTACT, symptom: str = SYMPTOM) -> Say:
-    return say(Prompt.V6, contact=contact, symptom=symptom)
-
-
-def playback(message: str) -> Say:
-    return say(Prompt.MESSAGE_PLAYBACK, message=message)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One event of a scripted call and what the flow must answer."""
-
-    event: Event
-    say: tuple[Say, ...]
-    action: Action
-    effects: tuple[Effect, ...] = ()
-
-
-def run(*turns: Turn) -> IvrCall:
-    """Play a call from its start; each turn's prompts, action and effects must match exactly."""
-    step = start_call()
-    assert (step.say, step.action, step.effects) == ((V1,), ENTRY, ())
-    for number, turn in enumerate(turns, 1):
-        step = advance(step.call, turn.event)
-        expected = (turn.say, turn.action, turn.effects)
-        assert (step.say, step.action, step.effects) == expected, f"turn {number}: {turn.event}"
-    return step.call
-
-
-def key(text: str, *prompts: Say, action: Action = KEY, effects: tuple[Effect, ...] = ()) -> Turn:
-    return Turn(Input(text), prompts, action, effects)
-
-
-def silence(*prompts: Say, action: Action = KEY) -> Turn:
-    return Turn(NoInput(), prompts, action)
-
-
-def number_entered(number: str = NUMBER) -> list[Turn]:
-    """Seed steps 2-5 passed: number confirmed, exchange known, no outage; the repeat check is asked."""
-    return [
-        key(f"{number}#", v2(number)),
-        key("1", action=CheckExchange(number)),
-        Turn(ExchangeChecked(known=True), (), CheckOutage(number)),
-        Turn(OutageChecked(), (), CheckRepeat(number)),
-    ]
-
-
-def line_tested(result: LineTestResult = LineTestResult.ABNORMAL, detail: str = "no dial tone") -> list[Turn]:
-    """A new report (not a repeat), its line tested: V5 asks for contact and symptom."""
-    return [
-        *number_entered(),
-        Turn(RepeatChecked(), (), RunLineTest(NUMBER)),
-        Turn(LineTested(result, detail), (V5,), ENTRY),
-    ]
-
-
-def accepted(result: LineTestResult = LineTestResult.ABNORMAL, detail: str = "no dial tone") -> list[Turn]:
-    """Steps 8-10: contact and symptom confirmed, the ticket created, V9 + test result + V7 played."""
-    return [
-        *line_tested(result, detail),
-        key(f"{CONTACT}*{SYMPTOM}#", v6()),
-        key("1", action=CreateTicket(NUMBER, CONTACT, SYMPTOM, result, detail)),
-        Turn(
-            TicketCreated(TICKET),
-            (V9, say(Prompt.TEST_RESULT, variant=result, detail=detail), V7),
-            KEY,
-        ),
-    ]
-
-
-def ended(call: IvrCall, reason: EndReason) -> None:
-    assert (call.stage, call.end) == (Stage.ENDED, reason)
-
+from workflows.ivr_flow import Stage
 
 # Steps 8-11: a new report.
 
@@ -420,104 +346,3 @@ def test_malformed_contact_entries_replay_v5_then_end() -> None:
 def test_invalid_key_at_v6_replays_it() -> None:
     created = CreateTicket(NUMBER, CONTACT, SYMPTOM, LineTestResult.ABNORMAL, "no dial tone")
     run(*line_tested(), key(f"{CONTACT}*{SYMPTOM}", v6()), key("8", v6()), key("1", action=created))
-
-
-# The driver's contract.
-
-
-@pytest.mark.parametrize(
-    "before",
-    [
-        [key(NUMBER, v2()), key("1", action=CheckExchange(NUMBER))],
-        number_entered()[:3],
-        number_entered(),
-        line_tested()[:-1],
-        accepted()[:-1],
-    ],
-    ids=["exchange", "outage", "repeat", "line-test", "create-ticket"],
-)
-def test_a_failed_lookup_transfers_to_an_agent(before: list[Turn]) -> None:
-    failed = Turn(LookupFailed("gave up"), (), TransferToAgent(EndReason.SYSTEM_FAILURE, NUMBER))
-    ended(run(*before, failed), EndReason.SYSTEM_FAILURE)
-
-
-def test_an_unexpected_event_is_refused() -> None:
-    step = start_call()
-    with pytest.raises(TransitionNotAllowed):
-        advance(step.call, ExchangeChecked(known=True))
-    with pytest.raises(TransitionNotAllowed):
-        advance(step.call, LookupFailed())
-    over = step
-    for _ in range(3):
-        over = advance(over.call, NoInput())
-    assert isinstance(over.action, TransferToAgent)
-    with pytest.raises(TransitionNotAllowed):  # the call has ended
-        advance(over.call, Input("1"))
-
-
-def _answer(action: Action, rng: random.Random) -> Event:
-    """A random but well-formed answer to ``action``, as a driver could give it."""
-    match action:
-        case AwaitInput(collect=collect):
-            entries = {
-                Collect.KEY: [*"1111122339*"],
-                Collect.ENTRY: [NUMBER, f"{CONTACT}*{SYMPTOM}#", "12#"],
-                Collect.RECORDING: ["rec-1#", "#"],
-            }
-            return NoInput() if rng.random() < 0.1 else Input(rng.choice(entries[collect]))
-        case CheckExchange():
-            return ExchangeChecked(rng.random() < 0.8)
-        case CheckOutage():
-            return OutageChecked(rng.choice([OutageStatus.NONE] * 4 + list(OutageStatus)))
-        case CheckRepeat():
-            found = RepeatChecked("T-1", rng.randrange(6), rng.choice(["", "on site at 15:00"]), "line open")
-            return rng.choice([RepeatChecked(), found])
-        case RunLineTest():
-            return LineTested(rng.choice(list(LineTestResult)))
-        case CreateTicket():
-            return TicketCreated(TICKET)
-    raise AssertionError(action)
-
-
-def test_every_call_ends_and_every_stage_and_prompt_is_reachable() -> None:
-    rng = random.Random(2026)
-    stages: set[Stage] = set()
-    spoken: set[Prompt] = set()
-    for _ in range(500):
-        step: Step = start_call()
-        for _turn in range(60):
-            stages.add(step.call.stage)
-            spoken.update(s.prompt for s in step.say)
-            for s in step.say:
-                assert render(s) and render(s, "en")
-            if isinstance(step.action, TransferToAgent | Hangup):
-                break
-            step = advance(step.call, _answer(step.action, rng))
-        assert step.call.stage is Stage.ENDED and step.call.end is not None
-    assert stages == set(Stage)
-    assert spoken == set(Prompt)
-
-
-def test_call_state_survives_temporals_payload_converter() -> None:
-    """The workflow keeps ``IvrCall`` in its state and passes events and prompts through payloads."""
-    call = run(*accepted())
-    converter = DataConverter.default.payload_converter
-    values = [
-        call,
-        OutageChecked(OutageStatus.ACTIVE, "cable works", datetime(2026, 3, 2, 18, 0)),
-        RepeatChecked("T-1", 2, "on site at 15:00"),
-        v6(),
-    ]
-    types = [IvrCall, OutageChecked, RepeatChecked, Say]
-    assert converter.from_payloads(converter.to_payloads(values), types) == values
-
-
-def test_prompts_render_the_seed_wording() -> None:
-    assert {prompt for prompt, _ in CATALOGUE} == set(Prompt)
-    assert render(V1) == "您好,请输入您的故障电话号码,并按#号确认。"
-    assert render(v2()) == "您输入的电话号码为:83001234,确认请按1,重新输入请按2。"
-    assert render(v6()) == "您的联系电话为:13800136138,故障现象为:3,确认请按1,重新输入请按2。"
-    assert render(say(Prompt.V4, variant="repaired")) == "对不起,您的电话已经修复。"
-    outage = say(Prompt.V4, variant="outage", cause="光缆施工", eta="")
-    assert render(outage).endswith("故障原因:光缆施工,预计恢复时间:待定。")
-    assert render(V11, "en") == "For other services press 1; to exit press 2."

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from services.intake.ivr_calls import IvrCalls
 from tests.workflows.fakes import FakeDesk, serving
+from tests.workflows.ivr_fakes import FakeIvrDesk, serving_calls
 
 
 def server_path() -> str:
@@ -41,3 +43,14 @@ async def desk(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[FakeD
     fake = FakeDesk(teams_by_category={"network": ["network", "software"], "software": ["software"]})
     async with serving(env.client, fake, task_queue):
         yield fake
+
+
+@pytest.fixture
+async def ivr(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[FakeIvrDesk]:
+    async with serving_calls(env.client, FakeIvrDesk(), task_queue) as fake:
+        yield fake
+
+
+@pytest.fixture
+def calls(env: WorkflowEnvironment, task_queue: str) -> IvrCalls:
+    return IvrCalls(env.client, task_queue=task_queue)

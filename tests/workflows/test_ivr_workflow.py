@@ -8,118 +8,24 @@ with ``env.sleep`` on the time-skipping server.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from desk.errors import TransitionNotAllowed
 from services.intake import contract as intake
 from services.intake.ivr_calls import IvrCalls
 from services.intake.line_test import LineTestOutcome
-from tests.workflows.ivr_fakes import FakeIvrDesk, serving_calls
-from workflows.contract import IvrCallInput, IvrInput, IvrTurnView, ivr_workflow_id
-from workflows.ivr import PLAYBACK_ALLOWANCE_SECONDS, IvrCallWorkflow
+from tests.workflows.ivr_calling import CONTACT, NUMBER, Caller, accepted, codes, ended, through_number
+from tests.workflows.ivr_fakes import FakeIvrDesk
+from workflows.contract import IvrInput
+from workflows.ivr import PLAYBACK_ALLOWANCE_SECONDS
 from workflows.ivr_contract import OutageChecked, OutageStatus, RepeatChecked
 from workflows.ivr_flow import LINE_TEST_WAIT_SECONDS, NO_INPUT_TIMEOUT_SECONDS
 
-NUMBER = "02112345678"
-CONTACT = "13800136138"
 NO_INPUT_BACKSTOP = timedelta(seconds=NO_INPUT_TIMEOUT_SECONDS + PLAYBACK_ALLOWANCE_SECONDS + 1)
-HISTORY = Path(__file__).parent / "histories" / "ivr" / "ivr_main_path.json"
-
-
-@pytest.fixture
-async def ivr(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[FakeIvrDesk]:
-    async with serving_calls(env.client, FakeIvrDesk(), task_queue) as fake:
-        yield fake
-
-
-@pytest.fixture
-def calls(env: WorkflowEnvironment, task_queue: str) -> IvrCalls:
-    return IvrCalls(env.client, task_queue=task_queue)
-
-
-class Caller:
-    """One scripted call: each key press answers the turn the call is at."""
-
-    def __init__(self, calls: IvrCalls) -> None:
-        self.calls = calls
-        self.call_id = f"call-{uuid.uuid4().hex[:10]}"
-        self.turn = IvrTurnView(self.call_id, 0, [], "NONE")
-
-    async def dial(self) -> IvrTurnView:
-        self.turn = await self.calls.start(IvrCallInput(self.call_id, "02187654321"))
-        return self.turn
-
-    async def press(self, keys: str) -> IvrTurnView:
-        return await self._answer(IvrInput(self.turn.turn, keys))
-
-    async def silence(self) -> IvrTurnView:
-        """The switch's no-input timer fired."""
-        return await self._answer(IvrInput(self.turn.turn, no_input=True))
-
-    async def _answer(self, answer: IvrInput) -> IvrTurnView:
-        turn = await self.calls.send(self.call_id, answer)
-        assert turn.turn == answer.turn + 1
-        self.turn = turn
-        return turn
-
-    async def reaches(self, turn: int) -> IvrTurnView:
-        """Wait (in real time) until the workflow has published ``turn`` by itself."""
-        for _ in range(500):
-            self.turn = await self.calls.current(self.call_id)
-            if self.turn.turn >= turn:
-                return self.turn
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"turn {turn} never came; at {self.turn}")
-
-    async def result(self, env: WorkflowEnvironment) -> IvrTurnView:
-        handle = env.client.get_workflow_handle(ivr_workflow_id(self.call_id), result_type=IvrTurnView)
-        last: IvrTurnView = await handle.result()
-        return last
-
-
-def codes(turn: IvrTurnView) -> list[str]:
-    return [p.code for p in turn.prompts]
-
-
-def ended(turn: IvrTurnView, reason: str, *, transfer: bool = False) -> None:
-    assert (turn.ended, turn.end_reason, turn.awaiting, turn.transfer_to_agent) == (
-        True,
-        reason,
-        "NONE",
-        transfer,
-    )
-
-
-async def through_number(caller: Caller, number: str = NUMBER) -> IvrTurnView:
-    """Seed steps 1-5: the call starts, the number is entered and confirmed; the checks run."""
-    first = await caller.dial()
-    assert (first.turn, codes(first), first.awaiting, first.timeout_seconds) == (1, ["V1"], "ENTRY", 10)
-    v2 = await caller.press(f"{number}#")
-    assert (codes(v2), v2.awaiting, v2.prompts[0].params) == (["V2"], "KEY", {"number": number})
-    assert number in v2.prompts[0].text and number in v2.prompts[0].gloss
-    return await caller.press("1")
-
-
-async def accepted(caller: Caller) -> IvrTurnView:
-    """Seed steps 8-10: contact and symptom entered and confirmed; the report is recorded."""
-    v5 = await through_number(caller)
-    assert (codes(v5), v5.awaiting) == (["V5"], "ENTRY")
-    v6 = await caller.press(f"{CONTACT}*3#")
-    assert (codes(v6), v6.prompts[0].params) == (["V6"], {"contact": CONTACT, "symptom": "3"})
-    v9 = await caller.press("1")
-    assert (codes(v9), v9.ticket_id) == (["V9", "TEST_RESULT", "V7"], f"TK-{caller.call_id}")
-    return v9
 
 
 async def test_a_new_report_with_a_message_for_the_repairman(
@@ -389,33 +295,3 @@ async def test_starting_a_call_again_answers_its_current_turn(
     last = await caller.press("1")
     await caller.result(env)
     assert await caller.dial() == last == await calls.current(caller.call_id)
-
-
-async def run_main_path(env: WorkflowEnvironment, ivr: FakeIvrDesk, calls: IvrCalls) -> WorkflowHistory:
-    caller = Caller(calls)
-    await accepted(caller)
-    await caller.press("1")
-    await caller.press("rec-1#")
-    await caller.press("1")
-    await caller.press("2")
-    await caller.result(env)
-    return await env.client.get_workflow_handle(ivr_workflow_id(caller.call_id)).fetch_history()
-
-
-@pytest.mark.skipif(
-    not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to record histories"
-)
-async def test_record_main_path(env: WorkflowEnvironment, ivr: FakeIvrDesk, calls: IvrCalls) -> None:
-    history = await run_main_path(env, ivr, calls)
-    HISTORY.parent.mkdir(exist_ok=True)
-    HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
-
-
-async def test_a_recorded_call_replays() -> None:
-    """Calls last minutes, but a worker deploy may still meet one: changes go behind workflow.patched."""
-    history = WorkflowHistory.from_json("ivr/recorded", HISTORY.read_text())
-    await Replayer(workflows=[IvrCallWorkflow]).replay_workflow(history)
-
-
-async def test_a_call_run_now_replays(env: WorkflowEnvironment, ivr: FakeIvrDesk, calls: IvrCalls) -> None:
-    await Replayer(workflows=[IvrCallWorkflow]).replay_workflow(await run_main_path(env, ivr, calls))
