@@ -40,6 +40,13 @@ async def oldest(*, db: Executor, limit: int) -> list[Queued]:
     return [Queued(r["position"], from_json(r["event"], EventSpec), json.loads(r["trace"])) for r in rows]
 
 
-async def forget_through(*, db: Executor, position: int) -> None:
-    """Published up to here (only one relay runs at a time, so nothing earlier is still unsent)."""
-    await db.execute("DELETE FROM intake.outbox WHERE position <= $1", position)
+async def forget(*, db: Executor, positions: list[int]) -> None:
+    """Forget the events published, and only those.
+
+    Not "everything up to the last one published": positions are drawn when a record inserts its
+    events, not when it commits, so a record still committing can hold a lower position than one the
+    relay has just read, and become visible before the relay's delete. Such an event is published by
+    the next batch. A ticket's own events stay in order: its next record starts only after this one
+    has committed, so it draws higher positions and commits later.
+    """
+    await db.execute("DELETE FROM intake.outbox WHERE position = ANY($1::bigint[])", positions)

@@ -1,9 +1,10 @@
 """Intake's event relay: publishes the events ticket workflows recorded (``intake.outbox``) to NATS.
 
 The workflow records each change's events with the ticket in one transaction (the outbox); this
-relay publishes them in the order they were recorded and then forgets them. One relay runs at a time
-among intake processes (an advisory lock held by its own connection), so the stream keeps each
-ticket's order. It wakes on the NOTIFY a record's commit sends, and polls every second anyway.
+relay publishes them in the order they were queued and then forgets exactly those (a record that
+commits late, with an earlier position, goes in the next batch: ``outbox.forget``). One relay runs at
+a time among intake processes (an advisory lock held by its own connection), so the stream keeps
+each ticket's order. It wakes on the NOTIFY a record's commit sends, and polls every second anyway.
 While NATS is down the events wait, in order, and RPCs keep answering; a publish repeated after a
 crash carries the same ``Nats-Msg-Id`` (the event id), which JetStream drops.
 """
@@ -69,7 +70,7 @@ class EventRelay:
     async def _publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish the oldest queued events in order; forget those sent, even if a later one fails."""
         queued = await outbox.oldest(db=conn, limit=BATCH)
-        sent = None
+        sent: list[int] = []
         try:
             for item in queued:
                 token = context.attach(propagate.extract(item.trace))  # the publish joins the change's trace
@@ -77,8 +78,8 @@ class EventRelay:
                     await self._publisher.publish(item.event)
                 finally:
                     context.detach(token)
-                sent = item.position
+                sent.append(item.position)
         finally:
-            if sent is not None:
-                await outbox.forget_through(db=conn, position=sent)
+            if sent:
+                await outbox.forget(db=conn, positions=sent)
         return len(queued)

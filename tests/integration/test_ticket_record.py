@@ -19,6 +19,7 @@ from desk import db
 from desk.events import EventSpec
 from desk.records import from_json
 from services.dispatch.activities import DispatchActivities
+from services.intake import outbox, repository
 from services.intake.activities import IntakeActivities
 from services.intake.contract import RecordTicketInput, TicketStatus, TicketView
 from services.intake.line_test import SimulatedLineTester
@@ -138,3 +139,21 @@ async def test_a_change_stores_its_work_order_callback_and_ticket_in_one_step_an
     assert await scratch.fetchval("SELECT count(*) FROM survey.callbacks WHERE ticket_id = 'T-1'") == 1
     assert await scratch.fetchval("SELECT status FROM intake.tickets") == "DISPATCHED"
     assert await queued(scratch) == ["T-1-e1", "T-1-e2"]
+
+
+async def test_the_relay_forgets_only_what_it_published_when_an_earlier_position_commits_late(
+    scratch: asyncpg.Pool,
+) -> None:
+    """Positions are drawn at insert, not at commit: a record still committing holds a lower one."""
+    early = dispatched()[0].view
+    late = replace(early, draft=replace(early.draft, ticket_id="T-2"))
+    async with scratch.acquire() as conn, conn.transaction():
+        await repository.record_ticket(
+            db=conn, view=early, events=events(early, 1), queue_for="{}", release_keys=False
+        )  # draws the lower position, not committed yet
+        await record(scratch, late, events(late, 1))
+        read = await outbox.oldest(db=scratch, limit=10)  # what the relay sees and publishes
+    # The early record commits now, before the relay forgets what it has published.
+    await outbox.forget(db=scratch, positions=[q.position for q in read])
+    assert [q.event.event_id for q in read] == ["T-2-e1"]
+    assert await queued(scratch) == ["T-1-e1"]  # still queued: the next batch publishes it
