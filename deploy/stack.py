@@ -8,12 +8,22 @@ from typing import Protocol
 
 from deploy.nats import EmbeddedNats
 from deploy.postgres import EmbeddedPostgres
-from deploy.processes import run_together
+from deploy.processes import ChildProcess, run_together
 from deploy.temporal import EmbeddedTemporal
 from desk.config import Settings
 
 STACK_STOP_ORDER = ("temporal", "nats", "postgres")
 """The order the backing services stop in, after the desk's own processes (as `start_stack` unwinds)."""
+
+
+class Embedded(Protocol):
+    """A backing server `helpdesk up` runs itself: `start` again restarts it and waits until it answers."""
+
+    child: ChildProcess
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -22,12 +32,7 @@ class StackAddresses:
     temporal_ui: str | None  # unknown when Temporal is configured elsewhere
     nats: str
     postgres: str
-
-
-class _Embedded(Protocol):
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
+    embedded: tuple[Embedded, ...] = ()  # those started here, to be kept running
 
 
 async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddresses:
@@ -38,7 +43,7 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
     """
     run_dir = settings.data_dir / "run"
     host, ports = "127.0.0.1", settings.embedded  # embedded servers never listen beyond loopback
-    embedded: list[_Embedded] = []
+    embedded: list[Embedded] = []
     database_url, nats_url = settings.database_url, settings.nats_url
     temporal_address, temporal_ui = settings.temporal_address, None
     if database_url is None:
@@ -66,4 +71,4 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
     for component in embedded:
         exits.push_async_callback(component.stop)
     await run_together(component.start() for component in embedded)
-    return StackAddresses(temporal_address, temporal_ui, nats_url, database_url)
+    return StackAddresses(temporal_address, temporal_ui, nats_url, database_url, tuple(embedded))

@@ -1,8 +1,11 @@
-"""The desk's own processes under `helpdesk up`: one per service and the workflow worker, kept running.
+"""The processes under `helpdesk up`, kept running: the desk's own and the embedded backing servers.
 
 A process that dies while the desk is up is started again, after a backoff that grows while it keeps
 dying young, so a crash loop does not spin the machine; every new pid is reported so endpoints.json
-always names the processes that run now.
+always names the processes that run now. The desk's own processes (one per service, the HTTP gateway,
+the workflow workers) are spawned and stopped here; an embedded PostgreSQL, NATS or Temporal is
+started and stopped by the stack (deploy/stack.py) and only watched here: it is restarted with its own
+`start`, which also waits until it answers again.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
 from deploy.processes import ChildProcess, ChildSpec
+from desk.errors import DeskError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,20 @@ class Supervisor:
             self._report(child)
 
     def supervise(self) -> None:
-        self._watchers = [asyncio.create_task(self._keep_running(child)) for child in self.children.values()]
+        """Restart the desk's processes from now on."""
+        self._watchers += [
+            asyncio.create_task(self._keep_running(child, self._respawn(child)))
+            for child in self.children.values()
+        ]
+
+    def watch(self, child: ChildProcess, start: Callable[[], Awaitable[None]]) -> None:
+        """Restart a process started elsewhere (a backing server) with `start` whenever it dies.
+
+        Its stop stays with whoever started it: :meth:`stop` ends the watching, and a restart then
+        under way, which the starter's stop then ends too.
+        """
+        self._report(child)
+        self._watchers.append(asyncio.create_task(self._keep_running(child, start)))
 
     async def stop(self, order: Iterable[Sequence[str]]) -> None:
         """Stop the named groups one after another, each group's members in parallel; the rest last."""
@@ -57,7 +74,15 @@ class Supervisor:
             batch = [remaining.pop(name) for name in group if name in remaining]
             await asyncio.gather(*(child.stop() for child in batch))
 
-    async def _keep_running(self, child: ChildProcess) -> None:
+    def _respawn(self, child: ChildProcess) -> Callable[[], Awaitable[None]]:
+        async def respawn() -> None:
+            async with self._spawning:  # a stop never cuts a spawn in half, which could leak a process
+                if not self._stopping:
+                    await child.start()
+
+        return respawn
+
+    async def _keep_running(self, child: ChildProcess, start: Callable[[], Awaitable[None]]) -> None:
         failures = 0
         while True:
             code = await child.wait()
@@ -71,10 +96,14 @@ class Supervisor:
                 child.name, child.pid, code, lived, delay, child.spec.log_path,
             )  # fmt: skip
             await asyncio.sleep(delay)
-            async with self._spawning:
-                if self._stopping:
-                    return
-                await child.start()
+            if self._stopping:
+                return
+            try:
+                await start()
+            except DeskError as error:  # it did not come up: its log says why; the next round retries
+                log.warning("%s did not start again: %s", child.name, str(error).splitlines()[0])
+                await child.stop()
+            if child.pid is not None:
                 self._report(child)
 
     def _report(self, child: ChildProcess) -> None:

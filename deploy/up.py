@@ -63,8 +63,16 @@ async def up(settings: Settings, *, with_services: bool) -> None:
             settings.endpoints_file,
             Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
         )
+        supervisor = Supervisor(
+            desk_processes(settings, stack) if with_services else [],
+            settings.data_dir / "run",
+            on_spawn=published.process_started,
+        )
+        exits.push_async_callback(supervisor.stop, [[HTTP_GATEWAY], list(SERVICES), worker_names(settings)])
+        for component in stack.embedded:
+            supervisor.watch(component.child, component.start)
         if with_services:
-            await _start_desk(settings, stack, published, exits)
+            await _start_desk(settings, stack, published, supervisor)
         exits.callback(published.withdraw)
         published.publish()
         print(f"\nThe desk is up ({time.monotonic() - started:.1f} s):\n{published.endpoints.table()}")
@@ -103,13 +111,9 @@ async def _prepare_database(database_url: str) -> dict[str, str]:
 
 
 async def _start_desk(
-    settings: Settings, stack: StackAddresses, published: EndpointsFile, exits: AsyncExitStack
+    settings: Settings, stack: StackAddresses, published: EndpointsFile, supervisor: Supervisor
 ) -> None:
-    supervisor = Supervisor(
-        desk_processes(settings, stack), settings.data_dir / "run", on_spawn=published.process_started
-    )
     workers = worker_names(settings)
-    exits.push_async_callback(supervisor.stop, [[HTTP_GATEWAY], list(SERVICES), workers])
     await supervisor.start()
     temporal = await Client.connect(stack.temporal, namespace=settings.temporal_namespace)
     probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}

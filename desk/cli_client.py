@@ -266,12 +266,13 @@ def _workorder_parsers(sub: Any) -> None:
 
 def register(sub: Any) -> None:
     """Add the client commands to the `helpdesk` parser's subcommands."""
-    from desk import cli_directory, cli_ops
+    from desk import cli_directory, cli_events, cli_ops
 
     _ticket_parsers(sub)
     _workorder_parsers(sub)
     cli_ops.register(sub)
     cli_directory.register(sub)
+    cli_events.register(sub)
     cb = sub.add_parser("callback", help="record the callback to the customer")
     cb.add_argument("ticket_id")
     cb.add_argument("--not-reached", action="store_true")

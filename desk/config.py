@@ -47,6 +47,7 @@ class Settings:
     http_port: int = DEFAULT_HTTP_PORT
     channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
     pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
+    max_backlog: int = 5000  # accepted-not-opened tickets past which CreateTicket answers RESOURCE_EXHAUSTED
     worker_nice: int = 19  # `helpdesk up` runs the workflow workers behind the services for the CPU
     workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)
     temporal_nice: int = 10  # the embedded Temporal behind the services, ahead of the workers, for the CPU
@@ -149,6 +150,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", Settings.pending_lease_seconds),
+        max_backlog=_whole(env, "HELPDESK_MAX_BACKLOG", Settings.max_backlog, low=1, high=10_000_000),
         worker_nice=_whole(env, "HELPDESK_WORKER_NICE", Settings.worker_nice, low=0, high=19),
         workflow_workers=_whole(env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=16),
         temporal_nice=_whole(env, "HELPDESK_TEMPORAL_NICE", Settings.temporal_nice, low=0, high=19),

@@ -51,7 +51,19 @@ class PermissionDenied(DeskError):
 
 
 class Unavailable(DeskError):
-    """A backing service did not answer in time; the caller may retry."""
+    """A backing service did not answer in time; the caller may retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class Overloaded(DeskError):
+    """More work waits than the desk takes on now (RESOURCE_EXHAUSTED); retry after `retry_after` s."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class Unimplemented(DeskError):

@@ -18,7 +18,8 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc import aio
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health as health_module
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from desk.auth import Principal, TokenAuthenticator
@@ -26,12 +27,14 @@ from desk.errors import (
     DeskError,
     InvalidArgument,
     NotFound,
+    Overloaded,
     PermissionDenied,
     TransitionNotAllowed,
     Unauthenticated,
     Unavailable,
     Unimplemented,
 )
+from desk.loops import connection_lost, describe
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ _STATUS = {
     Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED),
     PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED),
     Unavailable: (grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE),
+    Overloaded: (grpc.StatusCode.RESOURCE_EXHAUSTED, code_pb2.RESOURCE_EXHAUSTED),
     Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, code_pb2.UNIMPLEMENTED),
 }
 
@@ -71,6 +75,10 @@ def _rich_status(error: DeskError) -> tuple[grpc.StatusCode, str, tuple[tuple[st
             )
         )
         status.details.append(detail)
+    if isinstance(error, Unavailable | Overloaded):
+        hint = error_details_pb2.RetryInfo()
+        hint.retry_delay.FromMilliseconds(round(error.retry_after * 1000))
+        status.details.add().Pack(hint)
     return code, str(error), (("grpc-status-details-bin", status.SerializeToString()),)
 
 
@@ -95,12 +103,12 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             return handler
         roles = self._access.get(method.rsplit("/", 1)[-1], frozenset({"admin"}))
         return grpc.unary_unary_rpc_method_handler(
-            self._guard(handler.unary_unary, roles),
+            self._guard(handler.unary_unary, roles, method),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
 
-    def _guard(self, behavior: Behavior, roles: frozenset[str]) -> Behavior:
+    def _guard(self, behavior: Behavior, roles: frozenset[str], method: str) -> Behavior:
         async def guarded(request: Any, context: aio.ServicerContext) -> Any:
             try:
                 metadata = dict(context.invocation_metadata() or ())
@@ -114,8 +122,41 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             except DeskError as error:
                 code, message, trailers = _rich_status(error)
                 await context.abort(code, message, trailing_metadata=trailers)
+            except aio.AbortError:
+                raise  # the servicer set its own status
+            except Exception as error:
+                code, message, trailers = _rich_status(_unexpected(error, method))
+                await context.abort(code, message, trailing_metadata=trailers)
 
         return guarded
+
+
+class InternalError(DeskError):
+    """A defect: the caller learns only that it happened and when, the log has the rest."""
+
+
+def _unexpected(error: Exception, method: str) -> DeskError:
+    """An error no servicer meant to raise, as a status that names no class nor internal text.
+
+    A backing server out of reach is the caller's to retry (UNAVAILABLE with a retry hint), whatever
+    library noticed it; anything else is a defect, logged here with its stack.
+    """
+    if connection_lost(error):
+        log.warning("%s: %s unreachable (%s)", method, _server_of(error), describe(error))
+        return Unavailable(f"the desk cannot reach its {_server_of(error)} now; retry shortly")
+    log.exception("%s failed unexpectedly", method)
+    return InternalError("internal error; the desk's log has the details")
+
+
+def _server_of(error: Exception) -> str:
+    module = type(error).__module__
+    if module.startswith("asyncpg"):
+        return "database"
+    if module.startswith("nats"):
+        return "event bus"
+    if module.startswith("temporalio"):
+        return "workflow engine"
+    return "backing services"
 
 
 @dataclass
@@ -139,16 +180,20 @@ async def start_server(
     authenticator: TokenAuthenticator,
     access: Mapping[str, frozenset[str]],
     interceptors: Iterable[aio.ServerInterceptor] = (),
+    health: health_module.aio.HealthServicer | None = None,
 ) -> tuple[aio.Server, int]:
-    """Start a server with health and reflection; returns it and its bound port (address may use port 0)."""
+    """Start a server with health and reflection; returns it and its bound port (address may use port 0).
+
+    Pass `health` to change what the health service answers later (NOT_SERVING while a loop is down).
+    """
     server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access)])
     names = []
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = health or health_module.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for binding in bindings:
         binding.add_to_server(server)
         names.append(binding.full_name)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    reflection.enable_server_reflection([*names, health_module.SERVICE_NAME, reflection.SERVICE_NAME], server)
     port = server.add_insecure_port(address)
     await server.start()
     for name in ["", *names]:

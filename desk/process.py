@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from grpc_health.v1 import health, health_pb2
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from temporalio.client import Client
@@ -28,11 +29,16 @@ from desk.auth import TokenAuthenticator
 from desk.config import Settings
 from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, start_server
+from desk.loops import Readiness, describe
 from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
 
 log = logging.getLogger(__name__)
 
+
+_SERVING, _NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+CLOSE_WAIT_SECONDS = 5.0
+"""How long closing a connection may take before it is dropped: a server that is down never answers."""
 
 YOUNG_COLLECTION_EVERY = 50_000
 """Net allocations of container objects between the cyclic collector's young collections (CPython: 700)."""
@@ -62,6 +68,8 @@ class Runtime:
     temporal: Client
     nats: NatsClient
     js: JetStreamContext
+    readiness: Readiness = field(default_factory=Readiness)
+    """Which of the process's background loops are down; its gRPC health service follows it."""
 
 
 @dataclass
@@ -71,7 +79,8 @@ class ServiceParts:
     task_queue: str | None = None
     activities: Sequence[Callable[..., Any]] = field(default_factory=list)
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    """Loops the service runs beside its server until it stops (intake's ticket starter)."""
+    """Loops the service runs beside its server until it stops (intake's ticket starter and relay).
+    A loop that raises ends the process (see :mod:`desk.loops`)."""
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -100,8 +109,19 @@ async def open_runtime(settings: Settings, process_name: str) -> Runtime:
 
 
 async def close_runtime(runtime: Runtime) -> None:
-    await runtime.nats.drain()
-    await runtime.pool.close()
+    """Close the connections; one whose server is gone is dropped instead of waited for."""
+    try:
+        async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+            await runtime.nats.drain()
+    except Exception as error:
+        log.warning("NATS connection dropped without draining (%s)", describe(error))
+        await runtime.nats.close()
+    try:
+        async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+            await runtime.pool.close()
+    except Exception as error:
+        log.warning("database connections dropped without closing (%s)", describe(error))
+        runtime.pool.terminate()
 
 
 def make_worker(runtime: Runtime, task_queue: str, **kwargs: Any) -> Worker:
@@ -120,12 +140,14 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
     runtime = await open_runtime(settings, name)
     try:
         parts = await build(runtime)
+        health_service = health.aio.HealthServicer()
         server, port = await start_server(
             address=settings.grpc_address(name),
             bindings=parts.bindings,
             authenticator=TokenAuthenticator(runtime.pool),
             access=parts.access,
             interceptors=[aio_server_interceptor()],  # type: ignore[no-untyped-call]
+            health=health_service,
         )
         log.info("%s serving gRPC on %s:%d", name, settings.host, port)
         worker = (
@@ -133,6 +155,7 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
         )
         try:
             async with asyncio.TaskGroup() as group:
+                group.create_task(_follow_readiness(runtime.readiness, health_service, server_names(parts)))
                 for loop in parts.background:
                     group.create_task(loop())
                 await (worker.run() if worker else asyncio.Event().wait())
@@ -140,3 +163,19 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
             await server.stop(grace=5)
     finally:
         await close_runtime(runtime)
+
+
+def server_names(parts: ServiceParts) -> list[str]:
+    """The names the health service answers for: the server as a whole ("") and each service."""
+    return ["", *(binding.full_name for binding in parts.bindings)]
+
+
+async def _follow_readiness(
+    readiness: Readiness, health_service: health.aio.HealthServicer, names: Sequence[str]
+) -> None:
+    """Answer NOT_SERVING while a background loop is down, SERVING again once all work."""
+    while True:
+        serving = await readiness.changed()
+        status = _SERVING if serving else _NOT_SERVING
+        for name in names:
+            await health_service.set(name, status)

@@ -13,6 +13,7 @@ state. 412 is left to HTTP's own preconditions (If-Match), which the gateway doe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -70,18 +71,30 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> HttpError:
     headers = {}
     if code == grpc.StatusCode.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = f'{_BEARER}, error="invalid_token"'
-    elif code == grpc.StatusCode.UNAVAILABLE:
-        headers["Retry-After"] = "1"
+    elif code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+        headers["Retry-After"] = str(_retry_after(error))
     return HttpError(
         http_status, code.name, error.details() or code.name, details=_details(error), headers=headers
     )
 
 
-def _details(error: grpc.aio.AioRpcError) -> list[dict[str, Any]]:
+def _status_details(error: grpc.aio.AioRpcError) -> list[any_pb2.Any]:
     raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
-    if not isinstance(raw, bytes):
-        return []
-    return [rendered for detail in status_pb2.Status.FromString(raw).details if (rendered := _detail(detail))]
+    return list(status_pb2.Status.FromString(raw).details) if isinstance(raw, bytes) else []
+
+
+def _details(error: grpc.aio.AioRpcError) -> list[dict[str, Any]]:
+    return [rendered for detail in _status_details(error) if (rendered := _detail(detail))]
+
+
+def _retry_after(error: grpc.aio.AioRpcError) -> int:
+    """Whole seconds to wait: the status's google.rpc.RetryInfo, rounded up; 1 when it has none."""
+    hint = error_details_pb2.RetryInfo()
+    for detail in _status_details(error):
+        if detail.Unpack(hint):
+            seconds: float = hint.retry_delay.ToTimedelta().total_seconds()
+            return max(1, math.ceil(seconds))
+    return 1
 
 
 def _detail(detail: any_pb2.Any) -> dict[str, Any] | None:

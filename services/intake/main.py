@@ -19,10 +19,17 @@ async def build(runtime: Runtime) -> ServiceParts:
     tickets = TicketWorkflows(runtime.temporal)
     lease = timedelta(seconds=runtime.settings.pending_lease_seconds)
     line_tester = line_tester_from(runtime.settings.line_tester)
-    starter = TicketStarter(runtime.pool, tickets, line_tester, lease=lease)
+    starter = TicketStarter(
+        runtime.pool,
+        tickets,
+        line_tester,
+        runtime.readiness,
+        lease=lease,
+        max_backlog=runtime.settings.max_backlog,
+    )
     servicer = IntakeServicer(runtime.pool, tickets, starter, IvrCalls(runtime.temporal))
     _, _, database_url = runtime.settings.require_stack()
-    relay = EventRelay(database_url, EventPublisher(runtime.js))
+    relay = EventRelay(database_url, EventPublisher(runtime.js), runtime.readiness)
     return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run, relay.run])
 
 

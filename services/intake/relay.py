@@ -5,8 +5,16 @@ relay publishes them in the order they were queued and then forgets exactly thos
 commits late, with an earlier position, goes in the next batch: ``outbox.forget``). One relay runs at
 a time among intake processes (an advisory lock held by its own connection), so the stream keeps
 each ticket's order. It wakes on the NOTIFY a record's commit sends, and polls every second anyway.
-While NATS is down the events wait, in order, and RPCs keep answering; a publish repeated after a
-crash carries the same ``Nats-Msg-Id`` (the event id), which JetStream drops.
+
+Failures, by what fixes them:
+- NATS down or slow: the events wait, in order, and the relay retries with back-off; RPCs keep
+  answering. A publish repeated after a crash carries the same ``Nats-Msg-Id`` (the event id), which
+  JetStream drops.
+- An event NATS refuses for good (over its maximum payload; an event that cannot be encoded): it is
+  parked in ``intake.dead_letters`` with its error, logged once, and the events behind it flow on.
+  `helpdesk events dead-letters` lists them and `helpdesk events retry ID` queues one again.
+- PostgreSQL lost: the relay connects again with back-off (:func:`desk.loops.keep_running`) and
+  intake answers NOT_SERVING meanwhile.
 """
 
 from __future__ import annotations
@@ -14,72 +22,142 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
 
 import asyncpg
 import nats.errors
+import nats.js.errors
+from google.protobuf.message import EncodeError
 from opentelemetry import context, propagate
 
 from desk.event_bus import EventPublisher
+from desk.loops import Backoff, Readiness, describe, keep_running
 from services.intake import outbox
 
 log = logging.getLogger(__name__)
 
+LOOP = "event relay"
 RELAY_LOCK = 0x6865_6C72  # a fixed advisory lock number, shared by every intake process of a desk
 BATCH = 200
 POLL_EVERY = 1.0
 MAX_BACKOFF = 10.0
+CLOSE_WAIT = 5.0
+
+REFUSED_FOR_GOOD: tuple[type[Exception], ...] = (
+    nats.errors.MaxPayloadError,  # the client checks the server's max_payload before sending
+    nats.js.errors.BadRequestError,  # the stream refused it (its max_msg_size, say)
+    EncodeError,
+    ValueError,  # an event the relay cannot decode or encode: retrying gives the same answer
+    TypeError,
+)
+"""Publish errors no retry can fix: the event is parked so that those behind it are not held back."""
+
+NOT_PUBLISHED_YET: tuple[type[Exception], ...] = (nats.errors.Error, TimeoutError, OSError)
+"""NATS unreachable, restarting or slow: the event and those behind it wait and are retried, in order."""
+
+
+@dataclass
+class _Batch:
+    queued: int
+    blocked_by: Exception | None = None  # a transient error stopped the batch there
 
 
 class EventRelay:
-    def __init__(self, database_url: str, publisher: EventPublisher) -> None:
+    def __init__(self, database_url: str, publisher: EventPublisher, readiness: Readiness) -> None:
         self._database_url = database_url
         self._publisher = publisher
+        self._readiness = readiness
+        self._blocked_since: float | None = None
 
-    async def run(self) -> None:
+    async def run(self) -> NoReturn:
         """Relay until cancelled; a lost database connection is opened again."""
-        while True:
-            try:
-                await self._relay()
-            except (asyncpg.PostgresError, OSError) as error:
-                log.warning("event relay lost its database connection (%s); reconnecting", error)
-                await asyncio.sleep(POLL_EVERY)
+        await keep_running(LOOP, self._relay, self._readiness, backoff=Backoff(most=MAX_BACKOFF))
 
-    async def _relay(self) -> None:
-        conn = await asyncpg.connect(self._database_url)
+    async def _relay(self, working: Callable[[], None]) -> None:
+        conn = await asyncpg.connect(self._database_url, timeout=10)
         try:
-            await conn.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)  # waits while another relays
+            working()  # connected: waiting for the lock while another process relays is working too
+            await conn.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
             wake = asyncio.Event()
             await conn.add_listener(outbox.NOTIFY_CHANNEL, lambda *_: wake.set())
-            backoff = 0.0
-            while True:
-                wake.clear()
-                try:
-                    sent = await self._publish_batch(conn)
-                except (nats.errors.Error, TimeoutError, OSError) as error:
-                    backoff = min(max(2 * backoff, 0.5), MAX_BACKOFF)
-                    log.warning("events not published yet (%s); retrying in %.1f s", error, backoff)
-                    await asyncio.sleep(backoff)
-                    continue
-                backoff = 0.0
-                if sent < BATCH:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), POLL_EVERY)
+            await self._relay_on(conn, wake)
         finally:
-            await conn.close()
+            await _close(conn)
 
-    async def _publish_batch(self, conn: asyncpg.Connection) -> int:
+    async def _relay_on(self, conn: asyncpg.Connection, wake: asyncio.Event) -> None:
+        pauses = Backoff(most=MAX_BACKOFF)
+        while True:
+            wake.clear()
+            batch = await self._publish_batch(conn)
+            if batch.blocked_by is not None:
+                self._blocked(batch.blocked_by)
+                await asyncio.sleep(pauses.next())
+                continue
+            self._flowing()
+            pauses.reset()
+            if batch.queued < BATCH:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(POLL_EVERY):
+                        await wake.wait()
+
+    async def _publish_batch(self, conn: asyncpg.Connection) -> _Batch:
         """Publish the oldest queued events in order; forget those sent, even if a later one fails."""
         queued = await outbox.oldest(db=conn, limit=BATCH)
         sent: list[int] = []
         try:
             for item in queued:
-                token = context.attach(propagate.extract(item.trace))  # the publish joins the change's trace
                 try:
-                    await self._publisher.publish(item.event)
-                finally:
-                    context.detach(token)
+                    await self._publish(item)
+                except REFUSED_FOR_GOOD as error:
+                    await self._park(conn, item, error)
+                    continue
+                except NOT_PUBLISHED_YET as error:
+                    return _Batch(len(queued), blocked_by=error)
                 sent.append(item.position)
         finally:
             if sent:
                 await outbox.forget(db=conn, positions=sent)
-        return len(queued)
+        return _Batch(len(queued))
+
+    async def _publish(self, item: outbox.Queued) -> None:
+        token = context.attach(propagate.extract(item.trace))  # the publish joins the change's trace
+        try:
+            await self._publisher.publish(item.event())
+        finally:
+            context.detach(token)
+
+    async def _park(self, conn: asyncpg.Connection, item: outbox.Queued, error: Exception) -> None:
+        letter_id = await outbox.park(db=conn, position=item.position, error=describe(error))
+        parked = await outbox.dead_letter_count(db=conn)
+        log.error(
+            "event at outbox position %d refused by NATS for good (%s): parked as dead letter %s"
+            " (%d parked in all; `helpdesk events dead-letters` lists them)",
+            item.position, describe(error), letter_id, parked,
+        )  # fmt: skip
+
+    def _blocked(self, error: Exception) -> None:
+        """Say once per outage that events wait, not at every retry."""
+        if self._blocked_since is None:
+            self._blocked_since = time.monotonic()
+            log.warning("events not published yet (%s); retrying with back-off", describe(error))
+
+    def _flowing(self) -> None:
+        if self._blocked_since is not None:
+            waited = time.monotonic() - self._blocked_since
+            self._blocked_since = None
+            log.info("events are published again, after %.0f s", waited)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    """Close politely if the server answers, else drop the socket (a dead server never answers)."""
+    try:
+        async with asyncio.timeout(CLOSE_WAIT):
+            await conn.close()
+    except asyncio.CancelledError:
+        conn.terminate()
+        raise
+    except Exception:
+        conn.terminate()

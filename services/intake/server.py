@@ -79,6 +79,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             return intake_pb2.CreateTicketResponse(
                 ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED, replayed=True
             )
+        self._starter.admit()
         found = await accept_report(
             db=self._db,
             tickets=self._tickets,

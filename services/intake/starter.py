@@ -18,11 +18,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from desk.errors import DeskError
+from desk.errors import DeskError, Overloaded
+from desk.loops import Readiness, keep_running, reraise_if_cancelled
 from desk.ticket_client import TicketWorkflows
 from services.intake import pending_tickets, repository
 from services.intake.contract import TicketDraft, TicketView
@@ -46,8 +49,22 @@ POLL_EVERY = 0.5
 LINE_TEST_WAIT = 5.0
 """Seconds a line test may take before the ticket opens without it (its workflow tests it then)."""
 BEHIND_AFTER = timedelta(seconds=30)
-"""A ticket accepted longer ago than this and not opened yet is logged as a backlog (for SREs: Temporal
-unreachable, the workers down, or reports arriving faster than they are opened), once a minute."""
+"""A ticket accepted longer ago than this and not opened yet is logged as a backlog."""
+POLLER = "pending-ticket poller"
+MAX_BACKLOG = 5000
+"""Accepted-not-opened tickets past which CreateTicket refuses new reports (settings: ``max_backlog``)."""
+SHED_RETRY_AFTER = 5.0
+"""The retry delay a refused report is given: long enough that refused callers do not add to the load
+they were refused for, short enough for an agent with a customer on the line."""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Accepted tickets not opened yet, as the poller last counted them (all intake processes')."""
+
+    count: int = 0
+    oldest: datetime | None = None
+    measured_at: datetime | None = None
 
 
 class TicketStarter:
@@ -56,10 +73,12 @@ class TicketStarter:
         db: asyncpg.Pool,
         tickets: TicketWorkflows,
         line_tester: LineTester,
+        readiness: Readiness,
         *,
         lease: timedelta = LEASE,
         opening: int = OPENING,
         poll_every: float = POLL_EVERY,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self._db = db
         self._tickets = tickets
@@ -67,7 +86,30 @@ class TicketStarter:
         self._lease = lease
         self._opening = opening
         self._poll_every = poll_every
+        self._readiness = readiness
+        self.backlog = Backlog()
+        self._max_backlog = max_backlog
+        self._accepted_since_count = 0  # by this process, since the poller last counted
+        self._shed_since_told = 0
+        self._told = datetime.min.replace(tzinfo=UTC)
         self._queue: asyncio.Queue[tuple[TicketDraft, bool]] = asyncio.Queue()  # (draft, just accepted)
+
+    def admit(self) -> None:
+        """Refuse a new report while the backlog is at its bound (Overloaded: RESOURCE_EXHAUSTED).
+
+        Past the bound, accepting more only lengthens the wait of every accepted report: the caller
+        is better told to come back (or to send the report another way) than left waiting unseen.
+        """
+        backlog = self.backlog.count + self._accepted_since_count
+        if backlog < self._max_backlog:
+            self._accepted_since_count += 1
+            return
+        self._shed_since_told += 1
+        raise Overloaded(
+            f"{backlog} accepted reports are waiting to be opened (the bound is {self._max_backlog});"
+            f" retry in {SHED_RETRY_AFTER:.0f} s",
+            retry_after=SHED_RETRY_AFTER,
+        )
 
     def lease(self, now: datetime) -> datetime | None:
         """This process's lease on a ticket about to be accepted, if it has room to queue it."""
@@ -86,17 +128,19 @@ class TicketStarter:
         async with asyncio.TaskGroup() as group:
             for _ in range(self._opening):
                 group.create_task(self._open_queued())
-            group.create_task(self._poll())
+            group.create_task(keep_running(POLLER, self._poll, self._readiness))
 
     async def _open_queued(self) -> None:
         while True:
             draft, just_accepted = await self._queue.get()
             try:
                 await self._open(draft, just_accepted=just_accepted)
-            except (DeskError, asyncpg.PostgresError, OSError) as error:
+            except (DeskError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                reraise_if_cancelled()
                 log.warning("ticket %s not opened yet (%s); retrying", draft.ticket_id, error)
                 await self._retry_later(draft)
             except Exception:  # one ticket's surprise must not stop the others from opening
+                reraise_if_cancelled()
                 log.exception("ticket %s not opened; retrying", draft.ticket_id)
                 await self._retry_later(draft)
 
@@ -112,42 +156,46 @@ class TicketStarter:
 
     async def _retry_later(self, draft: TicketDraft) -> None:
         until = datetime.now(UTC) + RETRY_AFTER
-        with contextlib.suppress(asyncpg.PostgresError, OSError):  # else its lease runs out anyway
+        # If this fails too, the ticket's lease runs out anyway.
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
             await pending_tickets.release_pending(db=self._db, ticket_id=draft.ticket_id, until=until)
 
-    async def _poll(self) -> None:
-        """Take over tickets whose lease ran out, oldest first, while there is room in the queue."""
-        told = datetime.min.replace(tzinfo=UTC)
+    async def _poll(self, working: Callable[[], None]) -> None:
+        """Take over tickets whose lease ran out, oldest first, while there is room in the queue.
+
+        This is what brings back a crashed process's tickets, and what measures the backlog: a lost
+        connection ends it for :func:`keep_running` to start again.
+        """
         while True:
             await asyncio.sleep(self._poll_every)
-            if datetime.now(UTC) - told > 2 * BEHIND_AFTER:
-                told = datetime.now(UTC)
-                await self._tell_backlog(told)
+            now = datetime.now(UTC)
+            self.backlog = Backlog(*await pending_tickets.pending_backlog(db=self._db), measured_at=now)
+            self._accepted_since_count = 0
+            working()
+            self._tell_backlog(now)
             room = HAND_OFF_LIMIT - self._queue.qsize()
             if room < HAND_OFF_LIMIT // 2:
                 continue
-            now = datetime.now(UTC)
-            try:
-                drafts = await pending_tickets.lease_pending(
-                    db=self._db, limit=room, now=now, leased_until=now + self._lease
-                )
-            except (asyncpg.PostgresError, OSError) as error:
-                log.warning("pending tickets not polled (%s)", error)
-                continue
-            except Exception:  # the poller is what brings back a crashed process's tickets: keep it
-                log.exception("pending tickets not polled")
-                continue
+            drafts = await pending_tickets.lease_pending(
+                db=self._db, limit=room, now=now, leased_until=now + self._lease
+            )
             for draft in drafts:
                 self._queue.put_nowait((draft, False))
 
-    async def _tell_backlog(self, now: datetime) -> None:
-        try:
-            count, oldest = await pending_tickets.pending_backlog(db=self._db)
-        except (asyncpg.PostgresError, OSError):
-            return  # the poll itself says what is wrong
-        if oldest is not None and now - oldest > BEHIND_AFTER:
-            age = (now - oldest).total_seconds()
-            log.warning("%d accepted tickets not opened yet, the oldest for %.0f s", count, age)
+    def _tell_backlog(self, now: datetime) -> None:
+        """Log a backlog older than BEHIND_AFTER, once a minute (for SREs: Temporal unreachable, the
+        workers down, or reports arriving faster than they are opened)."""
+        oldest = self.backlog.oldest
+        if oldest is None or now - oldest <= BEHIND_AFTER or now - self._told < 2 * BEHIND_AFTER:
+            return
+        age = (now - oldest).total_seconds()
+        log.warning("%d accepted tickets not opened yet, the oldest for %.0f s", self.backlog.count, age)
+        if self._shed_since_told:
+            log.warning(
+                "%d new reports refused (RESOURCE_EXHAUSTED) in the last %.0f s: the backlog is at its bound",
+                self._shed_since_told, (now - self._told).total_seconds(),
+            )  # fmt: skip
+        self._told, self._shed_since_told = now, 0
 
 
 async def with_line_test(draft: TicketDraft, tester: LineTester) -> TicketDraft:
@@ -160,8 +208,10 @@ async def with_line_test(draft: TicketDraft, tester: LineTester) -> TicketDraft:
     if draft.line_test is not None or not draft.line_testable:
         return draft
     try:
-        result = await asyncio.wait_for(tester.test(draft.fault_number), LINE_TEST_WAIT)
+        async with asyncio.timeout(LINE_TEST_WAIT):
+            result = await tester.test(draft.fault_number)
     except Exception as error:  # whatever the adapter raised: the ticket opens anyway, tested later
+        reraise_if_cancelled()
         log.warning("line of ticket %s left to its workflow to test (%r)", draft.ticket_id, error)
         return draft
     return dataclasses.replace(draft, line_test=result)

@@ -155,5 +155,5 @@ async def test_the_relay_forgets_only_what_it_published_when_an_earlier_position
         read = await outbox.oldest(db=scratch, limit=10)  # what the relay sees and publishes
     # The early record commits now, before the relay forgets what it has published.
     await outbox.forget(db=scratch, positions=[q.position for q in read])
-    assert [q.event.event_id for q in read] == ["T-2-e1"]
+    assert [q.event().event_id for q in read] == ["T-2-e1"]
     assert await queued(scratch) == ["T-1-e1"]  # still queued: the next batch publishes it
