@@ -155,7 +155,7 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
         )
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(_follow_readiness(runtime.readiness, health_service, server_names(parts)))
+                group.create_task(follow_readiness(runtime.readiness, health_service, server_names(parts)))
                 for loop in parts.background:
                     group.create_task(loop())
                 await (worker.run() if worker else asyncio.Event().wait())
@@ -170,7 +170,7 @@ def server_names(parts: ServiceParts) -> list[str]:
     return ["", *(binding.full_name for binding in parts.bindings)]
 
 
-async def _follow_readiness(
+async def follow_readiness(
     readiness: Readiness, health_service: health.aio.HealthServicer, names: Sequence[str]
 ) -> None:
     """Answer NOT_SERVING while a background loop is down, SERVING again once all work."""

@@ -18,6 +18,7 @@ import asyncpg
 import grpc
 import nats
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from desk.config import SERVICES
@@ -27,13 +28,15 @@ from tests.integration.desk_client import auth, report
 from tests.stack import DeskProcess, RunningDesk
 
 RATE = 10.0  # reports a second, each from its own caller
+BOUND = 30  # accepted-not-opened tickets past which CreateTicket refuses new reports
 RETRIED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.DEADLINE_EXCEEDED}
 DRAINED_WITHIN = 30.0
 
 
 @pytest.fixture(scope="module")
 async def own_desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningDesk]:
-    process = DeskProcess(tmp_path_factory.mktemp("crashes"), {"HELPDESK_PENDING_LEASE_SECONDS": "3"})
+    settings = {"HELPDESK_PENDING_LEASE_SECONDS": "3", "HELPDESK_MAX_BACKLOG": str(BOUND)}
+    process = DeskProcess(tmp_path_factory.mktemp("crashes"), settings)
     process.start()
     try:
         running = RunningDesk(await process.wait_until_up(), process.data_dir)
@@ -183,3 +186,35 @@ async def test_killed_backing_servers_come_back_and_the_desk_drains_losing_and_d
 
     probe = intake_pb2.GetTicketRequest(ticket_id=next(iter(stream.accepted.values())))
     assert (await stream.intake.GetTicket(probe, metadata=stream.metadata)).ticket_id
+
+
+async def test_past_its_bound_the_backlog_refuses_new_reports_with_a_retry_delay(
+    own_desk: RunningDesk,
+) -> None:
+    desk = own_desk
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    agent = auth(desk.token("agent"))
+    await _drained(desk.endpoints["postgres"], within=DRAINED_WITHIN)
+    temporal = desk.pid("temporal")
+    os.kill(temporal, signal.SIGSTOP)  # nothing is opened: every accepted report stays in the backlog
+    try:
+        accepted = 0
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            for _ in range(2 * BOUND):
+                await intake.CreateTicket(report(wait_for_routing=False), metadata=agent, timeout=10)
+                accepted += 1
+    finally:
+        os.kill(temporal, signal.SIGCONT)
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert _retry_delay(refused.value) == 5.0
+    assert accepted == BOUND
+    await _drained(desk.endpoints["postgres"], within=DRAINED_WITHIN)
+    await intake.CreateTicket(report(wait_for_routing=False), metadata=agent, timeout=10)  # room again
+
+
+def _retry_delay(error: grpc.aio.AioRpcError) -> float:
+    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
+    assert isinstance(raw, bytes), "no google.rpc.Status detail"
+    hint = error_details_pb2.RetryInfo()
+    assert any(detail.Unpack(hint) for detail in status_pb2.Status.FromString(raw).details)
+    return float(hint.retry_delay.ToTimedelta().total_seconds())
