@@ -1,7 +1,8 @@
 """The gRPC edge: server factory, authentication, role checks and DeskError → status mapping.
 
 Servicers validate and translate only. Every RPC passes through :class:`EdgeInterceptor`, which
-authenticates the bearer token, checks the RPC's allowed roles, exposes the principal through
+authenticates the bearer token, checks the RPC's allowed roles, checks every text of the request
+against the desk's one rule set (desk/text_rules.py), exposes the principal through
 :func:`current_principal`, and turns :class:`DeskError` into the standard status codes of DESIGN
 section 7 (``INVALID_ARGUMENT`` carries a ``google.rpc.BadRequest`` naming each bad field).
 """
@@ -32,6 +33,7 @@ from desk.errors import (
     Unavailable,
     Unimplemented,
 )
+from desk.text_rules import TEXT_LIMITS, TextLimits, check_text
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +80,17 @@ Behavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 
 
 class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Authenticates, authorises by role and maps errors, for every unary RPC of one server."""
+    """Authenticates, authorises by role, checks texts and maps errors, for every unary RPC of a server."""
 
-    def __init__(self, authenticator: TokenAuthenticator, access: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self,
+        authenticator: TokenAuthenticator,
+        access: Mapping[str, frozenset[str]],
+        text_limits: TextLimits = TEXT_LIMITS,
+    ) -> None:
         self._authenticator = authenticator
         self._access = access
+        self._text_limits = text_limits
 
     async def intercept_service(
         self,
@@ -106,6 +114,7 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 metadata = dict(context.invocation_metadata() or ())
                 principal = await self._authenticator.authenticate(metadata.get("authorization"))
                 principal.require_any(roles)
+                check_text(request, self._text_limits)  # after authentication: strangers learn nothing
                 token = _PRINCIPAL.set(principal)
                 try:
                     return await behavior(request, context)
@@ -139,9 +148,10 @@ async def start_server(
     authenticator: TokenAuthenticator,
     access: Mapping[str, frozenset[str]],
     interceptors: Iterable[aio.ServerInterceptor] = (),
+    text_limits: TextLimits = TEXT_LIMITS,
 ) -> tuple[aio.Server, int]:
     """Start a server with health and reflection; returns it and its bound port (address may use port 0)."""
-    server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access)])
+    server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access, text_limits)])
     names = []
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
