@@ -1,7 +1,8 @@
 """The gRPC edge: server factory, authentication, role checks and DeskError → status mapping.
 
 Servicers validate and translate only. Every RPC passes through :class:`EdgeInterceptor`, which
-authenticates the bearer token, checks the RPC's allowed roles, exposes the principal through
+authenticates the bearer token, checks the RPC's allowed roles, checks every text of the request
+against the desk's one rule set (desk/text_rules.py), exposes the principal through
 :func:`current_principal`, and turns :class:`DeskError` into the standard status codes of DESIGN
 section 7 (``INVALID_ARGUMENT`` carries a ``google.rpc.BadRequest`` naming each bad field).
 """
@@ -35,6 +36,8 @@ from desk.errors import (
     Unimplemented,
 )
 from desk.loops import connection_lost, describe
+from desk.storage_errors import UNSTORABLE_DATA, storage_refusal
+from desk.text_rules import TEXT_LIMITS, TextLimits, check_text
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def current_principal() -> Principal:
     return _PRINCIPAL.get()
 
 
-def _rich_status(error: DeskError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
+def rich_status(error: DeskError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
     code, rpc_code = next(
         ((c, r) for kind, (c, r) in _STATUS.items() if isinstance(error, kind)),
         (grpc.StatusCode.INTERNAL, code_pb2.INTERNAL),
@@ -86,11 +89,17 @@ Behavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 
 
 class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Authenticates, authorises by role and maps errors, for every unary RPC of one server."""
+    """Authenticates, authorises by role, checks texts and maps errors, for every unary RPC of a server."""
 
-    def __init__(self, authenticator: TokenAuthenticator, access: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self,
+        authenticator: TokenAuthenticator,
+        access: Mapping[str, frozenset[str]],
+        text_limits: TextLimits = TEXT_LIMITS,
+    ) -> None:
         self._authenticator = authenticator
         self._access = access
+        self._text_limits = text_limits
 
     async def intercept_service(
         self,
@@ -114,18 +123,19 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 metadata = dict(context.invocation_metadata() or ())
                 principal = await self._authenticator.authenticate(metadata.get("authorization"))
                 principal.require_any(roles)
+                check_text(request, self._text_limits)  # after authentication: strangers learn nothing
                 token = _PRINCIPAL.set(principal)
                 try:
                     return await behavior(request, context)
                 finally:
                     _PRINCIPAL.reset(token)
             except DeskError as error:
-                code, message, trailers = _rich_status(error)
+                code, message, trailers = rich_status(error)
                 await context.abort(code, message, trailing_metadata=trailers)
             except aio.AbortError:
                 raise  # the servicer set its own status
             except Exception as error:
-                code, message, trailers = _rich_status(_unexpected(error, method))
+                code, message, trailers = rich_status(unexpected_error(error, method))
                 await context.abort(code, message, trailing_metadata=trailers)
 
         return guarded
@@ -135,15 +145,21 @@ class InternalError(DeskError):
     """A defect: the caller learns only that it happened and when, the log has the rest."""
 
 
-def _unexpected(error: Exception, method: str) -> DeskError:
+def unexpected_error(error: Exception, method: str) -> DeskError:
     """An error no servicer meant to raise, as a status that names no class nor internal text.
 
     A backing server out of reach is the caller's to retry (UNAVAILABLE with a retry hint), whatever
-    library noticed it; anything else is a defect, logged here with its stack.
+    library noticed it; data the database refuses is the caller's to change; anything else is a
+    defect, logged here with its stack.
     """
     if connection_lost(error):
         log.warning("%s: %s unreachable (%s)", method, _server_of(error), describe(error))
         return Unavailable(f"the desk cannot reach its {_server_of(error)} now; retry shortly")
+    refusal = storage_refusal(error)  # a servicer's own write the database refused for good
+    if refusal is not None and refusal.type == UNSTORABLE_DATA:
+        return InvalidArgument.one("request", f"the data could not be stored: {refusal.message}")
+    if refusal is not None:
+        return TransitionNotAllowed(f"the change clashes with what is stored: {refusal.message}")
     log.exception("%s failed unexpectedly", method)
     return InternalError("internal error; the desk's log has the details")
 
@@ -181,12 +197,13 @@ async def start_server(
     access: Mapping[str, frozenset[str]],
     interceptors: Iterable[aio.ServerInterceptor] = (),
     health: health_module.aio.HealthServicer | None = None,
+    text_limits: TextLimits = TEXT_LIMITS,
 ) -> tuple[aio.Server, int]:
     """Start a server with health and reflection; returns it and its bound port (address may use port 0).
 
     Pass `health` to change what the health service answers later (NOT_SERVING while a loop is down).
     """
-    server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access)])
+    server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access, text_limits)])
     names = []
     health_servicer = health or health_module.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from desk.errors import DeskError, InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
+from desk.storage_errors import UNSTORABLE_DATA
 from services.intake.contract import TicketDraft, TicketView
 from workflows import contract as wf
 
@@ -42,21 +43,33 @@ the server did take is applied once."""
 
 def _translate(error: Exception, ticket_id: str) -> DeskError:
     if isinstance(error, WorkflowUpdateFailedError):
-        cause = error.cause
-        if isinstance(cause, ApplicationError):
-            if cause.type == wf.WORK_ORDER_NOT_FOUND:
-                return NotFound("work order", str(cause.details[0]) if cause.details else cause.message)
-            if cause.type == wf.INVALID_ARGUMENT:
-                field = str(cause.details[0]) if cause.details else "request"
-                return InvalidArgument.one(field, cause.message)
-            return TransitionNotAllowed(cause.message)
-        return TransitionNotAllowed(str(cause))
+        return _refusal(error.cause)
+    already_ended = isinstance(error, RPCError) and error.status == RPCStatusCode.ALREADY_EXISTS
+    if already_ended or isinstance(error, WorkflowAlreadyStartedError):
+        # A start of a workflow that has ended (the id is never reused): its opening was refused for
+        # good, or it was terminated. The SDK says so either way, depending on the server.
+        return TransitionNotAllowed(f"ticket {ticket_id} has no running lifecycle and cannot be opened again")
     if isinstance(error, RPCError):
         if error.status == RPCStatusCode.NOT_FOUND:
             # Either there never was such a ticket or its lifecycle has ended (closed or cancelled).
             return TransitionNotAllowed(f"ticket {ticket_id} has no running lifecycle: {error.message}")
         return Unavailable(f"temporal: {error.message}")
     raise error
+
+
+def _refusal(cause: BaseException | None) -> DeskError:
+    """The workflow's refusal of an update (its ApplicationError's type says which), without SDK words."""
+    if isinstance(cause, ActivityError):  # an activity's failure the workflow did not turn into one
+        cause = cause.cause
+    if not isinstance(cause, ApplicationError):
+        return TransitionNotAllowed("the ticket refused the change")
+    if cause.type == wf.WORK_ORDER_NOT_FOUND:
+        return NotFound("work order", str(cause.details[0]) if cause.details else cause.message)
+    if cause.type == wf.INVALID_ARGUMENT:
+        return InvalidArgument.one(str(cause.details[0]) if cause.details else "request", cause.message)
+    if cause.type == UNSTORABLE_DATA:
+        return InvalidArgument.one("request", f"could not be stored: {cause.message}")
+    return TransitionNotAllowed(cause.message)
 
 
 def _start_operation(draft: TicketDraft) -> WithStartWorkflowOperation[Any, Any]:
@@ -91,7 +104,7 @@ class TicketWorkflows:
                 result_type=TicketView,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
-        except (WorkflowUpdateFailedError, RPCError) as error:
+        except (WorkflowUpdateFailedError, WorkflowAlreadyStartedError, RPCError) as error:
             raise _translate(error, draft.ticket_id) from error
         return view
 
@@ -148,7 +161,7 @@ class TicketWorkflows:
                 if error.status not in _TRANSIENT or attempt == _BUSY_RETRIES - 1:
                     raise _translate(error, ticket_id) from error
                 await asyncio.sleep(min(0.05 * 2 ** min(attempt, 5), 1.0) * random.uniform(0.5, 1.5))
-            except WorkflowUpdateFailedError as error:
+            except (WorkflowUpdateFailedError, WorkflowAlreadyStartedError) as error:
                 raise _translate(error, ticket_id) from error
             else:
                 return result

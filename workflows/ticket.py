@@ -19,13 +19,13 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import services.intake.line_test  # noqa: F401  (in the sandbox's modules: its records' hints resolve)
-    from desk.errors import DeskError
     from desk.events import EventSpec
     from services.dispatch import contract as dispatch
     from services.dispatch.review_policy import automatic_dispatch_needs_review
@@ -49,6 +49,7 @@ class TicketWorkflow:
         self._staged: list[EventSpec] = []  # events of the change in progress
         self._changes = 0
         self._recorded = False
+        self._unrecordable: ApplicationError | None = None  # why the opening could not record it
         self._events_via_intake: bool | None = None  # decided at the first record (a patch)
         self._code: patches.TicketCode  # which patches it runs with: asked first thing in run()
         self._writes: steps.ChangeWrites  # of the change in progress
@@ -58,8 +59,12 @@ class TicketWorkflow:
         self._code = patches.TicketCode()
         self._writes = steps.ChangeWrites(one_step=self._code.has(patches.ONE_PERSIST_PER_CHANGE))
         publisher = asyncio.create_task(self._outbox.drain_forever())
-        async with self._lock:
-            await self._open()
+        try:
+            async with self._lock:
+                await self._open()
+        except ApplicationError as refused:
+            publisher.cancel()
+            await self._fail_unrecorded(refused)
         self._recorded = True
         if self._code.has(patches.LINE_TEST_AFTER_OPEN):
             await self._test_the_line()
@@ -72,7 +77,7 @@ class TicketWorkflow:
 
     @workflow.update(name=wf.AWAIT_RECORDED)
     async def await_recorded(self) -> intake.TicketView:
-        await workflow.wait_condition(lambda: self._recorded)
+        await self._wait_until_recorded()
         return self._state.view
 
     @workflow.update(name=wf.DISPATCH_TICKET)
@@ -279,7 +284,8 @@ class TicketWorkflow:
         return dispatched
 
     async def _test_the_line(self) -> None:
-        """The line test (自动测试) of a fault with a number, kept on the ticket for repeat reports."""
+        """The line test (自动测试) of a fault with a number, kept on the ticket for repeat reports
+        (unless the database refuses it for good: the ticket goes on without it rather than fail)."""
         if self._state.view.line_test is not None:  # recorded with the opening
             return
         draft = self._state.view.draft
@@ -290,8 +296,11 @@ class TicketWorkflow:
             test = intake.RunLineTestInput(draft.fault_number)
             result = await steps.call(intake.RUN_LINE_TEST, test, intake.LineTestResult)
         if result is not None:
-            async with self._lock, self._changing() as state:
-                await self._record(state, reports.line_tested(state, result))
+            try:
+                async with self._lock, self._changing() as state:
+                    await self._record(state, reports.line_tested(state, result))
+            except ApplicationError as refused:
+                workflow.logger.warning("line test of %s not recorded: %s", self._state.ticket_id, refused)
 
     async def _watch_deadlines(self) -> None:
         """Sleep until the next alarm or the next change, raise the alarms due; until the ticket ends."""
@@ -367,22 +376,42 @@ class TicketWorkflow:
     @asynccontextmanager
     async def _update(self) -> AsyncIterator[ts.TicketState]:
         """An update's change: after the ticket is recorded, under the lock, re-checked there."""
-        await workflow.wait_condition(lambda: self._recorded)
+        await self._wait_until_recorded()
         async with self._lock, self._changing() as state:
             yield state
 
     @asynccontextmanager
     async def _changing(self) -> AsyncIterator[ts.TicketState]:
+        """A change on a copy of the state, kept once persisted. A refused one (``steps.refusal``: a
+        transition not allowed, a write refused for good) fails its update and leaves no trace."""
         state = copy.deepcopy(self._state)
         self._staged = []
         self._writes.discard()
         try:
             yield state
-        except DeskError as err:
-            raise steps.rejection(err) from None
+        except Exception as err:
+            refused = steps.refusal(err)
+            if refused is None:
+                raise
+            self._writes.discard()
+            raise refused from None
         self._state = state
         self._changes += 1
         self._outbox.add(self._staged)
+
+    async def _wait_until_recorded(self) -> None:
+        """Until the opening has recorded the ticket; if it never can, the update fails with the reason."""
+        await workflow.wait_condition(lambda: self._recorded or self._unrecordable is not None)
+        if (refused := self._unrecordable) is not None:
+            raise ApplicationError(refused.message, *refused.details, type=refused.type, non_retryable=True)
+
+    async def _fail_unrecorded(self, refused: ApplicationError) -> NoReturn:
+        """No ticket to run (its draft cannot be stored): the updates waiting for it get the reason,
+        then the workflow fails with it (shown in the Temporal UI) rather than retry in a loop."""
+        workflow.logger.error("ticket %s cannot be recorded: %s", self._state.ticket_id, refused.message)
+        self._unrecordable = refused
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        raise refused
 
     async def _record(self, state: ts.TicketState, events: list[ts.NewEvent]) -> None:
         """Persist the view and append the events to its timeline; they are published on commit."""

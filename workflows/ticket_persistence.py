@@ -7,7 +7,10 @@ worker an activation and the Python SDK about 1.7 ms of CPU, most of what a shor
 service's activity over its own schema; only the step is shared, as the process already was.
 
 The ticket's record goes last, as before: its events are queued for publishing only once all they tell
-of is stored. Every write is idempotent, so retrying the step after a partial failure is safe.
+of is stored. Every write is idempotent, so retrying the step after a partial failure is safe. A
+write the database refuses for good (desk/storage_errors.py) fails the step at once, and the
+workflow refuses the change; the writes before it in the step are kept (each is its own
+transaction) until the next change of those records writes them again.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 
 from temporalio import activity
 
+from desk.storage_errors import final_storage_errors
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
 from services.survey.contract import SaveCallbackInput
@@ -42,6 +46,7 @@ class TicketPersistence:
         self._survey = survey
 
     @activity.defn(name=PERSIST_CHANGE)
+    @final_storage_errors
     async def persist_change(self, change: PersistChangeInput) -> None:
         for work_order in change.work_orders:
             await self._dispatch.save_work_order(SaveWorkOrderInput(work_order))

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, InvalidArgument, NotFound
+    from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
     from services.survey import contract as survey
@@ -29,6 +30,8 @@ Result = TypeVar("Result")
 
 PERSIST_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+"""Unbounded: a database or a worker that is down delays a change, never loses it. An error that a
+retry cannot fix fails the activity for good instead (desk/storage_errors.py)."""
 
 
 async def call(activity: str, arg: object, result_type: type[Result] | None = None) -> Result:
@@ -121,6 +124,18 @@ def validate(check: Callable[..., None], *args: Any) -> None:
         raise rejection(err) from None
 
 
+def refusal(error: Exception) -> ApplicationError | None:
+    """How a change's failure refuses its update, or None when it is no refusal (it fails the task).
+
+    Refusals are the desk's own errors (a transition not allowed now) and writes refused for good.
+    """
+    if isinstance(error, DeskError):
+        return rejection(error)
+    if isinstance(error, ActivityError | ApplicationError):
+        return refusal_to_store(error)
+    return None
+
+
 def rejection(err: DeskError) -> ApplicationError:
     """The desk's error as the update's failure; the services' ticket client maps it back."""
     if isinstance(err, NotFound):
@@ -130,3 +145,20 @@ def rejection(err: DeskError) -> ApplicationError:
     else:
         kind = wf.TRANSITION_NOT_ALLOWED
     return ApplicationError(str(err), type=kind, non_retryable=True)
+
+
+def refusal_to_store(error: ActivityError | ApplicationError) -> ApplicationError | None:
+    """A persisting activity's failure for good, as the refusal of the change; None for any other.
+
+    Data the database cannot store (a NUL in a text, a value out of range) is the caller's to change:
+    INVALID_ARGUMENT. A clash with what is stored (a constraint) is not about the request's fields but
+    about the ticket's records as they are: FAILED_PRECONDITION.
+    """
+    cause = error.cause if isinstance(error, ActivityError) else error  # local ones come unwrapped too
+    if not isinstance(cause, ApplicationError) or cause.type not in STORAGE_REFUSALS:
+        return None
+    if cause.type == UNSTORABLE_DATA:
+        message = f"the change could not be stored: {cause.message}"
+        return ApplicationError(message, "request", type=wf.INVALID_ARGUMENT, non_retryable=True)
+    message = f"the change clashes with the stored records: {cause.message}"
+    return ApplicationError(message, type=wf.TRANSITION_NOT_ALLOWED, non_retryable=True)

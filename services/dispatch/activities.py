@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from desk.storage_errors import final_storage_errors
 from services.dispatch import repository
 from services.dispatch.contract import (
     FIND_SLA_POLICY,
@@ -31,6 +32,7 @@ class DispatchActivities:
         self._pool = pool
 
     @activity.defn(name=ROUTE_TICKET)
+    @final_storage_errors
     async def route_ticket(self, request: RouteTicketInput) -> RouteTicketResult:
         """The team the ticket goes to; given its priority, also the SLA policy in force for that team."""
         async with self._pool.acquire() as conn:
@@ -50,6 +52,7 @@ class DispatchActivities:
         return routed
 
     @activity.defn(name=FIND_SLA_POLICY)
+    @final_storage_errors
     async def find_sla_policy(self, request: FindSlaPolicyInput) -> SlaPolicyRecord:
         """The policy in force for the team, on the team's calendar and time zone unless it names one."""
         async with self._pool.acquire() as conn:
@@ -64,10 +67,12 @@ class DispatchActivities:
         )
 
     @activity.defn(name=SAVE_WORK_ORDER)
+    @final_storage_errors
     async def save_work_order(self, request: SaveWorkOrderInput) -> None:
         await repository.save_work_order(db=self._pool, work_order=request.work_order)
 
     @activity.defn(name=RECORD_VIOLATION)
+    @final_storage_errors
     async def record_violation(self, request: RecordViolationInput) -> RecordViolationResult:
         """Record the miss and chase its work order, in one transaction, once per violation id."""
         async with self._pool.acquire() as conn, conn.transaction():

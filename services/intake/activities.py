@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from desk.storage_errors import final_storage_errors
 from services.intake import outbox, repository
 from services.intake.contract import (
     RECORD_TICKET,
@@ -28,6 +29,7 @@ class IntakeActivities:
         self._line_tester = line_tester
 
     @activity.defn(name=RECORD_TICKET)
+    @final_storage_errors
     async def record_ticket(self, request: RecordTicketInput) -> None:
         """Idempotent: the view only moves forward in time and each timeline event is kept once."""
         await repository.record_ticket(

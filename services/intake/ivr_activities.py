@@ -7,8 +7,9 @@ AUTOMATIC and the line test the call ran; its request id comes from the call id,
 activity makes one ticket. Repeats and messages for the repairman reach the ticket's workflow as its
 RECORD_REPEAT and ADD_SUPPLEMENT updates, with update ids from the call id (applied once).
 
-A refusal (a report the desk will not take, a ticket closed meanwhile) is a non-retryable
-``ApplicationError``; anything else (the database, Temporal) is retried by the workflow.
+A refusal (a report the desk will not take, a ticket closed meanwhile, data the database refuses
+for good) is a non-retryable ``ApplicationError``; anything else (the database or Temporal
+unreachable) is retried by the workflow.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from desk.errors import DeskError, Unavailable
+from desk.storage_errors import final_storage_errors
 from desk.ticket_client import TicketWorkflows
 from helpdesk.v1 import common_pb2, intake_pb2
 from services.intake import directory, repository
@@ -86,12 +88,14 @@ class IvrActivities:
         self._tickets = tickets
 
     @activity.defn(name=IVR_CHECK_EXCHANGE)
+    @final_storage_errors
     async def check_exchange(self, request: IvrNumberInput) -> ExchangeChecked:
         """Does the number belong to a known exchange (局向)?"""
         exchange = await directory.find_exchange(db=self._pool, number=request.fault_number)
         return ExchangeChecked(known=exchange is not None)
 
     @activity.defn(name=IVR_CHECK_OUTAGE)
+    @final_storage_errors
     async def check_outage(self, request: IvrNumberInput) -> OutageChecked:
         """Is the line in a declared outage (受工程影响)? Matched as CreateTicket matches a report."""
         exchange = await directory.find_exchange(db=self._pool, number=request.fault_number)
@@ -107,6 +111,7 @@ class IvrActivities:
         return OutageChecked(OutageStatus.ACTIVE, outage.cause, eta)
 
     @activity.defn(name=IVR_CHECK_REPEAT)
+    @final_storage_errors
     async def check_repeat(self, request: IvrNumberInput) -> RepeatChecked:
         """The open ticket of this fault number, its repeats so far and what the caller may hear of it."""
         keys = report_keys(fault_number=request.fault_number, phone="", category="", channel="IVR")
@@ -119,6 +124,7 @@ class IvrActivities:
         return RepeatChecked(ticket_id, view.repeat_count, repairman_message(view), last_test_result(view))
 
     @activity.defn(name=IVR_CREATE_TICKET)
+    @final_storage_errors
     async def create_ticket(self, request: IvrTicketInput) -> TicketCreated:
         """Record the caller's report (step 10) the way CreateTicket records one."""
         report = ivr_report(request)
@@ -140,6 +146,7 @@ class IvrActivities:
         return TicketCreated(accepted.view.draft.ticket_id)
 
     @activity.defn(name=IVR_RECORD_REPEAT)
+    @final_storage_errors
     async def record_repeat(self, request: IvrRepeatInput) -> None:
         """Count the call on the open ticket it repeats (step 6), once per call."""
         report = wf.RepeatReport(
@@ -161,6 +168,7 @@ class IvrActivities:
             )
 
     @activity.defn(name=IVR_LEAVE_MESSAGE)
+    @final_storage_errors
     async def leave_message(self, request: IvrMessageInput) -> None:
         """The caller's confirmed message for the repairman (step 11), a supplement the team is told of."""
         note = wf.AddSupplementInput(f"IVR message for the repairman: {request.message}", IVR_ACTOR)

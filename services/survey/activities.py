@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from desk.storage_errors import final_storage_errors
 from services.survey import repository
 from services.survey.contract import SAVE_CALLBACK, SaveCallbackInput
 
@@ -17,6 +18,7 @@ class SurveyActivities:
         self._pool = pool
 
     @activity.defn(name=SAVE_CALLBACK)
+    @final_storage_errors
     async def save_callback(self, request: SaveCallbackInput) -> None:
         await repository.save_callback(db=self._pool, callback=request.callback)
 

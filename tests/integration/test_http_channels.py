@@ -120,6 +120,7 @@ BAD_REPORTS = {
     "missing phone": {"reporter": common_pb2.Reporter(name="Li Lei")},
     "100 KB description": {"description": "x" * 100_000},
     "empty summary": {"summary": ""},
+    "a NUL in the description": {"description": "line\x00down"},
 }
 
 

@@ -3,8 +3,10 @@
 Each fake has the real activity's name and dataclasses and keeps what it is given in memory, the
 way the real service would keep it in PostgreSQL or JetStream: tickets and their timelines (events
 appended once per id), work orders, violations (once per id, with the chase), callbacks, and
-published events (de-duplicated by id, like ``Nats-Msg-Id``). Routing and SLA policies are data,
-decided by the dispatch service's own pure functions (``routing.route``, ``policies.on_team_calendar``).
+published events (de-duplicated by id, like ``Nats-Msg-Id``). Like PostgreSQL, the stores refuse a
+NUL in any text, with asyncpg's error, and like the real activities they fail for good on it.
+Routing and SLA policies are data, decided by the dispatch service's own pure functions
+(``routing.route``, ``policies.on_team_calendar``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from desk.events import EventSpec
+from desk.records import to_json
+from desk.storage_errors import final_storage_errors
 from services.dispatch import contract as dispatch
 from services.dispatch.policies import on_team_calendar
 from services.dispatch.repository import TeamRow
@@ -69,8 +74,10 @@ class FakeDesk:
     outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
 
     @activity.defn(name=intake.RECORD_TICKET)
+    @final_storage_errors
     async def record_ticket(self, input: intake.RecordTicketInput) -> None:
         self.calls.append(intake.RECORD_TICKET)
+        storable(input.view, input.timeline)
         ticket_id = input.view.draft.ticket_id
         self.tickets[ticket_id] = input.view
         timeline = self.timelines.setdefault(ticket_id, [])
@@ -116,8 +123,10 @@ class FakeDesk:
         ]
 
     @activity.defn(name=dispatch.SAVE_WORK_ORDER)
+    @final_storage_errors
     async def save_work_order(self, input: dispatch.SaveWorkOrderInput) -> None:
         self.calls.append(dispatch.SAVE_WORK_ORDER)
+        storable(input.work_order)
         self.work_orders[input.work_order.work_order_id] = input.work_order
 
     @activity.defn(name=dispatch.RECORD_VIOLATION)
@@ -138,8 +147,10 @@ class FakeDesk:
         return await self.line_tester.test(input.fault_number)
 
     @activity.defn(name=survey.SAVE_CALLBACK)
+    @final_storage_errors
     async def save_callback(self, input: survey.SaveCallbackInput) -> None:
         self.calls.append(survey.SAVE_CALLBACK)
+        storable(input.callback)
         self.callbacks.append(input.callback)
 
     @activity.defn(name=PUBLISH_EVENTS)
@@ -154,6 +165,12 @@ class FakeDesk:
     def events(self, ticket_id: str, type: str | None = None) -> list[EventSpec]:
         """The ticket's timeline as persisted, optionally of one event type."""
         return [e for e in self.timelines.get(ticket_id, []) if type in (None, e.type)]
+
+
+def storable(*records: object) -> None:
+    """Refuse what PostgreSQL refuses for good, as asyncpg raises it: a NUL in a text or jsonb value."""
+    if any("\\u0000" in to_json(record) for record in records):
+        raise asyncpg.CharacterNotInRepertoireError('invalid byte sequence for encoding "UTF8": 0x00')
 
 
 @asynccontextmanager
