@@ -48,7 +48,9 @@ async def lease_pending(
 
 async def pending_backlog(*, db: Executor) -> tuple[int, datetime | None]:
     """How many accepted tickets wait to be opened, and since when the oldest does."""
-    row = await db.fetchrow("SELECT count(*) AS n, min(accepted_at) AS oldest FROM intake.pending_tickets")
+    row = await db.fetchrow(
+        "SELECT count(*) AS n, min(accepted_at) AS oldest FROM intake.pending_tickets WHERE set_aside IS NULL"
+    )
     assert row is not None
     return row["n"], row["oldest"]
 
@@ -57,6 +59,15 @@ async def release_pending(*, db: Executor, ticket_id: str, until: datetime) -> N
     """Opening failed: let any intake process try again from ``until``."""
     await db.execute(
         "UPDATE intake.pending_tickets SET leased_until = $2 WHERE ticket_id = $1", ticket_id, until
+    )
+
+
+async def set_aside(*, db: Executor, ticket_id: str, reason: str) -> None:
+    """Its opening was refused for good: keep it, with why, and never lease it again."""
+    await db.execute(
+        "UPDATE intake.pending_tickets SET set_aside = $2, leased_until = 'infinity' WHERE ticket_id = $1",
+        ticket_id,
+        reason,
     )
 
 

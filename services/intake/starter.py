@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from desk.errors import DeskError, Overloaded
+from desk.errors import DeskError, InvalidArgument, Overloaded, TransitionNotAllowed
 from desk.loops import Readiness, keep_running, reraise_if_cancelled
 from desk.ticket_client import TicketWorkflows
 from services.intake import pending_tickets, repository
@@ -135,6 +135,8 @@ class TicketStarter:
             draft, just_accepted = await self._queue.get()
             try:
                 await self._open(draft, just_accepted=just_accepted)
+            except (InvalidArgument, TransitionNotAllowed) as refusal:
+                await self._set_aside(draft, refusal)
             except (DeskError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
                 reraise_if_cancelled()
                 log.warning("ticket %s not opened yet (%s); retrying", draft.ticket_id, error)
@@ -153,6 +155,19 @@ class TicketStarter:
     async def _opened(self, draft: TicketDraft) -> TicketView:
         tested = await with_line_test(draft, self._line_tester)
         return await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
+
+    async def _set_aside(self, draft: TicketDraft, refusal: DeskError) -> None:
+        """The opening was refused for good (its workflow could not store the ticket): trying it again
+        every few seconds would change nothing, so it waits for an operator, and says so once."""
+        try:
+            if await repository.get_view(db=self._db, ticket_id=draft.ticket_id):  # recorded after all
+                await pending_tickets.drop_pending(db=self._db, ticket_id=draft.ticket_id)
+                return
+            await pending_tickets.set_aside(db=self._db, ticket_id=draft.ticket_id, reason=str(refusal))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            log.warning("ticket %s not set aside yet (%s); its lease runs out", draft.ticket_id, error)
+            return
+        log.error("ticket %s cannot be opened and is set aside: %s", draft.ticket_id, refusal)
 
     async def _retry_later(self, draft: TicketDraft) -> None:
         until = datetime.now(UTC) + RETRY_AFTER

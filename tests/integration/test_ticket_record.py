@@ -7,15 +7,11 @@ events away while they are counted.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
 import asyncpg
-import pytest
 
-from desk import db
 from desk.events import EventSpec
 from desk.records import from_json
 from services.dispatch.activities import DispatchActivities
@@ -25,26 +21,9 @@ from services.intake.contract import RecordTicketInput, TicketStatus, TicketView
 from services.intake.line_test import SimulatedLineTester
 from services.survey.activities import SurveyActivities
 from services.survey.contract import CallbackRecord
-from tests.stack import RunningDesk
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence
-
-
-@pytest.fixture
-async def scratch(desk: RunningDesk) -> AsyncIterator[asyncpg.Pool]:
-    url = desk.endpoints["postgres"]
-    name = f"record_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await db.create_pool(url.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        await db.migrate(pool)
-        yield pool
-    finally:
-        await pool.close()
-        await admin.execute(f'DROP DATABASE "{name}"')
-        await admin.close()
 
 
 def events(view: TicketView, *sequences: int) -> list[EventSpec]:

@@ -1,0 +1,60 @@
+"""Intake's starter against PostgreSQL: an opening refused for good is set aside, not tried for ever."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import asyncpg
+from temporalio.client import Client
+
+from desk.errors import InvalidArgument
+from desk.loops import Readiness
+from desk.ticket_client import TicketWorkflows
+from services.intake import pending_tickets
+from services.intake.contract import TicketDraft, TicketView
+from services.intake.line_test import SimulatedLineTester
+from services.intake.starter import TicketStarter
+from tests.unit.test_ticket_state import draft
+
+
+class RefusingTickets(TicketWorkflows):
+    """Temporal's answer when the ticket's workflow could not store it: the same every time."""
+
+    def __init__(self) -> None:
+        super().__init__(cast(Client, None))
+        self.attempts = 0
+
+    async def start(self, draft: TicketDraft) -> TicketView:
+        self.attempts += 1
+        raise InvalidArgument.one("request", "could not be stored: invalid byte sequence")
+
+
+async def test_an_opening_refused_for_good_is_set_aside_once_and_leaves_the_backlog(
+    scratch: asyncpg.Pool,
+) -> None:
+    refused = replace(draft(), ticket_id="TK-REFUSED", created_at=datetime.now(UTC))
+    await pending_tickets.add_pending(db=scratch, draft=refused, leased_until=datetime.now(UTC))
+    tickets = RefusingTickets()
+    starter = TicketStarter(
+        scratch, tickets, SimulatedLineTester(), Readiness(), lease=timedelta(seconds=1), poll_every=0.05
+    )
+    running = asyncio.create_task(starter.run())
+    try:
+        for _ in range(100):
+            row = await scratch.fetchrow("SELECT set_aside FROM intake.pending_tickets")
+            if row is not None and row["set_aside"]:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)  # past its lease: a ticket merely released would be taken again
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert row is not None and "could not be stored" in row["set_aside"]
+    assert tickets.attempts == 1
+    assert await pending_tickets.pending_backlog(db=scratch) == (0, None)
+    assert await pending_tickets.get_pending(db=scratch, ticket_id="TK-REFUSED") == refused  # still readable
