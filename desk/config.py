@@ -71,6 +71,7 @@ class Settings:
     temporal_nice: int = 10  # the embedded Temporal behind the services, ahead of the workers, for the CPU
     logs: FileLimits = DEFAULT_LOG_LIMITS  # each child's log under `helpdesk up` (deploy/child_log.py)
     spans: FileLimits = DEFAULT_SPAN_LIMITS  # the span files (desk/span_files.py)
+    log_repeat_seconds: float = 10.0  # an identical log line is written once per interval, then counted
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -198,4 +199,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         spans=_file_limits(
             env, ("HELPDESK_SPAN_FILE_MAX_BYTES", "HELPDESK_SPAN_FILES_KEPT"), DEFAULT_SPAN_LIMITS
         ),
+        log_repeat_seconds=_seconds(env, "HELPDESK_LOG_REPEAT_SECONDS", Settings.log_repeat_seconds),
     )
