@@ -34,7 +34,7 @@ class RotatingLog:
         """Whole lines per file where they fit: a file is cut mid-line only for a line longer than room."""
         file = self._file or self._open()
         while data:
-            room = self._limits.max_bytes - self._size
+            room = max(0, self._limits.max_bytes - self._size)  # the file may be a bigger one from before
             if len(data) <= room:
                 self._append(file, data)
                 return

@@ -75,6 +75,17 @@ async def test_a_restart_starts_after_the_last_runs_lines(tmp_path: Path) -> Non
     await child.stop()
 
 
+def test_a_log_left_bigger_than_the_cap_is_rotated_at_the_first_write(tmp_path: Path) -> None:
+    path = tmp_path / "intake.log"
+    old = b"x" * (LIMITS.max_bytes + 5) + b"\n"  # from before there were caps, or a lower cap
+    path.write_bytes(old)
+    log = RotatingLog(path, LIMITS)
+    log.write(b"first line\nsecond line\n")
+    log.close()
+    assert path.read_bytes() == b"first line\nsecond line\n"
+    assert log.rotated(1).read_bytes() == old  # kept whole, rotated: deleted in its turn
+
+
 def test_rotated_logs_past_the_age_are_deleted(tmp_path: Path) -> None:
     log = RotatingLog(tmp_path / "nats.log", LIMITS)
     old = log.rotated(2)
