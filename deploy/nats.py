@@ -15,6 +15,7 @@ import nats
 from nats.errors import Error as NatsError
 
 from deploy.processes import ChildProcess, ChildSpec, find_binary, wait_ready
+from desk.config import DEFAULT_LOG_LIMITS, FileLimits
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,15 @@ def _config(*, host: str, port: int, store_dir: Path) -> str:
 
 
 class EmbeddedNats:
-    def __init__(self, *, data_dir: Path, host: str, port: int, run_dir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        host: str,
+        port: int,
+        run_dir: Path,
+        log_limits: FileLimits = DEFAULT_LOG_LIMITS,
+    ) -> None:
         self.store_dir = data_dir / "nats"
         self.config_path = self.store_dir / "nats-server.conf"
         self.host = host
@@ -48,6 +57,7 @@ class EmbeddedNats:
                 argv=[find_binary("nats-server"), "-c", str(self.config_path)],
                 log_path=data_dir / "logs" / "nats.log",
                 stop_timeout=15.0,
+                log_limits=log_limits,
             ),
             run_dir,
         )

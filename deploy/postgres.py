@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 
 from deploy.processes import ChildProcess, ChildSpec, StartupFailed, alive, runs, terminate, wait_ready
+from desk.config import DEFAULT_LOG_LIMITS, FileLimits
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,15 @@ def postgres_url(host: str, port: int, database: str = DATABASE) -> str:
 
 
 class EmbeddedPostgres:
-    def __init__(self, *, data_dir: Path, host: str, port: int, run_dir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        host: str,
+        port: int,
+        run_dir: Path,
+        log_limits: FileLimits = DEFAULT_LOG_LIMITS,
+    ) -> None:
         self.pgdata = data_dir / "postgres"
         self.host = host
         self.port = port
@@ -63,6 +72,7 @@ class EmbeddedPostgres:
                 user=self._user,
                 stop_signal=signal.SIGINT,  # fast shutdown; SIGTERM would wait for every client to leave
                 stop_timeout=30.0,
+                log_limits=log_limits,
             ),
             run_dir,
         )

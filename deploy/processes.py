@@ -1,4 +1,6 @@
-"""Child processes of `helpdesk up`: started in their own session, logged to a file, stopped in order.
+"""Child processes of `helpdesk up`: started in their own session, logged, stopped in order.
+
+A child's stdout and stderr go through a pipe into its log, which rotates (:mod:`deploy.child_log`).
 
 Each child gets its own session, hence its own process group: a Ctrl-C typed in the terminal reaches
 only `helpdesk up`, which then stops the children in the right order, and a forced stop can kill a
@@ -24,11 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy.child_log import RotatingLog, copy_output
+from desk.config import DEFAULT_LOG_LIMITS, FileLimits
 from desk.errors import ConfigurationError, DeskError
 
 log = logging.getLogger(__name__)
 
 _START_MARK = "helpdesk up starts:"
+OUTPUT_GRACE_SECONDS = 2.0
+"""How long an exited child's last lines may take to reach its log: its pipe closes once whatever it
+started has exited too (a postgres backend notices its postmaster's death within moments)."""
 
 Probe = Callable[[], Awaitable[bool]]
 """Answers whether a child is ready; returns False (never raises) while it is still coming up."""
@@ -77,6 +84,7 @@ class ChildSpec:
     stop_signal: signal.Signals = signal.SIGTERM
     stop_timeout: float = 15.0
     nice: int = 0  # above 0: this child yields the CPU to the others when there is not enough of it
+    log_limits: FileLimits = DEFAULT_LOG_LIMITS
 
 
 class ChildProcess:
@@ -86,6 +94,8 @@ class ChildProcess:
         self.spec = spec
         self._pid_file = run_dir / f"{spec.name}.json"
         self._process: asyncio.subprocess.Process | None = None
+        self._log = RotatingLog(spec.log_path, spec.log_limits)
+        self._copying: set[asyncio.Task[None]] = set()  # strong references: the loop keeps only weak ones
         self.started_at = 0.0  # wall clock, so it compares with times other servers report
 
     @property
@@ -102,23 +112,26 @@ class ChildProcess:
 
     async def start(self) -> None:
         await stop_stale(self._pid_file)
-        self.spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        await self.output_copied()  # the last run's last lines come before this run's mark
         self._pid_file.parent.mkdir(parents=True, exist_ok=True)
-        with self.spec.log_path.open("ab") as out:
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            out.write(f"--- {stamp} {_START_MARK} {shlex.join(self.spec.argv)}\n".encode())
-            out.flush()
-            self._process = await asyncio.create_subprocess_exec(
-                *self.spec.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=dict(self.spec.env) if self.spec.env is not None else None,
-                cwd=self.spec.cwd,
-                user=self.spec.user,
-                start_new_session=True,
-                preexec_fn=functools.partial(os.nice, self.spec.nice) if self.spec.nice else None,
-            )
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        self._log.write(f"--- {stamp} {_START_MARK} {shlex.join(self.spec.argv)}\n".encode())
+        # Through a pipe, not onto the file: the file rotates under `helpdesk up`, its only writer.
+        self._process = await asyncio.create_subprocess_exec(
+            *self.spec.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(self.spec.env) if self.spec.env is not None else None,
+            cwd=self.spec.cwd,
+            user=self.spec.user,
+            start_new_session=True,
+            preexec_fn=functools.partial(os.nice, self.spec.nice) if self.spec.nice else None,
+        )
+        assert self._process.stdout is not None
+        copying = asyncio.create_task(copy_output(self._process.stdout, self._log), name=f"{self.name} log")
+        self._copying.add(copying)
+        copying.add_done_callback(self._copying.discard)
         self.started_at = time.time()
         if self.spec.nice:
             _lower_session_priority(self._process.pid, self.spec.nice)
@@ -134,8 +147,16 @@ class ChildProcess:
         )
 
     async def wait(self) -> int:
+        """The exit code, once the child's last lines are in its log too."""
         assert self._process is not None, f"{self.name} was never started"
-        return await self._process.wait()
+        code = await self._process.wait()
+        await self.output_copied()
+        return code
+
+    async def output_copied(self) -> None:
+        """Until what the child wrote is in its log, or the grace is over (then its lines keep coming)."""
+        if self._copying:
+            await asyncio.wait(self._copying, timeout=OUTPUT_GRACE_SECONDS)
 
     async def stop(self) -> None:
         """Ask politely, wait, then kill the whole group. A no-op if it never started."""
@@ -152,6 +173,10 @@ class ChildProcess:
                 await process.wait()
         _kill_group(process.pid)  # anything it left behind in its group
         _remove(self._pid_file)
+        await self.output_copied()
+        for copying in list(self._copying):  # a process outside the group still holds the pipe
+            copying.cancel()
+        self._log.close()
 
     def failure(self, reason: str) -> StartupFailed:
         return StartupFailed(self.name, reason, self.spec.log_path, self.log_tail())
@@ -174,6 +199,7 @@ async def wait_ready(child: ChildProcess, probe: Probe, *, within: float) -> flo
     started = loop.time()
     while True:
         if child.returncode is not None:
+            await child.output_copied()
             raise child.failure(f"exited with code {child.returncode} before it was ready")
         remaining = within - (loop.time() - started)
         if remaining <= 0:

@@ -43,17 +43,20 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
     """
     run_dir = settings.data_dir / "run"
     host, ports = "127.0.0.1", settings.embedded  # embedded servers never listen beyond loopback
+    logs = settings.logs
     embedded: list[Embedded] = []
     database_url, nats_url = settings.database_url, settings.nats_url
     temporal_address, temporal_ui = settings.temporal_address, None
     if database_url is None:
         postgres = EmbeddedPostgres(
-            data_dir=settings.data_dir, host=host, port=ports.postgres, run_dir=run_dir
+            data_dir=settings.data_dir, host=host, port=ports.postgres, run_dir=run_dir, log_limits=logs
         )
         database_url = postgres.url
         embedded.append(postgres)
     if nats_url is None:
-        nats = EmbeddedNats(data_dir=settings.data_dir, host=host, port=ports.nats, run_dir=run_dir)
+        nats = EmbeddedNats(
+            data_dir=settings.data_dir, host=host, port=ports.nats, run_dir=run_dir, log_limits=logs
+        )
         nats_url = nats.url
         embedded.append(nats)
     if temporal_address is None:
@@ -65,6 +68,7 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
             namespace=settings.temporal_namespace,
             run_dir=run_dir,
             nice=settings.temporal_nice,
+            log_limits=logs,
         )
         temporal_address, temporal_ui = temporal.address, temporal.ui_url
         embedded.append(temporal)

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from deploy.processes import ChildProcess, ChildSpec, find_binary, wait_ready
+from desk.config import DEFAULT_LOG_LIMITS, FileLimits
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class EmbeddedTemporal:
         namespace: str,
         run_dir: Path,
         nice: int = 0,
+        log_limits: FileLimits = DEFAULT_LOG_LIMITS,
     ) -> None:
         self.address = f"{host}:{port}"
         self.ui_url = f"http://{host}:{ui_port}"
@@ -52,6 +54,7 @@ class EmbeddedTemporal:
                 # backlog of accepted tickets; measured p99 at 150 reports/s 41-45 ms at nice 10,
                 # 67-116 ms at 0 (README, Performance).
                 nice=nice,
+                log_limits=log_limits,
             ),
             run_dir,
         )

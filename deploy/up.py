@@ -164,7 +164,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     def spec(name: str, *command: str, nice: int = 0) -> ChildSpec:
         argv = [sys.executable, "-m", "desk.cli", *command]
         log = settings.data_dir / "logs" / f"{name}.log"
-        return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice)
+        return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice, log_limits=settings.logs)
 
     services = [spec(name, "serve", name) for name in SERVICES]
     # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:

@@ -21,7 +21,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings
 from desk.errors import DeskError
@@ -98,7 +98,7 @@ def _exit_status(leaving: SystemExit) -> int:
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from deploy.up import up
 
-    _configure_logging("%(asctime)s %(message)s", stream=sys.stdout)
+    _configure_logging("%(asctime)s %(message)s", stream=sys.stdout, settings=settings)
     asyncio.run(until_signalled(up(settings, with_services=not args.no_services)))
     print("The desk is stopped.", flush=True)
     return 0
@@ -118,7 +118,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings) -> int:
     from desk.process import tune_garbage_collection
 
-    _configure_logging("%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    _configure_logging(fmt, stream=sys.stderr, settings=settings)
     tune_garbage_collection()  # the service's modules are loaded by now
 
     async def composition_root() -> None:
@@ -154,8 +155,10 @@ async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
             raise
 
 
-def _configure_logging(fmt: str, *, stream: Any) -> None:
-    logging.basicConfig(level=logging.INFO, format=fmt, datefmt="%H:%M:%S", stream=stream)
+def _configure_logging(fmt: str, *, stream: TextIO, settings: Settings) -> None:
+    from desk.process_logging import configure_logging
+
+    configure_logging(fmt, stream=stream, repeat_interval=settings.log_repeat_seconds)
 
 
 def _flush_spans() -> None:

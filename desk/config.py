@@ -31,6 +31,25 @@ class EmbeddedPorts:
 
 
 @dataclass(frozen=True)
+class FileLimits:
+    """What one kind of file may keep on disk: each file up to `max_bytes`, then it is rotated; at most
+    `files_kept` rotated files beside the ones being written, none older than `max_age_seconds`."""
+
+    max_bytes: int
+    files_kept: int
+    max_age_seconds: float
+
+
+MIB = 1024 * 1024
+DEFAULT_MAX_AGE_HOURS = 7 * 24.0
+_MAX_AGE_SECONDS = DEFAULT_MAX_AGE_HOURS * 3600
+DEFAULT_LOG_LIMITS = FileLimits(max_bytes=10 * MIB, files_kept=3, max_age_seconds=_MAX_AGE_SECONDS)
+"""Each child's log under `helpdesk up` (`logs/<name>.log` and `.1` … `.3`): at most 40 MiB a child."""
+DEFAULT_SPAN_LIMITS = FileLimits(max_bytes=16 * MIB, files_kept=8, max_age_seconds=_MAX_AGE_SECONDS)
+"""The span directory: 8 closed files of 16 MiB in all, beside one open file per running process."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     host: str
@@ -51,6 +70,9 @@ class Settings:
     worker_nice: int = 19  # `helpdesk up` runs the workflow workers behind the services for the CPU
     workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)
     temporal_nice: int = 10  # the embedded Temporal behind the services, ahead of the workers, for the CPU
+    logs: FileLimits = DEFAULT_LOG_LIMITS  # each child's log under `helpdesk up` (deploy/child_log.py)
+    spans: FileLimits = DEFAULT_SPAN_LIMITS  # the span files (desk/span_files.py)
+    log_repeat_seconds: float = 10.0  # an identical log line is written once per interval, then counted
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -123,6 +145,27 @@ def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: i
     return int(raw)
 
 
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name) or ""
+    try:
+        hours = float(raw) if raw else default
+    except ValueError:
+        hours = 0.0
+    if hours <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of hours, got {raw!r}")
+    return hours
+
+
+def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLimits) -> FileLimits:
+    """One file's size and the files kept by their own names; one age for logs and spans alike."""
+    max_bytes, files_kept = names
+    return FileLimits(
+        max_bytes=_whole(env, max_bytes, default.max_bytes, low=4096, high=2**40),
+        files_kept=_whole(env, files_kept, default.files_kept, low=1, high=1000),
+        max_age_seconds=_hours(env, "HELPDESK_LOG_MAX_AGE_HOURS", DEFAULT_MAX_AGE_HOURS) * 3600,
+    )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {
@@ -154,4 +197,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         worker_nice=_whole(env, "HELPDESK_WORKER_NICE", Settings.worker_nice, low=0, high=19),
         workflow_workers=_whole(env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=16),
         temporal_nice=_whole(env, "HELPDESK_TEMPORAL_NICE", Settings.temporal_nice, low=0, high=19),
+        logs=_file_limits(env, ("HELPDESK_LOG_MAX_BYTES", "HELPDESK_LOG_FILES_KEPT"), DEFAULT_LOG_LIMITS),
+        spans=_file_limits(
+            env, ("HELPDESK_SPAN_FILE_MAX_BYTES", "HELPDESK_SPAN_FILES_KEPT"), DEFAULT_SPAN_LIMITS
+        ),
+        log_repeat_seconds=_seconds(env, "HELPDESK_LOG_REPEAT_SECONDS", Settings.log_repeat_seconds),
     )

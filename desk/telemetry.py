@@ -2,7 +2,8 @@
 
 Spans go to OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, otherwise to a JSON-lines file per
 process under ``<data_dir>/spans/`` so a developer (and the test suite) can read one ticket's trace
-without a collector. SQL spans come from the asyncpg instrumentation; gRPC server spans from the
+without a collector; those files rotate, within the budget of ``Settings.spans``
+(:mod:`desk.span_files`). SQL spans come from the asyncpg instrumentation; gRPC server spans from the
 gRPC aio interceptor; Temporal spans from its TracingInterceptor; NATS publish spans from
 :mod:`desk.event_bus`, which also puts the trace context in the message headers.
 """
@@ -13,8 +14,6 @@ import json
 import os
 import threading
 from collections.abc import Sequence
-from pathlib import Path
-from typing import IO
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
@@ -23,19 +22,19 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from desk.config import Settings
+from desk.span_files import SpanFiles
 
 
 class JsonLinesSpanExporter(SpanExporter):
-    """Writes each finished span as one compact JSON line to a file.
+    """Writes each finished span as one compact JSON line to this process's span files.
 
     The SDK's own ``to_json`` re-serialises the process's Resource into every span, which cost a
     tenth of the workflow worker's CPU under load; the resource is the file's owner, so each line
     carries only the service name.
     """
 
-    def __init__(self, path: Path, service_name: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = path.open("a", encoding="utf-8")
+    def __init__(self, files: SpanFiles, service_name: str) -> None:
+        self._files = files
         self._service_name = service_name
         self._lock = threading.Lock()
 
@@ -58,20 +57,18 @@ class JsonLinesSpanExporter(SpanExporter):
         )
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(self._line(span) + "\n" for span in spans)
+        lines = [self._line(span) + "\n" for span in spans]
         with self._lock:
-            self._file.write(lines)
-            self._file.flush()
+            self._files.write(lines)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         with self._lock:
-            self._file.close()
+            self._files.close()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         with self._lock:
-            if not self._file.closed:
-                self._file.flush()
+            self._files.flush()
         return True
 
 
@@ -80,9 +77,8 @@ def _exporter(settings: Settings, process_name: str) -> SpanExporter:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter(endpoint=settings.otlp_endpoint)
-    return JsonLinesSpanExporter(
-        settings.span_dir / f"{process_name}-{os.getpid()}.jsonl", f"helpdesk-{process_name}"
-    )
+    files = SpanFiles(settings.span_dir, f"{process_name}-{os.getpid()}", settings.spans)
+    return JsonLinesSpanExporter(files, f"helpdesk-{process_name}")
 
 
 def setup_telemetry(settings: Settings, process_name: str) -> TracerProvider:

@@ -15,12 +15,15 @@ Span = dict[str, Any]
 
 
 def _spans(span_dir: Path) -> list[Span]:
-    return [
-        json.loads(line)
-        for path in span_dir.glob("*.jsonl")
-        for line in path.read_text().splitlines()
-        if line
-    ]
+    """Every span on disk: each process's open file and the files it rotated (all end in .jsonl)."""
+    return [json.loads(line) for path in span_dir.glob("*.jsonl") for line in _lines(path) if line]
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:  # rotated away or swept between the listing and the read
+        return []
 
 
 def _ancestors(span: Span, by_id: dict[str, Span]) -> list[str]:
