@@ -8,6 +8,7 @@ from desk.config import Settings
 from desk.event_bus import EventPublisher
 from desk.process import Runtime, ServiceParts, serve
 from desk.ticket_client import TicketWorkflows
+from services.intake.admission import Admission
 from services.intake.ivr_calls import IvrCalls
 from services.intake.line_test import line_tester_from
 from services.intake.relay import EventRelay
@@ -25,7 +26,7 @@ async def build(runtime: Runtime) -> ServiceParts:
         line_tester,
         runtime.readiness,
         lease=lease,
-        max_backlog=runtime.settings.max_backlog,
+        admission=Admission(runtime.settings.max_backlog),
     )
     servicer = IntakeServicer(runtime.pool, tickets, starter, IvrCalls(runtime.temporal))
     _, _, database_url = runtime.settings.require_stack()

@@ -79,16 +79,16 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             return intake_pb2.CreateTicketResponse(
                 ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED, replayed=True
             )
-        self._starter.admit()
-        found = await accept_report(
-            db=self._db,
-            tickets=self._tickets,
-            report=report,
-            fingerprint=fingerprint,
-            now=now,
-            recorded_by=current_principal().principal_id,
-            leased_until=(lease := self._starter.lease(now)) or now,  # no lease: the poller's
-        )
+        with self._starter.admission.admitted():
+            found = await accept_report(
+                db=self._db,
+                tickets=self._tickets,
+                report=report,
+                fingerprint=fingerprint,
+                now=now,
+                recorded_by=current_principal().principal_id,
+                leased_until=(lease := self._starter.lease(now)) or now,  # no lease: the poller's
+            )
         view, recorded = found.view, found.pending is None
         if found.pending is not None and request.wait_for_routing:
             view, recorded = await self._starter.open_now(found.pending), True

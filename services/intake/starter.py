@@ -24,10 +24,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from desk.errors import DeskError, InvalidArgument, Overloaded, TransitionNotAllowed
+from desk.errors import DeskError, InvalidArgument, TransitionNotAllowed
 from desk.loops import Readiness, keep_running, reraise_if_cancelled
 from desk.ticket_client import TicketWorkflows
 from services.intake import pending_tickets, repository
+from services.intake.admission import Admission
 from services.intake.contract import TicketDraft, TicketView
 from services.intake.line_test import LineTester
 from services.intake.reporting import open_ticket
@@ -51,11 +52,6 @@ LINE_TEST_WAIT = 5.0
 BEHIND_AFTER = timedelta(seconds=30)
 """A ticket accepted longer ago than this and not opened yet is logged as a backlog."""
 POLLER = "pending-ticket poller"
-MAX_BACKLOG = 5000
-"""Accepted-not-opened tickets past which CreateTicket refuses new reports (settings: ``max_backlog``)."""
-SHED_RETRY_AFTER = 5.0
-"""The retry delay a refused report is given: long enough that refused callers do not add to the load
-they were refused for, short enough for an agent with a customer on the line."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ class TicketStarter:
         lease: timedelta = LEASE,
         opening: int = OPENING,
         poll_every: float = POLL_EVERY,
-        max_backlog: int = MAX_BACKLOG,
+        admission: Admission | None = None,
     ) -> None:
         self._db = db
         self._tickets = tickets
@@ -88,28 +84,9 @@ class TicketStarter:
         self._poll_every = poll_every
         self._readiness = readiness
         self.backlog = Backlog()
-        self._max_backlog = max_backlog
-        self._accepted_since_count = 0  # by this process, since the poller last counted
-        self._shed_since_told = 0
+        self.admission = admission or Admission()
         self._told = datetime.min.replace(tzinfo=UTC)
         self._queue: asyncio.Queue[tuple[TicketDraft, bool]] = asyncio.Queue()  # (draft, just accepted)
-
-    def admit(self) -> None:
-        """Refuse a new report while the backlog is at its bound (Overloaded: RESOURCE_EXHAUSTED).
-
-        Past the bound, accepting more only lengthens the wait of every accepted report: the caller
-        is better told to come back (or to send the report another way) than left waiting unseen.
-        """
-        backlog = self.backlog.count + self._accepted_since_count
-        if backlog < self._max_backlog:
-            self._accepted_since_count += 1
-            return
-        self._shed_since_told += 1
-        raise Overloaded(
-            f"{backlog} accepted reports are waiting to be opened (the bound is {self._max_backlog});"
-            f" retry in {SHED_RETRY_AFTER:.0f} s",
-            retry_after=SHED_RETRY_AFTER,
-        )
 
     def lease(self, now: datetime) -> datetime | None:
         """This process's lease on a ticket about to be accepted, if it has room to queue it."""
@@ -184,8 +161,9 @@ class TicketStarter:
         while True:
             await asyncio.sleep(self._poll_every)
             now = datetime.now(UTC)
+            started = self.admission.count_starts()
             self.backlog = Backlog(*await pending_tickets.pending_backlog(db=self._db), measured_at=now)
-            self._accepted_since_count = 0
+            self.admission.counted(self.backlog.count, started)
             working()
             self._tell_backlog(now)
             room = HAND_OFF_LIMIT - self._queue.qsize()
@@ -205,12 +183,12 @@ class TicketStarter:
             return
         age = (now - oldest).total_seconds()
         log.warning("%d accepted tickets not opened yet, the oldest for %.0f s", self.backlog.count, age)
-        if self._shed_since_told:
+        if self.admission.refused:
             log.warning(
                 "%d new reports refused (RESOURCE_EXHAUSTED) in the last %.0f s: the backlog is at its bound",
-                self._shed_since_told, (now - self._told).total_seconds(),
+                self.admission.refused, (now - self._told).total_seconds(),
             )  # fmt: skip
-        self._told, self._shed_since_told = now, 0
+        self._told, self.admission.refused = now, 0
 
 
 async def with_line_test(draft: TicketDraft, tester: LineTester) -> TicketDraft:
