@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha import reflection
 
 from desk.auth import Principal, TokenAuthenticator
 from desk.errors import (
+    ConfigurationError,
     DeskError,
     InvalidArgument,
     NotFound,
@@ -32,6 +33,7 @@ from desk.errors import (
     Unavailable,
     Unimplemented,
 )
+from desk.ports import ensure_free, split_address
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,12 @@ async def start_server(
     interceptors: Iterable[aio.ServerInterceptor] = (),
 ) -> tuple[aio.Server, int]:
     """Start a server with health and reflection; returns it and its bound port (address may use port 0)."""
-    server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access)])
+    server = aio.server(
+        interceptors=[*interceptors, EdgeInterceptor(authenticator, access)],
+        # gRPC shares a port between servers of one user by default (SO_REUSEPORT): a second desk on the
+        # same ports would silently take half of the first one's calls. The port is this server's alone.
+        options=[("grpc.so_reuseport", 0)],
+    )
     names = []
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -149,8 +156,21 @@ async def start_server(
         binding.add_to_server(server)
         names.append(binding.full_name)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(address)
+    port = _listen(server, address)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, port
+
+
+def _listen(server: aio.Server, address: str) -> int:
+    """Bind the address; a port already taken raises PortInUse (the command line names its setting)
+    instead of gRPC's bare RuntimeError, or the 0 some gRPC versions return."""
+    try:
+        port: int = server.add_insecure_port(address)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        ensure_free(*split_address(address))  # PortInUse, if that is why
+        raise ConfigurationError(f"gRPC cannot listen on {address}")
+    return port
