@@ -12,6 +12,9 @@ from deploy.processes import ChildProcess, run_together
 from deploy.temporal import EmbeddedTemporal
 from desk.config import Settings
 
+EMBEDDED_HOST = "127.0.0.1"
+"""The embedded servers never listen beyond loopback."""
+
 STACK_STOP_ORDER = ("temporal", "nats", "postgres")
 """The order the backing services stop in, after the desk's own processes (as `start_stack` unwinds)."""
 
@@ -42,7 +45,7 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
     then Postgres, and also stops whatever did start when another component fails to.
     """
     run_dir = settings.data_dir / "run"
-    host, ports = "127.0.0.1", settings.embedded  # embedded servers never listen beyond loopback
+    host, ports = EMBEDDED_HOST, settings.embedded
     logs = settings.logs
     embedded: list[Embedded] = []
     database_url, nats_url = settings.database_url, settings.nats_url

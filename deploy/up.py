@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -30,13 +31,14 @@ from temporalio.service import RPCError
 
 from deploy.endpoints import Endpoints, EndpointsFile
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
-from deploy.stack import STACK_STOP_ORDER, StackAddresses, start_stack
+from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
 from desk.auth import ensure_dev_tokens
-from desk.config import HTTP_GATEWAY, SERVICES, Settings
+from desk.config import HTTP_GATEWAY, SERVICES, Settings, embedded_port_setting, port_setting
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
+from desk.ports import ensure_free
 from services.dispatch.seed import seed_defaults
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
@@ -57,6 +59,8 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         exits.enter_context(_exclusive(settings.data_dir))
         settings.endpoints_file.unlink(missing_ok=True)  # left by a killed run: it describes nothing now
         await stop_leftovers(settings.data_dir / "run", last=STACK_STOP_ORDER)
+        for port in listening_ports(settings, with_services=with_services):
+            ensure_free(port.host, port.port, owner=port.owner, setting=port.setting)
         stack = await start_stack(settings, exits)
         tokens = await _prepare_database(stack.postgres)
         published = EndpointsFile(
@@ -79,6 +83,35 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         print(f"Endpoints and development tokens: {settings.endpoints_file}")
         print(f"Logs: {settings.data_dir / 'logs'}/    Ctrl-C stops everything.\n", flush=True)
         await asyncio.Event().wait()
+
+
+@dataclass(frozen=True)
+class ListeningPort:
+    owner: str  # the server that listens on it
+    setting: str  # the setting that chooses it
+    host: str
+    port: int
+
+
+def listening_ports(settings: Settings, *, with_services: bool) -> list[ListeningPort]:
+    """The ports this run will listen on, checked before anything starts: a taken one is named with
+    the setting that moves it, instead of a server failing part-way through the start."""
+    embedded = settings.embedded
+    wanted: list[tuple[str, int, bool]] = [  # (server, port, started by this run)
+        ("postgres", embedded.postgres, settings.database_url is None),
+        ("nats", embedded.nats, settings.nats_url is None),
+        ("temporal", embedded.temporal, settings.temporal_address is None),
+        ("temporal_ui", embedded.temporal_ui, settings.temporal_address is None),
+    ]
+    ports = [
+        ListeningPort(name, embedded_port_setting(name), EMBEDDED_HOST, port)
+        for name, port, started in wanted
+        if started
+    ]
+    if with_services:
+        desk = [*settings.grpc_ports.items(), (HTTP_GATEWAY, settings.http_port)]
+        ports += [ListeningPort(name, port_setting(name), settings.host, port) for name, port in desk]
+    return ports
 
 
 @contextmanager
@@ -157,8 +190,8 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         HELPDESK_HOST=settings.host,
         PYTHONUNBUFFERED="1",  # a crash's last lines reach the log
     )
-    env.update({f"HELPDESK_{name.upper()}_PORT": str(port) for name, port in settings.grpc_ports.items()})
-    env["HELPDESK_HTTP_PORT"] = str(settings.http_port)
+    env.update({port_setting(name): str(port) for name, port in settings.grpc_ports.items()})
+    env[port_setting(HTTP_GATEWAY)] = str(settings.http_port)
     grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
 
     def spec(name: str, *command: str, nice: int = 0) -> ChildSpec:

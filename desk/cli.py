@@ -23,8 +23,8 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, NoReturn, TextIO
 
-from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings
-from desk.errors import DeskError
+from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings, port_setting
+from desk.errors import DeskError, PortInUse
 
 log = logging.getLogger("desk.cli")  # not __name__: under `python -m` that is "__main__"
 
@@ -106,7 +106,10 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     run: Callable[[Settings], Awaitable[None]] = importlib.import_module(f"services.{args.service}.main").run
-    return _run_process(run, settings)
+    try:
+        return _run_process(run, settings)
+    except PortInUse as taken:  # the one port this process listens on: say which setting moves it
+        raise taken.of(args.service, port_setting(args.service)) from None
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

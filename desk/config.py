@@ -11,12 +11,14 @@ from desk.payload_codec import parse_key
 
 SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
 
-DEFAULT_GRPC_PORTS = {"intake": 50151, "dispatch": 50152, "survey": 50153, "quality": 50154, "stats": 50155}
+# Every default port is below 32768, where Linux's ephemeral range (32768-60999) begins: a port in it
+# may be held by any program's outgoing connection at the moment the desk starts.
+DEFAULT_GRPC_PORTS = {"intake": 20151, "dispatch": 20152, "survey": 20153, "quality": 20154, "stats": 20155}
 
 HTTP_GATEWAY = "http"
 """The HTTP channels (web form, e-mail and IM webhooks): `helpdesk serve http`, services/http/."""
 
-DEFAULT_HTTP_PORT = 50180
+DEFAULT_HTTP_PORT = 20180
 DEFAULT_CHANNEL_CATEGORY = "software"
 
 
@@ -110,6 +112,16 @@ class Settings:
         return self.temporal_address, self.nats_url, self.database_url
 
 
+def port_setting(process: str) -> str:
+    """The setting that chooses the port of a service or of the HTTP gateway: HELPDESK_INTAKE_PORT, …"""
+    return f"HELPDESK_{process.upper()}_PORT"
+
+
+def embedded_port_setting(server: str) -> str:
+    """The setting that chooses an embedded server's port (temporal, temporal_ui, nats, postgres)."""
+    return f"HELPDESK_EMBEDDED_{server.upper()}_PORT"
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -168,15 +180,12 @@ def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLi
 
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
-    ports = {
-        name: _port(env, f"HELPDESK_{name.upper()}_PORT", default)
-        for name, default in DEFAULT_GRPC_PORTS.items()
-    }
+    ports = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
     embedded = EmbeddedPorts(
-        temporal=_port(env, "HELPDESK_EMBEDDED_TEMPORAL_PORT", EmbeddedPorts.temporal),
-        temporal_ui=_port(env, "HELPDESK_EMBEDDED_TEMPORAL_UI_PORT", EmbeddedPorts.temporal_ui),
-        nats=_port(env, "HELPDESK_EMBEDDED_NATS_PORT", EmbeddedPorts.nats),
-        postgres=_port(env, "HELPDESK_EMBEDDED_POSTGRES_PORT", EmbeddedPorts.postgres),
+        temporal=_port(env, embedded_port_setting("temporal"), EmbeddedPorts.temporal),
+        temporal_ui=_port(env, embedded_port_setting("temporal_ui"), EmbeddedPorts.temporal_ui),
+        nats=_port(env, embedded_port_setting("nats"), EmbeddedPorts.nats),
+        postgres=_port(env, embedded_port_setting("postgres"), EmbeddedPorts.postgres),
     )
     return Settings(
         data_dir=Path(env.get("HELPDESK_DATA_DIR") or ".data").resolve(),
@@ -190,7 +199,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         payload_key=parse_key(env["HELPDESK_PAYLOAD_KEY"]) if env.get("HELPDESK_PAYLOAD_KEY") else None,
         embedded=embedded,
         line_tester=env.get("HELPDESK_LINE_TESTER") or "simulator",
-        http_port=_port(env, "HELPDESK_HTTP_PORT", DEFAULT_HTTP_PORT),
+        http_port=_port(env, port_setting(HTTP_GATEWAY), DEFAULT_HTTP_PORT),
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", Settings.pending_lease_seconds),
         max_backlog=_whole(env, "HELPDESK_MAX_BACKLOG", Settings.max_backlog, low=1, high=10_000_000),

@@ -13,6 +13,21 @@ class ConfigurationError(DeskError):
     """Settings are missing or malformed; the process cannot start."""
 
 
+class PortInUse(ConfigurationError):
+    """A port the desk would listen on is taken; the message names the setting that moves it."""
+
+    def __init__(self, port: int, *, owner: str = "", setting: str = "") -> None:
+        self.port = port
+        self.owner = owner
+        self.setting = setting
+        taken = f"port {port} for {owner} is in use" if owner else f"port {port} is in use"
+        super().__init__(f"{taken}: set {setting} to a free port" if setting else taken)
+
+    def of(self, owner: str, setting: str) -> PortInUse:
+        """The same error, naming what wanted the port and the setting that chooses it."""
+        return PortInUse(self.port, owner=owner, setting=setting)
+
+
 @dataclass(frozen=True)
 class FieldViolation:
     field: str

@@ -25,6 +25,7 @@ from grpc_reflection.v1alpha import reflection
 
 from desk.auth import Principal, TokenAuthenticator
 from desk.errors import (
+    ConfigurationError,
     DeskError,
     InvalidArgument,
     NotFound,
@@ -36,12 +37,14 @@ from desk.errors import (
     Unimplemented,
 )
 from desk.loops import connection_lost, describe
+from desk.ports import ensure_free, split_address
 from desk.storage_errors import UNSTORABLE_DATA, storage_refusal
 from desk.text_rules import TEXT_LIMITS, TextLimits, check_text
 
 log = logging.getLogger(__name__)
 
 _PRINCIPAL: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
+MAX_REQUEST_BYTES = 512 * 1024
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 _STATUS = {
@@ -203,7 +206,18 @@ async def start_server(
 
     Pass `health` to change what the health service answers later (NOT_SERVING while a loop is down).
     """
-    server = aio.server(interceptors=[*interceptors, EdgeInterceptor(authenticator, access, text_limits)])
+    server = aio.server(
+        interceptors=[*interceptors, EdgeInterceptor(authenticator, access, text_limits)],
+        options=[
+            # gRPC shares a port between servers of one user by default (SO_REUSEPORT): a second desk on
+            # the same ports would silently take half of the first one's calls. The port is this server's.
+            ("grpc.so_reuseport", 0),
+            # No request may carry more than this: an event made from one request then stays well
+            # under NATS's 1 MB maximum payload (the text rules cap a request's text at 100,000
+            # characters; this bounds everything else, repeated numbers included).
+            ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+        ],
+    )
     names = []
     health_servicer = health or health_module.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -211,8 +225,21 @@ async def start_server(
         binding.add_to_server(server)
         names.append(binding.full_name)
     reflection.enable_server_reflection([*names, health_module.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(address)
+    port = _listen(server, address)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, port
+
+
+def _listen(server: aio.Server, address: str) -> int:
+    """Bind the address; a port already taken raises PortInUse (the command line names its setting)
+    instead of gRPC's bare RuntimeError, or the 0 some gRPC versions return."""
+    try:
+        port: int = server.add_insecure_port(address)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        ensure_free(*split_address(address))  # PortInUse, if that is why
+        raise ConfigurationError(f"gRPC cannot listen on {address}")
+    return port

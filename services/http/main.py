@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import socket
 from collections.abc import Iterator
 
 import grpc
@@ -16,9 +18,12 @@ import uvicorn
 from grpc_health.v1 import health_pb2_grpc
 
 from desk.config import HTTP_GATEWAY, Settings
+from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc
 from services.http.app import Channels, build_app
+
+log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 10.0
 
@@ -32,6 +37,13 @@ class _Server(uvicorn.Server):
 
 
 async def run(settings: Settings) -> None:
+    # Bound here rather than by uvicorn, which logs a taken port and exits: PortInUse lets the command
+    # line name the setting to change.
+    with bound_socket(settings.host, settings.http_port) as listener:
+        await _run(settings, listener)
+
+
+async def _run(settings: Settings, listener: socket.socket) -> None:
     from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
     setup_telemetry(settings, HTTP_GATEWAY)
@@ -54,13 +66,14 @@ async def run(settings: Settings) -> None:
             server_header=False,
             timeout_graceful_shutdown=int(GRACE_SECONDS),
         )
-        await _serve(_Server(config))
+        log.info("%s serving HTTP on %s", HTTP_GATEWAY, settings.http_url)
+        await _serve(_Server(config), listener)
     finally:
         await channel.close(grace=GRACE_SECONDS)
 
 
-async def _serve(server: uvicorn.Server) -> None:
-    serving = asyncio.ensure_future(server.serve())
+async def _serve(server: uvicorn.Server, listener: socket.socket) -> None:
+    serving = asyncio.ensure_future(server.serve(sockets=[listener]))
     try:
         await asyncio.shield(serving)
     except asyncio.CancelledError:

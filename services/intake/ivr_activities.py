@@ -45,7 +45,6 @@ from services.intake.contract import (
     Reporter,
     TicketView,
 )
-from services.intake.outages import matching
 from services.intake.repeats import last_test_result, repairman_message, report_keys
 from services.intake.reporting import accept_report, open_ticket
 from services.intake.starter import LEASE
@@ -99,8 +98,8 @@ class IvrActivities:
     async def check_outage(self, request: IvrNumberInput) -> OutageChecked:
         """Is the line in a declared outage (受工程影响)? Matched as CreateTicket matches a report."""
         exchange = await directory.find_exchange(db=self._pool, number=request.fault_number)
-        outage = matching(
-            await repository.active_outages(db=self._pool),
+        outage = await repository.matching_outage(
+            db=self._pool,
             fault_number=request.fault_number,
             category=IVR_CATEGORY,
             region=exchange.region if exchange else "",

@@ -26,7 +26,7 @@ from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavail
 from desk.ticket_client import TicketWorkflows
 from services.intake import directory, pending_tickets, repository
 from services.intake.contract import Handling, LineTestResult, TicketDraft, TicketView
-from services.intake.outages import OutageRecord, matching
+from services.intake.outages import OutageRecord
 from services.intake.repeats import report_keys
 from services.intake.validation import ValidReport
 from workflows import contract as wf
@@ -230,11 +230,8 @@ async def _accepted_draft(db: asyncpg.Pool, ticket_id: str, request_id: str) -> 
 
 async def _matching_outage(db: asyncpg.Pool, draft: TicketDraft) -> str:
     """The active known outage the report falls in, if any ("" when none)."""
-    outage = matching(
-        await repository.active_outages(db=db),
-        fault_number=draft.fault_number,
-        category=draft.category,
-        region=draft.region,
+    outage = await repository.matching_outage(
+        db=db, fault_number=draft.fault_number, category=draft.category, region=draft.region
     )
     return "" if outage is None else outage.outage_id
 

@@ -14,7 +14,15 @@ from desk.events import EventSpec
 from desk.records import from_json, to_json
 from services.intake import pending_tickets
 from services.intake.contract import TicketDraft, TicketStatus, TicketView
-from services.intake.outages import OutageRecord
+from services.intake.outages import (
+    CATEGORY,
+    EXCHANGE,
+    REGION,
+    KnownOutage,
+    OutageRecord,
+    report_terms,
+    scope_terms,
+)
 
 
 @dataclass
@@ -199,11 +207,19 @@ _OUTAGE_COLUMNS = (
 
 
 async def declare_outage(*, db: Executor, outage: OutageRecord) -> OutageRecord:
-    """Insert the outage; a retried declaration (same request id) answers with the first."""
+    """Insert the outage and its scope (what it is matched by); a retried declaration (same request id)
+    answers with the first."""
+    terms = scope_terms(outage)
     row = await db.fetchrow(
-        "INSERT INTO intake.outages (outage_id, request_id, cause, declared_at, exchanges, categories,"
+        "WITH fresh AS ("
+        " INSERT INTO intake.outages (outage_id, request_id, cause, declared_at, exchanges, categories,"
         " regions, eta) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_id) DO NOTHING"
-        f" RETURNING {_OUTAGE_COLUMNS}",
+        f" RETURNING {_OUTAGE_COLUMNS}"
+        "), scope AS ("
+        " INSERT INTO intake.outage_scope (dimension, term, outage_id)"
+        " SELECT s.dimension, s.term, fresh.outage_id FROM fresh, unnest($9::text[], $10::text[]) AS s"
+        " (dimension, term))"
+        f" SELECT {_OUTAGE_COLUMNS} FROM fresh",
         outage.outage_id,
         outage.request_id,
         outage.cause,
@@ -212,6 +228,8 @@ async def declare_outage(*, db: Executor, outage: OutageRecord) -> OutageRecord:
         outage.categories,
         outage.regions,
         outage.eta,
+        [dimension for dimension, _ in terms],
+        [term for _, term in terms],
     ) or await db.fetchrow(
         f"SELECT {_OUTAGE_COLUMNS} FROM intake.outages WHERE request_id = $1", outage.request_id
     )
@@ -219,9 +237,28 @@ async def declare_outage(*, db: Executor, outage: OutageRecord) -> OutageRecord:
     return OutageRecord(**dict(row))
 
 
-async def active_outages(*, db: Executor) -> list[OutageRecord]:
-    rows = await db.fetch(f"SELECT {_OUTAGE_COLUMNS} FROM intake.outages WHERE active")
-    return [OutageRecord(**dict(r)) for r in rows]
+MATCHING_OUTAGE = (
+    "SELECT o.outage_id, o.cause, o.declared_at, o.eta FROM intake.outages o"
+    " WHERE o.active"
+    " AND o.outage_id IN (SELECT outage_id FROM intake.outage_scope"
+    "  WHERE dimension = 'exchange' AND term = ANY($1::text[]))"
+    " AND o.outage_id IN (SELECT outage_id FROM intake.outage_scope"
+    "  WHERE dimension = 'category' AND term = ANY($2::text[]))"
+    " AND o.outage_id IN (SELECT outage_id FROM intake.outage_scope"
+    "  WHERE dimension = 'region' AND term = ANY($3::text[]))"
+    " ORDER BY o.declared_at, o.outage_id LIMIT 1"
+)
+"""The earliest active outage with one of the report's terms in every dimension (each an index probe)."""
+
+
+async def matching_outage(
+    *, db: Executor, fault_number: str, category: str, region: str
+) -> KnownOutage | None:
+    """The active outage a report falls in (services/intake/outages.py), found through its scope's index:
+    only the outages with a term of the report in every dimension are read, and only their heads."""
+    terms = report_terms(fault_number=fault_number, category=category, region=region)
+    row = await db.fetchrow(MATCHING_OUTAGE, terms[EXCHANGE], terms[CATEGORY], terms[REGION])
+    return None if row is None else KnownOutage(**dict(row))
 
 
 async def get_outage(*, db: Executor, outage_id: str) -> OutageRecord | None:
@@ -248,10 +285,11 @@ async def link_to_outage(*, db: Executor, outage_id: str, ticket_id: str) -> boo
 
 
 async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: datetime) -> list[str]:
-    """Mark it resolved (once) and return every ticket linked to it."""
+    """Mark it resolved (once), so no report matches it any more, and return every ticket linked to it."""
     await db.execute(
-        "UPDATE intake.outages SET active = false, resolved_at = $3, resolution = $2"
-        " WHERE outage_id = $1 AND active",
+        "WITH resolved AS (UPDATE intake.outages SET active = false, resolved_at = $3, resolution = $2"
+        " WHERE outage_id = $1 AND active RETURNING outage_id)"
+        " DELETE FROM intake.outage_scope WHERE outage_id IN (SELECT outage_id FROM resolved)",
         outage_id,
         resolution,
         now,

@@ -17,7 +17,7 @@ from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 from services.intake import ivr_edge, repository
 from services.intake.contract import TicketView
 from services.intake.ivr_calls import IvrCalls
-from services.intake.outages import OutageRecord, check_declaration
+from services.intake.outages import OutageRecord, check_declaration, check_resolution
 from services.intake.repeats import progress
 from services.intake.reporting import accept_report, find_accepted, resolve_by_outage
 from services.intake.starter import TicketStarter
@@ -252,6 +252,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     ) -> intake_pb2.Outage:
         """Resolve the outage and every ticket linked to it; a retry finishes what a crash left."""
         _require(outage_id=request.outage_id, resolution=request.resolution)
+        check_resolution(request.resolution)
         if await repository.get_outage(db=self._db, outage_id=request.outage_id) is None:
             raise NotFound("outage", request.outage_id)
         ticket_ids = await repository.resolve_outage(

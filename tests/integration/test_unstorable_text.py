@@ -105,3 +105,13 @@ async def test_what_postgresql_refuses_for_good_fails_each_services_write_for_go
         assert await get_view(db=pool, ticket_id=ticket.ticket_id) == view
     finally:
         await pool.close()
+
+
+async def test_a_request_over_the_size_bound_is_refused_before_it_reaches_the_service(
+    desk: RunningDesk,
+) -> None:
+    """No request can make an event over NATS's 1 MB maximum payload: gRPC refuses it whole."""
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await intake.CreateTicket(report(description="x" * 600_000), metadata=auth(desk.token("agent")))
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import pytest
 
 from desk.config import load_settings
@@ -15,6 +17,15 @@ def test_an_empty_environment_gives_the_embedded_defaults() -> None:
     assert settings.worker_nice == 19
     assert settings.workflow_workers == 2
     assert settings.temporal_nice == 10
+
+
+def test_every_default_port_is_below_the_ephemeral_range() -> None:
+    """Linux gives ports from 32768 to 60999 to outgoing connections: a default among them may be held
+    by any program's connection when the desk starts."""
+    settings = load_settings({})
+    ports = [*settings.grpc_ports.values(), settings.http_port, *astuple(settings.embedded)]
+    assert len(set(ports)) == len(ports) == 10
+    assert all(1024 <= port < 32768 for port in ports), ports
 
 
 def test_the_lease_and_the_priorities_are_read() -> None:
