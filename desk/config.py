@@ -75,6 +75,7 @@ class Settings:
     logs: FileLimits = DEFAULT_LOG_LIMITS  # each child's log under `helpdesk up` (deploy/child_log.py)
     spans: FileLimits = DEFAULT_SPAN_LIMITS  # the span files (desk/span_files.py)
     log_repeat_seconds: float = 10.0  # an identical log line is written once per interval, then counted
+    max_cached_workflows: int = 500  # per workflow worker, ~110 KiB each (docs/performance.md)
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -211,4 +212,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, ("HELPDESK_SPAN_FILE_MAX_BYTES", "HELPDESK_SPAN_FILES_KEPT"), DEFAULT_SPAN_LIMITS
         ),
         log_repeat_seconds=_seconds(env, "HELPDESK_LOG_REPEAT_SECONDS", Settings.log_repeat_seconds),
+        max_cached_workflows=_whole(
+            env, "HELPDESK_MAX_CACHED_WORKFLOWS", Settings.max_cached_workflows, low=0, high=1_000_000
+        ),
     )

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 
 from desk.config import Settings
 from desk.event_bus import EventPublisher, PublishActivities
@@ -58,16 +58,24 @@ def workflow_runner() -> WorkflowRunner:
     return UnsandboxedWorkflowRunner()
 
 
+def workflow_worker(runtime: Runtime) -> Worker:
+    """Its cache of workflows is bounded by a setting: an open ticket's workflow stays in the cache of
+    the worker that ran it last until evicted, and costs memory there (docs/performance.md); an
+    evicted one is replayed from its history when it next has work."""
+    return make_worker(
+        runtime,
+        TASK_QUEUE,
+        workflows=[TicketWorkflow, IvrCallWorkflow],
+        activities=ticket_activities(runtime),
+        workflow_runner=workflow_runner(),
+        max_cached_workflows=runtime.settings.max_cached_workflows,
+    )
+
+
 async def run(settings: Settings) -> None:
     runtime = await open_runtime(settings, "worker")
     try:
-        worker = make_worker(
-            runtime,
-            TASK_QUEUE,
-            workflows=[TicketWorkflow, IvrCallWorkflow],
-            activities=ticket_activities(runtime),
-            workflow_runner=workflow_runner(),
-        )
+        worker = workflow_worker(runtime)
         log.info("workflow worker polling %s", TASK_QUEUE)
         await worker.run()
     finally:
