@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.stack import DeskProcess, RunningDesk, leftovers
+from tests.stack import RunningDesk, running_desk
 
 _EXIT_STATUS = pytest.StashKey[int]()
 
@@ -17,23 +17,8 @@ _EXIT_STATUS = pytest.StashKey[int]()
 async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningDesk]:
     """`helpdesk up` on free ports in a temporary directory, stopped with SIGINT at the end."""
     # A crashed intake's tickets are taken over after this lease (tests/integration/test_acceptance.py).
-    process = DeskProcess(tmp_path_factory.mktemp("desk"), {"HELPDESK_PENDING_LEASE_SECONDS": "3"})
-    process.start()
-    try:
-        running = RunningDesk(await process.wait_until_up(), process.data_dir)
-    except BaseException:
-        process.kill()
-        raise
-    try:
-        yield running
-    finally:
-        await running.close()
-        status = await process.stop()
-    left = leftovers(process.data_dir)
-    if status is None or left:
-        process.kill()  # so that they do not outlive the session
-    assert status == 0, f"helpdesk up did not stop cleanly ({status})\n{process.output()}"
-    assert not left, f"processes left behind by helpdesk up: {left}"
+    async with running_desk(tmp_path_factory.mktemp("desk"), {"HELPDESK_PENDING_LEASE_SECONDS": "3"}) as desk:
+        yield desk
 
 
 @pytest.hookimpl(trylast=True)

@@ -13,7 +13,8 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,30 @@ class DeskProcess:
     def _running(self) -> subprocess.Popen[bytes]:
         assert self._process is not None, "the desk was not started"
         return self._process
+
+
+@asynccontextmanager
+async def running_desk(
+    data_dir: Path, settings: Mapping[str, str] | None = None
+) -> AsyncIterator[RunningDesk]:
+    """`helpdesk up` in `data_dir` for the block; then SIGINT, and it must stop cleanly, leaving nothing."""
+    process = DeskProcess(data_dir, settings)
+    process.start()
+    try:
+        running = RunningDesk(await process.wait_until_up(), process.data_dir)
+    except BaseException:
+        process.kill()
+        raise
+    try:
+        yield running
+    finally:
+        await running.close()
+        status = await process.stop()
+    left = leftovers(process.data_dir)
+    if status is None or left:
+        process.kill()  # so that they do not outlive the session
+    assert status == 0, f"helpdesk up did not stop cleanly ({status})\n{process.output()}"
+    assert not left, f"processes left behind by helpdesk up: {left}"
 
 
 def leftovers(data_dir: Path) -> list[int]:

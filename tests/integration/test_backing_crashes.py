@@ -25,7 +25,7 @@ from desk.config import SERVICES
 from desk.events import STREAM
 from helpdesk.v1 import events_pb2, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import auth, report
-from tests.stack import DeskProcess, RunningDesk
+from tests.stack import RunningDesk, running_desk
 
 RATE = 10.0  # reports a second, each from its own caller
 BOUND = 30  # accepted-not-opened tickets past which CreateTicket refuses new reports
@@ -35,20 +35,10 @@ DRAINED_WITHIN = 30.0
 
 @pytest.fixture(scope="module")
 async def own_desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningDesk]:
+    """A desk of its own, which must still stop cleanly after all this."""
     settings = {"HELPDESK_PENDING_LEASE_SECONDS": "3", "HELPDESK_MAX_BACKLOG": str(BOUND)}
-    process = DeskProcess(tmp_path_factory.mktemp("crashes"), settings)
-    process.start()
-    try:
-        running = RunningDesk(await process.wait_until_up(), process.data_dir)
-    except BaseException:
-        process.kill()
-        raise
-    try:
-        yield running
-    finally:
-        await running.close()
-        if await process.stop() is None:
-            process.kill()
+    async with running_desk(tmp_path_factory.mktemp("crashes"), settings) as desk:
+        yield desk
 
 
 @dataclass

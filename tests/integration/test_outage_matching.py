@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,6 @@ import asyncpg
 import grpc
 import pytest
 
-from desk import db
 from helpdesk.v1 import intake_pb2, intake_pb2_grpc
 from services.intake import repository
 from services.intake.outages import MAX_EXCHANGES, KnownOutage, OutageRecord, matching, report_terms
@@ -25,22 +24,6 @@ from tests.integration.desk_client import auth, bad_fields
 from tests.stack import RunningDesk
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def outages_db(desk: RunningDesk) -> AsyncIterator[asyncpg.Pool]:
-    url = desk.endpoints["postgres"]
-    name = f"outages_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await db.create_pool(url.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        await db.migrate(pool)
-        yield pool
-    finally:
-        await pool.close()
-        await admin.execute(f'DROP DATABASE "{name}"')
-        await admin.close()
 
 
 def outage(
@@ -85,36 +68,36 @@ REPORTS = [  # fault number, category, region: the outage it falls in
 ]
 
 
-async def test_the_index_finds_only_the_earliest_matching_active_outage(outages_db: asyncpg.Pool) -> None:
+async def test_the_index_finds_only_the_earliest_matching_active_outage(scratch: asyncpg.Pool) -> None:
     for declared in DECLARED:
-        await repository.declare_outage(db=outages_db, outage=declared)
-    await repository.resolve_outage(db=outages_db, outage_id="RESOLVED", resolution="spliced", now=T0)
-    resolved = await repository.get_outage(db=outages_db, outage_id="RESOLVED")
+        await repository.declare_outage(db=scratch, outage=declared)
+    await repository.resolve_outage(db=scratch, outage_id="RESOLVED", resolution="spliced", now=T0)
+    resolved = await repository.get_outage(db=scratch, outage_id="RESOLVED")
     assert resolved is not None and not resolved.active
     everything = [d for d in DECLARED if d.outage_id != "RESOLVED"] + [resolved]
 
     for fault_number, category, region, expected in REPORTS:
         known = await repository.matching_outage(
-            db=outages_db, fault_number=fault_number, category=category, region=region
+            db=scratch, fault_number=fault_number, category=category, region=region
         )
         assert (known.outage_id if known else None) == expected, (fault_number, category, region)
         in_memory = matching(everything, fault_number=fault_number, category=category, region=region)
         assert (in_memory.outage_id if in_memory else None) == expected  # the rule, as the index answers it
     known = await repository.matching_outage(
-        db=outages_db, fault_number="02155551234", category="network", region="310000"
+        db=scratch, fault_number="02155551234", category="network", region="310000"
     )
     assert known == KnownOutage("EARLIEST", "cause EARLIEST", T0 + timedelta(minutes=1))
 
 
 async def test_a_report_reads_the_outages_scope_by_index_however_large_the_outages(
-    outages_db: asyncpg.Pool,
+    scratch: asyncpg.Pool,
 ) -> None:
     for n in range(30):
         exchanges = [f"0755{n:03d}{i:04d}" for i in range(MAX_EXCHANGES)]
-        await repository.declare_outage(db=outages_db, outage=outage(f"BIG-{n}", n, exchanges=exchanges))
-    await outages_db.execute("ANALYZE intake.outage_scope")
+        await repository.declare_outage(db=scratch, outage=outage(f"BIG-{n}", n, exchanges=exchanges))
+    await scratch.execute("ANALYZE intake.outage_scope")
     terms = report_terms(fault_number="07550051234", category="network", region="440300")
-    plan = await outages_db.fetchval(
+    plan = await scratch.fetchval(
         f"EXPLAIN (FORMAT JSON) {repository.MATCHING_OUTAGE}",
         terms["exchange"],
         terms["category"],
