@@ -98,7 +98,8 @@ def _exit_status(leaving: SystemExit) -> int:
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from deploy.up import up
 
-    _configure_logging("%(asctime)s %(message)s", stream=sys.stdout, settings=settings)
+    # Every line: `up` says what it starts, stops and restarts, each line about another process.
+    _configure_logging("%(asctime)s %(message)s", stream=sys.stdout, repeat_interval=None)
     asyncio.run(until_signalled(up(settings, with_services=not args.no_services)))
     print("The desk is stopped.", flush=True)
     return 0
@@ -122,7 +123,7 @@ def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings)
     from desk.process import tune_garbage_collection
 
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    _configure_logging(fmt, stream=sys.stderr, settings=settings)
+    _configure_logging(fmt, stream=sys.stderr, repeat_interval=settings.log_repeat_seconds)
     tune_garbage_collection()  # the service's modules are loaded by now
 
     async def composition_root() -> None:
@@ -158,10 +159,10 @@ async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
             raise
 
 
-def _configure_logging(fmt: str, *, stream: TextIO, settings: Settings) -> None:
+def _configure_logging(fmt: str, *, stream: TextIO, repeat_interval: float | None) -> None:
     from desk.process_logging import configure_logging
 
-    configure_logging(fmt, stream=stream, repeat_interval=settings.log_repeat_seconds)
+    configure_logging(fmt, stream=stream, repeat_interval=repeat_interval)
 
 
 def _flush_spans() -> None:

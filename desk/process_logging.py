@@ -9,7 +9,9 @@ outage). The first of a kind is written; the same kind again within the interval
 when the interval ends, one line says how many there were: ``<the last one> (repeated N times in the
 last 10 s)``. The next one after that is written again and opens a new interval. A kind is the
 logger, the level, the message's template (not its arguments: a ticket id or an attempt number would
-make every line new) and the exception's type.
+make every line new) and the exception's type. Only warnings and errors are held back: an
+information line is a milestone (a process ready, a loop working again), never an outage's storm,
+and lines of one template with other arguments say different things there.
 
 The filter sits on the root logger's handler, so it sees the records of every logger, the
 libraries' too.
@@ -65,7 +67,7 @@ class RepeatFilter(logging.Filter):
         self._open: dict[Kind, _Interval] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, _SUMMARY, False):
+        if record.levelno < logging.WARNING or getattr(record, _SUMMARY, False):
             return True
         kind = _kind(record)
         now = self._clock()
@@ -118,11 +120,12 @@ def _kind(record: logging.LogRecord) -> Kind:
     return record.name, record.levelno, str(record.msg), exception
 
 
-def configure_logging(fmt: str, *, stream: TextIO, repeat_interval: float) -> None:
-    """The process's logging, once, by its entry point (`desk.cli`)."""
+def configure_logging(fmt: str, *, stream: TextIO, repeat_interval: float | None) -> None:
+    """The process's logging, once, by its entry point (`desk.cli`); None: every line written."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
-    handler.addFilter(RepeatFilter(handler.handle, repeat_interval))
+    if repeat_interval is not None:
+        handler.addFilter(RepeatFilter(handler.handle, repeat_interval))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

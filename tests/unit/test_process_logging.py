@@ -122,6 +122,19 @@ def test_other_messages_levels_and_exceptions_are_not_held_back(
     assert not timers.due  # nothing was held back, so there is nothing to count
 
 
+def test_information_lines_are_never_held_back(
+    written: tuple[logging.Logger, io.StringIO], timers: Timers
+) -> None:
+    logger, stream = written
+    logger.setLevel(logging.INFO)
+    for name in ("intake", "dispatch", "survey"):
+        logger.info("%s ready, pid %s", name, 42)
+    assert stream.getvalue().splitlines() == [
+        f"INFO {logger.name}: {name} ready, pid 42" for name in ("intake", "dispatch", "survey")
+    ]
+    assert not timers.due
+
+
 def test_the_count_comes_on_its_own_when_the_errors_stop() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
