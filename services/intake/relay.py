@@ -48,6 +48,8 @@ CLOSE_WAIT = 5.0
 
 REFUSED_FOR_GOOD: tuple[type[Exception], ...] = (
     nats.errors.MaxPayloadError,  # the client checks the server's max_payload before sending
+    nats.errors.BadSubjectError,  # a subject NATS does not take (a team id with a space, say)
+    nats.errors.BadHeaderError,
     nats.js.errors.BadRequestError,  # the stream refused it (its max_msg_size, say)
     EncodeError,
     ValueError,  # an event the relay cannot decode or encode: retrying gives the same answer
