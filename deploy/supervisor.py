@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
 from deploy.processes import ChildProcess, ChildSpec
-from desk.errors import DeskError
+from desk.loops import describe
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,8 @@ class Supervisor:
                 return
             try:
                 await start()
-            except DeskError as error:  # it did not come up: its log says why; the next round retries
-                log.warning("%s did not start again: %s", child.name, str(error).splitlines()[0])
+            except Exception as error:  # it did not come up (its log says why): the next round retries
+                log.warning("%s did not start again: %s", child.name, describe(error))
                 await child.stop()
             if child.pid is not None:
                 self._report(child)
