@@ -81,6 +81,10 @@ class Overloaded(DeskError):
         super().__init__(message)
 
 
+class InternalError(DeskError):
+    """A defect met while serving: the caller learns only that it happened, the log has the rest."""
+
+
 class Unimplemented(DeskError):
     """An RPC of the contract that a later issue builds."""
 

@@ -27,6 +27,7 @@ from desk.auth import Principal, TokenAuthenticator
 from desk.errors import (
     ConfigurationError,
     DeskError,
+    InternalError,
     InvalidArgument,
     NotFound,
     Overloaded,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 _PRINCIPAL: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
 MAX_REQUEST_BYTES = 512 * 1024
+"""The largest request a server takes (gRPC answers RESOURCE_EXHAUSTED past it): see start_server."""
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 _STATUS = {
@@ -56,6 +58,7 @@ _STATUS = {
     Unavailable: (grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE),
     Overloaded: (grpc.StatusCode.RESOURCE_EXHAUSTED, code_pb2.RESOURCE_EXHAUSTED),
     Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, code_pb2.UNIMPLEMENTED),
+    InternalError: (grpc.StatusCode.INTERNAL, code_pb2.INTERNAL),
 }
 
 
@@ -142,10 +145,6 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 await context.abort(code, message, trailing_metadata=trailers)
 
         return guarded
-
-
-class InternalError(DeskError):
-    """A defect: the caller learns only that it happened and when, the log has the rest."""
 
 
 def unexpected_error(error: Exception, method: str) -> DeskError:
