@@ -13,11 +13,9 @@ process's resident memory. Not a test: nothing here passes or fails.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -29,8 +27,9 @@ from deploy.processes import ChildProcess, ChildSpec
 from desk.config import load_settings
 from tests.bench.baseline import TASK_QUEUE, TUNED_TASK_QUEUE
 from tests.bench.drive import DeskLoad, Phase, Rounds, baseline_phase
+from tests.bench.harness import bench_desk, run
 from tests.bench.report import render
-from tests.stack import PROJECT_ROOT, DeskProcess, leftovers
+from tests.stack import PROJECT_ROOT, leftovers
 
 
 def _arguments() -> argparse.Namespace:
@@ -149,37 +148,25 @@ def _process_name(cmd: list[str]) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
-        desk = DeskProcess(Path(tmp))
-        desk.start()
-        try:
-            endpoints = await desk.wait_until_up()
-            load = DeskLoad(endpoints)
-            print(
-                f"desk up; {args.tickets} creates at {args.rate:.0f}/s, {args.tickets} by"
-                f" {args.concurrency} callers, {args.lifecycles} lifecycles"
+    async with bench_desk() as (data_dir, endpoints):
+        load = DeskLoad(endpoints)
+        print(
+            f"desk up; {args.tickets} creates at {args.rate:.0f}/s, {args.tickets} by"
+            f" {args.concurrency} callers, {args.lifecycles} lifecycles"
+        )
+        creates = []
+        for paced in (True, False):
+            since = time.time()
+            create = await _measured(
+                data_dir,
+                load.paced_create_phase(args.tickets, args.rate)
+                if paced
+                else load.create_phase(args.tickets, args.concurrency),
             )
-            creates = []
-            for paced in (True, False):
-                since = time.time()
-                create = await _measured(
-                    Path(tmp),
-                    load.paced_create_phase(args.tickets, args.rate)
-                    if paced
-                    else load.create_phase(args.tickets, args.concurrency),
-                )
-                creates.append((create, await load.opened(since)))
-            rounds = (
-                await _lifecycles_and_baseline(Path(tmp), load, endpoints, args) if args.lifecycles else None
-            )
-            print(render(creates, rounds, _rss(Path(tmp))))
-        finally:
-            if await desk.stop() is None:
-                desk.kill()
+            creates.append((create, await load.opened(since)))
+        rounds = await _lifecycles_and_baseline(data_dir, load, endpoints, args) if args.lifecycles else None
+        print(render(creates, rounds, _rss(data_dir)))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(_arguments()))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # temporalio can abort at interpreter exit (PyGILState_Release); the run is done
+    run(main(_arguments()))

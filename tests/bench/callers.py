@@ -12,16 +12,12 @@ told apart from a lack of CPU. Not a test: nothing here passes or fails.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 from tests.bench.__main__ import _measured
 from tests.bench.drive import DeskLoad, Phase
-from tests.stack import DeskProcess
+from tests.bench.harness import bench_desk, run
 
 
 def _arguments() -> argparse.Namespace:
@@ -45,28 +41,19 @@ def _line(callers: int, phase: Phase, own: float) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     callers = [int(n) for n in args.callers.split(",")]
-    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
-        desk = DeskProcess(Path(tmp))
-        desk.start()
-        try:
-            load = DeskLoad(await desk.wait_until_up())
-            await load.create_phase(500, callers[0])  # warm-up: connections and caches
-            await load.opened(time.time())
-            for _ in range(args.rounds):
-                for count in callers:
-                    await load.settle()
-                    since, own_before = time.time(), sum(os.times()[:2])
-                    phase = await _measured(Path(tmp), load.create_phase(args.reports, count))
-                    own = (sum(os.times()[:2]) - own_before) / phase.seconds
-                    await load.opened(since)
-                    print(_line(count, phase, own), flush=True)
-        finally:
-            if await desk.stop() is None:
-                desk.kill()
+    async with bench_desk() as (data_dir, endpoints):
+        load = DeskLoad(endpoints)
+        await load.create_phase(500, callers[0])  # warm-up: connections and caches
+        await load.opened(time.time())
+        for _ in range(args.rounds):
+            for count in callers:
+                await load.settle()
+                since, own_before = time.time(), sum(os.times()[:2])
+                phase = await _measured(data_dir, load.create_phase(args.reports, count))
+                own = (sum(os.times()[:2]) - own_before) / phase.seconds
+                await load.opened(since)
+                print(_line(count, phase, own), flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(_arguments()))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # temporalio can abort at interpreter exit (PyGILState_Release); the run is done
+    run(main(_arguments()))

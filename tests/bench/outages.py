@@ -13,20 +13,15 @@ matches. Prints both phases' throughput and latency. Not a test: nothing here pa
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import grpc
 
 from helpdesk.v1 import intake_pb2, intake_pb2_grpc
 from tests.bench.drive import DeskLoad, Phase
+from tests.bench.harness import bench_desk, run
 from tests.integration.desk_client import auth
-from tests.stack import DeskProcess
 
 
 def _arguments() -> argparse.Namespace:
@@ -73,25 +68,15 @@ def line(phase: Phase) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
-        desk = DeskProcess(Path(tmp))
-        desk.start()
-        try:
-            endpoints = await desk.wait_until_up()
-            load = DeskLoad(endpoints)
-            print(f"no outage:      {line(await load.create_phase(args.reports, args.concurrency))}")
-            await load.opened(time.time())
-            await load.settle()
-            size = await declare(endpoints, args)
-            phase = await load.create_phase(args.reports, args.concurrency)
-            print(f"{args.outages} outages ({size / 2**20:.1f} MiB): {line(phase)}")
-        finally:
-            if await desk.stop() is None:
-                desk.kill()
+    async with bench_desk() as (_, endpoints):
+        load = DeskLoad(endpoints)
+        print(f"no outage:      {line(await load.create_phase(args.reports, args.concurrency))}")
+        await load.opened(time.time())
+        await load.settle()
+        size = await declare(endpoints, args)
+        phase = await load.create_phase(args.reports, args.concurrency)
+        print(f"{args.outages} outages ({size / 2**20:.1f} MiB): {line(phase)}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(_arguments()))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # temporalio can abort at interpreter exit (PyGILState_Release); the run is done
+    run(main(_arguments()))

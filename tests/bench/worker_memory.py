@@ -16,21 +16,17 @@ fewer than all); the median latency and the workers' CPU per call.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import asyncpg
 import psutil
 
 from helpdesk.v1 import intake_pb2, intake_pb2_grpc
 from tests.bench.drive import DeskLoad
+from tests.bench.harness import bench_desk, run
 from tests.integration.desk_client import auth
-from tests.stack import DeskProcess, RunningDesk
+from tests.stack import RunningDesk
 
 
 def _arguments() -> argparse.Namespace:
@@ -102,25 +98,16 @@ async def _update_cached_then_evicted(desk: RunningDesk, args: argparse.Namespac
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="helpdesk-memory-") as tmp:
-        settings = {
-            "HELPDESK_MAX_CACHED_WORKFLOWS": str(args.cache),
-            "HELPDESK_WORKFLOW_WORKERS": str(args.workers),
-        }
-        process = DeskProcess(Path(tmp), settings)
-        process.start()
-        try:
-            desk = RunningDesk(await process.wait_until_up(), Path(tmp))
-            await _open_in_steps(desk, args)
-            await _update_cached_then_evicted(desk, args)
-            await desk.close()
-        finally:
-            if await process.stop() is None:
-                process.kill()
+    settings = {
+        "HELPDESK_MAX_CACHED_WORKFLOWS": str(args.cache),
+        "HELPDESK_WORKFLOW_WORKERS": str(args.workers),
+    }
+    async with bench_desk(settings) as (data_dir, endpoints):
+        desk = RunningDesk(endpoints, data_dir)
+        await _open_in_steps(desk, args)
+        await _update_cached_then_evicted(desk, args)
+        await desk.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(_arguments()))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # temporalio can abort at interpreter exit (PyGILState_Release); the run is done
+    run(main(_arguments()))
