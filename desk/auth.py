@@ -32,6 +32,21 @@ ROLES = (
 
 ROLES_NOT_BOUND_TO_A_TEAM = frozenset(ROLES) - {"ops_engineer"}
 
+# Who may call what, by post: the services' access tables are built from these sets only. An admin
+# passes every role check (Principal.has_any), so no set needs to name it.
+DESK_AGENTS = frozenset({"agent", "senior_agent", "manager"})
+REVIEWERS = frozenset({"senior_agent", "manager"})
+MANAGERS = frozenset({"manager"})
+OPS_ENGINEERS = frozenset({"ops_engineer"})
+INTEGRATORS = frozenset({"integrator"})
+SURVEYORS = frozenset({"surveyor"})
+QA_INSPECTORS = frozenset({"qa_inspector", "manager"})
+STATISTICIANS = frozenset({"statistician", "manager"})
+TICKET_READERS = DESK_AGENTS | frozenset(
+    {"surveyor", "qa_inspector", "statistician", "knowledge_manager", "integrator", "ops_engineer"}
+)
+EVERYONE = frozenset(ROLES) - {"admin"}
+
 
 @dataclass(frozen=True)
 class Principal:

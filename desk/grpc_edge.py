@@ -116,6 +116,7 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         method: str = details.method
         if handler is None or method.startswith(_OPEN_PREFIXES) or handler.unary_unary is None:
             return handler
+        # check_access made sure every served method has an entry; admins only, were one missing.
         roles = self._access.get(method.rsplit("/", 1)[-1], frozenset({"admin"}))
         return grpc.unary_unary_rpc_method_handler(
             self._guard(handler.unary_unary, roles, method),
@@ -183,12 +184,24 @@ class ServiceBinding:
 
     full_name: str
     add_to_server: Callable[[aio.Server], None]
+    methods: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, servicer: object, pb2: Any, pb2_grpc: Any, service: str) -> ServiceBinding:
         """The binding of a generated service (`IntakeService` of intake_pb2/intake_pb2_grpc)."""
         add = getattr(pb2_grpc, f"add_{service}Servicer_to_server")
-        return cls(pb2.DESCRIPTOR.services_by_name[service].full_name, lambda server: add(servicer, server))
+        descriptor = pb2.DESCRIPTOR.services_by_name[service]
+        return cls(
+            descriptor.full_name, lambda server: add(servicer, server), tuple(descriptor.methods_by_name)
+        )
+
+
+def check_access(bindings: Iterable[ServiceBinding], access: Mapping[str, frozenset[str]]) -> None:
+    """Refuse to serve a method nobody decided who may call: a forgotten entry is a startup error,
+    not a method quietly left to admins."""
+    missing = [f"{b.full_name}/{method}" for b in bindings for method in b.methods if method not in access]
+    if missing:
+        raise ConfigurationError(f"no access rule for {', '.join(missing)}: add each to its service's ACCESS")
 
 
 async def start_server(
@@ -205,6 +218,8 @@ async def start_server(
 
     Pass `health` to change what the health service answers later (NOT_SERVING while a loop is down).
     """
+    bindings = list(bindings)
+    check_access(bindings, access)
     server = aio.server(
         interceptors=[*interceptors, EdgeInterceptor(authenticator, access, text_limits)],
         options=[

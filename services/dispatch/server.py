@@ -8,7 +8,16 @@ from google.protobuf import empty_pb2
 from grpc import aio
 
 from desk import wire
-from desk.auth import ROLES
+from desk.auth import (
+    DESK_AGENTS,
+    EVERYONE,
+    MANAGERS,
+    OPS_ENGINEERS,
+    QA_INSPECTORS,
+    REVIEWERS,
+    STATISTICIANS,
+    SURVEYORS,
+)
 from desk.db import Executor
 from desk.errors import InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
@@ -22,28 +31,22 @@ from services.dispatch.review_policy import manual_dispatch_needs_review
 from services.dispatch.validation import require
 from workflows import contract as wf
 
-DESK = frozenset({"agent", "senior_agent", "manager"})
-REVIEWERS = frozenset({"senior_agent", "manager"})
-OPS = frozenset({"ops_engineer"})
-MANAGERS = frozenset({"manager"})
-EVERYONE = frozenset(ROLES) - {"admin"}  # admin passes every role check anyway
-
 ACCESS = {
     "ListTeams": EVERYONE,
     "UpsertTeam": MANAGERS,
-    "DispatchTicket": DESK,
+    "DispatchTicket": DESK_AGENTS,
     "ReviewWorkOrder": REVIEWERS,
-    "AcceptWorkOrder": OPS,
-    "ChaseWorkOrder": DESK | {"surveyor"},
-    "ResolveWorkOrder": OPS,
-    "ReturnWorkOrder": OPS,
-    "ListWorkOrders": DESK | OPS,
+    "AcceptWorkOrder": OPS_ENGINEERS,
+    "ChaseWorkOrder": DESK_AGENTS | SURVEYORS,
+    "ResolveWorkOrder": OPS_ENGINEERS,
+    "ReturnWorkOrder": OPS_ENGINEERS,
+    "ListWorkOrders": DESK_AGENTS | OPS_ENGINEERS,
     "SetSlaPolicy": MANAGERS,
-    "GetSlaPolicy": DESK | OPS,
+    "GetSlaPolicy": DESK_AGENTS | OPS_ENGINEERS,
     "PutRoutingRule": MANAGERS,
-    "ListRoutingRules": DESK,
+    "ListRoutingRules": DESK_AGENTS,
     "DeleteRoutingRule": MANAGERS,
-    "ListViolations": DESK | OPS | {"surveyor", "qa_inspector", "statistician"},
+    "ListViolations": DESK_AGENTS | OPS_ENGINEERS | SURVEYORS | QA_INSPECTORS | STATISTICIANS,
 }
 
 
@@ -281,7 +284,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
 def _team_in_scope(team_id: str) -> str:
     """Desk staff may list any team's work; an ops engineer only their own (the default for them)."""
     principal = current_principal()
-    if principal.has_any(DESK | {"surveyor", "qa_inspector", "statistician"}):
+    if principal.has_any(DESK_AGENTS | SURVEYORS | QA_INSPECTORS | STATISTICIANS):
         return team_id
     team_id = team_id or principal.team_id
     principal.require_team(team_id)

@@ -9,6 +9,7 @@ import asyncpg
 from grpc import aio
 
 from desk import wire
+from desk.auth import DESK_AGENTS, INTEGRATORS, OPS_ENGINEERS, REVIEWERS, TICKET_READERS
 from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
@@ -24,23 +25,18 @@ from services.intake.starter import TicketStarter
 from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
 from workflows import contract as wf
 
-DESK = frozenset({"agent", "senior_agent", "manager"})
-READERS = DESK | frozenset(
-    {"surveyor", "qa_inspector", "statistician", "knowledge_manager", "integrator", "ops_engineer"}
-)
-
 ACCESS = {
-    "CreateTicket": DESK | frozenset({"integrator"}),
-    "GetTicket": READERS,
-    "ListTickets": READERS,
-    "AddSupplement": DESK,
-    "ResolveAtFirstContact": DESK,
-    "CancelTicket": DESK,
-    "DeclareOutage": frozenset({"senior_agent", "manager", "integrator"}),
-    "ResolveOutage": frozenset({"senior_agent", "manager", "integrator"}),
-    "StartIvrCall": DESK | frozenset({"integrator"}),
-    "SendIvrInput": DESK | frozenset({"integrator"}),
-    "GetIvrCall": DESK | frozenset({"integrator"}),
+    "CreateTicket": DESK_AGENTS | INTEGRATORS,
+    "GetTicket": TICKET_READERS,
+    "ListTickets": TICKET_READERS,
+    "AddSupplement": DESK_AGENTS,
+    "ResolveAtFirstContact": DESK_AGENTS,
+    "CancelTicket": DESK_AGENTS,
+    "DeclareOutage": REVIEWERS | INTEGRATORS,
+    "ResolveOutage": REVIEWERS | INTEGRATORS,
+    "StartIvrCall": DESK_AGENTS | INTEGRATORS,
+    "SendIvrInput": DESK_AGENTS | INTEGRATORS,
+    "GetIvrCall": DESK_AGENTS | INTEGRATORS,
 }
 
 
@@ -162,7 +158,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     ) -> intake_pb2.ListTicketsResponse:
         principal = current_principal()
         team_id = request.team_id
-        if not principal.has_any(READERS - {"ops_engineer"}):
+        if not principal.has_any(TICKET_READERS - OPS_ENGINEERS):
             team_id = team_id or principal.team_id
             principal.require_team(team_id)
         status = wire.enum_name(common_pb2.TicketStatus, request.status, "TICKET_STATUS_")

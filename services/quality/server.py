@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from grpc import aio
 
+from desk.auth import QA_INSPECTORS
 from desk.errors import Unimplemented
 from desk.grpc_edge import ServiceBinding
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 
-INSPECTORS = frozenset({"qa_inspector", "manager"})
 ACCESS = {
-    name: INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
+    name: QA_INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
 }
 
 

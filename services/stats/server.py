@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from grpc import aio
 
+from desk.auth import STATISTICIANS
 from desk.errors import Unimplemented
 from desk.grpc_edge import ServiceBinding
 from helpdesk.v1 import stats_pb2, stats_pb2_grpc
 
-READERS = frozenset({"statistician", "manager"})
-ACCESS = {name: READERS for name in stats_pb2.DESCRIPTOR.services_by_name["StatsService"].methods_by_name}
+ACCESS = {
+    name: STATISTICIANS for name in stats_pb2.DESCRIPTOR.services_by_name["StatsService"].methods_by_name
+}
 
 
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from grpc import aio
 
 from desk import wire
+from desk.auth import DESK_AGENTS, SURVEYORS
 from desk.errors import InvalidArgument, Unimplemented
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.ticket_client import TicketWorkflows
 from helpdesk.v1 import common_pb2, survey_pb2, survey_pb2_grpc
 from workflows import contract as wf
 
-CALLERS = frozenset({"surveyor", "agent", "senior_agent", "manager"})
+CALLERS = SURVEYORS | DESK_AGENTS
 
 ACCESS = {
     "RecordCallback": CALLERS,
