@@ -1,9 +1,10 @@
-"""The composition root every service process shares: config → telemetry → clients → server + worker.
+"""The composition root every service process shares: config → telemetry → clients → server.
 
-A service supplies only what is its own (:class:`ServiceParts`: gRPC bindings, RPC roles, activities);
-this module opens the connections, serves, runs a Temporal worker on the service's own task queue
-when it names one (none does yet: the ticket workflow's activities run in the workflow worker), and
-shuts down gracefully on cancellation (SIGTERM/SIGINT from ``helpdesk serve``).
+A service supplies only what is its own (:class:`ServiceParts`: gRPC bindings, RPC roles, background
+loops); this module opens the connections, serves, keeps the health service in step with the loops,
+and shuts down gracefully on cancellation (SIGTERM/SIGINT from ``helpdesk serve``). The services'
+activities run in the workflow worker (workflows/worker.py), which builds its Temporal worker with
+:func:`make_worker`.
 """
 
 from __future__ import annotations
@@ -76,8 +77,6 @@ class Runtime:
 class ServiceParts:
     bindings: Sequence[ServiceBinding]
     access: Mapping[str, frozenset[str]]
-    task_queue: str | None = None
-    activities: Sequence[Callable[..., Any]] = field(default_factory=list)
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     """Loops the service runs beside its server until it stops (intake's ticket starter and relay).
     A loop that raises ends the process (see :mod:`desk.loops`)."""
@@ -150,15 +149,12 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
             health=health_service,
         )
         log.info("%s serving gRPC on %s:%d", name, settings.host, port)
-        worker = (
-            make_worker(runtime, parts.task_queue, activities=parts.activities) if parts.task_queue else None
-        )
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(follow_readiness(runtime.readiness, health_service, server_names(parts)))
                 for loop in parts.background:
                     group.create_task(loop())
-                await (worker.run() if worker else asyncio.Event().wait())
+                await asyncio.Event().wait()
         finally:
             await server.stop(grace=5)
     finally:
