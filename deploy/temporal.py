@@ -52,7 +52,7 @@ class EmbeddedTemporal:
                 stop_timeout=20.0,
                 # Behind the services: CreateTicket answers without Temporal, which meanwhile opens the
                 # backlog of accepted tickets; measured p99 at 150 reports/s 41-45 ms at nice 10,
-                # 67-116 ms at 0 (README, Performance).
+                # 67-116 ms at 0 (docs/performance.md).
                 nice=nice,
                 log_limits=log_limits,
             ),

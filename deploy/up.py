@@ -202,7 +202,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     services = [spec(name, "serve", name) for name in SERVICES]
     # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:
     # under a burst of reports the workers open the backlog (services/intake/starter.py) with what the
-    # services leave, so CreateTicket keeps its latency (README, Performance). In production the
+    # services leave, so CreateTicket keeps its latency (docs/performance.md). In production the
     # workers have CPU of their own.
     workers = [spec(name, "worker", nice=settings.worker_nice) for name in worker_names(settings)]
     return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), *workers]
@@ -211,7 +211,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
 def worker_names(settings: Settings) -> list[str]:
     """ "worker", "worker-2", …: a workflow worker runs its workflows and local activities on one Python
     thread, so on a machine with spare cores a second process opens and updates tickets faster
-    (README, Performance: lifecycle 9.4 → 13.1/s on 2 cores)."""
+    (docs/performance.md: lifecycle 9.4 → 13.1/s on 2 cores)."""
     return ["worker", *(f"worker-{n}" for n in range(2, settings.workflow_workers + 1))]
 
 

@@ -5,7 +5,7 @@ Opening the ticket (routing, dispatch, deadlines) is the ticket workflow's work,
 reports arrives faster than the workflow worker opens tickets. So each intake process opens at most
 ``opening`` tickets at once, each with update-with-start waiting until its workflow has recorded it:
 Temporal holds only that window, the rest wait in PostgreSQL in order of arrival. Measured with
-`make bench` (README, Performance): CreateTicket's latency then no longer depends on the backlog.
+`make bench` (docs/performance.md): CreateTicket's latency then no longer depends on the backlog.
 
 Nothing accepted is lost: a ticket handed to this process carries a lease; if the process dies, or
 Temporal does not answer, the lease runs out and whichever intake process polls next opens it.
