@@ -23,15 +23,13 @@ from temporalio.service import RPCError, RPCStatusCode
 log = logging.getLogger(__name__)
 
 CONNECTION_LOST: tuple[type[BaseException], ...] = (
-    OSError,  # refused, reset, unreachable: the server is down or restarting
-    TimeoutError,
+    OSError,  # refused, reset, unreachable, timed out (TimeoutError is one): down or restarting
     asyncpg.PostgresConnectionError,  # class 08
     asyncpg.InterfaceError,  # "connection is closed", "… was closed in the middle of operation"
     asyncpg.OperatorInterventionError,  # 57P0x: the server shuts down, crashed or is starting up
     asyncpg.TooManyConnectionsError,
     nats.errors.ConnectionClosedError,
     nats.errors.NoServersError,
-    nats.errors.TimeoutError,
     nats.errors.OutboundBufferLimitError,
     nats.errors.StaleConnectionError,
 )

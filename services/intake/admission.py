@@ -38,7 +38,7 @@ class Admission:
         self._admitted = 0  # admissions since the process started
         self._admitted_at_count = 0
         self._in_flight = 0
-        self.refused = 0  # since the poller last told (services/intake/starter.py)
+        self._refused = 0
 
     @property
     def backlog(self) -> int:
@@ -49,7 +49,7 @@ class Admission:
     def admitted(self) -> Iterator[None]:
         """Admit one report for the time it takes to store it, or raise Overloaded."""
         if self.backlog >= self.bound:
-            self.refused += 1
+            self._refused += 1
             raise Overloaded(
                 f"{self.backlog} accepted reports are waiting to be opened (the bound is {self.bound});"
                 f" retry in {RETRY_AFTER:.0f} s",
@@ -61,6 +61,11 @@ class Admission:
             yield
         finally:
             self._in_flight -= 1
+
+    def take_refused(self) -> int:
+        """Reports refused since the last call (the starter logs them with the backlog)."""
+        refused, self._refused = self._refused, 0
+        return refused
 
     def count_starts(self) -> CountStarted:
         return CountStarted(self._admitted, self._in_flight)

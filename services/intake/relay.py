@@ -57,7 +57,7 @@ REFUSED_FOR_GOOD: tuple[type[Exception], ...] = (
 )
 """Publish errors no retry can fix: the event is parked so that those behind it are not held back."""
 
-NOT_PUBLISHED_YET: tuple[type[Exception], ...] = (nats.errors.Error, TimeoutError, OSError)
+NOT_PUBLISHED_YET: tuple[type[Exception], ...] = (nats.errors.Error, OSError)  # TimeoutError is an OSError
 """NATS unreachable, restarting or slow: the event and those behind it wait and are retried, in order."""
 
 

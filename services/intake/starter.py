@@ -52,6 +52,8 @@ LINE_TEST_WAIT = 5.0
 BEHIND_AFTER = timedelta(seconds=30)
 """A ticket accepted longer ago than this and not opened yet is logged as a backlog."""
 POLLER = "pending-ticket poller"
+DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+"""What a write of the starter's own may meet: the ticket's lease runs out and it is tried again."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,6 @@ class Backlog:
 
     count: int = 0
     oldest: datetime | None = None
-    measured_at: datetime | None = None
 
 
 class TicketStarter:
@@ -114,7 +115,7 @@ class TicketStarter:
                 await self._open(draft, just_accepted=just_accepted)
             except (InvalidArgument, TransitionNotAllowed) as refusal:
                 await self._set_aside(draft, refusal)
-            except (DeskError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            except (DeskError, *DATABASE_ERRORS) as error:
                 reraise_if_cancelled()
                 log.warning("ticket %s not opened yet (%s); retrying", draft.ticket_id, error)
                 await self._retry_later(draft)
@@ -141,7 +142,7 @@ class TicketStarter:
                 await pending_tickets.drop_pending(db=self._db, ticket_id=draft.ticket_id)
                 return
             await pending_tickets.set_aside(db=self._db, ticket_id=draft.ticket_id, reason=str(refusal))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("ticket %s not set aside yet (%s); its lease runs out", draft.ticket_id, error)
             return
         log.error("ticket %s cannot be opened and is set aside: %s", draft.ticket_id, refusal)
@@ -149,7 +150,7 @@ class TicketStarter:
     async def _retry_later(self, draft: TicketDraft) -> None:
         until = datetime.now(UTC) + RETRY_AFTER
         # If this fails too, the ticket's lease runs out anyway.
-        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        with contextlib.suppress(*DATABASE_ERRORS):
             await pending_tickets.release_pending(db=self._db, ticket_id=draft.ticket_id, until=until)
 
     async def _poll(self, working: Callable[[], None]) -> None:
@@ -162,7 +163,7 @@ class TicketStarter:
             await asyncio.sleep(self._poll_every)
             now = datetime.now(UTC)
             started = self.admission.count_starts()
-            self.backlog = Backlog(*await pending_tickets.pending_backlog(db=self._db), measured_at=now)
+            self.backlog = Backlog(*await pending_tickets.pending_backlog(db=self._db))
             self.admission.counted(self.backlog.count, started)
             working()
             self._tell_backlog(now)
@@ -183,12 +184,12 @@ class TicketStarter:
             return
         age = (now - oldest).total_seconds()
         log.warning("%d accepted tickets not opened yet, the oldest for %.0f s", self.backlog.count, age)
-        if self.admission.refused:
+        if refused := self.admission.take_refused():
             log.warning(
                 "%d new reports refused (RESOURCE_EXHAUSTED) in the last %.0f s: the backlog is at its bound",
-                self.admission.refused, (now - self._told).total_seconds(),
+                refused, (now - self._told).total_seconds(),
             )  # fmt: skip
-        self._told, self.admission.refused = now, 0
+        self._told = now
 
 
 async def with_line_test(draft: TicketDraft, tester: LineTester) -> TicketDraft:

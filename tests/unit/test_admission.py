@@ -17,7 +17,7 @@ def test_reports_are_admitted_up_to_the_bound_then_refused_with_a_retry_delay() 
         pass
     assert refused.value.retry_after == 5.0
     assert "3 accepted reports are waiting" in str(refused.value)
-    assert admission.refused == 1
+    assert admission.take_refused() == 1
 
 
 def test_a_count_taken_while_a_report_is_being_stored_never_misses_it() -> None:
