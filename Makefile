@@ -44,7 +44,7 @@ $(GENERATED): $(PROTOS) $(INSTALLED)
 lint: $(INSTALLED) $(GENERATED)
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
-	$(BIN)/mypy desk services workflows deploy tests
+	$(BIN)/mypy desk domain cli services workflows deploy tests
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

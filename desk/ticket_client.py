@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from desk.errors import DeskError, InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
 from desk.storage_errors import UNSTORABLE_DATA
-from services.intake.contract import TicketDraft, TicketView
+from domain.ticket import TicketDraft, TicketView
 from workflows import contract as wf
 
 R = TypeVar("R")

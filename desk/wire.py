@@ -10,16 +10,13 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
+from domain.deadlines import Deadline
+from domain.line_tests import LineTestResult
+from domain.ticket import TicketView
+from domain.work_orders import OnsiteReport, PartUsed, SlaPolicyRecord, WorkOrderRecord
 from helpdesk.v1 import common_pb2
-from services.dispatch.contract import (
-    OnsiteReport,
-    PartUsed,
-    RoutingRuleRecord,
-    SlaPolicyRecord,
-    WorkOrderRecord,
-)
+from services.dispatch.contract import RoutingRuleRecord
 from services.dispatch.repository import TeamRow, ViolationRow
-from services.intake.contract import Deadline, LineTestResult, TicketView
 
 
 def enum_name(enum: Any, value: int, prefix: str) -> str:

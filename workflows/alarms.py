@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from desk.events import sla_subject
-from services.dispatch.contract import DESK_TEAM_ID, RecordViolationInput
-from services.intake.contract import Deadline, DeadlineKind, DeadlineState
-from workflows.deadlines import Alarm, AlarmKind, can_raise
-from workflows.ticket_state import SYSTEM_ACTOR, NewEvent, TicketState
+from domain.deadlines import Alarm, AlarmKind, Deadline, DeadlineKind, DeadlineState, can_raise
+from domain.ticket_state import SYSTEM_ACTOR, NewEvent, TicketState
+from domain.work_orders import DESK_TEAM_ID
+from services.dispatch.contract import RecordViolationInput
 
 
 def raise_alarm(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from desk.events import EventSpec
-from services.dispatch.contract import OnsiteReport, WorkOrderRecord
-from services.intake.contract import RecordTicketInput, Reporter, TicketDraft, TicketView
-from services.survey.contract import CallbackRecord
+from domain.callbacks import CallbackRecord
+from domain.ticket import TicketDraft, TicketView
+from domain.work_orders import WorkOrderRecord
+from services.intake.contract import RecordTicketInput
 
 TASK_QUEUE = "tickets"
 
@@ -58,116 +58,15 @@ class TicketWorkflowInput:
 
 
 @dataclass
-class DispatchTicketInput:
-    team_id: str
-    reason: str
-    actor: str
-    needs_review: bool = False  # the dispatcher may not dispatch alone (a junior agent)
-
-
-@dataclass
-class ReviewWorkOrderInput:
-    work_order_id: str
-    approve: bool
-    team_id: str  # approve to this team instead of the proposed one; "" keeps it
-    reason: str
-    actor: str
-
-
-@dataclass
-class ChaseWorkOrderInput:
-    work_order_id: str
-    note: str
-    actor: str
-
-
-@dataclass
-class AcceptWorkOrderInput:
-    work_order_id: str
-    engineer: str
-    actor: str
-
-
-@dataclass
-class ResolveWorkOrderInput:
-    work_order_id: str
-    cause: str
-    action: str
-    engineer: str
-    actor: str
-    onsite: OnsiteReport | None = None
-
-
-@dataclass
-class ReturnWorkOrderInput:
-    work_order_id: str
-    reason: str
-    actor: str
-
-
-@dataclass
 class WorkOrderResult:
     work_order: WorkOrderRecord
     ticket: TicketView
 
 
 @dataclass
-class RecordCallbackInput:
-    reached: bool
-    confirmed_resolved: bool
-    termination_reason: str
-    note: str
-    actor: str
-
-
-@dataclass
 class RecordCallbackResult:
     callback: CallbackRecord
     ticket: TicketView
-
-
-@dataclass
-class RepeatReport:
-    """A further report of a fault the ticket already holds (重复申告), kept on its timeline."""
-
-    request_id: str
-    channel: str
-    reporter: Reporter
-    summary: str
-    received_at: datetime
-    description: str = ""
-    agent_id: str = ""
-
-
-@dataclass
-class RecordRepeatInput:
-    report: RepeatReport
-    actor: str
-
-
-@dataclass
-class AddSupplementInput:
-    text: str
-    actor: str
-
-
-@dataclass
-class ResolveAtFirstContactInput:
-    resolution: str
-    actor: str
-
-
-@dataclass
-class CancelTicketInput:
-    reason: str
-    actor: str
-
-
-@dataclass
-class ResolveByOutageInput:
-    outage_id: str
-    resolution: str
-    actor: str
 
 
 @dataclass

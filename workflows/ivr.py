@@ -37,7 +37,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
-    import services.intake.line_test  # noqa: F401  (in the sandbox's modules: its records' hints resolve)
+    from domain.line_tests import LineTestResult as LineTestRecord  # the flow's LineTestResult is a verdict
     from services.intake import contract as intake
     from workflows.contract import (
         AWAITING_NOTHING,
@@ -113,7 +113,7 @@ class IvrCallWorkflow:
         self._turn = self._view(1, self._first, self._first.say)
         self._inbox: IvrInput | None = None  # the input being acted on
         self._answered: dict[int, _Answered] = {}
-        self._line_test: intake.LineTestResult | None = None  # the record of the call's last test
+        self._line_test: LineTestRecord | None = None  # the record of the call's last test
         self._writes: list[asyncio.Task[None]] = []  # effects retried in the background
 
     @workflow.run
@@ -217,7 +217,7 @@ class IvrCallWorkflow:
                     return await _local(intake.IVR_CHECK_REPEAT, intake.IvrNumberInput(number), RepeatChecked)
                 case RunLineTest(number):
                     test = intake.RunLineTestInput(number)
-                    self._line_test = await _local(intake.RUN_LINE_TEST, test, intake.LineTestResult)
+                    self._line_test = await _local(intake.RUN_LINE_TEST, test, LineTestRecord)
                     return LineTested(LineTestResult(self._line_test.result.value), self._line_test.detail)
                 case CreateTicket():
                     report = intake.IvrTicketInput(

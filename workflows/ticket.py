@@ -25,17 +25,34 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    import services.intake.line_test  # noqa: F401  (in the sandbox's modules: its records' hints resolve)
     from desk.events import EventSpec
+    from domain import reports, review
+    from domain import ticket_state as ts
+    from domain.commands import (
+        AcceptWorkOrderInput,
+        AddSupplementInput,
+        CancelTicketInput,
+        ChaseWorkOrderInput,
+        DispatchTicketInput,
+        RecordCallbackInput,
+        RecordRepeatInput,
+        ResolveAtFirstContactInput,
+        ResolveByOutageInput,
+        ResolveWorkOrderInput,
+        ReturnWorkOrderInput,
+        ReviewWorkOrderInput,
+    )
+    from domain.deadlines import due_alarms, next_alarm_at
+    from domain.line_tests import LineTestResult
+    from domain.review_policy import automatic_dispatch_needs_review
+    from domain.ticket import TicketStatus, TicketView
+    from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
-    from services.dispatch.review_policy import automatic_dispatch_needs_review
     from services.intake import contract as intake
-    from workflows import alarms, reports, review
+    from workflows import alarms
     from workflows import contract as wf
     from workflows import ticket_patches as patches
-    from workflows import ticket_state as ts
     from workflows import ticket_steps as steps
-    from workflows.deadlines import due_alarms, next_alarm_at
     from workflows.outbox import Outbox
 
 
@@ -55,7 +72,7 @@ class TicketWorkflow:
         self._writes: steps.ChangeWrites  # of the change in progress
 
     @workflow.run
-    async def run(self, input: wf.TicketWorkflowInput) -> intake.TicketView:
+    async def run(self, input: wf.TicketWorkflowInput) -> TicketView:
         self._code = patches.TicketCode()
         self._writes = steps.ChangeWrites(one_step=self._code.has(patches.ONE_PERSIST_PER_CHANGE))
         publisher = asyncio.create_task(self._outbox.drain_forever())
@@ -76,12 +93,12 @@ class TicketWorkflow:
     # --- updates ---
 
     @workflow.update(name=wf.AWAIT_RECORDED)
-    async def await_recorded(self) -> intake.TicketView:
+    async def await_recorded(self) -> TicketView:
         await self._wait_until_recorded()
         return self._state.view
 
     @workflow.update(name=wf.DISPATCH_TICKET)
-    async def dispatch_ticket(self, input: wf.DispatchTicketInput) -> wf.WorkOrderResult:
+    async def dispatch_ticket(self, input: DispatchTicketInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             ts.check_dispatch(state, input.team_id)
             work_order, events = await self._dispatch(
@@ -91,11 +108,11 @@ class TicketWorkflow:
         return wf.WorkOrderResult(work_order, state.view)
 
     @dispatch_ticket.validator
-    def _validate_dispatch(self, input: wf.DispatchTicketInput) -> None:
+    def _validate_dispatch(self, input: DispatchTicketInput) -> None:
         steps.validate(ts.check_dispatch, self._state, input.team_id)
 
     @workflow.update(name=wf.REVIEW_WORK_ORDER)
-    async def review_work_order(self, input: wf.ReviewWorkOrderInput) -> wf.WorkOrderResult:
+    async def review_work_order(self, input: ReviewWorkOrderInput) -> wf.WorkOrderResult:
         """A senior agent approves the proposed work order (maybe to another team) or rejects it."""
         async with self._update() as state:
             if input.approve:
@@ -110,11 +127,11 @@ class TicketWorkflow:
         return wf.WorkOrderResult(work_order, state.view)
 
     @review_work_order.validator
-    def _validate_review(self, input: wf.ReviewWorkOrderInput) -> None:
+    def _validate_review(self, input: ReviewWorkOrderInput) -> None:
         steps.validate(review.check_review, self._state, input)
 
     @workflow.update(name=wf.CHASE_WORK_ORDER)
-    async def chase_work_order(self, input: wf.ChaseWorkOrderInput) -> wf.WorkOrderResult:
+    async def chase_work_order(self, input: ChaseWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.chase(state, input, workflow.now())
             await self._writes.save_work_order(work_order)
@@ -122,11 +139,11 @@ class TicketWorkflow:
         return wf.WorkOrderResult(work_order, state.view)
 
     @chase_work_order.validator
-    def _validate_chase(self, input: wf.ChaseWorkOrderInput) -> None:
+    def _validate_chase(self, input: ChaseWorkOrderInput) -> None:
         steps.validate(ts.check_chase, self._state, input.work_order_id)
 
     @workflow.update(name=wf.ACCEPT_WORK_ORDER)
-    async def accept_work_order(self, input: wf.AcceptWorkOrderInput) -> wf.WorkOrderResult:
+    async def accept_work_order(self, input: AcceptWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.accept(state, input, workflow.now())
             await self._writes.save_work_order(work_order)
@@ -134,11 +151,11 @@ class TicketWorkflow:
         return wf.WorkOrderResult(work_order, state.view)
 
     @accept_work_order.validator
-    def _validate_accept(self, input: wf.AcceptWorkOrderInput) -> None:
+    def _validate_accept(self, input: AcceptWorkOrderInput) -> None:
         steps.validate(ts.check_accept, self._state, input.work_order_id)
 
     @workflow.update(name=wf.RESOLVE_WORK_ORDER)
-    async def resolve_work_order(self, input: wf.ResolveWorkOrderInput) -> wf.WorkOrderResult:
+    async def resolve_work_order(self, input: ResolveWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.resolve(state, input, workflow.now())
             await self._writes.save_work_order(work_order)
@@ -146,11 +163,11 @@ class TicketWorkflow:
         return wf.WorkOrderResult(work_order, state.view)
 
     @resolve_work_order.validator
-    def _validate_resolve(self, input: wf.ResolveWorkOrderInput) -> None:
+    def _validate_resolve(self, input: ResolveWorkOrderInput) -> None:
         steps.validate(ts.check_resolve, self._state, input.work_order_id)
 
     @workflow.update(name=wf.RETURN_WORK_ORDER)
-    async def return_work_order(self, input: wf.ReturnWorkOrderInput) -> wf.WorkOrderResult:
+    async def return_work_order(self, input: ReturnWorkOrderInput) -> wf.WorkOrderResult:
         """The team sends the work order back (退单); the ticket waits OPEN at the desk for a new dispatch."""
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
@@ -161,16 +178,16 @@ class TicketWorkflow:
         return wf.WorkOrderResult(work_order, state.view)
 
     @return_work_order.validator
-    def _validate_return(self, input: wf.ReturnWorkOrderInput) -> None:
+    def _validate_return(self, input: ReturnWorkOrderInput) -> None:
         steps.validate(ts.check_return, self._state, input.work_order_id)
 
     @workflow.update(name=wf.RECORD_CALLBACK)
-    async def record_callback(self, input: wf.RecordCallbackInput) -> wf.RecordCallbackResult:
+    async def record_callback(self, input: RecordCallbackInput) -> wf.RecordCallbackResult:
         """Closed when confirmed; "not fixed" sends a new work order to the team that resolved it."""
         async with self._update() as state:
             team_id = ts.last_resolving_team(state)
             callback, events = ts.record_callback(state, input, workflow.now())
-            if state.view.status == intake.TicketStatus.OPEN and team_id:  # else it waits at the desk
+            if state.view.status == TicketStatus.OPEN and team_id:  # else it waits at the desk
                 _, dispatched = await self._dispatch(
                     state, team_id, input.actor, "not fixed", resolution_clock=True
                 )
@@ -181,27 +198,27 @@ class TicketWorkflow:
         return wf.RecordCallbackResult(callback, state.view)
 
     @record_callback.validator
-    def _validate_callback(self, input: wf.RecordCallbackInput) -> None:
+    def _validate_callback(self, input: RecordCallbackInput) -> None:
         steps.validate(ts.check_callback, self._state, input)
 
     @workflow.update(name=wf.RECORD_REPEAT)
-    async def record_repeat(self, input: wf.RecordRepeatInput) -> intake.TicketView:
+    async def record_repeat(self, input: RecordRepeatInput) -> TicketView:
         return await self._apply(reports.repeat, input)
 
     @record_repeat.validator
-    def _validate_repeat(self, input: wf.RecordRepeatInput) -> None:
+    def _validate_repeat(self, input: RecordRepeatInput) -> None:
         steps.validate(reports.check_open, self._state)
 
     @workflow.update(name=wf.ADD_SUPPLEMENT)
-    async def add_supplement(self, input: wf.AddSupplementInput) -> intake.TicketView:
+    async def add_supplement(self, input: AddSupplementInput) -> TicketView:
         return await self._apply(reports.supplement, input)
 
     @add_supplement.validator
-    def _validate_supplement(self, input: wf.AddSupplementInput) -> None:
+    def _validate_supplement(self, input: AddSupplementInput) -> None:
         steps.validate(reports.check_open, self._state)
 
     @workflow.update(name=wf.RESOLVE_AT_FIRST_CONTACT)
-    async def resolve_at_first_contact(self, input: wf.ResolveAtFirstContactInput) -> intake.TicketView:
+    async def resolve_at_first_contact(self, input: ResolveAtFirstContactInput) -> TicketView:
         async with self._update() as state:
             withdrawn, events = reports.resolve_at_first_contact(state, input, workflow.now())
             for work_order in withdrawn:
@@ -210,11 +227,11 @@ class TicketWorkflow:
         return state.view
 
     @resolve_at_first_contact.validator
-    def _validate_first_contact(self, input: wf.ResolveAtFirstContactInput) -> None:
+    def _validate_first_contact(self, input: ResolveAtFirstContactInput) -> None:
         steps.validate(reports.check_first_contact, self._state, input)
 
     @workflow.update(name=wf.CANCEL_TICKET)
-    async def cancel_ticket(self, input: wf.CancelTicketInput) -> intake.TicketView:
+    async def cancel_ticket(self, input: CancelTicketInput) -> TicketView:
         async with self._update() as state:
             withdrawn, events = reports.cancel(state, input, workflow.now())
             for work_order in withdrawn:
@@ -223,23 +240,23 @@ class TicketWorkflow:
         return state.view
 
     @cancel_ticket.validator
-    def _validate_cancel(self, input: wf.CancelTicketInput) -> None:
+    def _validate_cancel(self, input: CancelTicketInput) -> None:
         steps.validate(reports.check_cancel, self._state, input)
 
     @workflow.update(name=wf.RESOLVE_BY_OUTAGE)
-    async def resolve_by_outage(self, input: wf.ResolveByOutageInput) -> intake.TicketView:
+    async def resolve_by_outage(self, input: ResolveByOutageInput) -> TicketView:
         async with self._update() as state:
             events = reports.resolve_by_outage(state, input, workflow.now())
             await self._record(state, events)
         return state.view
 
     @resolve_by_outage.validator
-    def _validate_outage(self, input: wf.ResolveByOutageInput) -> None:
+    def _validate_outage(self, input: ResolveByOutageInput) -> None:
         steps.validate(reports.check_outage_resolution, self._state, input)
 
     async def _apply(
         self, change: Callable[[ts.TicketState, Any], list[ts.NewEvent]], arg: Any
-    ) -> intake.TicketView:
+    ) -> TicketView:
         """A change that only records: decide, persist the view and its events."""
         async with self._update() as state:
             await self._record(state, change(state, arg))
@@ -294,7 +311,7 @@ class TicketWorkflow:
             # A local activity like the others: the simulator answers at once. An adapter to a real
             # test head that takes minutes would be better as a regular activity with heartbeats.
             test = intake.RunLineTestInput(draft.fault_number)
-            result = await steps.call(intake.RUN_LINE_TEST, test, intake.LineTestResult)
+            result = await steps.call(intake.RUN_LINE_TEST, test, LineTestResult)
         if result is not None:
             try:
                 async with self._lock, self._changing() as state:
@@ -348,10 +365,10 @@ class TicketWorkflow:
         actor: str,
         reason: str,
         *,
-        policy: dispatch.SlaPolicyRecord | None = None,
+        policy: SlaPolicyRecord | None = None,
         resolution_clock: bool = False,
         needs_review: bool = False,
-    ) -> tuple[dispatch.WorkOrderRecord, list[ts.NewEvent]]:
+    ) -> tuple[WorkOrderRecord, list[ts.NewEvent]]:
         """A new work order to the team under its SLA policy (with a fresh resolution clock if asked).
 
         One that ``needs_review`` waits at the desk (PENDING_REVIEW) and has no response deadline yet.

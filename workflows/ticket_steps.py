@@ -19,13 +19,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, InvalidArgument, NotFound
     from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
+    from domain import ticket_state as ts
+    from domain.callbacks import CallbackRecord
+    from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
     from services.survey import contract as survey
     from workflows import contract as wf
     from workflows import ticket_patches as patches
-    from workflows import ticket_state as ts
-
 Result = TypeVar("Result")
 
 PERSIST_TIMEOUT = timedelta(seconds=30)
@@ -56,7 +57,7 @@ async def route(state: ts.TicketState, *, exclude_team_ids: list[str]) -> dispat
 
 async def route_with_policy(
     state: ts.TicketState, code: patches.TicketCode
-) -> tuple[dispatch.RouteTicketResult, dispatch.SlaPolicyRecord]:
+) -> tuple[dispatch.RouteTicketResult, SlaPolicyRecord]:
     """Where a new ticket goes and the SLA policy it runs on there (the desk's, when no team takes it)."""
     if not code.has(patches.POLICY_WITH_ROUTE):
         routed = await route(state, exclude_team_ids=[])
@@ -70,12 +71,12 @@ async def route_with_policy(
     return routed, routed.policy
 
 
-async def find_policy(state: ts.TicketState, team_id: str) -> dispatch.SlaPolicyRecord:
+async def find_policy(state: ts.TicketState, team_id: str) -> SlaPolicyRecord:
     query = dispatch.FindSlaPolicyInput(state.view.draft.priority, state.view.draft.customer_tier, team_id)
-    return await call(dispatch.FIND_SLA_POLICY, query, dispatch.SlaPolicyRecord)
+    return await call(dispatch.FIND_SLA_POLICY, query, SlaPolicyRecord)
 
 
-async def save_work_order(work_order: dispatch.WorkOrderRecord) -> None:
+async def save_work_order(work_order: WorkOrderRecord) -> None:
     await call(dispatch.SAVE_WORK_ORDER, dispatch.SaveWorkOrderInput(work_order))
 
 
@@ -87,16 +88,16 @@ class ChangeWrites:
 
     def __init__(self, *, one_step: bool) -> None:
         self._one_step = one_step
-        self._work_orders: list[dispatch.WorkOrderRecord] = []
-        self._callback: survey.CallbackRecord | None = None
+        self._work_orders: list[WorkOrderRecord] = []
+        self._callback: CallbackRecord | None = None
 
-    async def save_work_order(self, work_order: dispatch.WorkOrderRecord) -> None:
+    async def save_work_order(self, work_order: WorkOrderRecord) -> None:
         if self._one_step:
             self._work_orders.append(work_order)
         else:
             await save_work_order(work_order)
 
-    async def save_callback(self, callback: survey.CallbackRecord) -> None:
+    async def save_callback(self, callback: CallbackRecord) -> None:
         if self._one_step:
             self._callback = callback
         else:

@@ -9,6 +9,7 @@ import asyncpg
 from temporalio import activity
 
 from desk.storage_errors import final_storage_errors
+from domain.work_orders import SlaPolicyRecord
 from services.dispatch import repository
 from services.dispatch.contract import (
     FIND_SLA_POLICY,
@@ -21,7 +22,6 @@ from services.dispatch.contract import (
     RouteTicketInput,
     RouteTicketResult,
     SaveWorkOrderInput,
-    SlaPolicyRecord,
 )
 from services.dispatch.policies import policy_in_force
 from services.dispatch.routing import route

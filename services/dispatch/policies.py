@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from services.dispatch.contract import SlaPolicyRecord
+from domain.work_orders import SlaPolicyRecord
 from services.dispatch.repository import TeamRow
 
 HOUR = 3600.0

@@ -10,12 +10,8 @@ import asyncpg
 
 from desk.db import Executor
 from desk.records import from_json, to_json
-from services.dispatch.contract import (
-    RecordViolationInput,
-    RoutingRuleRecord,
-    SlaPolicyRecord,
-    WorkOrderRecord,
-)
+from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
+from services.dispatch.contract import RecordViolationInput, RoutingRuleRecord
 
 
 @dataclass

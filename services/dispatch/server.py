@@ -23,11 +23,19 @@ from desk.errors import InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
 from desk.ticket_client import TicketWorkflows
+from domain.commands import (
+    AcceptWorkOrderInput,
+    ChaseWorkOrderInput,
+    DispatchTicketInput,
+    ResolveWorkOrderInput,
+    ReturnWorkOrderInput,
+    ReviewWorkOrderInput,
+)
+from domain.review_policy import manual_dispatch_needs_review
+from domain.work_orders import WorkOrderRecord
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
 from services.dispatch import repository, validation
-from services.dispatch.contract import WorkOrderRecord
 from services.dispatch.policies import default_policies, most_specific
-from services.dispatch.review_policy import manual_dispatch_needs_review
 from services.dispatch.validation import require
 from workflows import contract as wf
 
@@ -131,7 +139,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         require(ticket_id=request.ticket_id, team_id=request.team_id, reason=request.reason)
         await self._require_active_team("team_id", request.team_id)
         principal = current_principal()
-        arg = wf.DispatchTicketInput(
+        arg = DispatchTicketInput(
             team_id=request.team_id,
             reason=request.reason,
             actor=principal.principal_id,
@@ -146,7 +154,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         work_order = await self._work_order(request.work_order_id)
         if request.team_id:
             await self._require_active_team("team_id", request.team_id)
-        arg = wf.ReviewWorkOrderInput(
+        arg = ReviewWorkOrderInput(
             work_order_id=request.work_order_id,
             approve=request.approve,
             team_id=request.team_id,
@@ -159,7 +167,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         self, request: dispatch_pb2.ChaseWorkOrderRequest, context: aio.ServicerContext
     ) -> common_pb2.WorkOrder:
         work_order = await self._work_order(request.work_order_id)
-        arg = wf.ChaseWorkOrderInput(request.work_order_id, request.note, current_principal().principal_id)
+        arg = ChaseWorkOrderInput(request.work_order_id, request.note, current_principal().principal_id)
         # Chases repeat, so only a caller's request_id makes a retry count once.
         update_id = f"{wf.CHASE_WORK_ORDER}/{work_order.work_order_id}/{request.request_id}"
         return await self._update(
@@ -173,9 +181,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     ) -> common_pb2.WorkOrder:
         work_order = await self._work_order(request.work_order_id, of_my_team=True)
         require(engineer=request.engineer)
-        arg = wf.AcceptWorkOrderInput(
-            request.work_order_id, request.engineer, current_principal().principal_id
-        )
+        arg = AcceptWorkOrderInput(request.work_order_id, request.engineer, current_principal().principal_id)
         return await self._update_once(work_order, wf.ACCEPT_WORK_ORDER, arg)
 
     async def ResolveWorkOrder(
@@ -183,7 +189,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     ) -> common_pb2.WorkOrder:
         work_order = await self._work_order(request.work_order_id, of_my_team=True)
         require(cause=request.cause, action=request.action, engineer=request.engineer)
-        arg = wf.ResolveWorkOrderInput(
+        arg = ResolveWorkOrderInput(
             work_order_id=request.work_order_id,
             cause=request.cause,
             action=request.action,
@@ -198,7 +204,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     ) -> common_pb2.WorkOrder:
         work_order = await self._work_order(request.work_order_id, of_my_team=True)
         require(reason=request.reason)
-        arg = wf.ReturnWorkOrderInput(request.work_order_id, request.reason, current_principal().principal_id)
+        arg = ReturnWorkOrderInput(request.work_order_id, request.reason, current_principal().principal_id)
         return await self._update_once(work_order, wf.RETURN_WORK_ORDER, arg)
 
     # --- reads ---

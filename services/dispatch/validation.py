@@ -11,10 +11,11 @@ import re
 
 from desk import wire
 from desk.errors import FieldViolation, InvalidArgument, TransitionNotAllowed
+from domain.calendars import is_known_time_zone
+from domain.work_orders import OnsiteReport, SlaPolicyRecord
 from helpdesk.v1 import common_pb2, dispatch_pb2
-from services.dispatch.contract import OnsiteReport, RoutingRuleRecord, SlaPolicyRecord
+from services.dispatch.contract import RoutingRuleRecord
 from services.dispatch.repository import TeamRow
-from workflows.calendars import is_known_time_zone
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _TARGETS = ("response_target", "resolution_target", "callback_target")

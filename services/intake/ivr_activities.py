@@ -28,6 +28,8 @@ from temporalio.exceptions import ApplicationError
 from desk.errors import DeskError, Unavailable
 from desk.storage_errors import final_storage_errors
 from desk.ticket_client import TicketWorkflows
+from domain.commands import AddSupplementInput, RecordRepeatInput, RepeatReport
+from domain.ticket import Handling, Reporter, TicketView
 from helpdesk.v1 import common_pb2, intake_pb2
 from services.intake import directory, repository
 from services.intake.contract import (
@@ -37,13 +39,10 @@ from services.intake.contract import (
     IVR_CREATE_TICKET,
     IVR_LEAVE_MESSAGE,
     IVR_RECORD_REPEAT,
-    Handling,
     IvrMessageInput,
     IvrNumberInput,
     IvrRepeatInput,
     IvrTicketInput,
-    Reporter,
-    TicketView,
 )
 from services.intake.repeats import last_test_result, repairman_message, report_keys
 from services.intake.reporting import accept_report, open_ticket
@@ -148,7 +147,7 @@ class IvrActivities:
     @final_storage_errors
     async def record_repeat(self, request: IvrRepeatInput) -> None:
         """Count the call on the open ticket it repeats (step 6), once per call."""
-        report = wf.RepeatReport(
+        report = RepeatReport(
             request_id=request_id(request.call_id),
             channel="IVR",
             reporter=Reporter(name=IVR_REPORTER, phone=request.caller_number),
@@ -156,7 +155,7 @@ class IvrActivities:
             received_at=request.received_at,
             agent_id=IVR_ACTOR,
         )
-        repeat = wf.RecordRepeatInput(report, actor=IVR_ACTOR)
+        repeat = RecordRepeatInput(report, actor=IVR_ACTOR)
         with _refusals():
             await self._tickets.update(
                 request.ticket_id,
@@ -170,7 +169,7 @@ class IvrActivities:
     @final_storage_errors
     async def leave_message(self, request: IvrMessageInput) -> None:
         """The caller's confirmed message for the repairman (step 11), a supplement the team is told of."""
-        note = wf.AddSupplementInput(f"IVR message for the repairman: {request.message}", IVR_ACTOR)
+        note = AddSupplementInput(f"IVR message for the repairman: {request.message}", IVR_ACTOR)
         update_id = f"supplement/{request_id(request.call_id)}"
         with _refusals():
             await self._tickets.update(

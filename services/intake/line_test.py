@@ -17,37 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from desk.errors import ConfigurationError
-
-
-class LineTestOutcome(StrEnum):
-    NORMAL = "NORMAL"
-    ABNORMAL = "ABNORMAL"
-    UNAVAILABLE = "UNAVAILABLE"  # the line could not be tested automatically (无法自动测试)
-
-
-class FaultCode(StrEnum):
-    NONE = ""  # NORMAL and UNAVAILABLE carry no fault code
-    OPEN_CIRCUIT = "OPEN_CIRCUIT"
-    SHORT_CIRCUIT = "SHORT_CIRCUIT"
-    GROUND_FAULT = "GROUND_FAULT"
-    HIGH_RESISTANCE = "HIGH_RESISTANCE"
-    NO_DIAL_TONE = "NO_DIAL_TONE"
-
-
-@dataclass
-class LineTestResult:
-    fault_number: str
-    result: LineTestOutcome
-    fault_code: FaultCode
-    detail: str  # read to the customer by an agent or the IVR, so a plain sentence
-    tested_at: datetime
-    tester: str  # the adapter's name
+from domain.line_tests import FaultCode, LineTestOutcome, LineTestResult
 
 
 class LineTester(Protocol):

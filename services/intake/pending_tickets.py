@@ -10,7 +10,7 @@ from datetime import datetime
 
 from desk.db import Executor
 from desk.records import from_json, to_json
-from services.intake.contract import TicketDraft, TicketStatus, TicketView
+from domain.ticket import TicketDraft, TicketStatus, TicketView
 
 
 async def add_pending(*, db: Executor, draft: TicketDraft, leased_until: datetime) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from services.intake.contract import TicketStatus, TicketView
+from domain.ticket import TicketStatus, TicketView
 from services.intake.directory import SELF_SERVICE_CHANNELS
 
 _NOT_DIGITS = re.compile(r"\D")

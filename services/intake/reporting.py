@@ -24,8 +24,10 @@ import asyncpg
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
 from desk.ticket_client import TicketWorkflows
+from domain.commands import RecordRepeatInput, RepeatReport, ResolveByOutageInput
+from domain.line_tests import LineTestResult
+from domain.ticket import Handling, TicketDraft, TicketView
 from services.intake import directory, pending_tickets, repository
-from services.intake.contract import Handling, LineTestResult, TicketDraft, TicketView
 from services.intake.outages import OutageRecord
 from services.intake.repeats import report_keys
 from services.intake.validation import ValidReport
@@ -158,7 +160,7 @@ async def resolve_by_outage(
     *, tickets: TicketWorkflows, outage: OutageRecord, ticket_id: str, actor: str
 ) -> None:
     """Resolve a ticket linked to the outage, as its repair does; once, however often it is asked."""
-    arg = wf.ResolveByOutageInput(outage.outage_id, outage.resolution, actor)
+    arg = ResolveByOutageInput(outage.outage_id, outage.resolution, actor)
     # Refused when already resolved (a retry), or not started yet: its own report resolves it.
     with contextlib.suppress(TransitionNotAllowed):
         await tickets.update(
@@ -184,8 +186,8 @@ async def _repeat(
     A ticket still pending is opened by this update (the repeat then waits for its recording there).
     """
     pending = await _accepted_draft(db, ticket_id, report.request_id)
-    repeat = wf.RecordRepeatInput(
-        wf.RepeatReport(
+    repeat = RecordRepeatInput(
+        RepeatReport(
             request_id=report.request_id,
             channel=report.channel,
             reporter=report.reporter,

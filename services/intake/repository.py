@@ -12,8 +12,8 @@ import asyncpg
 from desk.db import Executor
 from desk.events import EventSpec
 from desk.records import from_json, to_json
+from domain.ticket import TicketDraft, TicketStatus, TicketView
 from services.intake import pending_tickets
-from services.intake.contract import TicketDraft, TicketStatus, TicketView
 from services.intake.outages import (
     CATEGORY,
     EXCHANGE,

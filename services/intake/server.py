@@ -14,9 +14,10 @@ from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
 from desk.ticket_client import TicketWorkflows
+from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirstContactInput
+from domain.ticket import TicketView
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 from services.intake import ivr_edge, repository
-from services.intake.contract import TicketView
 from services.intake.ivr_calls import IvrCalls
 from services.intake.outages import OutageRecord, check_declaration, check_resolution
 from services.intake.repeats import progress
@@ -190,7 +191,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     ) -> common_pb2.Ticket:
         """A supplement (补充申告) to the record; the team holding the ticket is told."""
         _require(ticket_id=request.ticket_id, text=request.text)
-        arg = wf.AddSupplementInput(request.text, request.agent_id or current_principal().principal_id)
+        arg = AddSupplementInput(request.text, request.agent_id or current_principal().principal_id)
         return await self._change(request.ticket_id, wf.ADD_SUPPLEMENT, arg)
 
     async def ResolveAtFirstContact(
@@ -198,7 +199,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     ) -> common_pb2.Ticket:
         _require(ticket_id=request.ticket_id, resolution=request.resolution)
         actor = request.agent_id or current_principal().principal_id
-        arg = wf.ResolveAtFirstContactInput(request.resolution, actor)
+        arg = ResolveAtFirstContactInput(request.resolution, actor)
         update_id = f"{wf.RESOLVE_AT_FIRST_CONTACT}/{request.ticket_id}"  # once per ticket: a retry gets it
         return await self._change(request.ticket_id, wf.RESOLVE_AT_FIRST_CONTACT, arg, update_id)
 
@@ -206,7 +207,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         self, request: intake_pb2.CancelTicketRequest, context: aio.ServicerContext
     ) -> common_pb2.Ticket:
         _require(ticket_id=request.ticket_id, reason=request.reason)
-        arg = wf.CancelTicketInput(request.reason, current_principal().principal_id)
+        arg = CancelTicketInput(request.reason, current_principal().principal_id)
         update_id = f"{wf.CANCEL_TICKET}/{request.ticket_id}"
         return await self._change(request.ticket_id, wf.CANCEL_TICKET, arg, update_id)
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from desk import wire
 from desk.errors import FieldViolation, InvalidArgument
+from domain.ticket import Reporter
 from helpdesk.v1 import common_pb2, intake_pb2
-from services.intake.contract import Reporter
 
 MAX_SUMMARY = 200
 MAX_DESCRIPTION = 10_000

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+
+from domain.callbacks import CallbackRecord
 
 SAVE_CALLBACK = "survey.save_callback"
-
-
-@dataclass
-class CallbackRecord:
-    ticket_id: str
-    reached: bool
-    confirmed_resolved: bool
-    termination_reason: str
-    note: str
-    surveyor: str
-    recorded_at: datetime
-    ticket_status: str = ""  # the ticket's status once the callback was applied
 
 
 @dataclass

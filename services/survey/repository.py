@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desk.db import Executor
-from services.survey.contract import CallbackRecord
+from domain.callbacks import CallbackRecord
 
 
 async def save_callback(*, db: Executor, callback: CallbackRecord) -> None:

@@ -9,6 +9,7 @@ from desk.auth import DESK_AGENTS, SURVEYORS
 from desk.errors import InvalidArgument, Unimplemented
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.ticket_client import TicketWorkflows
+from domain.commands import RecordCallbackInput
 from helpdesk.v1 import common_pb2, survey_pb2, survey_pb2_grpc
 from workflows import contract as wf
 
@@ -38,7 +39,7 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
             raise InvalidArgument.one("termination_reason", "is required when the customer was not reached")
         if len(request.note) > 2000:
             raise InvalidArgument.one("note", "at most 2000 characters are allowed")
-        arg = wf.RecordCallbackInput(
+        arg = RecordCallbackInput(
             reached=request.reached,
             confirmed_resolved=request.reached and request.confirmed_resolved,
             termination_reason=request.termination_reason.strip(),

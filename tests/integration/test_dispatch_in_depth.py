@@ -19,11 +19,11 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from desk.events import STREAM, team_consumer_name
 from desk.records import from_json
+from domain.deadlines import derive
+from domain.ticket import TicketView
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc
-from services.intake.contract import TicketView
 from tests.integration.desk_client import auth, bad_fields, report, ticket_events, types
 from tests.stack import RunningDesk
-from workflows.deadlines import derive
 
 S = common_pb2
 D = dispatch_pb2

@@ -14,13 +14,14 @@ import asyncpg
 
 from desk.events import EventSpec
 from desk.records import from_json
+from domain.callbacks import CallbackRecord
+from domain.ticket import TicketStatus, TicketView
 from services.dispatch.activities import DispatchActivities
 from services.intake import outbox, repository
 from services.intake.activities import IntakeActivities
-from services.intake.contract import RecordTicketInput, TicketStatus, TicketView
+from services.intake.contract import RecordTicketInput
 from services.intake.line_test import SimulatedLineTester
 from services.survey.activities import SurveyActivities
-from services.survey.contract import CallbackRecord
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from desk.db import create_pool
 from desk.storage_errors import UNSTORABLE_DATA
+from domain.callbacks import CallbackRecord
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc
 from services.dispatch.activities import DispatchActivities
 from services.dispatch.contract import SaveWorkOrderInput
@@ -24,7 +25,7 @@ from services.intake.contract import RecordTicketInput
 from services.intake.line_test import SimulatedLineTester
 from services.intake.repository import get_view
 from services.survey.activities import SurveyActivities
-from services.survey.contract import CallbackRecord, SaveCallbackInput
+from services.survey.contract import SaveCallbackInput
 from tests.integration.desk_client import auth, bad_fields, report
 from tests.stack import RunningDesk
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar  # type: ignore[import-untyped]  # the package ships no type information
 import pytest
 
-from workflows.calendars import (
+from domain.calendars import (
     BUSINESS_5X8_NAME,
     MAX_DAYS,
     BusinessHours,
@@ -25,7 +25,7 @@ from workflows.calendars import (
 )
 
 if TYPE_CHECKING:  # deadlines imports calendars; a type-only import keeps the test off its import graph
-    from workflows.deadlines import Calendar
+    from domain.deadlines import Calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

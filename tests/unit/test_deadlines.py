@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.intake.contract import Deadline, DeadlineKind, DeadlineState
-from workflows.deadlines import (
+from domain.deadlines import (
     ROUND_THE_CLOCK,
     Alarm,
     AlarmKind,
+    Deadline,
+    DeadlineKind,
+    DeadlineState,
     add_working_time,
     calendar_for,
     derive,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
+from domain.ticket import Reporter
 from services.intake import directory
-from services.intake.contract import Reporter
 from services.intake.directory_import import parse
 from services.intake.directory_repository import Exchange, Lookup, Subscriber
 from services.intake.validation import ValidReport

@@ -10,13 +10,8 @@ import pytest
 from temporalio.converter import DataConverter
 
 from desk.errors import ConfigurationError
-from services.intake.line_test import (
-    FaultCode,
-    LineTestOutcome,
-    LineTestResult,
-    SimulatedLineTester,
-    line_tester_from,
-)
+from domain.line_tests import FaultCode, LineTestOutcome, LineTestResult
+from services.intake.line_test import SimulatedLineTester, line_tester_from
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.intake.contract import LineTestResult, TicketDraft
+from domain.line_tests import LineTestResult
+from domain.ticket import TicketDraft
 from services.intake.line_test import SimulatedLineTester
 from services.intake.starter import with_line_test
 from tests.unit.test_ticket_state import draft

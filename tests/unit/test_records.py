@@ -18,7 +18,8 @@ from temporalio.converter import JSONPlainPayloadConverter, value_to_type
 
 from desk.events import EventSpec
 from desk.records import RecordPayloadConverter, from_json, to_json
-from services.intake.contract import RecordTicketInput, TicketView
+from domain.ticket import TicketView
+from services.intake.contract import RecordTicketInput
 from tests.unit.test_ticket_state import T0, accept, dispatched, resolve
 
 TEMPORAL = JSONPlainPayloadConverter()

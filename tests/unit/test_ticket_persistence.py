@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.callbacks import CallbackRecord
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import CallbackRecord, SaveCallbackInput
+from services.survey.contract import SaveCallbackInput
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence

@@ -8,30 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
-from services.dispatch.contract import (
-    DESK_TEAM_ID,
-    RecordViolationInput,
-    SlaPolicyRecord,
-    WorkOrderRecord,
-    WorkOrderStatus,
-)
-from services.intake.contract import (
-    Deadline,
-    DeadlineKind,
-    DeadlineState,
-    Reporter,
-    TicketDraft,
-    TicketStatus,
-)
-from workflows import alarms
-from workflows import ticket_state as ts
-from workflows.contract import (
+from domain import ticket_state as ts
+from domain.commands import (
     AcceptWorkOrderInput,
     RecordCallbackInput,
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
 )
-from workflows.deadlines import Alarm, AlarmKind, due_alarms
+from domain.deadlines import Alarm, AlarmKind, Deadline, DeadlineKind, DeadlineState, due_alarms
+from domain.ticket import Reporter, TicketDraft, TicketStatus
+from domain.work_orders import DESK_TEAM_ID, SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
+from services.dispatch.contract import RecordViolationInput
+from workflows import alarms
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600.0

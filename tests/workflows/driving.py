@@ -18,14 +18,18 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from desk.events import EventSpec
-from services.intake.contract import (
-    Deadline,
-    DeadlineKind,
-    LineTestResult,
-    Reporter,
-    TicketDraft,
-    TicketView,
+from domain.commands import (
+    AcceptWorkOrderInput,
+    ChaseWorkOrderInput,
+    DispatchTicketInput,
+    RecordCallbackInput,
+    ResolveWorkOrderInput,
+    ReturnWorkOrderInput,
+    ReviewWorkOrderInput,
 )
+from domain.deadlines import Deadline, DeadlineKind
+from domain.line_tests import LineTestResult
+from domain.ticket import Reporter, TicketDraft, TicketView
 from tests.workflows.fakes import FakeDesk
 from workflows.contract import (
     ACCEPT_WORK_ORDER,
@@ -36,14 +40,7 @@ from workflows.contract import (
     RESOLVE_WORK_ORDER,
     RETURN_WORK_ORDER,
     REVIEW_WORK_ORDER,
-    AcceptWorkOrderInput,
-    ChaseWorkOrderInput,
-    DispatchTicketInput,
-    RecordCallbackInput,
     RecordCallbackResult,
-    ResolveWorkOrderInput,
-    ReturnWorkOrderInput,
-    ReviewWorkOrderInput,
     TicketWorkflowInput,
     WorkOrderResult,
     ticket_workflow_id,

@@ -25,6 +25,10 @@ from temporalio.worker import Worker
 from desk.events import EventSpec
 from desk.records import to_json
 from desk.storage_errors import final_storage_errors
+from domain.callbacks import CallbackRecord
+from domain.line_tests import LineTestResult
+from domain.ticket import TicketView
+from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
 from services.dispatch import contract as dispatch
 from services.dispatch.policies import on_team_calendar
 from services.dispatch.repository import TeamRow
@@ -39,8 +43,8 @@ from workflows.ticket_persistence import TicketPersistence
 HOUR = 3600.0
 
 
-def default_policy() -> dispatch.SlaPolicyRecord:
-    return dispatch.SlaPolicyRecord(
+def default_policy() -> SlaPolicyRecord:
+    return SlaPolicyRecord(
         priority="",
         customer_tier="",
         team_id="",
@@ -57,18 +61,18 @@ class FakeDesk:
     teams_by_category: dict[str, list[str]] = field(default_factory=dict)
     rules: list[dispatch.RoutingRuleRecord] = field(default_factory=list)
     team_calendars: dict[str, tuple[str, str]] = field(default_factory=dict)  # team -> (calendar, zone)
-    policy: dispatch.SlaPolicyRecord = field(default_factory=default_policy)
-    team_policies: dict[str, dispatch.SlaPolicyRecord] = field(default_factory=dict)
+    policy: SlaPolicyRecord = field(default_factory=default_policy)
+    team_policies: dict[str, SlaPolicyRecord] = field(default_factory=dict)
     nats_down: bool = False
     line_tester: SimulatedLineTester = field(default_factory=SimulatedLineTester)  # the real default
 
     calls: list[str] = field(default_factory=list)  # activity names, in call order
-    tickets: dict[str, intake.TicketView] = field(default_factory=dict)
+    tickets: dict[str, TicketView] = field(default_factory=dict)
     timelines: dict[str, list[EventSpec]] = field(default_factory=dict)
-    work_orders: dict[str, dispatch.WorkOrderRecord] = field(default_factory=dict)
+    work_orders: dict[str, WorkOrderRecord] = field(default_factory=dict)
     violations: dict[str, dispatch.RecordViolationInput] = field(default_factory=dict)
     routings: list[dispatch.RouteTicketInput] = field(default_factory=list)
-    callbacks: list[survey.CallbackRecord] = field(default_factory=list)
+    callbacks: list[CallbackRecord] = field(default_factory=list)
     published: list[EventSpec] = field(default_factory=list)
     publish_attempts: int = 0
     outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
@@ -98,7 +102,7 @@ class FakeDesk:
         return routed
 
     @activity.defn(name=dispatch.FIND_SLA_POLICY)
-    async def find_sla_policy(self, input: dispatch.FindSlaPolicyInput) -> dispatch.SlaPolicyRecord:
+    async def find_sla_policy(self, input: dispatch.FindSlaPolicyInput) -> SlaPolicyRecord:
         self.calls.append(dispatch.FIND_SLA_POLICY)
         team = next((t for t in self.teams() if t.team_id == input.team_id), None)
         return on_team_calendar(self.team_policies.get(input.team_id, self.policy), team)
@@ -142,7 +146,7 @@ class FakeDesk:
         return dispatch.RecordViolationResult(recorded, copy.deepcopy(chased))
 
     @activity.defn(name=intake.RUN_LINE_TEST)
-    async def run_line_test(self, input: intake.RunLineTestInput) -> intake.LineTestResult:
+    async def run_line_test(self, input: intake.RunLineTestInput) -> LineTestResult:
         self.calls.append(intake.RUN_LINE_TEST)
         return await self.line_tester.test(input.fault_number)
 

@@ -18,15 +18,16 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from domain.line_tests import FaultCode, LineTestOutcome, LineTestResult
 from services.intake import contract as intake
-from services.intake.line_test import DETAILS, FaultCode, LineTestOutcome
+from services.intake.line_test import DETAILS
 from workflows.ivr import IvrCallWorkflow
 from workflows.ivr_contract import ExchangeChecked, OutageChecked, RepeatChecked, TicketCreated
 
 
-def line_test(number: str, outcome: LineTestOutcome) -> intake.LineTestResult:
+def line_test(number: str, outcome: LineTestOutcome) -> LineTestResult:
     code = FaultCode.OPEN_CIRCUIT if outcome is LineTestOutcome.ABNORMAL else FaultCode.NONE
-    return intake.LineTestResult(number, outcome, code, DETAILS[code or outcome], datetime.now(UTC), "fake")
+    return LineTestResult(number, outcome, code, DETAILS[code or outcome], datetime.now(UTC), "fake")
 
 
 @dataclass
@@ -63,7 +64,7 @@ class FakeIvrDesk:
         return self.open_tickets.get(request.fault_number, RepeatChecked())
 
     @activity.defn(name=intake.RUN_LINE_TEST)
-    async def run_line_test(self, request: intake.RunLineTestInput) -> intake.LineTestResult:
+    async def run_line_test(self, request: intake.RunLineTestInput) -> LineTestResult:
         self._called(intake.RUN_LINE_TEST)
         script = self.line_tests.get(request.fault_number, [])
         return line_test(request.fault_number, script.pop(0) if script else LineTestOutcome.NORMAL)

@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.intake.contract import DeadlineKind, DeadlineState
+from domain.deadlines import DeadlineKind, DeadlineState, derive
 from tests.workflows.clock import server_starting_at
 from tests.workflows.driving import close_to, deadline, eventually, open_ticket, sla_events
 from tests.workflows.fakes import FakeDesk, serving
-from workflows.deadlines import derive
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 StartAt = Callable[[datetime], Awaitable[tuple[WorkflowEnvironment, FakeDesk]]]

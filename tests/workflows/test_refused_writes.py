@@ -19,8 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
 from desk.ticket_client import TicketWorkflows
-from services.dispatch.contract import WorkOrderStatus
-from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST, LineTestResult, TicketStatus, TicketView
+from domain.commands import AddSupplementInput, ResolveWorkOrderInput
+from domain.line_tests import LineTestResult
+from domain.ticket import TicketStatus, TicketView
+from domain.work_orders import WorkOrderStatus
+from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST
 from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, draft, eventually, open_ticket, update
 from tests.workflows.fakes import FakeDesk
@@ -29,8 +32,6 @@ from workflows.contract import (
     AWAIT_RECORDED,
     INVALID_ARGUMENT,
     RESOLVE_WORK_ORDER,
-    AddSupplementInput,
-    ResolveWorkOrderInput,
     TicketWorkflowInput,
     WorkOrderResult,
     ticket_workflow_id,

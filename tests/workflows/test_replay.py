@@ -36,7 +36,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from services.intake.contract import TicketStatus
+from domain.ticket import TicketStatus
 from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, callback, open_ticket, resolve
 from tests.workflows.fakes import FakeDesk

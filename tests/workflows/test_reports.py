@@ -12,16 +12,19 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.dispatch.contract import WorkOrderStatus
-from services.intake import contract as intake
-from services.intake.contract import (
-    DeadlineKind,
-    DeadlineState,
-    LineTestOutcome,
-    Reporter,
-    TicketStatus,
-    TicketView,
+from domain.commands import (
+    AddSupplementInput,
+    CancelTicketInput,
+    RecordRepeatInput,
+    RepeatReport,
+    ResolveAtFirstContactInput,
+    ResolveByOutageInput,
 )
+from domain.deadlines import DeadlineKind, DeadlineState
+from domain.line_tests import LineTestOutcome
+from domain.ticket import Reporter, TicketStatus, TicketView
+from domain.work_orders import WorkOrderStatus
+from services.intake import contract as intake
 from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import Handle, accept, callback, deadline, eventually, open_ticket, update
 from tests.workflows.fakes import FakeDesk
@@ -32,12 +35,6 @@ from workflows.contract import (
     RESOLVE_AT_FIRST_CONTACT,
     RESOLVE_BY_OUTAGE,
     TRANSITION_NOT_ALLOWED,
-    AddSupplementInput,
-    CancelTicketInput,
-    RecordRepeatInput,
-    RepeatReport,
-    ResolveAtFirstContactInput,
-    ResolveByOutageInput,
 )
 
 

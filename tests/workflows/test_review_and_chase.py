@@ -14,8 +14,10 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.dispatch.contract import RoutingRuleRecord, WorkOrderStatus
-from services.intake.contract import DeadlineKind, TicketStatus
+from domain.deadlines import DeadlineKind
+from domain.ticket import TicketStatus
+from domain.work_orders import WorkOrderStatus
+from services.dispatch.contract import RoutingRuleRecord
 from tests.workflows.driving import (
     accept,
     chase,

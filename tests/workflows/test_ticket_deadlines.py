@@ -9,12 +9,9 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from services.dispatch.contract import DESK_TEAM_ID, WorkOrderStatus
-from services.intake.contract import (
-    DeadlineKind,
-    DeadlineState,
-    TicketStatus,
-)
+from domain.deadlines import DeadlineKind, DeadlineState
+from domain.ticket import TicketStatus
+from domain.work_orders import DESK_TEAM_ID, WorkOrderStatus
 from tests.workflows.driving import (
     accept,
     callback,

@@ -14,12 +14,10 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.dispatch.contract import WorkOrderStatus
-from services.intake.contract import (
-    DeadlineKind,
-    DeadlineState,
-    TicketStatus,
-)
+from domain.commands import AcceptWorkOrderInput
+from domain.deadlines import DeadlineKind, DeadlineState
+from domain.ticket import TicketStatus
+from domain.work_orders import WorkOrderStatus
 from tests.workflows.driving import (
     accept,
     callback,
@@ -35,7 +33,6 @@ from workflows.contract import (
     INVALID_ARGUMENT,
     TRANSITION_NOT_ALLOWED,
     WORK_ORDER_NOT_FOUND,
-    AcceptWorkOrderInput,
     WorkOrderResult,
 )
 

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
 from desk.events import review_subject
-from services.dispatch.contract import SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
-from services.intake.contract import TicketStatus
-from workflows.contract import ReviewWorkOrderInput
-from workflows.ticket_state import NewEvent, TicketState, send_to_team
+from domain.commands import ReviewWorkOrderInput
+from domain.ticket import TicketStatus
+from domain.ticket_state import NewEvent, TicketState, send_to_team
+from domain.work_orders import SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
 
 
 def request_review(state: TicketState, work_order: WorkOrderRecord) -> list[NewEvent]:

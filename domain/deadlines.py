@@ -1,9 +1,9 @@
 """Deadline arithmetic: when a deadline warns and falls due, and which alarms are due now.
 
-Pure functions over the contract's ``Deadline`` records, used by the ticket workflow (deterministic:
-no clock, no I/O; the caller passes ``now``). Working time is measured on a ``Calendar``: round the
-clock (``24X7``), or business hours (``BUSINESS_5X8``, in a team's time zone, with mainland China's
-public holidays and adjusted working days: :mod:`workflows.calendars`).
+The ``Deadline`` record a ticket keeps, and pure functions over it, used by the ticket workflow
+(deterministic: no clock, no I/O; the caller passes ``now``). Working time is measured on a
+``Calendar``: round the clock (``24X7``), or business hours (``BUSINESS_5X8``, in a team's time zone,
+with mainland China's public holidays and adjusted working days: :mod:`domain.calendars`).
 
 A deadline keeps the inputs it was derived from (start, target, warning percent, calendar, time zone,
 the customer's expected time), so ``derive`` gives its warn and due times again, exactly; the holiday
@@ -17,8 +17,40 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from services.intake.contract import Deadline, DeadlineKind, DeadlineState
-from workflows import calendars
+from domain import calendars
+
+
+class DeadlineKind(StrEnum):
+    RESPONSE = "RESPONSE"
+    RESOLUTION = "RESOLUTION"
+    CALLBACK = "CALLBACK"
+
+
+class DeadlineState(StrEnum):
+    PENDING = "PENDING"
+    WARNED = "WARNED"
+    OVERDUE = "OVERDUE"
+    MET = "MET"
+    CANCELLED = "CANCELLED"  # the ticket was cancelled before it was met
+
+
+@dataclass
+class Deadline:
+    kind: DeadlineKind
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    state: DeadlineState = DeadlineState.PENDING
+    work_order_id: str = ""  # set for a response deadline, which belongs to one work order
+    team_id: str = ""  # who a miss is recorded against
+    met_at: datetime | None = None
+    # The inputs due_at and warn_at were derived from (deadlines.derive re-derives them exactly).
+    target_seconds: float = 0.0
+    warning_percent: int = 80
+    calendar: str = "24X7"
+    time_zone: str = ""
+    not_after: datetime | None = None
+    sla_policy_version: int = 0
 
 
 class Calendar(Protocol):

@@ -1,6 +1,6 @@
 """Business hours: working time on working days in a team's time zone, by mainland China's holiday calendar.
 
-``BusinessHours`` is a deadline ``Calendar`` (:mod:`workflows.deadlines`). It meets that protocol
+``BusinessHours`` is a deadline ``Calendar`` (:mod:`domain.deadlines`). It meets that protocol
 structurally rather than importing it, because ``deadlines`` imports this module. Like all workflow code
 it is pure and deterministic: no clock, and no I/O beyond loading the time zone and holiday data.
 

@@ -15,17 +15,19 @@ from datetime import datetime
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
 from desk.events import dispatch_subject, ticket_subject
-from services.dispatch.contract import DESK_TEAM_ID, WorkOrderRecord, WorkOrderStatus
-from services.intake.contract import DeadlineKind, DeadlineState, LineTestResult, TicketStatus
-from workflows import deadlines
-from workflows.contract import (
+from domain import deadlines
+from domain.commands import (
     AddSupplementInput,
     CancelTicketInput,
     RecordRepeatInput,
     ResolveAtFirstContactInput,
     ResolveByOutageInput,
 )
-from workflows.ticket_state import SYSTEM_ACTOR, NewEvent, TicketState
+from domain.deadlines import DeadlineKind, DeadlineState
+from domain.line_tests import LineTestResult
+from domain.ticket import TicketStatus
+from domain.ticket_state import SYSTEM_ACTOR, NewEvent, TicketState
+from domain.work_orders import DESK_TEAM_ID, WorkOrderRecord, WorkOrderStatus
 
 MAX_REPEATS = 3
 """A fourth repeat of the same fault escalates the ticket (seed 002 一.6, 二.4)."""

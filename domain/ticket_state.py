@@ -17,28 +17,18 @@ from typing import Any
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
 from desk.events import EventSpec, dispatch_subject, survey_subject, ticket_subject
-from services.dispatch.contract import (
-    DESK_TEAM_ID,
-    SlaPolicyRecord,
-    WorkOrderRecord,
-    WorkOrderStatus,
-)
-from services.intake.contract import (
-    Deadline,
-    DeadlineKind,
-    TicketDraft,
-    TicketStatus,
-    TicketView,
-)
-from services.survey.contract import CallbackRecord
-from workflows import deadlines
-from workflows.contract import (
+from domain import deadlines
+from domain.callbacks import CallbackRecord
+from domain.commands import (
     AcceptWorkOrderInput,
     ChaseWorkOrderInput,
     RecordCallbackInput,
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
 )
+from domain.deadlines import Deadline, DeadlineKind
+from domain.ticket import TicketDraft, TicketStatus, TicketView
+from domain.work_orders import DESK_TEAM_ID, SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
 
 SYSTEM_ACTOR = "system"
 
