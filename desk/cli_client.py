@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format, message
 
-from desk import wire
+from desk import proto_fields
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -140,9 +140,9 @@ def workorder_resolve(args: argparse.Namespace, endpoints: dict[str, Any]) -> me
     visited = args.test_result or args.departed or args.arrived or args.restored or args.signed
     onsite = (
         common_pb2.OnsiteReport(
-            departed_at=wire.timestamp(args.departed),
-            arrived_at=wire.timestamp(args.arrived),
-            restored_at=wire.timestamp(args.restored),
+            departed_at=proto_fields.timestamp(args.departed),
+            arrived_at=proto_fields.timestamp(args.arrived),
+            restored_at=proto_fields.timestamp(args.restored),
             test_result=_enum(common_pb2.TestResult, "TEST_RESULT_", args.test_result),
             customer_signed=args.signed,
         )

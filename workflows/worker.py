@@ -19,7 +19,6 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from desk.config import Settings
 from desk.event_bus import EventPublisher, PublishActivities
 from desk.process import Runtime, close_runtime, make_worker, open_runtime
-from desk.ticket_client import TicketWorkflows
 from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
 from services.intake.ivr_activities import IvrActivities
@@ -28,6 +27,7 @@ from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ivr import IvrCallWorkflow
 from workflows.ticket import TicketWorkflow
+from workflows.ticket_client import TicketWorkflows
 from workflows.ticket_persistence import TicketPersistence
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from desk.config import Settings
 from desk.event_bus import ensure_team_consumer
 from desk.process import Runtime, ServiceParts, serve
-from desk.ticket_client import TicketWorkflows
 from services.dispatch import repository
 from services.dispatch.server import ACCESS, DispatchServicer, binding
+from workflows.ticket_client import TicketWorkflows
 
 
 async def build(runtime: Runtime) -> ServiceParts:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from google.protobuf import empty_pb2
 from grpc import aio
 
-from desk import wire
+from desk import proto_fields
 from desk.auth import (
     DESK_AGENTS,
     EVERYONE,
@@ -22,7 +22,6 @@ from desk.db import Executor
 from desk.errors import InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
-from desk.ticket_client import TicketWorkflows
 from domain.commands import (
     AcceptWorkOrderInput,
     ChaseWorkOrderInput,
@@ -34,10 +33,12 @@ from domain.commands import (
 from domain.review_policy import manual_dispatch_needs_review
 from domain.work_orders import WorkOrderRecord
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
-from services.dispatch import repository, validation
+from services import ticket_messages
+from services.dispatch import repository, validation, wire
 from services.dispatch.policies import default_policies, most_specific
 from services.dispatch.validation import require
 from workflows import contract as wf
+from workflows.ticket_client import TicketWorkflows
 
 ACCESS = {
     "ListTeams": EVERYONE,
@@ -119,8 +120,8 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     async def GetSlaPolicy(
         self, request: dispatch_pb2.GetSlaPolicyRequest, context: aio.ServicerContext
     ) -> common_pb2.SlaPolicy:
-        priority = wire.enum_name(common_pb2.Priority, request.priority, "PRIORITY_")
-        tier = wire.enum_name(common_pb2.CustomerTier, request.customer_tier, "CUSTOMER_TIER_")
+        priority = proto_fields.enum_name(common_pb2.Priority, request.priority, "PRIORITY_")
+        tier = proto_fields.enum_name(common_pb2.CustomerTier, request.customer_tier, "CUSTOMER_TIER_")
         if not priority:
             raise InvalidArgument.one("priority", "is required (P1..P4)")
         policies = await repository.list_policies(db=self._db) or default_policies()
@@ -146,7 +147,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
             needs_review=manual_dispatch_needs_review(principal.roles),
         )
         result = await self._tickets.update(request.ticket_id, wf.DISPATCH_TICKET, arg, wf.WorkOrderResult)
-        return wire.work_order_to_proto(result.work_order)
+        return ticket_messages.work_order_to_proto(result.work_order)
 
     async def ReviewWorkOrder(
         self, request: dispatch_pb2.ReviewWorkOrderRequest, context: aio.ServicerContext
@@ -214,7 +215,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     ) -> dispatch_pb2.ListWorkOrdersResponse:
         team_id = _team_in_scope(request.team_id)
         limit = page_size(request.page_size)
-        status = wire.enum_name(common_pb2.WorkOrderStatus, request.status, "WORK_ORDER_STATUS_")
+        status = proto_fields.enum_name(common_pb2.WorkOrderStatus, request.status, "WORK_ORDER_STATUS_")
         if request.status and not status:
             raise InvalidArgument.one("status", f"unknown work order status {request.status}")
         rows = await repository.list_work_orders(
@@ -227,7 +228,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         )
         last = rows[limit - 1] if len(rows) > limit else None
         return dispatch_pb2.ListWorkOrdersResponse(
-            work_orders=[wire.work_order_to_proto(w) for w in rows[:limit]],
+            work_orders=[ticket_messages.work_order_to_proto(w) for w in rows[:limit]],
             next_page_token=encode_token(last.created_at, last.work_order_id) if last else "",
         )
 
@@ -237,8 +238,8 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         """The violations ledger: one record per missed deadline, oldest first."""
         team_id = _team_in_scope(request.team_id)
         limit = page_size(request.page_size)
-        since = wire.from_timestamp(request, "period_start")
-        until = wire.from_timestamp(request, "period_end")
+        since = proto_fields.from_timestamp(request, "period_start")
+        until = proto_fields.from_timestamp(request, "period_end")
         if since and until and until <= since:
             raise InvalidArgument.one("period_end", "must be after period_start")
         rows = await repository.list_violations(
@@ -284,7 +285,7 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
         result = await self._tickets.update(
             work_order.ticket_id, update, arg, wf.WorkOrderResult, update_id=update_id
         )
-        return wire.work_order_to_proto(result.work_order)
+        return ticket_messages.work_order_to_proto(result.work_order)
 
 
 def _team_in_scope(team_id: str) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import re
 
-from desk import wire
+from desk import proto_fields
 from desk.errors import FieldViolation, InvalidArgument, TransitionNotAllowed
 from domain.calendars import is_known_time_zone
 from domain.work_orders import OnsiteReport, SlaPolicyRecord
 from helpdesk.v1 import common_pb2, dispatch_pb2
+from services.dispatch import wire
 from services.dispatch.contract import RoutingRuleRecord
 from services.dispatch.repository import TeamRow
 
@@ -43,7 +44,7 @@ def team_from_proto(team: common_pb2.Team) -> TeamRow:
         for c in team.categories
         if not _ID.match(c)
     ]
-    calendar = wire.enum_name(common_pb2.Calendar, team.calendar, "CALENDAR_")
+    calendar = proto_fields.enum_name(common_pb2.Calendar, team.calendar, "CALENDAR_")
     if team.calendar and not calendar:
         violations.append(FieldViolation("team.calendar", f"unknown calendar {team.calendar}"))
     time_zone = team.time_zone or "Asia/Shanghai"
@@ -68,7 +69,7 @@ def rule_from_proto(rule: common_pb2.RoutingRule) -> RoutingRuleRecord:
         violations.append(FieldViolation("rule.rule_id", "lowercase letters, digits, '.', '_', '-'; 1-64"))
     if rule.category and not _ID.match(rule.category):
         violations.append(FieldViolation("rule.category", f"{rule.category!r} is not a category id"))
-    tier = wire.enum_name(common_pb2.CustomerTier, rule.customer_tier, "CUSTOMER_TIER_")
+    tier = proto_fields.enum_name(common_pb2.CustomerTier, rule.customer_tier, "CUSTOMER_TIER_")
     if rule.customer_tier and not tier:
         violations.append(FieldViolation("rule.customer_tier", f"unknown value {rule.customer_tier}"))
     if not (rule.category or rule.region or tier):
@@ -92,7 +93,7 @@ def policy_from_proto(p: common_pb2.SlaPolicy) -> SlaPolicyRecord:
     ]
     if not 0 <= p.warning_percent <= 99:
         violations.append(FieldViolation("policy.warning_percent", "must be between 1 and 99 (0 means 80)"))
-    calendar = wire.enum_name(common_pb2.Calendar, p.calendar, "CALENDAR_")
+    calendar = proto_fields.enum_name(common_pb2.Calendar, p.calendar, "CALENDAR_")
     if p.calendar and not calendar:
         violations.append(FieldViolation("policy.calendar", f"unknown calendar {p.calendar}"))
     for field, enum, prefix in (
@@ -100,12 +101,12 @@ def policy_from_proto(p: common_pb2.SlaPolicy) -> SlaPolicyRecord:
         ("customer_tier", common_pb2.CustomerTier, "CUSTOMER_TIER_"),
     ):
         value = getattr(p, field)
-        if value and not wire.enum_name(enum, value, prefix):
+        if value and not proto_fields.enum_name(enum, value, prefix):
             violations.append(FieldViolation(f"policy.{field}", f"unknown value {value}"))
     _raise_if(violations)
     return SlaPolicyRecord(
-        priority=wire.enum_name(common_pb2.Priority, p.priority, "PRIORITY_"),
-        customer_tier=wire.enum_name(common_pb2.CustomerTier, p.customer_tier, "CUSTOMER_TIER_"),
+        priority=proto_fields.enum_name(common_pb2.Priority, p.priority, "PRIORITY_"),
+        customer_tier=proto_fields.enum_name(common_pb2.CustomerTier, p.customer_tier, "CUSTOMER_TIER_"),
         team_id=p.team_id,
         response_seconds=p.response_target.ToNanoseconds() / 1e9,
         resolution_seconds=p.resolution_target.ToNanoseconds() / 1e9,

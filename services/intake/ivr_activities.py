@@ -27,7 +27,6 @@ from temporalio.exceptions import ApplicationError
 
 from desk.errors import DeskError, Unavailable
 from desk.storage_errors import final_storage_errors
-from desk.ticket_client import TicketWorkflows
 from domain.commands import AddSupplementInput, RecordRepeatInput, RepeatReport
 from domain.ticket import Handling, Reporter, TicketView
 from helpdesk.v1 import common_pb2, intake_pb2
@@ -50,6 +49,7 @@ from services.intake.starter import LEASE
 from services.intake.validation import MAX_SUMMARY, validate_report
 from workflows import contract as wf
 from workflows.ivr_contract import ExchangeChecked, OutageChecked, OutageStatus, RepeatChecked, TicketCreated
+from workflows.ticket_client import TicketWorkflows
 
 IVR_ACTOR = "ivr"
 """Who records what the IVR takes (the ticket's agent_id, the timeline's actor): no agent did."""

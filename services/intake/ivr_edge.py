@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from desk import wire
+from desk import proto_fields
 from desk.errors import FieldViolation, InvalidArgument
 from helpdesk.v1 import intake_pb2
 from workflows import contract as wf
@@ -50,10 +50,10 @@ def turn_to_proto(turn: wf.IvrTurnView) -> intake_pb2.IvrTurn:
             intake_pb2.IvrPrompt(code=p.code, text=p.text, gloss=p.gloss, params=p.params)
             for p in turn.prompts
         ],
-        awaiting=wire.enum_value(intake_pb2.IvrAwaiting, turn.awaiting, "IVR_AWAITING_"),
+        awaiting=proto_fields.enum_value(intake_pb2.IvrAwaiting, turn.awaiting, "IVR_AWAITING_"),
         timeout_seconds=turn.timeout_seconds,
         ended=turn.ended,
-        end_reason=wire.enum_value(intake_pb2.IvrEndReason, turn.end_reason, "IVR_END_REASON_"),
+        end_reason=proto_fields.enum_value(intake_pb2.IvrEndReason, turn.end_reason, "IVR_END_REASON_"),
         transfer_to_agent=turn.transfer_to_agent,
         ticket_id=turn.ticket_id,
         to_main_menu=turn.to_main_menu,

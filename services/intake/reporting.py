@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
-from desk.ticket_client import TicketWorkflows
 from domain.commands import RecordRepeatInput, RepeatReport, ResolveByOutageInput
 from domain.line_tests import LineTestResult
 from domain.ticket import Handling, TicketDraft, TicketView
@@ -32,6 +31,7 @@ from services.intake.outages import OutageRecord
 from services.intake.repeats import report_keys
 from services.intake.validation import ValidReport
 from workflows import contract as wf
+from workflows.ticket_client import TicketWorkflows
 
 ABANDONED_AFTER = timedelta(minutes=5)
 """How long a claimed ticket may stay unrecorded before its keys stop making repeats of it."""

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 import asyncpg
 from grpc import aio
 
-from desk import wire
+from desk import proto_fields
 from desk.auth import DESK_AGENTS, INTEGRATORS, OPS_ENGINEERS, REVIEWERS, TICKET_READERS
 from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
-from desk.ticket_client import TicketWorkflows
 from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirstContactInput
 from domain.ticket import TicketView
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
+from services import ticket_messages
 from services.intake import ivr_edge, repository
 from services.intake.ivr_calls import IvrCalls
 from services.intake.outages import OutageRecord, check_declaration, check_resolution
@@ -25,6 +25,7 @@ from services.intake.reporting import accept_report, find_accepted, resolve_by_o
 from services.intake.starter import TicketStarter
 from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
 from workflows import contract as wf
+from workflows.ticket_client import TicketWorkflows
 
 ACCESS = {
     "CreateTicket": DESK_AGENTS | INTEGRATORS,
@@ -47,7 +48,7 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
         sequence=row.sequence,
         type=row.type,
         actor=row.actor,
-        occurred_at=wire.timestamp(row.occurred_at),
+        occurred_at=proto_fields.timestamp(row.occurred_at),
         reason=row.reason,
         detail=detail,
     )
@@ -145,7 +146,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         current_principal().require_ticket_access(
             view.assigned_team_id, [w.team_id for w in view.work_orders]
         )
-        return wire.ticket_to_proto(view, [_timeline_entry(row) for row in timeline])
+        return ticket_messages.ticket_to_proto(view, [_timeline_entry(row) for row in timeline])
 
     async def GetTicket(
         self, request: intake_pb2.GetTicketRequest, context: aio.ServicerContext
@@ -162,12 +163,12 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         if not principal.has_any(TICKET_READERS - OPS_ENGINEERS):
             team_id = team_id or principal.team_id
             principal.require_team(team_id)
-        status = wire.enum_name(common_pb2.TicketStatus, request.status, "TICKET_STATUS_")
+        status = proto_fields.enum_name(common_pb2.TicketStatus, request.status, "TICKET_STATUS_")
         if request.status and not status:
             raise InvalidArgument.one("status", f"unknown ticket status {request.status}")
         after, before = (
-            wire.from_timestamp(request, "created_after"),
-            wire.from_timestamp(request, "created_before"),
+            proto_fields.from_timestamp(request, "created_after"),
+            proto_fields.from_timestamp(request, "created_before"),
         )
         if after and before and after >= before:
             raise InvalidArgument.one("created_before", "must be later than created_after")
@@ -182,7 +183,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             limit=limit + 1,
         )
         return intake_pb2.ListTicketsResponse(
-            tickets=[wire.ticket_to_proto(v) for v in views[:limit]],
+            tickets=[ticket_messages.ticket_to_proto(v) for v in views[:limit]],
             next_page_token=_next_token(views, limit),
         )
 
@@ -239,7 +240,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             exchanges=[e.strip() for e in request.exchanges if e.strip()],
             categories=[c.strip() for c in request.categories if c.strip()],
             regions=[r.strip() for r in request.regions if r.strip()],
-            eta=wire.from_timestamp(request, "eta"),
+            eta=proto_fields.from_timestamp(request, "eta"),
         )
         check_declaration(outage, now=now)
         return _outage_to_proto(await repository.declare_outage(db=self._db, outage=outage))
@@ -304,10 +305,10 @@ def _outage_to_proto(o: OutageRecord) -> intake_pb2.Outage:
         categories=o.categories,
         regions=o.regions,
         cause=o.cause,
-        eta=wire.timestamp(o.eta),
+        eta=proto_fields.timestamp(o.eta),
         active=o.active,
-        declared_at=wire.timestamp(o.declared_at),
-        resolved_at=wire.timestamp(o.resolved_at),
+        declared_at=proto_fields.timestamp(o.declared_at),
+        resolved_at=proto_fields.timestamp(o.resolved_at),
         resolution=o.resolution,
     )
 

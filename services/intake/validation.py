@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from desk import wire
+from desk import proto_fields
 from desk.errors import FieldViolation, InvalidArgument
 from domain.ticket import Reporter
 from helpdesk.v1 import common_pb2, intake_pb2
@@ -51,7 +51,7 @@ class _Checker:
         self.violations.append(FieldViolation(field, description))
 
     def enum(self, field: str, enum: object, value: int, prefix: str, *, default: str = "") -> str:
-        name = wire.enum_name(enum, value, prefix)
+        name = proto_fields.enum_name(enum, value, prefix)
         if value == 0 and not default:
             self.fail(field, "is required")
         elif value != 0 and not name:
@@ -97,8 +97,8 @@ def _reporter(check: _Checker, request: intake_pb2.CreateTicketRequest) -> Repor
 def _times(
     check: _Checker, request: intake_pb2.CreateTicketRequest, now: datetime
 ) -> tuple[datetime | None, ...]:
-    occurred_at = wire.from_timestamp(request, "occurred_at")
-    expected_by = wire.from_timestamp(request, "expected_by")
+    occurred_at = proto_fields.from_timestamp(request, "occurred_at")
+    expected_by = proto_fields.from_timestamp(request, "expected_by")
     if occurred_at and occurred_at > now + CLOCK_SKEW:
         check.fail("occurred_at", "is in the future")
     if expected_by and expected_by <= now:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
-from desk.ticket_client import TicketWorkflows
 from services.survey.server import ACCESS, SurveyServicer, binding
+from workflows.ticket_client import TicketWorkflows
 
 
 async def build(runtime: Runtime) -> ServiceParts:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from grpc import aio
 
-from desk import wire
+from desk import proto_fields
 from desk.auth import DESK_AGENTS, SURVEYORS
 from desk.errors import InvalidArgument, Unimplemented
 from desk.grpc_edge import ServiceBinding, current_principal
-from desk.ticket_client import TicketWorkflows
 from domain.commands import RecordCallbackInput
 from helpdesk.v1 import common_pb2, survey_pb2, survey_pb2_grpc
 from workflows import contract as wf
+from workflows.ticket_client import TicketWorkflows
 
 CALLERS = SURVEYORS | DESK_AGENTS
 
@@ -55,8 +55,8 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
             termination_reason=c.termination_reason,
             note=c.note,
             surveyor=c.surveyor,
-            recorded_at=wire.timestamp(c.recorded_at),
-            ticket_status=wire.enum_value(
+            recorded_at=proto_fields.timestamp(c.recorded_at),
+            ticket_status=proto_fields.enum_value(
                 common_pb2.TicketStatus, result.ticket.status.value, "TICKET_STATUS_"
             ),
         )

@@ -18,7 +18,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
-from desk.ticket_client import TicketWorkflows
 from domain.commands import AddSupplementInput, ResolveWorkOrderInput
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus, TicketView
@@ -37,6 +36,7 @@ from workflows.contract import (
     ticket_workflow_id,
 )
 from workflows.ticket import TicketWorkflow
+from workflows.ticket_client import TicketWorkflows
 
 T = TypeVar("T")
 AT_ONCE = 10.0  # seconds: a refused change answers in well under one; a retried one never does

@@ -1,69 +1,16 @@
-"""Contract records to and from protobuf messages. Protobuf stays at the gRPC edge; this is the edge.
+"""The ticket's model as common.proto's messages: every service's edge answers with tickets this way.
 
-Enum values travel in the contracts as the proto names without their prefix ("PHONE", "P2", "VIP").
-"""
+Each service maps its own messages in its ``wire`` module; the ticket and its work orders are the
+domain every service shares, so their one mapping lives here, beside the services and below none."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
-from google.protobuf import duration_pb2, timestamp_pb2
-
+from desk.proto_fields import duration, enum_value, timestamp
 from domain.deadlines import Deadline
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketView
-from domain.work_orders import OnsiteReport, PartUsed, SlaPolicyRecord, WorkOrderRecord
+from domain.work_orders import OnsiteReport, WorkOrderRecord
 from helpdesk.v1 import common_pb2
-from services.dispatch.contract import RoutingRuleRecord
-from services.dispatch.repository import TeamRow, ViolationRow
-
-
-def enum_name(enum: Any, value: int, prefix: str) -> str:
-    """Proto enum value → contract name; "" for UNSPECIFIED or a value this server does not know."""
-    try:
-        name: str = enum.Name(value)
-    except ValueError:
-        return ""
-    return "" if name.endswith("_UNSPECIFIED") else name.removeprefix(prefix)
-
-
-def enum_value(enum: Any, name: str, prefix: str) -> Any:
-    """Contract name → proto enum value (typed Any: each generated enum has its own ValueType)."""
-    return enum.Value(prefix + name) if name else 0
-
-
-def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def from_timestamp(message: object, field: str) -> datetime | None:
-    """The field's time in UTC, or None when the message does not carry it."""
-    if not message.HasField(field):  # type: ignore[attr-defined]
-        return None
-    value: timestamp_pb2.Timestamp = getattr(message, field)
-    return value.ToDatetime(tzinfo=UTC)
-
-
-def duration(seconds: float) -> duration_pb2.Duration:
-    d = duration_pb2.Duration()
-    d.FromNanoseconds(round(seconds * 1e9))
-    return d
-
-
-def onsite_from_proto(message: common_pb2.OnsiteReport) -> OnsiteReport:
-    return OnsiteReport(
-        departed_at=from_timestamp(message, "departed_at"),
-        arrived_at=from_timestamp(message, "arrived_at"),
-        restored_at=from_timestamp(message, "restored_at"),
-        test_result=enum_name(common_pb2.TestResult, message.test_result, "TEST_RESULT_"),
-        parts=[PartUsed(p.name, p.model, p.unit, p.quantity, p.note) for p in message.parts],
-        customer_signed=message.customer_signed,
-    )
 
 
 def onsite_to_proto(report: OnsiteReport) -> common_pb2.OnsiteReport:
@@ -104,60 +51,6 @@ def work_order_to_proto(w: WorkOrderRecord) -> common_pb2.WorkOrder:
         reviewed_at=timestamp(w.reviewed_at),
         sla_policy_version=w.sla_policy_version,
         last_chased_at=timestamp(w.last_chased_at),
-    )
-
-
-def team_to_proto(t: TeamRow) -> common_pb2.Team:
-    return common_pb2.Team(
-        team_id=t.team_id,
-        name=t.name,
-        categories=t.categories,
-        regions=t.regions,
-        calendar=enum_value(common_pb2.Calendar, t.calendar, "CALENDAR_"),
-        time_zone=t.time_zone,
-        on_call_contacts=t.on_call_contacts,
-        active=t.active,
-    )
-
-
-def rule_to_proto(r: RoutingRuleRecord) -> common_pb2.RoutingRule:
-    return common_pb2.RoutingRule(
-        rule_id=r.rule_id,
-        category=r.category,
-        region=r.region,
-        customer_tier=enum_value(common_pb2.CustomerTier, r.customer_tier, "CUSTOMER_TIER_"),
-        team_id=r.team_id,
-        require_review=r.require_review,
-        updated_at=timestamp(r.updated_at),
-    )
-
-
-def violation_to_proto(v: ViolationRow) -> common_pb2.Violation:
-    return common_pb2.Violation(
-        violation_id=v.violation_id,
-        ticket_id=v.ticket_id,
-        team_id=v.team_id,
-        agent_id=v.agent_id,
-        deadline_kind=enum_value(common_pb2.DeadlineKind, v.deadline_kind, "DEADLINE_KIND_"),
-        work_order_id=v.work_order_id,
-        due_at=timestamp(v.due_at),
-        recorded_at=timestamp(v.recorded_at),
-        chased=v.chased,
-        chase_count=v.chase_count,
-    )
-
-
-def policy_to_proto(p: SlaPolicyRecord) -> common_pb2.SlaPolicy:
-    return common_pb2.SlaPolicy(
-        priority=enum_value(common_pb2.Priority, p.priority, "PRIORITY_"),
-        customer_tier=enum_value(common_pb2.CustomerTier, p.customer_tier, "CUSTOMER_TIER_"),
-        team_id=p.team_id,
-        response_target=duration(p.response_seconds),
-        resolution_target=duration(p.resolution_seconds),
-        callback_target=duration(p.callback_seconds),
-        warning_percent=p.warning_percent,
-        calendar=enum_value(common_pb2.Calendar, p.calendar, "CALENDAR_"),
-        version=p.version,
     )
 
 
