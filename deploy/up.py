@@ -195,7 +195,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
 
     def spec(name: str, *command: str, nice: int = 0) -> ChildSpec:
-        argv = [sys.executable, "-m", "desk.cli", *command]
+        argv = [sys.executable, "-m", "cli", *command]
         log = settings.data_dir / "logs" / f"{name}.log"
         return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice, log_limits=settings.logs)
 

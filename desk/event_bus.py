@@ -6,6 +6,8 @@ twice (a retried activity after a crash); the trace context travels in the heade
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import nats
 from google.protobuf import struct_pb2, timestamp_pb2
 from nats.aio.client import Client as NatsClient
@@ -17,7 +19,15 @@ from temporalio import activity
 
 from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
 from helpdesk.v1 import events_pb2
-from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
+
+PUBLISH_EVENTS = "desk.publish_events"
+"""Activity run by the workflow worker itself: publishes decided events to JetStream, in order."""
+
+
+@dataclass
+class PublishEventsInput:
+    events: list[EventSpec]
+
 
 DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
 """How long JetStream remembers event ids; longer than any retry of a publishing activity."""

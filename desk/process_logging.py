@@ -121,7 +121,7 @@ def _kind(record: logging.LogRecord) -> Kind:
 
 
 def configure_logging(fmt: str, *, stream: TextIO, repeat_interval: float | None) -> None:
-    """The process's logging, once, by its entry point (`desk.cli`); None: every line written."""
+    """The process's logging, once, by its entry point (`cli.main`); None: every line written."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
     if repeat_interval is not None:

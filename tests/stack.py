@@ -106,7 +106,7 @@ class DeskProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.output_path.open("wb") as out:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "desk.cli", "up"],
+                [sys.executable, "-m", "cli", "up"],
                 env=desk_environment(self.data_dir, self.settings),
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from desk.events import EventSpec
 from domain.callbacks import CallbackRecord
 from domain.ticket import TicketDraft, TicketView
 from domain.work_orders import WorkOrderRecord
@@ -12,8 +11,6 @@ from services.intake.contract import RecordTicketInput
 
 TASK_QUEUE = "tickets"
 
-PUBLISH_EVENTS = "desk.publish_events"
-"""Activity run by the workflow worker itself: publishes decided events to JetStream, in order."""
 
 PERSIST_CHANGE = "ticket.persist_change"
 """Local activity run by the workflow worker: one change's writes, each by its service's activities."""
@@ -67,11 +64,6 @@ class WorkOrderResult:
 class RecordCallbackResult:
     callback: CallbackRecord
     ticket: TicketView
-
-
-@dataclass
-class PublishEventsInput:
-    events: list[EventSpec]
 
 
 # --- IVR calls (workflows/ivr.py): one workflow per call, on TASK_QUEUE, driven by intake ---

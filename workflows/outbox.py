@@ -20,8 +20,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
+    from desk.event_bus import PUBLISH_EVENTS, PublishEventsInput
     from desk.events import EventSpec
-    from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
 
 MAX_BATCH = 100
 FAST_ATTEMPT_TIMEOUT = timedelta(seconds=2)

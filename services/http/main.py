@@ -29,7 +29,7 @@ GRACE_SECONDS = 10.0
 
 
 class _Server(uvicorn.Server):
-    """Signals belong to the process (desk.cli.until_signalled cancels `run`), not to uvicorn."""
+    """Signals belong to the process (cli.main.until_signalled cancels `run`), not to uvicorn."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

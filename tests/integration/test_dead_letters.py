@@ -36,7 +36,7 @@ def _oversized_event() -> EventSpec:
 
 def _helpdesk(desk: RunningDesk, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desk.cli", "events", *args, "--database-url", desk.endpoints["postgres"]],
+        [sys.executable, "-m", "cli", "events", *args, "--database-url", desk.endpoints["postgres"]],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

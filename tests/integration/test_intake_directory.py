@@ -50,13 +50,13 @@ class Imported:
 
 
 async def _import(desk: RunningDesk, tmp_path: Path, kind: str, text: str) -> Imported:
-    """`python -m desk.cli directory import KIND FILE` against the test desk, as an operator runs it."""
+    """`python -m cli directory import KIND FILE` against the test desk, as an operator runs it."""
     path = tmp_path / f"{kind}-{_tag()}.csv"
     path.write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["HELPDESK_DATA_DIR"] = str(desk.data_dir)
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "desk.cli", "directory", "import", kind, str(path)),
+        *(sys.executable, "-m", "cli", "directory", "import", kind, str(path)),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,

@@ -105,7 +105,7 @@ async def test_a_resumed_team_consumer_gets_every_work_order_exactly_once(desk: 
 async def test_ops_watch_shows_work_orders_and_takes_commands(desk: RunningDesk) -> None:
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     watch = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "desk.cli", "ops", "watch", "--team", "automation"),
+        *(sys.executable, "-m", "cli", "ops", "watch", "--team", "automation"),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

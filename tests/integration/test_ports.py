@@ -36,7 +36,7 @@ async def helpdesk(*argv: str, env: Mapping[str, str], within: float = 60.0) -> 
     """Run the command line; its exit status and everything it printed."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "desk.cli", *argv),
+        *("-m", "cli", *argv),
         env=dict(env),
         cwd=PROJECT_ROOT,
         stdin=asyncio.subprocess.DEVNULL,

@@ -155,7 +155,7 @@ def test_the_count_comes_on_its_own_when_the_errors_stop() -> None:
 
 
 def test_every_desk_process_logs_through_the_filter() -> None:
-    """What `helpdesk serve` and `helpdesk worker` set up (desk.cli), in a process of its own."""
+    """What `helpdesk serve` and `helpdesk worker` set up (cli.main), in a process of its own."""
     program = (
         "import logging, sys\n"
         "from desk.process_logging import configure_logging\n"

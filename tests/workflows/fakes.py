@@ -22,6 +22,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from desk.event_bus import PUBLISH_EVENTS, PublishEventsInput
 from desk.events import EventSpec
 from desk.records import to_json
 from desk.storage_errors import final_storage_errors
@@ -36,7 +37,6 @@ from services.dispatch.routing import route
 from services.intake import contract as intake
 from services.intake.line_test import SimulatedLineTester
 from services.survey import contract as survey
-from workflows.contract import PUBLISH_EVENTS, PublishEventsInput
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_persistence import TicketPersistence
 

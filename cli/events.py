@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from desk.cli_directory import database_url
+from cli.endpoints import database_url
 from desk.config import Settings
 
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 `up` runs the whole desk; `serve <service>` (`serve http` for the HTTP channels) and `worker` are the
 processes it starts, and what a deployment runs one per container; the client commands of
-:mod:`desk.cli_client` (`ticket`, `workorder`, `callback`) talk to a running desk through its
+:mod:`cli.client` (`ticket`, `workorder`, `callback`) talk to a running desk through its
 endpoints file.
 
 Every command ends in ``os._exit``: an interpreter that loaded temporalio can abort while finalising
@@ -26,20 +26,24 @@ from typing import Any, NoReturn, TextIO
 from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings, port_setting
 from desk.errors import DeskError, PortInUse
 
-log = logging.getLogger("desk.cli")  # not __name__: under `python -m` that is "__main__"
+log = logging.getLogger("helpdesk.cli")  # not __name__: under `python -m` that is "__main__"
 
 Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desk import cli_client
+    from cli import client, directory, events, ops
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Client commands first: `register` adds its common `--as` option to every command present then.
-    cli_client.register(commands)
+    client.register(commands)
+    ops.register(commands)
+    directory.register(commands)
+    events.register(commands)
+    client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(
         "--no-services",
@@ -82,7 +86,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ)
     entry: Entry | None = getattr(args, "entry", None)
     if entry is None:
-        from desk.cli_client import run_client_command
+        from cli.client import run_client_command
 
         return run_client_command(args, settings.data_dir)
     return entry(args, settings)

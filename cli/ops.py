@@ -61,9 +61,9 @@ def register(sub: Any) -> None:
 
 
 def watch_command(args: argparse.Namespace, settings: Settings) -> int:
-    from desk.cli_client import _endpoints
+    from cli.endpoints import read_endpoints
 
-    endpoints = _endpoints(settings.data_dir)
+    endpoints = read_endpoints(settings.data_dir)
     role = args.as_role or f"ops_engineer:{args.team}"
     token = endpoints["tokens"].get(role)
     if token is None:

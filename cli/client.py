@@ -1,6 +1,6 @@
 """`helpdesk ticket|workorder|callback`: walk a ticket's main path by hand against a running desk.
 
-`helpdesk ops watch` (an ops team's live view) is in :mod:`desk.cli_ops`.
+`helpdesk ops watch` (an ops team's live view) is in :mod:`cli.ops`.
 
 The desk is found through `.data/endpoints.json` (written by `helpdesk up`), which also holds the
 development tokens; `--as ROLE` picks one (e.g. `--as ops_engineer:network`).
@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format, message
 
+from cli.endpoints import read_endpoints
 from desk import proto_fields
 from helpdesk.v1 import (
     common_pb2,
@@ -32,14 +33,6 @@ from helpdesk.v1 import (
 )
 
 Command = Callable[[argparse.Namespace, dict[str, Any]], message.Message]
-
-
-def _endpoints(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / "endpoints.json"
-    if not path.exists():
-        raise SystemExit(f"no running desk: {path} does not exist (start one with `make run`)")
-    endpoints: dict[str, Any] = json.loads(path.read_text())
-    return endpoints
 
 
 def _call(
@@ -266,13 +259,8 @@ def _workorder_parsers(sub: Any) -> None:
 
 def register(sub: Any) -> None:
     """Add the client commands to the `helpdesk` parser's subcommands."""
-    from desk import cli_directory, cli_events, cli_ops
-
     _ticket_parsers(sub)
     _workorder_parsers(sub)
-    cli_ops.register(sub)
-    cli_directory.register(sub)
-    cli_events.register(sub)
     cb = sub.add_parser("callback", help="record the callback to the customer")
     cb.add_argument("ticket_id")
     cb.add_argument("--not-reached", action="store_true")
@@ -280,6 +268,10 @@ def register(sub: Any) -> None:
     cb.add_argument("--reason", default="", help="termination reason when not reached")
     cb.add_argument("--note", default="")
     cb.set_defaults(run=callback)
+
+
+def add_as_option(sub: Any) -> None:
+    """Every command present gets `--as ROLE`, the development token it calls with."""
     for parser in sub.choices.values():
         _add_common(parser)
 
@@ -296,7 +288,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def run_client_command(args: argparse.Namespace, data_dir: Path) -> int:
     try:
-        answer = args.run(args, _endpoints(data_dir))
+        answer = args.run(args, read_endpoints(data_dir))
     except grpc.RpcError as error:
         print(f"{error.code().name}: {error.details()}", file=sys.stderr)
         return 1

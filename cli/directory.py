@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from cli.endpoints import database_url
 from desk.config import Settings
 from desk.errors import InvalidArgument
 
@@ -68,19 +68,6 @@ def register(sub: Any) -> None:
     )
     load.add_argument("--as", dest="as_role", default="", help=argparse.SUPPRESS)  # not a gRPC call
     load.set_defaults(entry=import_command)
-
-
-def database_url(args: argparse.Namespace, settings: Settings) -> str:
-    if args.database_url:
-        return str(args.database_url)
-    if settings.endpoints_file.exists():
-        return str(json.loads(settings.endpoints_file.read_text())["postgres"])
-    if settings.database_url:
-        return settings.database_url
-    raise SystemExit(
-        f"no database: {settings.endpoints_file} does not exist (start the desk with `make run`),"
-        " DATABASE_URL is not set and --database-url was not given"
-    )
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
