@@ -20,7 +20,7 @@ from desk.config import Settings
 from desk.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from services.intake.directory_import import Batch
+    from services.intake.reference.directory_import import Batch
 
 FORMATS = """\
 CSV files are UTF-8 with a header row; columns in any order, optional ones may be left out:
@@ -71,7 +71,7 @@ def register(sub: Any) -> None:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    from services.intake import directory_import
+    from services.intake.reference import directory_import
 
     path: Path = args.file
     try:
@@ -100,7 +100,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _store(url: str, batch: Batch) -> tuple[int, int]:
-    from services.intake import directory_import
+    from services.intake.reference import directory_import
 
     conn = await asyncpg.connect(url)
     try:

@@ -1,6 +1,6 @@
 """`helpdesk events dead-letters` and `helpdesk events retry ID`: events NATS refused for good.
 
-Intake's relay parks an event it can never publish (services/intake/relay.py) so that the events
+Intake's relay parks an event it can never publish (services/intake/events/relay.py) so that the events
 behind it flow on. An operator tool, like `helpdesk directory import`: it works on intake's schema
 directly, in the running desk's database (endpoints.json), else ``DATABASE_URL`` or ``--database-url``.
 """
@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 
 
 def list_command(args: argparse.Namespace, settings: Settings) -> int:
-    from services.intake import outbox
+    from services.intake.events import outbox
 
     letters = _run(database_url(args, settings), lambda conn: outbox.dead_letters(db=conn, limit=LISTED))
     for letter in letters:
@@ -57,7 +57,7 @@ def list_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def retry_command(args: argparse.Namespace, settings: Settings) -> int:
-    from services.intake import outbox
+    from services.intake.events import outbox
 
     letter_id: int = args.letter_id
     position = _run(database_url(args, settings), lambda conn: outbox.requeue(db=conn, letter_id=letter_id))

@@ -201,7 +201,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
 
     services = [spec(name, "serve", name) for name in SERVICES]
     # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:
-    # under a burst of reports the workers open the backlog (services/intake/starter.py) with what the
+    # under a burst of reports the workers open the backlog (services/intake/opening/starter.py) with what the
     # services leave, so CreateTicket keeps its latency (docs/performance.md). In production the
     # workers have CPU of their own.
     workers = [spec(name, "worker", nice=settings.worker_nice) for name in worker_names(settings)]

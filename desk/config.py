@@ -64,10 +64,10 @@ class Settings:
     payload_key: bytes | None  # encrypts Temporal payloads; `helpdesk up` makes one under data_dir
     embedded: EmbeddedPorts = field(default_factory=EmbeddedPorts)
     worker_shutdown_seconds: float = 10.0
-    line_tester: str = "simulator"  # the line test adapter (services/intake/line_test.py)
+    line_tester: str = "simulator"  # the line test adapter (services/intake/opening/line_test.py)
     http_port: int = DEFAULT_HTTP_PORT
     channel_category: str = DEFAULT_CHANNEL_CATEGORY  # e-mail and IM reports that name no category
-    pending_lease_seconds: float = 30.0  # services/intake/starter.py: an intake process's hold on a ticket
+    pending_lease_seconds: float = 30.0  # intake's starter: an intake process's hold on a ticket
     max_backlog: int = 5000  # accepted-not-opened tickets past which CreateTicket answers RESOURCE_EXHAUSTED
     worker_nice: int = 19  # `helpdesk up` runs the workflow workers behind the services for the CPU
     workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)

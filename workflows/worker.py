@@ -21,8 +21,8 @@ from desk.event_bus import EventPublisher, PublishActivities
 from desk.process import Runtime, close_runtime, make_worker, open_runtime
 from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
-from services.intake.ivr_activities import IvrActivities
-from services.intake.line_test import line_tester_from
+from services.intake.ivr.activities import IvrActivities
+from services.intake.opening.line_test import line_tester_from
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ivr import IvrCallWorkflow

@@ -11,9 +11,10 @@ from temporalio import activity
 from desk.storage_errors import final_storage_errors
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus
-from services.intake import outbox, repository
+from services.intake import repository
 from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST, RecordTicketInput, RunLineTestInput
-from services.intake.line_test import LineTester
+from services.intake.events import outbox
+from services.intake.opening.line_test import LineTester
 
 _NO_MORE_REPEATS = (TicketStatus.CLOSED, TicketStatus.CANCELLED, TicketStatus.ARCHIVED)
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 from desk.config import Settings
 from desk.event_bus import EventPublisher
 from desk.process import Runtime, ServiceParts, serve
-from services.intake.admission import Admission
-from services.intake.ivr_calls import IvrCalls
-from services.intake.line_test import line_tester_from
-from services.intake.relay import EventRelay
+from services.intake.events.relay import EventRelay
+from services.intake.ivr.calls import IvrCalls
+from services.intake.opening.admission import Admission
+from services.intake.opening.line_test import line_tester_from
+from services.intake.opening.starter import TicketStarter
 from services.intake.server import ACCESS, IntakeServicer, binding
-from services.intake.starter import TicketStarter
 from workflows.ticket_client import TicketWorkflows
 
 

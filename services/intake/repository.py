@@ -13,8 +13,8 @@ from desk.db import Executor
 from desk.events import EventSpec
 from desk.records import from_json, to_json
 from domain.ticket import TicketDraft, TicketStatus, TicketView
-from services.intake import pending_tickets
-from services.intake.outages import (
+from services.intake.opening import pending_tickets
+from services.intake.reference.outages import (
     CATEGORY,
     EXCHANGE,
     REGION,
@@ -254,8 +254,9 @@ MATCHING_OUTAGE = (
 async def matching_outage(
     *, db: Executor, fault_number: str, category: str, region: str
 ) -> KnownOutage | None:
-    """The active outage a report falls in (services/intake/outages.py), found through its scope's index:
-    only the outages with a term of the report in every dimension are read, and only their heads."""
+    """The active outage a report falls in (services/intake/reference/outages.py), found through its
+    scope's index: only the outages with a term of the report in every dimension are read, and only
+    their heads."""
     terms = report_terms(fault_number=fault_number, category=category, region=region)
     row = await db.fetchrow(MATCHING_OUTAGE, terms[EXCHANGE], terms[CATEGORY], terms[REGION])
     return None if row is None else KnownOutage(**dict(row))

@@ -17,12 +17,13 @@ from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirs
 from domain.ticket import TicketView
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 from services import ticket_messages
-from services.intake import ivr_edge, repository
-from services.intake.ivr_calls import IvrCalls
-from services.intake.outages import OutageRecord, check_declaration, check_resolution
-from services.intake.repeats import progress
-from services.intake.reporting import accept_report, find_accepted, resolve_by_outage
-from services.intake.starter import TicketStarter
+from services.intake import repository
+from services.intake.ivr import edge as ivr_edge
+from services.intake.ivr.calls import IvrCalls
+from services.intake.opening.starter import TicketStarter
+from services.intake.reference.outages import OutageRecord, check_declaration, check_resolution
+from services.intake.reports.repeats import progress
+from services.intake.reports.reporting import accept_report, find_accepted, resolve_by_outage
 from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
 from workflows import contract as wf
 from workflows.ticket_client import TicketWorkflows

@@ -198,7 +198,7 @@ async def test_past_its_bound_the_backlog_refuses_new_reports_with_a_retry_delay
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert _retry_delay(refused.value) == 5.0
     # Never past the bound; one short when a count ran while a report was being stored (a report
-    # admitted during a count is counted twice rather than missed: services/intake/admission.py).
+    # admitted during a count is counted twice rather than missed: services/intake/opening/admission.py).
     assert BOUND - 1 <= accepted <= BOUND
     await _drained(desk.endpoints["postgres"], within=DRAINED_WITHIN)
     await intake.CreateTicket(report(wait_for_routing=False), metadata=agent, timeout=10)  # room again

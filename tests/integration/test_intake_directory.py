@@ -20,8 +20,8 @@ import grpc
 import pytest
 
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
-from services.intake import directory
-from services.intake.directory_repository import Exchange
+from services.intake.reference import directory
+from services.intake.reference.directory_repository import Exchange
 from tests.integration.desk_client import auth, bad_fields, report
 from tests.stack import PROJECT_ROOT, RunningDesk
 

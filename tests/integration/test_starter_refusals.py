@@ -14,9 +14,9 @@ from temporalio.client import Client
 from desk.errors import InvalidArgument
 from desk.loops import Readiness
 from domain.ticket import TicketDraft, TicketView
-from services.intake import pending_tickets
-from services.intake.line_test import SimulatedLineTester
-from services.intake.starter import TicketStarter
+from services.intake.opening import pending_tickets
+from services.intake.opening.line_test import SimulatedLineTester
+from services.intake.opening.starter import TicketStarter
 from tests.unit.test_ticket_state import draft
 from workflows.ticket_client import TicketWorkflows
 

@@ -17,10 +17,11 @@ from desk.records import from_json
 from domain.callbacks import CallbackRecord
 from domain.ticket import TicketStatus, TicketView
 from services.dispatch.activities import DispatchActivities
-from services.intake import outbox, repository
+from services.intake import repository
 from services.intake.activities import IntakeActivities
 from services.intake.contract import RecordTicketInput
-from services.intake.line_test import SimulatedLineTester
+from services.intake.events import outbox
+from services.intake.opening.line_test import SimulatedLineTester
 from services.survey.activities import SurveyActivities
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput

@@ -22,7 +22,7 @@ from services.dispatch.contract import SaveWorkOrderInput
 from services.dispatch.repository import get_work_order
 from services.intake.activities import IntakeActivities
 from services.intake.contract import RecordTicketInput
-from services.intake.line_test import SimulatedLineTester
+from services.intake.opening.line_test import SimulatedLineTester
 from services.intake.repository import get_view
 from services.survey.activities import SurveyActivities
 from services.survey.contract import SaveCallbackInput

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desk.errors import Overloaded
-from services.intake.admission import Admission
+from services.intake.opening.admission import Admission
 
 
 def test_reports_are_admitted_up_to_the_bound_then_refused_with_a_retry_delay() -> None:

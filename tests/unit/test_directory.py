@@ -8,9 +8,9 @@ import pytest
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
 from domain.ticket import Reporter
-from services.intake import directory
-from services.intake.directory_import import parse
-from services.intake.directory_repository import Exchange, Lookup, Subscriber
+from services.intake.reference import directory
+from services.intake.reference.directory_import import parse
+from services.intake.reference.directory_repository import Exchange, Lookup, Subscriber
 from services.intake.validation import ValidReport
 
 EXCHANGES = [

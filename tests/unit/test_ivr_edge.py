@@ -6,8 +6,8 @@ import pytest
 
 from desk.errors import InvalidArgument
 from helpdesk.v1 import intake_pb2
-from services.intake import ivr_edge
-from services.intake.ivr_calls import update_id
+from services.intake.ivr import edge as ivr_edge
+from services.intake.ivr.calls import update_id
 from workflows.contract import IvrInput, IvrPromptView, IvrTurnView
 from workflows.ivr_contract import Collect, EndReason
 

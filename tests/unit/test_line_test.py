@@ -11,7 +11,7 @@ from temporalio.converter import DataConverter
 
 from desk.errors import ConfigurationError
 from domain.line_tests import FaultCode, LineTestOutcome, LineTestResult
-from services.intake.line_test import SimulatedLineTester, line_tester_from
+from services.intake.opening.line_test import SimulatedLineTester, line_tester_from
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

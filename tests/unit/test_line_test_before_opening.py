@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketDraft
-from services.intake.line_test import SimulatedLineTester
-from services.intake.starter import with_line_test
+from services.intake.opening.line_test import SimulatedLineTester
+from services.intake.opening.starter import with_line_test
 from tests.unit.test_ticket_state import draft
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desk.errors import InvalidArgument
-from services.intake.outages import (
+from services.intake.reference.outages import (
     ANY,
     MAX_CATEGORY,
     MAX_EXCHANGES,

@@ -161,7 +161,7 @@ def test_every_desk_process_logs_through_the_filter() -> None:
         "from desk.process_logging import configure_logging\n"
         "configure_logging('%(levelname)s %(name)s: %(message)s', stream=sys.stderr, repeat_interval=60)\n"
         "for n in range(1000):\n"
-        "    logging.getLogger('services.intake.relay').warning('events not published yet (%s)', n)\n"
+        "    logging.getLogger('services.intake.events.relay').warning('events not published yet (%s)', n)\n"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
-    assert done.stderr.splitlines() == ["WARNING services.intake.relay: events not published yet (0)"]
+    assert done.stderr.splitlines() == ["WARNING services.intake.events.relay: events not published yet (0)"]

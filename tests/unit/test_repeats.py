@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.intake.repeats import report_keys
+from services.intake.reports.repeats import report_keys
 
 
 def test_an_agents_report_is_known_by_its_line_and_by_its_caller_and_category() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.intake.ivr_calls import IvrCalls
+from services.intake.ivr.calls import IvrCalls
 from tests.workflows.fakes import FakeDesk, serving
 from tests.workflows.ivr_fakes import FakeIvrDesk, serving_calls
 

@@ -35,7 +35,7 @@ from services.dispatch.policies import on_team_calendar
 from services.dispatch.repository import TeamRow
 from services.dispatch.routing import route
 from services.intake import contract as intake
-from services.intake.line_test import SimulatedLineTester
+from services.intake.opening.line_test import SimulatedLineTester
 from services.survey import contract as survey
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_persistence import TicketPersistence

@@ -7,7 +7,7 @@ import uuid
 
 from temporalio.testing import WorkflowEnvironment
 
-from services.intake.ivr_calls import IvrCalls
+from services.intake.ivr.calls import IvrCalls
 from workflows.contract import IvrCallInput, IvrInput, IvrTurnView, ivr_workflow_id
 
 NUMBER = "02112345678"

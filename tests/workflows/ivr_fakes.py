@@ -1,4 +1,4 @@
-"""Honest fakes of the IVR call's activities (services/intake/ivr_activities.py), and a worker serving them.
+"""Honest fakes of the IVR call's activities (services/intake/ivr/activities.py), and a worker serving them.
 
 Each has the real activity's name and dataclasses. The directory, outages, open tickets and line
 test results are data a test sets; what the call writes (tickets, repeats, messages) is kept once per
@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 
 from domain.line_tests import FaultCode, LineTestOutcome, LineTestResult
 from services.intake import contract as intake
-from services.intake.line_test import DETAILS
+from services.intake.opening.line_test import DETAILS
 from workflows.ivr import IvrCallWorkflow
 from workflows.ivr_contract import ExchangeChecked, OutageChecked, RepeatChecked, TicketCreated
 

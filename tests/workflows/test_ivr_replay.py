@@ -11,7 +11,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from services.intake.ivr_calls import IvrCalls
+from services.intake.ivr.calls import IvrCalls
 from tests.workflows.ivr_calling import Caller, accepted
 from tests.workflows.ivr_fakes import FakeIvrDesk
 from workflows.contract import ivr_workflow_id

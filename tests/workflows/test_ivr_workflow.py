@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from desk.errors import TransitionNotAllowed
 from domain.line_tests import LineTestOutcome
 from services.intake import contract as intake
-from services.intake.ivr_calls import IvrCalls
+from services.intake.ivr.calls import IvrCalls
 from tests.workflows.ivr_calling import CONTACT, NUMBER, Caller, accepted, codes, ended, through_number
 from tests.workflows.ivr_fakes import FakeIvrDesk
 from workflows.contract import IvrInput

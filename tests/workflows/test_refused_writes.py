@@ -23,7 +23,7 @@ from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus, TicketView
 from domain.work_orders import WorkOrderStatus
 from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST
-from services.intake.line_test import SimulatedLineTester
+from services.intake.opening.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, draft, eventually, open_ticket, update
 from tests.workflows.fakes import FakeDesk
 from workflows.contract import (

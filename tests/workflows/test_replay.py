@@ -37,7 +37,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain.ticket import TicketStatus
-from services.intake.line_test import SimulatedLineTester
+from services.intake.opening.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, callback, open_ticket, resolve
 from tests.workflows.fakes import FakeDesk
 from workflows import ticket_patches as patches

@@ -25,7 +25,7 @@ from domain.line_tests import LineTestOutcome
 from domain.ticket import Reporter, TicketStatus, TicketView
 from domain.work_orders import WorkOrderStatus
 from services.intake import contract as intake
-from services.intake.line_test import SimulatedLineTester
+from services.intake.opening.line_test import SimulatedLineTester
 from tests.workflows.driving import Handle, accept, callback, deadline, eventually, open_ticket, update
 from tests.workflows.fakes import FakeDesk
 from workflows.contract import (

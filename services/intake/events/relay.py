@@ -35,7 +35,7 @@ from opentelemetry import context, propagate
 
 from desk.event_bus import EventPublisher
 from desk.loops import Backoff, Readiness, describe, keep_running
-from services.intake import outbox
+from services.intake.events import outbox
 
 log = logging.getLogger(__name__)
 

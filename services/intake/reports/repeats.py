@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from domain.ticket import TicketStatus, TicketView
-from services.intake.directory import SELF_SERVICE_CHANNELS
+from services.intake.reference.directory import SELF_SERVICE_CHANNELS
 
 _NOT_DIGITS = re.compile(r"\D")
 

@@ -27,10 +27,11 @@ import asyncpg
 from desk.errors import DeskError, InvalidArgument, TransitionNotAllowed
 from desk.loops import Readiness, keep_running, reraise_if_cancelled
 from domain.ticket import TicketDraft, TicketView
-from services.intake import pending_tickets, repository
-from services.intake.admission import Admission
-from services.intake.line_test import LineTester
-from services.intake.reporting import open_ticket
+from services.intake import repository
+from services.intake.opening import pending_tickets
+from services.intake.opening.admission import Admission
+from services.intake.opening.line_test import LineTester
+from services.intake.reports.reporting import open_ticket
 from workflows.ticket_client import TicketWorkflows
 
 log = logging.getLogger(__name__)

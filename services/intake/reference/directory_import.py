@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from desk.db import Executor
 from desk.errors import FieldViolation, InvalidArgument
-from services.intake import directory_repository as repo
-from services.intake.directory import normalise_phone, vip_value
-from services.intake.directory_repository import Exchange, Subscriber, Upserted, VipEntry
+from services.intake.reference import directory_repository as repo
+from services.intake.reference.directory import normalise_phone, vip_value
+from services.intake.reference.directory_repository import Exchange, Subscriber, Upserted, VipEntry
 
 KINDS = ("exchanges", "subscribers", "vip")
 COLUMNS = {

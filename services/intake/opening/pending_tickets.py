@@ -1,7 +1,7 @@
 """SQL of ``intake.pending_tickets``: accepted tickets whose workflow has not recorded them yet.
 
 CreateTicket accepts a ticket into it (in ``intake.accept_report``, migration 004); the starter
-(services/intake/starter.py) leases and opens them; reads show them as received until recorded.
+(services/intake/opening/starter.py) leases and opens them; reads show them as received until recorded.
 """
 
 from __future__ import annotations

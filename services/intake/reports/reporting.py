@@ -3,14 +3,14 @@
 ``CreateTicket`` (gRPC, and the HTTP channels through it) and the IVR's self-service reports both
 come here, so every report gets the same checks and the same idempotency:
 
-1. the directory checks (exchange, owner, VIP; services/intake/directory.py). A refused report
+1. the directory checks (exchange, owner, VIP; services/intake/reference/directory.py). A refused report
    claims nothing, but a retry of a report accepted before the data changed still finds its ticket;
 2. the claim of the request id and the report's keys (``repository.accept_report``): a retry finds
    the same ticket, and a report whose fault number or caller+category an open ticket holds is a
    repeat of it (counted there once per request id);
 3. a new ticket is linked to a known outage it falls in and accepted: its draft is written to
    ``intake.pending_tickets``. From there its workflow is opened (:func:`open_ticket`, by the caller
-   at once or by the intake process's starter, services/intake/starter.py), whatever crashes.
+   at once or by the intake process's starter, services/intake/opening/starter.py), whatever crashes.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavail
 from domain.commands import RecordRepeatInput, RepeatReport, ResolveByOutageInput
 from domain.line_tests import LineTestResult
 from domain.ticket import Handling, TicketDraft, TicketView
-from services.intake import directory, pending_tickets, repository
-from services.intake.outages import OutageRecord
-from services.intake.repeats import report_keys
+from services.intake import repository
+from services.intake.opening import pending_tickets
+from services.intake.reference import directory
+from services.intake.reference.outages import OutageRecord
+from services.intake.reports.repeats import report_keys
 from services.intake.validation import ValidReport
 from workflows import contract as wf
 from workflows.ticket_client import TicketWorkflows

@@ -1,7 +1,7 @@
 """The IVR call's lookups and writes (seed 002 一), run by its workflow as local activities.
 
 Each lookup answers with the flow's own event (workflows.ivr_contract). A report the IVR takes is
-accepted by the same code as CreateTicket's (services/intake/reporting.py): it is built as a
+accepted by the same code as CreateTicket's (services/intake/reports/reporting.py): it is built as a
 CreateTicketRequest of channel IVR, validated by ``validate_report``, and accepted with handling
 AUTOMATIC and the line test the call ran; its request id comes from the call id, so a retried
 activity makes one ticket. Repeats and messages for the repairman reach the ticket's workflow as its
@@ -30,7 +30,7 @@ from desk.storage_errors import final_storage_errors
 from domain.commands import AddSupplementInput, RecordRepeatInput, RepeatReport
 from domain.ticket import Handling, Reporter, TicketView
 from helpdesk.v1 import common_pb2, intake_pb2
-from services.intake import directory, repository
+from services.intake import repository
 from services.intake.contract import (
     IVR_CHECK_EXCHANGE,
     IVR_CHECK_OUTAGE,
@@ -43,9 +43,10 @@ from services.intake.contract import (
     IvrRepeatInput,
     IvrTicketInput,
 )
-from services.intake.repeats import last_test_result, repairman_message, report_keys
-from services.intake.reporting import accept_report, open_ticket
-from services.intake.starter import LEASE
+from services.intake.opening.starter import LEASE
+from services.intake.reference import directory
+from services.intake.reports.repeats import last_test_result, repairman_message, report_keys
+from services.intake.reports.reporting import accept_report, open_ticket
 from services.intake.validation import MAX_SUMMARY, validate_report
 from workflows import contract as wf
 from workflows.ivr_contract import ExchangeChecked, OutageChecked, OutageStatus, RepeatChecked, TicketCreated

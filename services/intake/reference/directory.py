@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 from desk.db import Executor
 from desk.errors import InvalidArgument, TransitionNotAllowed
 from domain.ticket import Reporter
-from services.intake import directory_repository
-from services.intake.directory_repository import Exchange, Lookup, Subscriber
+from services.intake.reference import directory_repository
+from services.intake.reference.directory_repository import Exchange, Lookup, Subscriber
 from services.intake.validation import ValidReport
 
 VIP = "VIP"

@@ -2,7 +2,7 @@
 
 Events are queued by the ticket's record (``repository.record_ticket``, in its transaction), so an
 event is queued exactly when the change that decided it is recorded; the relay
-(services/intake/relay.py) publishes and then deletes them.
+(services/intake/events/relay.py) publishes and then deletes them.
 """
 
 from __future__ import annotations
