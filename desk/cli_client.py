@@ -21,6 +21,7 @@ import grpc
 from google.protobuf import json_format, message
 
 from desk import wire
+from desk.rich_errors import explain
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -298,7 +299,7 @@ def run_client_command(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         answer = args.run(args, _endpoints(data_dir))
     except grpc.RpcError as error:
-        print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+        print(explain(error), file=sys.stderr)
         return 1
     print(json.dumps(json_format.MessageToDict(answer), indent=2, ensure_ascii=False))
     return 0
