@@ -22,6 +22,7 @@ from google.protobuf import json_format, message
 
 from cli.endpoints import read_endpoints
 from desk import proto_fields
+from desk.rich_errors import explain
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -290,7 +291,7 @@ def run_client_command(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         answer = args.run(args, read_endpoints(data_dir))
     except grpc.RpcError as error:
-        print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+        print(explain(error), file=sys.stderr)
         return 1
     print(json.dumps(json_format.MessageToDict(answer), indent=2, ensure_ascii=False))
     return 0

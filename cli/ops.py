@@ -20,6 +20,7 @@ import grpc
 from google.protobuf import message
 
 from desk.config import Settings
+from desk.rich_errors import explain
 from desk.team_feed import TeamEvent, open_team_feed
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
 
@@ -136,7 +137,7 @@ async def _answer(stub: dispatch_pb2_grpc.DispatchServiceStub, token: str, line:
                 request, metadata=(("authorization", f"Bearer {token}"),), timeout=60
             )
         except grpc.aio.AioRpcError as error:
-            _say(f"! {method} refused: {error.code().name}: {error.details()}")
+            _say(f"! {method} refused: {explain(error)}")
         else:
             status = common_pb2.WorkOrderStatus.Name(answer.status).removeprefix("WORK_ORDER_STATUS_")
             _say(f"ok {answer.work_order_id} {status}")

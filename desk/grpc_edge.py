@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc import aio
 from grpc_health.v1 import health as health_module
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 
 from desk.auth import Principal, TokenAuthenticator
 from desk.errors import (
@@ -50,15 +50,15 @@ MAX_REQUEST_BYTES = 512 * 1024
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 _STATUS = {
-    InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT),
-    NotFound: (grpc.StatusCode.NOT_FOUND, code_pb2.NOT_FOUND),
-    TransitionNotAllowed: (grpc.StatusCode.FAILED_PRECONDITION, code_pb2.FAILED_PRECONDITION),
-    Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED),
-    PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED),
-    Unavailable: (grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE),
-    Overloaded: (grpc.StatusCode.RESOURCE_EXHAUSTED, code_pb2.RESOURCE_EXHAUSTED),
-    Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, code_pb2.UNIMPLEMENTED),
-    InternalError: (grpc.StatusCode.INTERNAL, code_pb2.INTERNAL),
+    InvalidArgument: code_pb2.INVALID_ARGUMENT,
+    NotFound: code_pb2.NOT_FOUND,
+    TransitionNotAllowed: code_pb2.FAILED_PRECONDITION,
+    Unauthenticated: code_pb2.UNAUTHENTICATED,
+    PermissionDenied: code_pb2.PERMISSION_DENIED,
+    Unavailable: code_pb2.UNAVAILABLE,
+    Overloaded: code_pb2.RESOURCE_EXHAUSTED,
+    Unimplemented: code_pb2.UNIMPLEMENTED,
+    InternalError: code_pb2.INTERNAL,
 }
 
 
@@ -67,28 +67,27 @@ def current_principal() -> Principal:
     return _PRINCIPAL.get()
 
 
-def rich_status(error: DeskError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
-    code, rpc_code = next(
-        ((c, r) for kind, (c, r) in _STATUS.items() if isinstance(error, kind)),
-        (grpc.StatusCode.INTERNAL, code_pb2.INTERNAL),
+def rich_status(error: DeskError) -> grpc.Status:
+    """The error as a google.rpc.Status (grpcio-status puts it in the ``grpc-status-details-bin``
+    trailer): a BadRequest naming each bad field, a RetryInfo saying when to try again."""
+    rpc_code = next(
+        (code for kind, code in _STATUS.items() if isinstance(error, kind)),
+        code_pb2.INTERNAL,
     )
     status = status_pb2.Status(code=rpc_code, message=str(error))
     if isinstance(error, InvalidArgument):
-        detail = any_pb2.Any()
-        detail.Pack(
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in error.violations
-                ]
-            )
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
         )
-        status.details.append(detail)
+        status.details.add().Pack(bad)
     if isinstance(error, Unavailable | Overloaded):
         hint = error_details_pb2.RetryInfo()
         hint.retry_delay.FromMilliseconds(round(error.retry_after * 1000))
         status.details.add().Pack(hint)
-    return code, str(error), (("grpc-status-details-bin", status.SerializeToString()),)
+    return rpc_status.to_status(status)
 
 
 Behavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
@@ -137,13 +136,11 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 finally:
                     _PRINCIPAL.reset(token)
             except DeskError as error:
-                code, message, trailers = rich_status(error)
-                await context.abort(code, message, trailing_metadata=trailers)
+                await context.abort_with_status(rich_status(error))
             except aio.AbortError:
                 raise  # the servicer set its own status
             except Exception as error:
-                code, message, trailers = rich_status(unexpected_error(error, method))
-                await context.abort(code, message, trailing_metadata=trailers)
+                await context.abort_with_status(rich_status(unexpected_error(error, method)))
 
         return guarded
 

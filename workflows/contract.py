@@ -30,10 +30,13 @@ CANCEL_TICKET = "cancel_ticket"
 RESOLVE_BY_OUTAGE = "resolve_by_outage"
 RECORD_CALLBACK = "record_callback"
 
-# ApplicationError types raised by update validators and handlers; the gRPC edge maps them.
+# ApplicationError types raised by update validators and handlers; the services' ticket client maps
+# them back to desk.errors for the gRPC edge.
 TRANSITION_NOT_ALLOWED = "TransitionNotAllowed"
 WORK_ORDER_NOT_FOUND = "WorkOrderNotFound"
+"""Its one detail is the work order id."""
 INVALID_ARGUMENT = "InvalidArgument"
+"""Its details are the desk.errors.FieldViolation of each bad field (they arrive as JSON objects)."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,7 +20,14 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from desk.errors import DeskError, InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
+from desk.errors import (
+    DeskError,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    TransitionNotAllowed,
+    Unavailable,
+)
 from desk.storage_errors import UNSTORABLE_DATA
 from domain.ticket import TicketDraft, TicketView
 from workflows import contract as wf
@@ -66,10 +74,19 @@ def _refusal(cause: BaseException | None) -> DeskError:
     if cause.type == wf.WORK_ORDER_NOT_FOUND:
         return NotFound("work order", str(cause.details[0]) if cause.details else cause.message)
     if cause.type == wf.INVALID_ARGUMENT:
-        return InvalidArgument.one(str(cause.details[0]) if cause.details else "request", cause.message)
+        return InvalidArgument(_violations(cause.details) or [FieldViolation("request", cause.message)])
     if cause.type == UNSTORABLE_DATA:
         return InvalidArgument.one("request", f"could not be stored: {cause.message}")
     return TransitionNotAllowed(cause.message)
+
+
+def _violations(details: Sequence[Any]) -> list[FieldViolation]:
+    """The FieldViolations a refusal carries (see wf.INVALID_ARGUMENT), back from their JSON."""
+    return [
+        FieldViolation(str(detail["field"]), str(detail.get("description", "")))
+        for detail in details
+        if isinstance(detail, dict) and "field" in detail
+    ]
 
 
 def _start_operation(draft: TicketDraft) -> WithStartWorkflowOperation[Any, Any]:

@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from desk.errors import DeskError, InvalidArgument, NotFound
+    from desk.errors import DeskError, FieldViolation, InvalidArgument, NotFound
     from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
     from domain import ticket_state as ts
     from domain.callbacks import CallbackRecord
@@ -138,14 +138,13 @@ def refusal(error: Exception) -> ApplicationError | None:
 
 
 def rejection(err: DeskError) -> ApplicationError:
-    """The desk's error as the update's failure; the services' ticket client maps it back."""
+    """The desk's error as the update's failure, with the details wf.INVALID_ARGUMENT and
+    wf.WORK_ORDER_NOT_FOUND promise, so the services' ticket client rebuilds the same error."""
     if isinstance(err, NotFound):
-        kind = wf.WORK_ORDER_NOT_FOUND
-    elif isinstance(err, InvalidArgument):
-        kind = wf.INVALID_ARGUMENT
-    else:
-        kind = wf.TRANSITION_NOT_ALLOWED
-    return ApplicationError(str(err), type=kind, non_retryable=True)
+        return ApplicationError(str(err), err.key, type=wf.WORK_ORDER_NOT_FOUND, non_retryable=True)
+    if isinstance(err, InvalidArgument):
+        return ApplicationError(str(err), *err.violations, type=wf.INVALID_ARGUMENT, non_retryable=True)
+    return ApplicationError(str(err), type=wf.TRANSITION_NOT_ALLOWED, non_retryable=True)
 
 
 def refusal_to_store(error: ActivityError | ApplicationError) -> ApplicationError | None:
@@ -160,6 +159,7 @@ def refusal_to_store(error: ActivityError | ApplicationError) -> ApplicationErro
         return None
     if cause.type == UNSTORABLE_DATA:
         message = f"the change could not be stored: {cause.message}"
-        return ApplicationError(message, "request", type=wf.INVALID_ARGUMENT, non_retryable=True)
+        unstorable = FieldViolation("request", message)  # the database does not say which field
+        return ApplicationError(message, unstorable, type=wf.INVALID_ARGUMENT, non_retryable=True)
     message = f"the change clashes with the stored records: {cause.message}"
     return ApplicationError(message, type=wf.TRANSITION_NOT_ALLOWED, non_retryable=True)

@@ -3,9 +3,9 @@
 The body is google.rpc.Status in its JSON shape over HTTP (Google AIP-193):
 ``{"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "…", "details": [{"@type":
 "type.googleapis.com/google.rpc.BadRequest", "field_violations": [{"field": "reporter.phone",
-"description": "is required"}]}]}}``. The details are read from the ``grpc-status-details-bin``
-trailer, so a 400 names the very fields the gRPC BadRequest names. The gateway's own refusals (no
-token, an unreadable body) use the same shape.
+"description": "is required"}]}]}}``. The details are the gRPC status's own (read with grpcio-status:
+desk/rich_errors.py), so a 400 names the very fields the gRPC BadRequest names. The gateway's own
+refusals (no token, an unreadable body) use the same shape.
 
 FAILED_PRECONDITION becomes 409 Conflict: the request is valid but clashes with the ticket's current
 state. 412 is left to HTTP's own preconditions (If-Match), which the gateway does not use.
@@ -19,8 +19,10 @@ from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, json_format
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
 from starlette.responses import JSONResponse
+
+from desk.rich_errors import retry_delay, status_details
 
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
@@ -78,23 +80,13 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> HttpError:
     )
 
 
-def _status_details(error: grpc.aio.AioRpcError) -> list[any_pb2.Any]:
-    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
-    return list(status_pb2.Status.FromString(raw).details) if isinstance(raw, bytes) else []
-
-
 def _details(error: grpc.aio.AioRpcError) -> list[dict[str, Any]]:
-    return [rendered for detail in _status_details(error) if (rendered := _detail(detail))]
+    return [rendered for detail in status_details(error) if (rendered := _detail(detail))]
 
 
 def _retry_after(error: grpc.aio.AioRpcError) -> int:
     """Whole seconds to wait: the status's google.rpc.RetryInfo, rounded up; 1 when it has none."""
-    hint = error_details_pb2.RetryInfo()
-    for detail in _status_details(error):
-        if detail.Unpack(hint):
-            seconds: float = hint.retry_delay.ToTimedelta().total_seconds()
-            return max(1, math.ceil(seconds))
-    return 1
+    return max(1, math.ceil(retry_delay(error) or 1))
 
 
 def _detail(detail: any_pb2.Any) -> dict[str, Any] | None:

@@ -11,10 +11,10 @@ from typing import Any
 
 import grpc
 import nats
-from google.rpc import error_details_pb2, status_pb2
 from nats.js import JetStreamContext
 
 from desk.events import STREAM
+from desk.rich_errors import field_violations
 from helpdesk.v1 import common_pb2, events_pb2, intake_pb2, intake_pb2_grpc
 
 Metadata = tuple[tuple[str, str], ...]
@@ -26,15 +26,7 @@ def auth(token: str) -> Metadata:
 
 def bad_fields(error: grpc.aio.AioRpcError) -> list[str]:
     """The fields a google.rpc.BadRequest detail of an INVALID_ARGUMENT names."""
-    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
-    assert raw is not None, "INVALID_ARGUMENT without a google.rpc.Status detail"
-    status = status_pb2.Status.FromString(raw)
-    fields = []
-    for detail in status.details:
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            fields += [v.field for v in bad.field_violations]
-    return fields
+    return [v.field for v in field_violations(error)]
 
 
 def _digits(count: int) -> str:

@@ -18,11 +18,11 @@ import asyncpg
 import grpc
 import nats
 import pytest
-from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from desk.config import SERVICES
 from desk.events import STREAM
+from desk.rich_errors import retry_delay
 from helpdesk.v1 import events_pb2, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import auth, report
 from tests.stack import RunningDesk, running_desk
@@ -196,17 +196,9 @@ async def test_past_its_bound_the_backlog_refuses_new_reports_with_a_retry_delay
     finally:
         os.kill(temporal, signal.SIGCONT)
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert _retry_delay(refused.value) == 5.0
+    assert retry_delay(refused.value) == 5.0
     # Never past the bound; one short when a count ran while a report was being stored (a report
     # admitted during a count is counted twice rather than missed: services/intake/opening/admission.py).
     assert BOUND - 1 <= accepted <= BOUND
     await _drained(desk.endpoints["postgres"], within=DRAINED_WITHIN)
     await intake.CreateTicket(report(wait_for_routing=False), metadata=agent, timeout=10)  # room again
-
-
-def _retry_delay(error: grpc.aio.AioRpcError) -> float:
-    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
-    assert isinstance(raw, bytes), "no google.rpc.Status detail"
-    hint = error_details_pb2.RetryInfo()
-    assert any(detail.Unpack(hint) for detail in status_pb2.Status.FromString(raw).details)
-    return float(hint.retry_delay.ToTimedelta().total_seconds())

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncpg
 import grpc
-from google.rpc import error_details_pb2, status_pb2
 from temporalio.service import RPCError, RPCStatusCode
 
-from desk.errors import Overloaded
+from desk.errors import DeskError, FieldViolation, InvalidArgument, Overloaded
 from desk.grpc_edge import rich_status, unexpected_error
+from desk.rich_errors import explain, field_violations, retry_delay
 
 
-def _answer(error: Exception) -> tuple[grpc.StatusCode, str, status_pb2.Status]:
-    code, message, trailers = rich_status(unexpected_error(error, "/helpdesk.v1.IntakeService/CreateTicket"))
-    return code, message, status_pb2.Status.FromString(dict(trailers)["grpc-status-details-bin"])
+def _received(error: DeskError) -> grpc.aio.AioRpcError:
+    """The error as a client receives it once the edge has aborted the call with its status."""
+    status = rich_status(error)
+    trailers = grpc.aio.Metadata(*status.trailing_metadata)
+    return grpc.aio.AioRpcError(status.code, grpc.aio.Metadata(), trailers, details=status.details)
 
 
-def _retry_seconds(status: status_pb2.Status) -> float | None:
-    hint = error_details_pb2.RetryInfo()
-    for detail in status.details:
-        if detail.Unpack(hint):
-            return float(hint.retry_delay.ToTimedelta().total_seconds())
-    return None
+def _answer(error: Exception) -> tuple[grpc.StatusCode, str, grpc.aio.AioRpcError]:
+    received = _received(unexpected_error(error, "/helpdesk.v1.IntakeService/CreateTicket"))
+    return received.code(), received.details(), received
 
 
 def test_an_unreachable_backing_server_is_unavailable_with_a_retry_hint_and_no_class_name() -> None:
@@ -30,10 +29,10 @@ def test_an_unreachable_backing_server_is_unavailable_with_a_retry_hint_and_no_c
         (asyncpg.InterfaceError("connection is closed"), "database"),
         (RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b""), "workflow engine"),
     ]:
-        code, message, status = _answer(error)
+        code, message, received = _answer(error)
         assert code == grpc.StatusCode.UNAVAILABLE
         assert message == f"the desk cannot reach its {server} now; retry shortly"
-        assert _retry_seconds(status) == 1.0
+        assert retry_delay(received) == 1.0
 
 
 def test_data_the_database_refuses_is_the_callers_to_change() -> None:
@@ -44,13 +43,29 @@ def test_data_the_database_refuses_is_the_callers_to_change() -> None:
 
 
 def test_a_defect_is_internal_and_tells_nothing_of_the_code() -> None:
-    code, message, status = _answer(KeyError("secret internals"))
+    code, message, received = _answer(KeyError("secret internals"))
     assert code == grpc.StatusCode.INTERNAL
     assert "KeyError" not in message and "secret" not in message
-    assert _retry_seconds(status) is None
+    assert retry_delay(received) is None
 
 
 def test_overload_is_resource_exhausted_with_its_retry_delay() -> None:
-    code, _, trailers = rich_status(Overloaded("5000 accepted reports are waiting", retry_after=5.0))
-    assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert _retry_seconds(status_pb2.Status.FromString(dict(trailers)["grpc-status-details-bin"])) == 5.0
+    received = _received(Overloaded("5000 accepted reports are waiting", retry_after=5.0))
+    assert received.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert retry_delay(received) == 5.0
+    assert explain(received) == "RESOURCE_EXHAUSTED: 5000 accepted reports are waiting (retry in 5 s)"
+
+
+def test_each_bad_field_reaches_the_client_in_order() -> None:
+    violations = [FieldViolation("reporter.phone", "is required"), FieldViolation("summary", "too long")]
+    received = _received(InvalidArgument(violations))
+    assert received.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(received) == violations
+
+
+def test_a_status_that_is_not_the_calls_own_is_not_read() -> None:
+    """grpcio-status checks the trailer against the call: a stale or foreign one names no fields."""
+    status = rich_status(InvalidArgument.one("summary", "is required"))
+    trailers = grpc.aio.Metadata(*status.trailing_metadata)
+    other = grpc.aio.AioRpcError(grpc.StatusCode.INTERNAL, grpc.aio.Metadata(), trailers, details="boom")
+    assert field_violations(other) == []

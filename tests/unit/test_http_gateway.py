@@ -8,8 +8,10 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 
+from desk.errors import Overloaded
+from desk.grpc_edge import rich_status
 from helpdesk.v1 import common_pb2, intake_pb2
 from services.http.app import Channels, build_app
 from services.http.errors import from_rpc_error
@@ -17,7 +19,7 @@ from services.http.models import InboundEmail
 
 
 def _rpc_error(code: grpc.StatusCode, *violations: str) -> grpc.aio.AioRpcError:
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="bad")
+    status = status_pb2.Status(code=code.value[0], message="bad")
     if violations:
         detail = any_pb2.Any()
         detail.Pack(
@@ -58,6 +60,14 @@ def test_a_bad_request_keeps_each_field_violation() -> None:
     [detail] = error.details
     assert detail["@type"] == "type.googleapis.com/google.rpc.BadRequest"
     assert [v["field"] for v in detail["field_violations"]] == ["reporter.phone", "summary"]
+
+
+def test_a_retry_hint_of_the_desk_becomes_whole_seconds_of_retry_after() -> None:
+    status = rich_status(Overloaded("5000 accepted reports are waiting", retry_after=2.5))
+    trailers = grpc.aio.Metadata(*status.trailing_metadata)
+    refused = grpc.aio.AioRpcError(status.code, grpc.aio.Metadata(), trailers, details=status.details)
+    error = from_rpc_error(refused)
+    assert (error.http_status, error.headers["Retry-After"]) == (429, "3")
 
 
 def test_an_emails_request_id_is_its_message_id_with_or_without_brackets() -> None:
