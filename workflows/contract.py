@@ -5,15 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from desk.events import EventSpec
 from services.dispatch.contract import OnsiteReport, WorkOrderRecord
 from services.intake.contract import RecordTicketInput, Reporter, TicketDraft, TicketView
 from services.survey.contract import CallbackRecord
 
 TASK_QUEUE = "tickets"
-
-PUBLISH_EVENTS = "desk.publish_events"
-"""Activity run by the workflow worker itself: publishes decided events to JetStream, in order."""
 
 PERSIST_CHANGE = "ticket.persist_change"
 """Local activity run by the workflow worker: one change's writes, each by its service's activities."""
@@ -168,11 +164,6 @@ class ResolveByOutageInput:
     outage_id: str
     resolution: str
     actor: str
-
-
-@dataclass
-class PublishEventsInput:
-    events: list[EventSpec]
 
 
 # --- IVR calls (workflows/ivr.py): one workflow per call, on TASK_QUEUE, driven by intake ---

@@ -8,7 +8,6 @@ from enum import StrEnum
 
 ROUTE_TICKET = "dispatch.route_ticket"
 FIND_SLA_POLICY = "dispatch.find_sla_policy"
-SAVE_WORK_ORDER = "dispatch.save_work_order"
 RECORD_VIOLATION = "dispatch.record_violation"
 
 DESK_TEAM_ID = "service-desk"

@@ -1,11 +1,9 @@
-"""What other code may know of the survey service: its activity names and records."""
+"""What other code may know of the survey service: its records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-SAVE_CALLBACK = "survey.save_callback"
 
 
 @dataclass

@@ -20,10 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 from desk.errors import InvalidArgument, TransitionNotAllowed
 from desk.ticket_client import TicketWorkflows
 from services.dispatch.contract import WorkOrderStatus
-from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST, LineTestResult, TicketStatus, TicketView
+from services.intake.contract import RUN_LINE_TEST, LineTestResult, TicketStatus, TicketView
 from services.intake.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, draft, eventually, open_ticket, update
-from tests.workflows.fakes import FakeDesk
+from tests.workflows.fakes import RECORD_TICKET, FakeDesk
 from workflows.contract import (
     ADD_SUPPLEMENT,
     AWAIT_RECORDED,
