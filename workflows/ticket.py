@@ -9,10 +9,10 @@ or failed change leaves nothing behind. Intake's relay publishes the events reco
 publishing never blocks an update.
 
 Versions (docs/workflow-versions.md): tickets live for days, so the histories of running workflows
-must keep replaying on new code. From tag v1.0.0 on, a change that alters what a running ticket's
-workflow commands (another activity, a different order, a new timer) goes behind
-``workflow.patched("<id>")``, and the history recorded before it is kept and replayed by
-``tests/workflows/test_replay.py``; a patch id goes only once no ticket started before it can still run.
+must keep replaying on new code. From tag v1.0.0 on, a change that alters a running ticket's commands
+(another activity, a different order, a new timer) goes behind ``workflow.patched("<id>")``, and the
+history recorded before it is kept and replayed by ``tests/workflows/test_replay.py``; a patch id goes
+only once no ticket started before it can still run.
 """
 
 from __future__ import annotations
