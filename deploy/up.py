@@ -1,9 +1,10 @@
 """`helpdesk up`: the whole desk on its embedded default, supervised until it is told to stop.
 
-Order (DESIGN section 4): backing services, migrations, seed data and development tokens, then one
-process per service, the HTTP channels gateway and the workflow worker; endpoints.json once all of them
-answer. Stopping runs the same way back: endpoints.json goes first, then the HTTP gateway (its requests
-in flight still reach intake), the services, the worker, Temporal, NATS, Postgres.
+Order (DESIGN section 4): the data directory's format (deploy/data_format.py), backing services,
+migrations, seed data and development tokens, then one process per service, the HTTP channels gateway
+and the workflow worker; endpoints.json once all of them answer. Stopping runs the same way back:
+endpoints.json goes first, then the HTTP gateway (its requests in flight still reach intake), the
+services, the worker, Temporal, NATS, Postgres.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
@@ -57,6 +59,7 @@ async def up(settings: Settings, *, with_services: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with AsyncExitStack() as exits:
         exits.enter_context(_exclusive(settings.data_dir))
+        ensure_data_format(settings.data_dir)  # before anything starts on data it could not run
         settings.endpoints_file.unlink(missing_ok=True)  # left by a killed run: it describes nothing now
         await stop_leftovers(settings.data_dir / "run", last=STACK_STOP_ORDER)
         for port in listening_ports(settings, with_services=with_services):

@@ -1,12 +1,11 @@
 """Publishing domain events to NATS JetStream, and the stream and team consumers they go to.
 
 A publish sends ``Nats-Msg-Id`` = event id, so JetStream's duplicate window drops an event published
-twice (a retried activity after a crash); the trace context travels in the headers and the envelope.
+twice (intake's relay publishing again after a crash); the trace context travels in the headers and
+the envelope.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import nats
 from google.protobuf import struct_pb2, timestamp_pb2
@@ -15,22 +14,12 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
-from temporalio import activity
 
 from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
 from helpdesk.v1 import events_pb2
 
-PUBLISH_EVENTS = "desk.publish_events"
-"""Activity run by the workflow worker itself: publishes decided events to JetStream, in order."""
-
-
-@dataclass
-class PublishEventsInput:
-    events: list[EventSpec]
-
-
 DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
-"""How long JetStream remembers event ids; longer than any retry of a publishing activity."""
+"""How long JetStream remembers event ids; longer than any retry of a publish by intake's relay."""
 
 
 def envelope(event: EventSpec, trace_context: dict[str, str]) -> events_pb2.EventEnvelope:
@@ -107,17 +96,3 @@ class EventPublisher:
             body = envelope(event, dict(headers)).SerializeToString()
             headers["Nats-Msg-Id"] = event.event_id
             await self._js.publish(event.subject, body, headers=headers, timeout=5)
-
-
-class PublishActivities:
-    """The activity that publishes a workflow's decided events, in order, retried until NATS accepts."""
-
-    def __init__(self, publisher: EventPublisher) -> None:
-        self._publisher = publisher
-
-    @activity.defn(name=PUBLISH_EVENTS)
-    async def publish_events(self, request: PublishEventsInput) -> None:
-        # Events already published on an earlier attempt are sent again with the same Nats-Msg-Id;
-        # JetStream drops them, so a partly failed batch resumes without duplicates.
-        for event in request.events:
-            await self._publisher.publish(event)

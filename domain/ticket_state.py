@@ -74,11 +74,6 @@ class TicketState:
         """The work order waiting for review, if any: until it is decided, nothing else is dispatched."""
         return next((w for w in self.view.work_orders if w.status == WorkOrderStatus.PENDING_REVIEW), None)
 
-    def returning_teams(self) -> list[str]:
-        """Teams that returned this ticket: routing must not send it back to them."""
-        teams = [w.team_id for w in self.view.work_orders if w.status == WorkOrderStatus.RETURNED]
-        return list(dict.fromkeys(teams))
-
 
 def new_state(draft: TicketDraft, now: datetime) -> TicketState:
     return TicketState(view=TicketView(draft=draft, status=TicketStatus.OPEN, updated_at=now))

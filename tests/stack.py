@@ -93,20 +93,44 @@ class RunningDesk:
         self._channels.clear()
 
 
+async def helpdesk(*argv: str, env: Mapping[str, str], within: float = 60.0) -> tuple[int, str]:
+    """Run the command line; its exit status and everything it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "cli", *argv),
+        env=dict(env),
+        cwd=PROJECT_ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()  # it did not stop: it is serving on a port someone else holds
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return process.returncode, output.decode(errors="replace")
+
+
 class DeskProcess:
     """`helpdesk up` started by the test session, its output kept in a file to show on failure."""
 
-    def __init__(self, data_dir: Path, settings: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, settings: Mapping[str, str] | None = None, *, services: bool = True
+    ) -> None:
         self.data_dir = data_dir
         self.settings = dict(settings or {})  # HELPDESK_… variables for this desk only
         self.output_path = data_dir / "up.out"
+        self._up = ["up"] if services else ["up", "--no-services"]
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.output_path.open("wb") as out:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "up"],
+                [sys.executable, "-m", "cli", *self._up],
                 env=desk_environment(self.data_dir, self.settings),
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.DEVNULL,
@@ -157,10 +181,13 @@ class DeskProcess:
 
 @asynccontextmanager
 async def running_desk(
-    data_dir: Path, settings: Mapping[str, str] | None = None
+    data_dir: Path, settings: Mapping[str, str] | None = None, *, services: bool = True
 ) -> AsyncIterator[RunningDesk]:
-    """`helpdesk up` in `data_dir` for the block; then SIGINT, and it must stop cleanly, leaving nothing."""
-    process = DeskProcess(data_dir, settings)
+    """`helpdesk up` in `data_dir` for the block; then SIGINT, and it must stop cleanly, leaving nothing.
+
+    Without ``services``: `helpdesk up --no-services`, the backing servers, migrations and tokens only.
+    """
+    process = DeskProcess(data_dir, settings, services=services)
     process.start()
     try:
         running = RunningDesk(await process.wait_until_up(), process.data_dir)

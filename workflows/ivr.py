@@ -20,7 +20,9 @@ The pure flow (:mod:`workflows.ivr_flow`) decides everything; this workflow driv
   prompts to play (and for a recording to be made). When it fires, the workflow goes on with
   NoInput itself; a later no-input report for that turn gets the same answer.
 
-The workflow completes with the call and returns its last turn.
+The workflow completes with the call and returns its last turn. Calls last minutes, but a worker
+deploy may still meet one: from v1.0.0 on, a change to its commands follows the ticket workflow's
+rule (docs/workflow-versions.md; its histories are ``tests/workflows/histories/ivr/``).
 """
 
 from __future__ import annotations

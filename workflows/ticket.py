@@ -2,15 +2,17 @@
 
 It records the ticket, routes and dispatches it, keeps its deadlines as durable timers, and applies
 the desk's updates. Every change runs under one lock on a copy of the state: the transitions in
-``ticket_state`` decide, activities persist (the work order in dispatch, the ticket and its timeline
-in intake), and only then does the copy become the state and its events go to the outbox. So when an
-update returns, PostgreSQL already shows the change, and a rejected or failed change leaves nothing
-behind. Events are published by the outbox in the background; publishing never blocks an update.
+``ticket_state`` decide, one local activity persists the change (its work orders in dispatch, a
+callback in survey, then the ticket, its timeline and its events in intake), and only then does the
+copy become the state. So when an update returns, PostgreSQL already shows the change, and a rejected
+or failed change leaves nothing behind. Intake's relay publishes the events recorded with the ticket;
+publishing never blocks an update.
 
-Determinism: tickets live for days, so histories of running workflows must keep replaying. Any
-change to what this code does (another activity, a different order, a new timer) goes behind
-``self._code.has(<id>)`` with its id appended to ``ticket_patches.CHAINED``, and
-``tests/workflows/test_replay.py`` replays the recorded histories before a change lands.
+Versions (docs/workflow-versions.md): tickets live for days, so the histories of running workflows
+must keep replaying on new code. From tag v1.0.0 on, a change that alters a running ticket's commands
+(another activity, a different order, a new timer) goes behind ``workflow.patched("<id>")``, and the
+history recorded before it is kept and replayed by ``tests/workflows/test_replay.py``; a patch id goes
+only once no ticket started before it can still run.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from desk.events import EventSpec
     from domain import reports, review
     from domain import ticket_state as ts
     from domain.commands import (
@@ -51,9 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from services.intake import contract as intake
     from workflows import alarms
     from workflows import contract as wf
-    from workflows import ticket_patches as patches
     from workflows import ticket_steps as steps
-    from workflows.outbox import Outbox
 
 
 @workflow.defn(name="TicketWorkflow")
@@ -62,32 +61,22 @@ class TicketWorkflow:
     def __init__(self, input: wf.TicketWorkflowInput) -> None:
         self._state = ts.new_state(input.draft, workflow.now())
         self._lock = asyncio.Lock()
-        self._outbox = Outbox()
-        self._staged: list[EventSpec] = []  # events of the change in progress
         self._changes = 0
         self._recorded = False
         self._unrecordable: ApplicationError | None = None  # why the opening could not record it
-        self._events_via_intake: bool | None = None  # decided at the first record (a patch)
-        self._code: patches.TicketCode  # which patches it runs with: asked first thing in run()
-        self._writes: steps.ChangeWrites  # of the change in progress
+        self._writes = steps.ChangeWrites()  # of the change in progress
 
     @workflow.run
     async def run(self, input: wf.TicketWorkflowInput) -> TicketView:
-        self._code = patches.TicketCode()
-        self._writes = steps.ChangeWrites(one_step=self._code.has(patches.ONE_PERSIST_PER_CHANGE))
-        publisher = asyncio.create_task(self._outbox.drain_forever())
         try:
             async with self._lock:
                 await self._open()
         except ApplicationError as refused:
-            publisher.cancel()
             await self._fail_unrecorded(refused)
         self._recorded = True
-        if self._code.has(patches.LINE_TEST_AFTER_OPEN):
-            await self._test_the_line()
+        await self._test_the_line()
         await self._watch_deadlines()
-        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._outbox.drained)
-        publisher.cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state.view
 
     # --- updates ---
@@ -122,7 +111,7 @@ class TicketWorkflow:
                 work_order, events = review.approve(state, input, policy, workflow.now())
             else:
                 work_order, events = review.reject(state, input, workflow.now())
-            await self._writes.save_work_order(work_order)
+            self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -134,7 +123,7 @@ class TicketWorkflow:
     async def chase_work_order(self, input: ChaseWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.chase(state, input, workflow.now())
-            await self._writes.save_work_order(work_order)
+            self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -146,7 +135,7 @@ class TicketWorkflow:
     async def accept_work_order(self, input: AcceptWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.accept(state, input, workflow.now())
-            await self._writes.save_work_order(work_order)
+            self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -158,7 +147,7 @@ class TicketWorkflow:
     async def resolve_work_order(self, input: ResolveWorkOrderInput) -> wf.WorkOrderResult:
         async with self._update() as state:
             work_order, events = ts.resolve(state, input, workflow.now())
-            await self._writes.save_work_order(work_order)
+            self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -171,9 +160,7 @@ class TicketWorkflow:
         """The team sends the work order back (退单); the ticket waits OPEN at the desk for a new dispatch."""
         async with self._update() as state:
             work_order, events = ts.return_work_order(state, input, workflow.now())
-            await self._writes.save_work_order(work_order)
-            if not self._code.has(patches.RETURN_GOES_TO_DESK):
-                events += await self._route_after_return(state)
+            self._writes.save_work_order(work_order)
             await self._record(state, events)
         return wf.WorkOrderResult(work_order, state.view)
 
@@ -193,7 +180,7 @@ class TicketWorkflow:
                 )
                 events += dispatched
             callback.ticket_status = str(state.view.status)
-            await self._writes.save_callback(callback)
+            self._writes.save_callback(callback)
             await self._record(state, events)
         return wf.RecordCallbackResult(callback, state.view)
 
@@ -222,7 +209,7 @@ class TicketWorkflow:
         async with self._update() as state:
             withdrawn, events = reports.resolve_at_first_contact(state, input, workflow.now())
             for work_order in withdrawn:
-                await self._writes.save_work_order(work_order)
+                self._writes.save_work_order(work_order)
             await self._record(state, events)
         return state.view
 
@@ -235,7 +222,7 @@ class TicketWorkflow:
         async with self._update() as state:
             withdrawn, events = reports.cancel(state, input, workflow.now())
             for work_order in withdrawn:
-                await self._writes.save_work_order(work_order)
+                self._writes.save_work_order(work_order)
             await self._record(state, events)
         return state.view
 
@@ -274,13 +261,13 @@ class TicketWorkflow:
         """
         async with self._changing() as state:
             events = ts.opened(state)
-            if state.view.draft.line_test is not None and self._code.has(patches.LINE_TEST_IN_OPENING):
+            if state.view.draft.line_test is not None:  # run by intake's starter or the IVR
                 events += reports.line_tested(state, state.view.draft.line_test)
             if state.view.draft.outage_id:
                 state.policy = await steps.find_policy(state, "")
                 await self._record(state, events)
                 return
-            route, policy = await steps.route_with_policy(state, self._code)
+            route, policy = await steps.route_with_policy(state)
             ts.start_resolution_clock(state, policy, since=state.view.draft.created_at, capped=True)
             if route.team_id is not None:
                 needs_review = automatic_dispatch_needs_review(
@@ -292,32 +279,22 @@ class TicketWorkflow:
                 events += dispatched
             await self._record(state, events)
 
-    async def _route_after_return(self, state: ts.TicketState) -> list[ts.NewEvent]:
-        """Before RETURN_GOES_TO_DESK: a return routed the ticket on to a team that had not returned it."""
-        route = await steps.route(state, exclude_team_ids=state.returning_teams())
-        if route.team_id is None:
-            return []
-        _, dispatched = await self._dispatch(state, route.team_id, ts.SYSTEM_ACTOR, "routed after a return")
-        return dispatched
-
     async def _test_the_line(self) -> None:
-        """The line test (自动测试) of a fault with a number, kept on the ticket for repeat reports
-        (unless the database refuses it for good: the ticket goes on without it rather than fail)."""
-        if self._state.view.line_test is not None:  # recorded with the opening
-            return
+        """The line test (自动测试) of a fault with a number that was opened untested (intake's starter
+        could not reach the tester), kept on the ticket for repeat reports (unless the database refuses
+        it for good: the ticket goes on without it rather than fail)."""
         draft = self._state.view.draft
-        result = draft.line_test
-        if result is None and draft.line_testable:
-            # A local activity like the others: the simulator answers at once. An adapter to a real
-            # test head that takes minutes would be better as a regular activity with heartbeats.
-            test = intake.RunLineTestInput(draft.fault_number)
-            result = await steps.call(intake.RUN_LINE_TEST, test, LineTestResult)
-        if result is not None:
-            try:
-                async with self._lock, self._changing() as state:
-                    await self._record(state, reports.line_tested(state, result))
-            except ApplicationError as refused:
-                workflow.logger.warning("line test of %s not recorded: %s", self._state.ticket_id, refused)
+        if draft.line_test is not None or not draft.line_testable:  # tested before, recorded with the opening
+            return
+        # A local activity like the others: the simulator answers at once. An adapter to a real test
+        # head that takes minutes would be better as a regular activity with heartbeats.
+        test = intake.RunLineTestInput(draft.fault_number)
+        result = await steps.call(intake.RUN_LINE_TEST, test, LineTestResult)
+        try:
+            async with self._lock, self._changing() as state:
+                await self._record(state, reports.line_tested(state, result))
+        except ApplicationError as refused:
+            workflow.logger.warning("line test of %s not recorded: %s", self._state.ticket_id, refused)
 
     async def _watch_deadlines(self) -> None:
         """Sleep until the next alarm or the next change, raise the alarms due; until the ticket ends."""
@@ -385,7 +362,7 @@ class TicketWorkflow:
             work_order, events = ts.dispatch(
                 state, team_id=team_id, policy=policy, now=now, actor=actor, reason=reason
             )
-        await self._writes.save_work_order(work_order)
+        self._writes.save_work_order(work_order)
         return work_order, events
 
     # --- changes: serialized, applied to a copy, kept once persisted ---
@@ -402,7 +379,6 @@ class TicketWorkflow:
         """A change on a copy of the state, kept once persisted. A refused one (``steps.refusal``: a
         transition not allowed, a write refused for good) fails its update and leaves no trace."""
         state = copy.deepcopy(self._state)
-        self._staged = []
         self._writes.discard()
         try:
             yield state
@@ -414,7 +390,6 @@ class TicketWorkflow:
             raise refused from None
         self._state = state
         self._changes += 1
-        self._outbox.add(self._staged)
 
     async def _wait_until_recorded(self) -> None:
         """Until the opening has recorded the ticket; if it never can, the update fails with the reason."""
@@ -431,13 +406,8 @@ class TicketWorkflow:
         raise refused
 
     async def _record(self, state: ts.TicketState, events: list[ts.NewEvent]) -> None:
-        """Persist the view and append the events to its timeline; they are published on commit."""
+        """Persist the view and append the events to its timeline; intake's relay publishes them."""
         now = workflow.now()
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now
-        if self._events_via_intake is None:
-            self._events_via_intake = self._code.has(patches.EVENTS_VIA_INTAKE_OUTBOX)
-        record = intake.RecordTicketInput(state.view, stamped, outbox=self._events_via_intake)
-        await self._writes.record(record)
-        if not self._events_via_intake:
-            self._staged += stamped  # this workflow's own outbox publishes them
+        await self._writes.record(intake.RecordTicketInput(state.view, stamped))

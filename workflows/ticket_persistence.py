@@ -1,13 +1,13 @@
 """One change of a ticket stored in one step: the services' writes, then the ticket's record.
 
-The ticket workflow used to store a change with a local activity per write: the work order in
-dispatch, the callback in survey, then the ticket in intake. Each local activity costs the workflow
-worker an activation and the Python SDK about 1.7 ms of CPU, most of what a short write costs here
-(measured, ``make bench``). This activity runs the same writes in one step, each still by its own
-service's activity over its own schema; only the step is shared, as the process already was.
+A change's writes (its work orders in dispatch, a callback in survey, the ticket in intake) run in one
+local activity, not one each: each local activity costs the workflow worker an activation and the
+Python SDK about 1.7 ms of CPU, most of what a short write costs here (measured, ``make bench``).
+Each write is still its own service's code over its own schema; only the step is shared, as the
+process is.
 
-The ticket's record goes last, as before: its events are queued for publishing only once all they tell
-of is stored. Every write is idempotent, so retrying the step after a partial failure is safe. A
+The ticket's record goes last: its events are queued for publishing only once all they tell of is
+stored. Every write is idempotent, so retrying the step after a partial failure is safe. A
 write the database refuses for good (desk/storage_errors.py) fails the step at once, and the
 workflow refuses the change; the writes before it in the step are kept (each is its own
 transaction) until the next change of those records writes them again.

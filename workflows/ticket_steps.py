@@ -3,7 +3,8 @@
 Workflow code (deterministic): the activities are local activities, run by the workflow worker
 itself, which hosts each service's activity class over that service's schema; the benchmark
 measured them at about a third of the server work of regular activities for the same steps.
-Publishing stays a regular activity (``outbox``), since a NATS outage may outlast any local retry.
+The workflow publishes nothing itself: its events are recorded with the ticket, and intake's relay
+publishes them, so a NATS outage holds no workflow.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
-    from services.survey import contract as survey
     from workflows import contract as wf
-    from workflows import ticket_patches as patches
 Result = TypeVar("Result")
 
 PERSIST_TIMEOUT = timedelta(seconds=30)
@@ -47,21 +46,10 @@ async def call(activity: str, arg: object, result_type: type[Result] | None = No
     return result
 
 
-async def route(state: ts.TicketState, *, exclude_team_ids: list[str]) -> dispatch.RouteTicketResult:
-    draft = state.view.draft
-    request = dispatch.RouteTicketInput(
-        state.ticket_id, draft.category, exclude_team_ids, draft.region, draft.customer_tier
-    )
-    return await call(dispatch.ROUTE_TICKET, request, dispatch.RouteTicketResult)
-
-
 async def route_with_policy(
-    state: ts.TicketState, code: patches.TicketCode
+    state: ts.TicketState,
 ) -> tuple[dispatch.RouteTicketResult, SlaPolicyRecord]:
     """Where a new ticket goes and the SLA policy it runs on there (the desk's, when no team takes it)."""
-    if not code.has(patches.POLICY_WITH_ROUTE):
-        routed = await route(state, exclude_team_ids=[])
-        return routed, await find_policy(state, routed.team_id or "")
     draft = state.view.draft
     request = dispatch.RouteTicketInput(
         state.ticket_id, draft.category, [], draft.region, draft.customer_tier, priority=draft.priority
@@ -76,38 +64,22 @@ async def find_policy(state: ts.TicketState, team_id: str) -> SlaPolicyRecord:
     return await call(dispatch.FIND_SLA_POLICY, query, SlaPolicyRecord)
 
 
-async def save_work_order(work_order: WorkOrderRecord) -> None:
-    await call(dispatch.SAVE_WORK_ORDER, dispatch.SaveWorkOrderInput(work_order))
-
-
 class ChangeWrites:
-    """A change's writes: its work orders and callback, stored with the ticket's record in one step.
+    """A change's writes: its work orders and callback, stored with the ticket's record in one step
+    (one local activity, ``ticket_persistence``), once the change is decided."""
 
-    Before ONE_PERSIST_PER_CHANGE each was a local activity of its own, run when the change made it.
-    """
-
-    def __init__(self, *, one_step: bool) -> None:
-        self._one_step = one_step
+    def __init__(self) -> None:
         self._work_orders: list[WorkOrderRecord] = []
         self._callback: CallbackRecord | None = None
 
-    async def save_work_order(self, work_order: WorkOrderRecord) -> None:
-        if self._one_step:
-            self._work_orders.append(work_order)
-        else:
-            await save_work_order(work_order)
+    def save_work_order(self, work_order: WorkOrderRecord) -> None:
+        self._work_orders.append(work_order)
 
-    async def save_callback(self, callback: CallbackRecord) -> None:
-        if self._one_step:
-            self._callback = callback
-        else:
-            await call(survey.SAVE_CALLBACK, survey.SaveCallbackInput(callback))
+    def save_callback(self, callback: CallbackRecord) -> None:
+        self._callback = callback
 
     async def record(self, record: intake.RecordTicketInput) -> None:
-        """Store the ticket's record, after the change's other writes (in the same step if one)."""
-        if not self._one_step:
-            await call(intake.RECORD_TICKET, record)
-            return
+        """Store the ticket's record, after the change's other writes, in the same step."""
         change = wf.PersistChangeInput(record, self._work_orders, self._callback)
         self.discard()
         await call(wf.PERSIST_CHANGE, change)

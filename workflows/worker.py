@@ -1,11 +1,10 @@
-"""The workflow worker's composition root: ticket and IVR call workflows, short activities, publishing.
+"""The workflow worker's composition root: ticket and IVR call workflows and their short activities.
 
 The ticket workflow runs each service's persisting activities as local activities (measured: about
 a third of the server work of regular ones), so this process hosts those activity classes. Each
 class is still its service's own code over its service's own schema; only the process is shared (and,
-for a change's writes, one local activity: ``ticket_persistence``).
-Publishing is a regular activity on this worker's queue, retried until NATS accepts. The IVR call
-workflow's lookups are intake's too; some of them talk to ticket workflows, hence a Temporal client.
+for a change's writes, one local activity: ``ticket_persistence``). The IVR call workflow's lookups
+are intake's too; some of them talk to ticket workflows, hence a Temporal client.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 
 from desk.config import Settings
-from desk.event_bus import EventPublisher, PublishActivities
 from desk.process import Runtime, close_runtime, make_worker, open_runtime
 from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
@@ -41,9 +39,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *intake.all(),
         *IvrActivities(runtime.pool, TicketWorkflows(runtime.temporal)).all(),
         *dispatch.all(),
-        *survey.all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
-        PublishActivities(EventPublisher(runtime.js)).publish_events,
     ]
 
 

@@ -15,7 +15,6 @@ from services.dispatch.contract import (
     FIND_SLA_POLICY,
     RECORD_VIOLATION,
     ROUTE_TICKET,
-    SAVE_WORK_ORDER,
     FindSlaPolicyInput,
     RecordViolationInput,
     RecordViolationResult,
@@ -66,9 +65,9 @@ class DispatchActivities:
             team=team,
         )
 
-    @activity.defn(name=SAVE_WORK_ORDER)
     @final_storage_errors
     async def save_work_order(self, request: SaveWorkOrderInput) -> None:
+        """Run inside the ticket's one persisting step (workflows/ticket_persistence.py)."""
         await repository.save_work_order(db=self._pool, work_order=request.work_order)
 
     @activity.defn(name=RECORD_VIOLATION)
@@ -92,4 +91,4 @@ class DispatchActivities:
         return RecordViolationResult(recorded=recorded, work_order=work_order)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.route_ticket, self.find_sla_policy, self.save_work_order, self.record_violation]
+        return [self.route_ticket, self.find_sla_policy, self.record_violation]

@@ -9,7 +9,6 @@ from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
 
 ROUTE_TICKET = "dispatch.route_ticket"
 FIND_SLA_POLICY = "dispatch.find_sla_policy"
-SAVE_WORK_ORDER = "dispatch.save_work_order"
 RECORD_VIOLATION = "dispatch.record_violation"
 
 

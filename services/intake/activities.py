@@ -1,4 +1,8 @@
-"""Intake activities: the workflow keeps the ticket's read model and timeline here."""
+"""Intake activities: the workflow keeps the ticket's read model and timeline here.
+
+``record_ticket`` runs inside the ticket's one persisting step (workflows/ticket_persistence.py),
+after the change's other writes; ``run_line_test`` is a local activity of its own.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from desk.storage_errors import final_storage_errors
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus
 from services.intake import repository
-from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST, RecordTicketInput, RunLineTestInput
+from services.intake.contract import RUN_LINE_TEST, RecordTicketInput, RunLineTestInput
 from services.intake.events import outbox
 from services.intake.opening.line_test import LineTester
 
@@ -24,15 +28,15 @@ class IntakeActivities:
         self._pool = pool
         self._line_tester = line_tester
 
-    @activity.defn(name=RECORD_TICKET)
     @final_storage_errors
     async def record_ticket(self, request: RecordTicketInput) -> None:
-        """Idempotent: the view only moves forward in time and each timeline event is kept once."""
+        """Idempotent: the view only moves forward in time and each timeline event is kept (and queued
+        for the relay) once."""
         await repository.record_ticket(
             db=self._pool,
             view=request.view,
             events=request.timeline,
-            queue_for=outbox.trace_context() if request.outbox else None,
+            trace=outbox.trace_context(),
             release_keys=request.view.status in _NO_MORE_REPEATS,
         )
 
@@ -42,4 +46,4 @@ class IntakeActivities:
         return await self._line_tester.test(request.fault_number)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_ticket, self.run_line_test]
+        return [self.run_line_test]

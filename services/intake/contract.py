@@ -9,7 +9,6 @@ from desk.events import EventSpec
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketView
 
-RECORD_TICKET = "intake.record_ticket"
 RUN_LINE_TEST = "intake.run_line_test"
 
 # IVR self-service (ivr_activities.py); the results are the flow's events (workflows.ivr_contract).
@@ -31,8 +30,7 @@ class RecordTicketInput:
     """Persist the ticket's current view and append these events to its timeline (idempotent)."""
 
     view: TicketView
-    timeline: list[EventSpec] = field(default_factory=list)
-    outbox: bool = False  # also queue the events for intake's relay to publish (the workflow does not)
+    timeline: list[EventSpec] = field(default_factory=list)  # also queued for intake's relay to publish
 
 
 @dataclass

@@ -50,12 +50,12 @@ async def find_claim(*, db: Executor, request_id: str) -> Claim | None:
 
 
 async def record_ticket(
-    *, db: Executor, view: TicketView, events: list[EventSpec], queue_for: str | None, release_keys: bool
+    *, db: Executor, view: TicketView, events: list[EventSpec], trace: str, release_keys: bool
 ) -> None:
     """The view (only ever forward in time) and its new timeline events, in one round trip.
 
-    With ``queue_for`` (a W3C trace context, as JSON) the events newly on the timeline are also
-    queued in intake's outbox for the relay; ``release_keys``: the ticket takes no more repeats.
+    The events newly on the timeline are also queued in intake's outbox for the relay, with ``trace``
+    (a W3C trace context, as JSON); ``release_keys``: the ticket takes no more repeats.
     See migrations/006_record_ticket.sql.
     """
     draft = view.draft
@@ -69,8 +69,8 @@ async def record_ticket(
         view.updated_at,
         to_json(view),
         to_json(events),
-        queue_for is not None,
-        queue_for or "{}",
+        True,  # p_outbox: every ticket's events go through intake's outbox
+        trace,
         release_keys,
     )
 

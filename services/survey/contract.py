@@ -1,12 +1,10 @@
-"""What other code may know of the survey service: its activity names and records."""
+"""What other code may know of the survey service: its records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from domain.callbacks import CallbackRecord
-
-SAVE_CALLBACK = "survey.save_callback"
 
 
 @dataclass

@@ -7,16 +7,14 @@ server share the port (SO_REUSEPORT) unless the desk's refuses to.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.stack import PROJECT_ROOT, RunningDesk, desk_environment, leftovers
+from tests.stack import RunningDesk, desk_environment, helpdesk, leftovers
 
 
 @pytest.fixture(params=["a connection", "another gRPC server"])
@@ -30,27 +28,6 @@ def taken(request: pytest.FixtureRequest) -> Iterator[int]:
         if request.param == "another gRPC server":
             holder.listen()
         yield holder.getsockname()[1]
-
-
-async def helpdesk(*argv: str, env: Mapping[str, str], within: float = 60.0) -> tuple[int, str]:
-    """Run the command line; its exit status and everything it printed."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "cli", *argv),
-        env=dict(env),
-        cwd=PROJECT_ROOT,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), within)
-    except TimeoutError:
-        process.kill()  # it did not stop: it is serving on a port someone else holds
-        await process.wait()
-        raise
-    assert process.returncode is not None
-    return process.returncode, output.decode(errors="replace")
 
 
 def told(output: str, port: int, owner: str, setting: str) -> bool:

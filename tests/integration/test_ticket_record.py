@@ -37,11 +37,9 @@ def events(view: TicketView, *sequences: int) -> list[EventSpec]:
     ]
 
 
-async def record(
-    pool: asyncpg.Pool, view: TicketView, timeline: list[EventSpec], *, outbox: bool = True
-) -> None:
+async def record(pool: asyncpg.Pool, view: TicketView, timeline: list[EventSpec]) -> None:
     activities = IntakeActivities(pool, SimulatedLineTester())
-    await activities.record_ticket(RecordTicketInput(view, timeline, outbox=outbox))
+    await activities.record_ticket(RecordTicketInput(view, timeline))
 
 
 async def queued(pool: asyncpg.Pool) -> list[str]:
@@ -84,13 +82,6 @@ async def test_a_retried_record_queues_nothing_twice_and_an_older_view_changes_n
     assert await queued(scratch) == ["T-1-e1", "T-1-e2", "T-1-e3"]
 
 
-async def test_without_the_outbox_flag_nothing_is_queued(scratch: asyncpg.Pool) -> None:
-    view = dispatched()[0].view
-    await record(scratch, view, events(view, 1), outbox=False)
-    assert await scratch.fetchval("SELECT count(*) FROM intake.timeline") == 1
-    assert await queued(scratch) == []
-
-
 async def test_a_closed_ticket_gives_back_its_report_keys(scratch: asyncpg.Pool) -> None:
     view = dispatched()[0].view
     await scratch.execute("INSERT INTO intake.open_reports (report_key, ticket_id) VALUES ('k', 'T-1')")
@@ -106,7 +97,7 @@ async def test_a_change_stores_its_work_order_callback_and_ticket_in_one_step_an
 ) -> None:
     state, work_order = dispatched()
     callback = CallbackRecord("T-1", True, True, "", "", "surveyor-1", T0, ticket_status="DISPATCHED")
-    record = RecordTicketInput(state.view, events(state.view, 1, 2), outbox=True)
+    record = RecordTicketInput(state.view, events(state.view, 1, 2))
     change = PersistChangeInput(record, [work_order], callback)
     step = TicketPersistence(
         intake=IntakeActivities(scratch, SimulatedLineTester()),
@@ -130,7 +121,7 @@ async def test_the_relay_forgets_only_what_it_published_when_an_earlier_position
     late = replace(early, draft=replace(early.draft, ticket_id="T-2"))
     async with scratch.acquire() as conn, conn.transaction():
         await repository.record_ticket(
-            db=conn, view=early, events=events(early, 1), queue_for="{}", release_keys=False
+            db=conn, view=early, events=events(early, 1), trace="{}", release_keys=False
         )  # draws the lower position, not committed yet
         await record(scratch, late, events(late, 1))
         read = await outbox.oldest(db=scratch, limit=10)  # what the relay sees and publishes

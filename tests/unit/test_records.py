@@ -44,7 +44,7 @@ def test_a_view_comes_back_as_it_went() -> None:
 
 
 def test_what_temporals_encoder_wrote_decodes_to_the_same_record() -> None:
-    record = RecordTicketInput(busy_view(), [event(team="network", nested={"n": [1, 2]})], outbox=True)
+    record = RecordTicketInput(busy_view(), [event(team="network", nested={"n": [1, 2]})])
     written_by_temporal = TEMPORAL.to_payload(record)
     assert written_by_temporal is not None
     assert RecordPayloadConverter().from_payloads([written_by_temporal], [RecordTicketInput]) == [record]

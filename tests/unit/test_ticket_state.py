@@ -183,7 +183,6 @@ def test_return_reopens_the_ticket_and_remembers_the_team() -> None:
     returned = state.work_order(work_order.work_order_id)
     assert (returned.status, returned.return_reason) == (WorkOrderStatus.RETURNED, "not our equipment")
     assert returned.returned_at == now
-    assert state.returning_teams() == ["network"]
     assert (state.view.status, state.view.assigned_team_id) == (TicketStatus.OPEN, "")
     assert deadline(state, DeadlineKind.RESPONSE).state == DeadlineState.MET
     with pytest.raises(TransitionNotAllowed):

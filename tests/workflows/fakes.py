@@ -2,9 +2,10 @@
 
 Each fake has the real activity's name and dataclasses and keeps what it is given in memory, the
 way the real service would keep it in PostgreSQL or JetStream: tickets and their timelines (events
-appended once per id), work orders, violations (once per id, with the chase), callbacks, and
-published events (de-duplicated by id, like ``Nats-Msg-Id``). Like PostgreSQL, the stores refuse a
-NUL in any text, with asyncpg's error, and like the real activities they fail for good on it.
+appended once per id, and queued for intake's relay), work orders, violations (once per id, with the
+chase), callbacks. The services' writes run inside the real persisting step (``TicketPersistence``)
+as they do in the worker. Like PostgreSQL, the stores refuse a NUL in any text, with asyncpg's error,
+and like the real activities they fail for good on it.
 Routing and SLA policies are data, decided by the dispatch service's own pure functions
 (``routing.route``, ``policies.on_team_calendar``).
 """
@@ -22,7 +23,6 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from desk.event_bus import PUBLISH_EVENTS, PublishEventsInput
 from desk.events import EventSpec
 from desk.records import to_json
 from desk.storage_errors import final_storage_errors
@@ -41,6 +41,11 @@ from workflows.ticket import TicketWorkflow
 from workflows.ticket_persistence import TicketPersistence
 
 HOUR = 3600.0
+
+# The services' writes in ``FakeDesk.calls``: they run inside the persisting step, not as activities.
+RECORD_TICKET = "intake: record ticket"
+SAVE_WORK_ORDER = "dispatch: save work order"
+SAVE_CALLBACK = "survey: save callback"
 
 
 def default_policy() -> SlaPolicyRecord:
@@ -63,24 +68,20 @@ class FakeDesk:
     team_calendars: dict[str, tuple[str, str]] = field(default_factory=dict)  # team -> (calendar, zone)
     policy: SlaPolicyRecord = field(default_factory=default_policy)
     team_policies: dict[str, SlaPolicyRecord] = field(default_factory=dict)
-    nats_down: bool = False
     line_tester: SimulatedLineTester = field(default_factory=SimulatedLineTester)  # the real default
 
-    calls: list[str] = field(default_factory=list)  # activity names, in call order
+    calls: list[str] = field(default_factory=list)  # activity names and the writes above, in call order
     tickets: dict[str, TicketView] = field(default_factory=dict)
     timelines: dict[str, list[EventSpec]] = field(default_factory=dict)
     work_orders: dict[str, WorkOrderRecord] = field(default_factory=dict)
     violations: dict[str, dispatch.RecordViolationInput] = field(default_factory=dict)
     routings: list[dispatch.RouteTicketInput] = field(default_factory=list)
     callbacks: list[CallbackRecord] = field(default_factory=list)
-    published: list[EventSpec] = field(default_factory=list)
-    publish_attempts: int = 0
     outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
 
-    @activity.defn(name=intake.RECORD_TICKET)
     @final_storage_errors
     async def record_ticket(self, input: intake.RecordTicketInput) -> None:
-        self.calls.append(intake.RECORD_TICKET)
+        self.calls.append(RECORD_TICKET)
         storable(input.view, input.timeline)
         ticket_id = input.view.draft.ticket_id
         self.tickets[ticket_id] = input.view
@@ -88,8 +89,7 @@ class FakeDesk:
         known = {e.event_id for e in timeline}
         new = [e for e in input.timeline if e.event_id not in known]
         timeline.extend(new)
-        if input.outbox:
-            self.outboxed.extend(new)
+        self.outboxed.extend(new)
 
     @activity.defn(name=dispatch.ROUTE_TICKET)
     async def route_ticket(self, input: dispatch.RouteTicketInput) -> dispatch.RouteTicketResult:
@@ -126,10 +126,9 @@ class FakeDesk:
             for name in names
         ]
 
-    @activity.defn(name=dispatch.SAVE_WORK_ORDER)
     @final_storage_errors
     async def save_work_order(self, input: dispatch.SaveWorkOrderInput) -> None:
-        self.calls.append(dispatch.SAVE_WORK_ORDER)
+        self.calls.append(SAVE_WORK_ORDER)
         storable(input.work_order)
         self.work_orders[input.work_order.work_order_id] = input.work_order
 
@@ -150,21 +149,11 @@ class FakeDesk:
         self.calls.append(intake.RUN_LINE_TEST)
         return await self.line_tester.test(input.fault_number)
 
-    @activity.defn(name=survey.SAVE_CALLBACK)
     @final_storage_errors
     async def save_callback(self, input: survey.SaveCallbackInput) -> None:
-        self.calls.append(survey.SAVE_CALLBACK)
+        self.calls.append(SAVE_CALLBACK)
         storable(input.callback)
         self.callbacks.append(input.callback)
-
-    @activity.defn(name=PUBLISH_EVENTS)
-    async def publish_events(self, input: PublishEventsInput) -> None:
-        self.calls.append(PUBLISH_EVENTS)
-        self.publish_attempts += 1
-        if self.nats_down:
-            raise ConnectionError("nats: no servers available for connection")
-        known = {e.event_id for e in self.published}
-        self.published.extend(e for e in input.events if e.event_id not in known)
 
     def events(self, ticket_id: str, type: str | None = None) -> list[EventSpec]:
         """The ticket's timeline as persisted, optionally of one event type."""
@@ -181,13 +170,9 @@ def storable(*records: object) -> None:
 async def serving(client: Client, desk: FakeDesk, task_queue: str) -> AsyncIterator[FakeDesk]:
     """Run the ticket workflow on ``task_queue`` with the fakes beside it, as the real worker hosts them."""
     activities: list[Callable[..., Any]] = [
-        desk.publish_events,
-        desk.record_ticket,
         desk.route_ticket,
         desk.find_sla_policy,
-        desk.save_work_order,
         desk.record_violation,
-        desk.save_callback,
         desk.run_line_test,
         TicketPersistence(intake=desk, dispatch=desk, survey=desk).persist_change,  # the real one, over fakes
     ]

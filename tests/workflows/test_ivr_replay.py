@@ -1,4 +1,12 @@
-"""The IVR call workflow's recorded history replays, and so does a call run now (no nondeterminism)."""
+"""The IVR call workflow's recorded histories replay, and so does a call run now (no nondeterminism).
+
+``histories/ivr/ivr_main_path.json`` is a caller's fault report, from the number to the end of the call
+(``run_main_path`` below). After
+a change kept behind ``workflow.patched`` (docs/workflow-versions.md), the history recorded before it
+stays beside it under a name of its own, and the main path is recorded again:
+
+    RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows/test_ivr_replay.py
+"""
 
 from __future__ import annotations
 
@@ -40,10 +48,13 @@ async def test_record_main_path(env: WorkflowEnvironment, ivr: FakeIvrDesk, call
     HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
 
 
-async def test_a_recorded_call_replays() -> None:
-    """Calls last minutes, but a worker deploy may still meet one: changes go behind workflow.patched."""
-    history = WorkflowHistory.from_json("ivr/recorded", HISTORY.read_text())
-    await Replayer(workflows=[IvrCallWorkflow]).replay_workflow(history)
+def recorded(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"ivr/{path.stem}", path.read_text())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORY.parent.glob("*.json")), ids=lambda path: path.stem)
+async def test_a_recorded_call_replays(path: Path) -> None:
+    await Replayer(workflows=[IvrCallWorkflow]).replay_workflow(recorded(path))
 
 
 async def test_a_call_run_now_replays(env: WorkflowEnvironment, ivr: FakeIvrDesk, calls: IvrCalls) -> None:

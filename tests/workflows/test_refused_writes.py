@@ -22,10 +22,10 @@ from domain.commands import AddSupplementInput, ResolveWorkOrderInput
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus, TicketView
 from domain.work_orders import WorkOrderStatus
-from services.intake.contract import RECORD_TICKET, RUN_LINE_TEST
+from services.intake.contract import RUN_LINE_TEST
 from services.intake.opening.line_test import SimulatedLineTester
 from tests.workflows.driving import accept, draft, eventually, open_ticket, update
-from tests.workflows.fakes import FakeDesk
+from tests.workflows.fakes import RECORD_TICKET, FakeDesk
 from workflows.contract import (
     ADD_SUPPLEMENT,
     AWAIT_RECORDED,

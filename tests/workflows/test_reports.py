@@ -27,7 +27,7 @@ from domain.work_orders import WorkOrderStatus
 from services.intake import contract as intake
 from services.intake.opening.line_test import SimulatedLineTester
 from tests.workflows.driving import Handle, accept, callback, deadline, eventually, open_ticket, update
-from tests.workflows.fakes import FakeDesk
+from tests.workflows.fakes import RECORD_TICKET, FakeDesk
 from workflows.contract import (
     ADD_SUPPLEMENT,
     CANCEL_TICKET,
@@ -166,6 +166,6 @@ async def test_a_line_test_the_draft_brings_is_recorded_with_the_opening(
     tested = await SimulatedLineTester().test("02188889999")
     _, view = await open_ticket(env, task_queue, fault_number="02188889999", line_test=tested)
     assert view.line_test == tested  # in the record the answer waited for: the opening's
-    assert desk.calls.count(intake.RECORD_TICKET) == 1 and intake.RUN_LINE_TEST not in desk.calls
+    assert desk.calls.count(RECORD_TICKET) == 1 and intake.RUN_LINE_TEST not in desk.calls
     [event] = desk.events(view.draft.ticket_id, "ticket.line_tested")
     assert event.payload["fault_code"] == "OPEN_CIRCUIT"

@@ -215,20 +215,3 @@ async def test_events_are_numbered_without_gaps_and_queued_once_in_order(
     ]
     assert [e.actor for e in timeline[:3]] == ["agent-7", "agent-7", "system"]
     assert desk.outboxed == timeline  # with each record, for intake's relay to publish
-    assert desk.published == []  # the workflow publishes nothing itself
-
-
-async def test_a_publishing_outage_cannot_hold_an_update(
-    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
-) -> None:
-    """The workflow only records its events; intake's relay publishes them, retrying while NATS is
-    down (tests/integration/test_nats_outage.py)."""
-    desk.nats_down = True
-    handle, view = await open_ticket(env, task_queue)
-    ticket_id = view.draft.ticket_id
-    accepted = await accept(handle, f"{ticket_id}-W1")
-    assert accepted.ticket.status == TicketStatus.IN_PROGRESS
-    assert desk.tickets[ticket_id].status == TicketStatus.IN_PROGRESS  # persisted before the update returned
-    assert desk.outboxed == desk.events(ticket_id)
-    assert [e.type for e in desk.outboxed][-1] == "dispatch.accepted"
-    assert desk.publish_attempts == 0
