@@ -1,4 +1,6 @@
-"""How services talk to the ticket workflow: its id, task queue, update names and their dataclasses."""
+"""How services talk to the ticket workflow: its id, task queue, update names and results.
+
+The updates' inputs are the domain's commands (:mod:`domain.commands`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from domain.work_orders import WorkOrderRecord
 from services.intake.contract import RecordTicketInput
 
 TASK_QUEUE = "tickets"
-
 
 PERSIST_CHANGE = "ticket.persist_change"
 """Local activity run by the workflow worker: one change's writes, each by its service's activities."""
