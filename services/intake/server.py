@@ -19,10 +19,10 @@ from services.intake import ivr_edge, repository
 from services.intake.contract import TicketView
 from services.intake.ivr_calls import IvrCalls
 from services.intake.outages import OutageRecord, check_declaration, check_resolution
+from services.intake.reception import Reception
 from services.intake.repeats import progress
-from services.intake.reporting import accept_report, find_accepted, resolve_by_outage
-from services.intake.starter import TicketStarter
-from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
+from services.intake.reporting import resolve_by_outage
+from services.intake.validation import validate_report
 from workflows import contract as wf
 
 ACCESS = {
@@ -54,11 +54,11 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     def __init__(
-        self, db: asyncpg.Pool, tickets: TicketWorkflows, starter: TicketStarter, ivr: IvrCalls
+        self, db: asyncpg.Pool, tickets: TicketWorkflows, reception: Reception, ivr: IvrCalls
     ) -> None:
         self._db = db
         self._tickets = tickets
-        self._starter = starter
+        self._reception = reception
         self._ivr = ivr
 
     async def CreateTicket(
@@ -68,30 +68,26 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         fingerprint = _fingerprint(request)
         try:
             report = validate_report(request, now=now)
-        except InvalidArgument as error:
-            accepted = await self._accepted_before(request.request_id, fingerprint, error)
-            if accepted is None:
+        except InvalidArgument as refused:
+            earlier = await self._reception.accepted_before(request.request_id, fingerprint, refused)
+            if earlier is None:
                 raise
             return intake_pb2.CreateTicketResponse(
-                ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED, replayed=True
+                ticket=await self._ticket(earlier.draft.ticket_id),
+                outcome=intake_pb2.CREATE_OUTCOME_CREATED,
+                replayed=True,
             )
-        with self._starter.admission.admitted():
-            found = await accept_report(
-                db=self._db,
-                tickets=self._tickets,
-                report=report,
-                fingerprint=fingerprint,
-                now=now,
-                recorded_by=current_principal().principal_id,
-                leased_until=(lease := self._starter.lease(now)) or now,  # no lease: the poller's
-            )
-        view, recorded = found.view, found.pending is None
-        if found.pending is not None and request.wait_for_routing:
-            view, recorded = await self._starter.open_now(found.pending), True
-        elif found.pending is not None and lease is not None and not found.replayed:
-            self._starter.hand_off(found.pending)  # a retry's ticket is its first lease holder's
-        outcome = intake_pb2.CREATE_OUTCOME_REPEAT if found.repeat else intake_pb2.CREATE_OUTCOME_CREATED
-        return await self._answer(view, outcome, replayed=found.replayed, recorded=recorded)
+        received = await self._reception.take(
+            report,
+            fingerprint=fingerprint,
+            now=now,
+            recorded_by=current_principal().principal_id,
+            wait_for_routing=request.wait_for_routing,
+        )
+        outcome = intake_pb2.CREATE_OUTCOME_REPEAT if received.repeat else intake_pb2.CREATE_OUTCOME_CREATED
+        return await self._answer(
+            received.view, outcome, replayed=received.replayed, recorded=received.recorded
+        )
 
     async def _answer(
         self, view: TicketView, outcome: int, *, replayed: bool = False, recorded: bool = True
@@ -108,23 +104,6 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             outage=outage,
             replayed=replayed,
         )
-
-    async def _accepted_before(
-        self, request_id: str, fingerprint: bytes, error: InvalidArgument
-    ) -> common_pb2.Ticket | None:
-        """The ticket of this very report, if it was accepted while its times were still valid.
-
-        A retry of an accepted report must answer with its ticket even once `expected_by` has passed.
-        Only looked up when the times are all that is wrong, so bad reports cost no query.
-        """
-        if not {v.field for v in error.violations} <= TIME_RELATIVE_FIELDS:
-            return None
-        return await self._accepted(request_id, fingerprint)
-
-    async def _accepted(self, request_id: str, fingerprint: bytes) -> common_pb2.Ticket | None:
-        """The ticket this very report (same request id, same content) was accepted as, if it was."""
-        view = await find_accepted(db=self._db, request_id=request_id, fingerprint=fingerprint)
-        return None if view is None else await self._ticket(view.draft.ticket_id)
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
         found = await repository.find_ticket_state(db=self._db, ticket_id=ticket_id)
