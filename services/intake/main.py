@@ -11,6 +11,7 @@ from desk.ticket_client import TicketWorkflows
 from services.intake.admission import Admission
 from services.intake.ivr_calls import IvrCalls
 from services.intake.line_test import line_tester_from
+from services.intake.outage_resolutions import OutageResolutions
 from services.intake.reception import Reception
 from services.intake.relay import EventRelay
 from services.intake.server import ACCESS, IntakeServicer, binding
@@ -30,7 +31,8 @@ async def build(runtime: Runtime) -> ServiceParts:
         admission=Admission(runtime.settings.max_backlog),
     )
     reception = Reception(runtime.pool, tickets, starter)
-    servicer = IntakeServicer(runtime.pool, tickets, reception, IvrCalls(runtime.temporal))
+    outages = OutageResolutions(runtime.pool, runtime.temporal)
+    servicer = IntakeServicer(runtime.pool, tickets, reception, outages, IvrCalls(runtime.temporal))
     _, _, database_url = runtime.settings.require_stack()
     relay = EventRelay(database_url, EventPublisher(runtime.js), runtime.readiness)
     return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run, relay.run])

@@ -284,8 +284,8 @@ async def link_to_outage(*, db: Executor, outage_id: str, ticket_id: str) -> boo
     )
 
 
-async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: datetime) -> list[str]:
-    """Mark it resolved (once), so no report matches it any more, and return every ticket linked to it."""
+async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: datetime) -> None:
+    """Mark it resolved (once: the first resolution stays), so no report matches it any more."""
     await db.execute(
         "WITH resolved AS (UPDATE intake.outages SET active = false, resolved_at = $3, resolution = $2"
         " WHERE outage_id = $1 AND active RETURNING outage_id)"
@@ -294,7 +294,19 @@ async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: 
         resolution,
         now,
     )
-    rows = await db.fetch("SELECT ticket_id FROM intake.outage_tickets WHERE outage_id = $1", outage_id)
+
+
+async def linked_tickets(
+    *, db: Executor, outage_id: str, after: str = "", limit: int | None = None
+) -> list[str]:
+    """The tickets linked to the outage, in id order: those after ``after``, at most ``limit`` of them."""
+    rows = await db.fetch(
+        "SELECT ticket_id FROM intake.outage_tickets WHERE outage_id = $1 AND ticket_id > $2"
+        " ORDER BY ticket_id LIMIT $3",
+        outage_id,
+        after,
+        limit,
+    )
     return [r["ticket_id"] for r in rows]
 
 

@@ -18,10 +18,10 @@ from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
 from services.intake import ivr_edge, repository
 from services.intake.contract import TicketView
 from services.intake.ivr_calls import IvrCalls
+from services.intake.outage_resolutions import OutageResolutions
 from services.intake.outages import OutageRecord, check_declaration, check_resolution
 from services.intake.reception import Reception
 from services.intake.repeats import progress
-from services.intake.reporting import resolve_by_outage
 from services.intake.validation import validate_report
 from workflows import contract as wf
 
@@ -54,11 +54,17 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     def __init__(
-        self, db: asyncpg.Pool, tickets: TicketWorkflows, reception: Reception, ivr: IvrCalls
+        self,
+        db: asyncpg.Pool,
+        tickets: TicketWorkflows,
+        reception: Reception,
+        outages: OutageResolutions,
+        ivr: IvrCalls,
     ) -> None:
         self._db = db
         self._tickets = tickets
         self._reception = reception
+        self._outages = outages
         self._ivr = ivr
 
     async def CreateTicket(
@@ -225,21 +231,16 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def ResolveOutage(
         self, request: intake_pb2.ResolveOutageRequest, context: aio.ServicerContext
     ) -> intake_pb2.Outage:
-        """Resolve the outage and every ticket linked to it; a retry finishes what a crash left."""
+        """Resolve the outage and every ticket linked to it (workflows/outage.py); answered once done."""
         _require(outage_id=request.outage_id, resolution=request.resolution)
         check_resolution(request.resolution)
-        if await repository.get_outage(db=self._db, outage_id=request.outage_id) is None:
-            raise NotFound("outage", request.outage_id)
-        ticket_ids = await repository.resolve_outage(
-            db=self._db, outage_id=request.outage_id, resolution=request.resolution, now=datetime.now(UTC)
+        resolved = await self._outages.resolve(
+            outage_id=request.outage_id,
+            resolution=request.resolution,
+            actor=current_principal().principal_id,
         )
-        outage = await repository.get_outage(db=self._db, outage_id=request.outage_id)
-        assert outage is not None
-        actor = current_principal().principal_id
-        for ticket_id in ticket_ids:
-            await resolve_by_outage(tickets=self._tickets, outage=outage, ticket_id=ticket_id, actor=actor)
-        answer = _outage_to_proto(outage)
-        answer.ticket_ids.extend(ticket_ids)
+        answer = _outage_to_proto(resolved.outage)
+        answer.ticket_ids.extend(resolved.ticket_ids)
         return answer
 
     # IVR self-service (自动受理): each call is a workflow (workflows/ivr.py) the switch drives.
