@@ -70,6 +70,32 @@ class RecordCallbackResult:
     ticket: TicketView
 
 
+# --- resolving a known outage (workflows/outage.py): one workflow per outage, on TASK_QUEUE ---
+
+
+def outage_workflow_id(outage_id: str) -> str:
+    return f"outage/{outage_id}"
+
+
+@dataclass
+class ResolveOutageInput:
+    outage_id: str
+    resolution: str
+    actor: str
+    batch_size: int = 50  # tickets per activity
+    batches_per_run: int = 100  # then the workflow continues as new, so its history stays short
+    # Carried over when it continues as new:
+    marked: bool = False  # the outage is marked resolved
+    after: str = ""  # the last ticket gone through, in ticket-id order
+    done: int = 0  # tickets gone through
+
+
+@dataclass
+class OutageResolved:
+    outage_id: str
+    tickets: int  # linked tickets gone through: each resolved, or no longer waiting for the outage
+
+
 # --- IVR calls (workflows/ivr.py): one workflow per call, on TASK_QUEUE, driven by intake ---
 
 IVR_CURRENT_TURN = "ivr_current_turn"

@@ -1,10 +1,11 @@
-"""The workflow worker's composition root: ticket and IVR call workflows and their short activities.
+"""The workflow worker's composition root: ticket, IVR call and outage workflows, their activities.
 
 The ticket workflow runs each service's persisting activities as local activities (measured: about
 a third of the server work of regular ones), so this process hosts those activity classes. Each
 class is still its service's own code over its service's own schema; only the process is shared (and,
 for a change's writes, one local activity: ``ticket_persistence``). The IVR call workflow's lookups
-are intake's too; some of them talk to ticket workflows, hence a Temporal client.
+are intake's too; some of them talk to ticket workflows, hence a Temporal client, as do the outage
+resolution's batches (regular activities: they heartbeat and may take a while).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from services.dispatch.activities import DispatchActivities
 from services.intake.activities import IntakeActivities
 from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
+from services.intake.outages.activities import OutageActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ivr import IvrCallWorkflow
+from workflows.outage import OutageResolutionWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
 from workflows.ticket_persistence import TicketPersistence
@@ -35,9 +38,11 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
     intake = IntakeActivities(runtime.pool, line_tester_from(runtime.settings.line_tester))
     dispatch = DispatchActivities(runtime.pool)
     survey = SurveyActivities(runtime.pool)
+    tickets = TicketWorkflows(runtime.temporal)
     return [
         *intake.all(),
-        *IvrActivities(runtime.pool, TicketWorkflows(runtime.temporal)).all(),
+        *IvrActivities(runtime.pool, tickets).all(),
+        *OutageActivities(runtime.pool, tickets).all(),
         *dispatch.all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
     ]
@@ -61,7 +66,7 @@ def workflow_worker(runtime: Runtime) -> Worker:
     return make_worker(
         runtime,
         TASK_QUEUE,
-        workflows=[TicketWorkflow, IvrCallWorkflow],
+        workflows=[TicketWorkflow, IvrCallWorkflow, OutageResolutionWorkflow],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),
         max_cached_workflows=runtime.settings.max_cached_workflows,

@@ -19,6 +19,10 @@ IVR_CREATE_TICKET = "intake.ivr_create_ticket"
 IVR_RECORD_REPEAT = "intake.ivr_record_repeat"
 IVR_LEAVE_MESSAGE = "intake.ivr_leave_message"
 
+# Resolving a known outage (outages/activities.py), driven by workflows/outage.py.
+MARK_OUTAGE_RESOLVED = "intake.mark_outage_resolved"
+RESOLVE_LINKED_TICKETS = "intake.resolve_linked_tickets"
+
 
 @dataclass
 class RunLineTestInput:
@@ -70,3 +74,27 @@ class IvrMessageInput:
     call_id: str
     ticket_id: str
     message: str
+
+
+@dataclass
+class MarkOutageResolvedInput:
+    """Mark the outage resolved (the first resolution wins), so no report matches it any more."""
+
+    outage_id: str
+    resolution: str
+    resolved_at: datetime
+
+
+@dataclass
+class ResolveLinkedInput:
+    """Resolve the next ``limit`` tickets linked to the outage after ticket ``after``, in ticket-id order."""
+
+    outage_id: str
+    actor: str
+    after: str = ""  # "" from the first
+    limit: int = 50
+
+
+@dataclass
+class LinkedResolved:
+    ticket_ids: list[str]  # the batch gone through, in id order: fewer than asked for means the last

@@ -11,7 +11,9 @@ from services.intake.events.relay import EventRelay
 from services.intake.ivr.calls import IvrCalls
 from services.intake.opening.admission import Admission
 from services.intake.opening.line_test import line_tester_from
+from services.intake.opening.reception import Reception
 from services.intake.opening.starter import TicketStarter
+from services.intake.outages.resolution import OutageResolutions
 from services.intake.server import ACCESS, IntakeServicer, binding
 from workflows.ticket_client import TicketWorkflows
 
@@ -28,7 +30,9 @@ async def build(runtime: Runtime) -> ServiceParts:
         lease=lease,
         admission=Admission(runtime.settings.max_backlog),
     )
-    servicer = IntakeServicer(runtime.pool, tickets, starter, IvrCalls(runtime.temporal))
+    reception = Reception(runtime.pool, tickets, starter)
+    outages = OutageResolutions(runtime.pool, runtime.temporal)
+    servicer = IntakeServicer(runtime.pool, tickets, reception, outages, IvrCalls(runtime.temporal))
     _, _, database_url = runtime.settings.require_stack()
     relay = EventRelay(database_url, EventPublisher(runtime.js), runtime.readiness)
     return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run, relay.run])

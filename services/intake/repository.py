@@ -14,7 +14,7 @@ from desk.events import EventSpec
 from desk.records import from_json, to_json
 from domain.ticket import TicketDraft, TicketStatus, TicketView
 from services.intake.opening import pending_tickets
-from services.intake.reference.outages import (
+from services.intake.outages.matching import (
     CATEGORY,
     EXCHANGE,
     REGION,
@@ -254,7 +254,7 @@ MATCHING_OUTAGE = (
 async def matching_outage(
     *, db: Executor, fault_number: str, category: str, region: str
 ) -> KnownOutage | None:
-    """The active outage a report falls in (services/intake/reference/outages.py), found through its
+    """The active outage a report falls in (services/intake/outages/matching.py), found through its
     scope's index: only the outages with a term of the report in every dimension are read, and only
     their heads."""
     terms = report_terms(fault_number=fault_number, category=category, region=region)
@@ -285,8 +285,8 @@ async def link_to_outage(*, db: Executor, outage_id: str, ticket_id: str) -> boo
     )
 
 
-async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: datetime) -> list[str]:
-    """Mark it resolved (once), so no report matches it any more, and return every ticket linked to it."""
+async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: datetime) -> None:
+    """Mark it resolved (once: the first resolution stays), so no report matches it any more."""
     await db.execute(
         "WITH resolved AS (UPDATE intake.outages SET active = false, resolved_at = $3, resolution = $2"
         " WHERE outage_id = $1 AND active RETURNING outage_id)"
@@ -295,7 +295,19 @@ async def resolve_outage(*, db: Executor, outage_id: str, resolution: str, now: 
         resolution,
         now,
     )
-    rows = await db.fetch("SELECT ticket_id FROM intake.outage_tickets WHERE outage_id = $1", outage_id)
+
+
+async def linked_tickets(
+    *, db: Executor, outage_id: str, after: str = "", limit: int | None = None
+) -> list[str]:
+    """The tickets linked to the outage, in id order: those after ``after``, at most ``limit`` of them."""
+    rows = await db.fetch(
+        "SELECT ticket_id FROM intake.outage_tickets WHERE outage_id = $1 AND ticket_id > $2"
+        " ORDER BY ticket_id LIMIT $3",
+        outage_id,
+        after,
+        limit,
+    )
     return [r["ticket_id"] for r in rows]
 
 

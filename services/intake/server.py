@@ -20,11 +20,11 @@ from services import ticket_messages
 from services.intake import repository
 from services.intake.ivr import edge as ivr_edge
 from services.intake.ivr.calls import IvrCalls
-from services.intake.opening.starter import TicketStarter
-from services.intake.reference.outages import OutageRecord, check_declaration, check_resolution
+from services.intake.opening.reception import Reception
+from services.intake.outages.matching import OutageRecord, check_declaration, check_resolution
+from services.intake.outages.resolution import OutageResolutions
 from services.intake.reports.repeats import progress
-from services.intake.reports.reporting import accept_report, find_accepted, resolve_by_outage
-from services.intake.validation import TIME_RELATIVE_FIELDS, validate_report
+from services.intake.validation import validate_report
 from workflows import contract as wf
 from workflows.ticket_client import TicketWorkflows
 
@@ -57,11 +57,17 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     def __init__(
-        self, db: asyncpg.Pool, tickets: TicketWorkflows, starter: TicketStarter, ivr: IvrCalls
+        self,
+        db: asyncpg.Pool,
+        tickets: TicketWorkflows,
+        reception: Reception,
+        outages: OutageResolutions,
+        ivr: IvrCalls,
     ) -> None:
         self._db = db
         self._tickets = tickets
-        self._starter = starter
+        self._reception = reception
+        self._outages = outages
         self._ivr = ivr
 
     async def CreateTicket(
@@ -71,30 +77,26 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         fingerprint = _fingerprint(request)
         try:
             report = validate_report(request, now=now)
-        except InvalidArgument as error:
-            accepted = await self._accepted_before(request.request_id, fingerprint, error)
-            if accepted is None:
+        except InvalidArgument as refused:
+            earlier = await self._reception.accepted_before(request.request_id, fingerprint, refused)
+            if earlier is None:
                 raise
             return intake_pb2.CreateTicketResponse(
-                ticket=accepted, outcome=intake_pb2.CREATE_OUTCOME_CREATED, replayed=True
+                ticket=await self._ticket(earlier.draft.ticket_id),
+                outcome=intake_pb2.CREATE_OUTCOME_CREATED,
+                replayed=True,
             )
-        with self._starter.admission.admitted():
-            found = await accept_report(
-                db=self._db,
-                tickets=self._tickets,
-                report=report,
-                fingerprint=fingerprint,
-                now=now,
-                recorded_by=current_principal().principal_id,
-                leased_until=(lease := self._starter.lease(now)) or now,  # no lease: the poller's
-            )
-        view, recorded = found.view, found.pending is None
-        if found.pending is not None and request.wait_for_routing:
-            view, recorded = await self._starter.open_now(found.pending), True
-        elif found.pending is not None and lease is not None and not found.replayed:
-            self._starter.hand_off(found.pending)  # a retry's ticket is its first lease holder's
-        outcome = intake_pb2.CREATE_OUTCOME_REPEAT if found.repeat else intake_pb2.CREATE_OUTCOME_CREATED
-        return await self._answer(view, outcome, replayed=found.replayed, recorded=recorded)
+        received = await self._reception.take(
+            report,
+            fingerprint=fingerprint,
+            now=now,
+            recorded_by=current_principal().principal_id,
+            wait_for_routing=request.wait_for_routing,
+        )
+        outcome = intake_pb2.CREATE_OUTCOME_REPEAT if received.repeat else intake_pb2.CREATE_OUTCOME_CREATED
+        return await self._answer(
+            received.view, outcome, replayed=received.replayed, recorded=received.recorded
+        )
 
     async def _answer(
         self, view: TicketView, outcome: int, *, replayed: bool = False, recorded: bool = True
@@ -111,23 +113,6 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             outage=outage,
             replayed=replayed,
         )
-
-    async def _accepted_before(
-        self, request_id: str, fingerprint: bytes, error: InvalidArgument
-    ) -> common_pb2.Ticket | None:
-        """The ticket of this very report, if it was accepted while its times were still valid.
-
-        A retry of an accepted report must answer with its ticket even once `expected_by` has passed.
-        Only looked up when the times are all that is wrong, so bad reports cost no query.
-        """
-        if not {v.field for v in error.violations} <= TIME_RELATIVE_FIELDS:
-            return None
-        return await self._accepted(request_id, fingerprint)
-
-    async def _accepted(self, request_id: str, fingerprint: bytes) -> common_pb2.Ticket | None:
-        """The ticket this very report (same request id, same content) was accepted as, if it was."""
-        view = await find_accepted(db=self._db, request_id=request_id, fingerprint=fingerprint)
-        return None if view is None else await self._ticket(view.draft.ticket_id)
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
         found = await repository.find_ticket_state(db=self._db, ticket_id=ticket_id)
@@ -249,21 +234,16 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def ResolveOutage(
         self, request: intake_pb2.ResolveOutageRequest, context: aio.ServicerContext
     ) -> intake_pb2.Outage:
-        """Resolve the outage and every ticket linked to it; a retry finishes what a crash left."""
+        """Resolve the outage and every ticket linked to it (workflows/outage.py); answered once done."""
         _require(outage_id=request.outage_id, resolution=request.resolution)
         check_resolution(request.resolution)
-        if await repository.get_outage(db=self._db, outage_id=request.outage_id) is None:
-            raise NotFound("outage", request.outage_id)
-        ticket_ids = await repository.resolve_outage(
-            db=self._db, outage_id=request.outage_id, resolution=request.resolution, now=datetime.now(UTC)
+        resolved = await self._outages.resolve(
+            outage_id=request.outage_id,
+            resolution=request.resolution,
+            actor=current_principal().principal_id,
         )
-        outage = await repository.get_outage(db=self._db, outage_id=request.outage_id)
-        assert outage is not None
-        actor = current_principal().principal_id
-        for ticket_id in ticket_ids:
-            await resolve_by_outage(tickets=self._tickets, outage=outage, ticket_id=ticket_id, actor=actor)
-        answer = _outage_to_proto(outage)
-        answer.ticket_ids.extend(ticket_ids)
+        answer = _outage_to_proto(resolved.outage)
+        answer.ticket_ids.extend(resolved.ticket_ids)
         return answer
 
     # IVR self-service (自动受理): each call is a workflow (workflows/ivr.py) the switch drives.

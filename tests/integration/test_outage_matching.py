@@ -19,7 +19,7 @@ import pytest
 
 from helpdesk.v1 import intake_pb2, intake_pb2_grpc
 from services.intake import repository
-from services.intake.reference.outages import MAX_EXCHANGES, KnownOutage, OutageRecord, matching, report_terms
+from services.intake.outages.matching import MAX_EXCHANGES, KnownOutage, OutageRecord, matching, report_terms
 from tests.integration.desk_client import auth, bad_fields
 from tests.stack import RunningDesk
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desk.errors import InvalidArgument
-from services.intake.reference.outages import (
+from services.intake.outages.matching import (
     ANY,
     MAX_CATEGORY,
     MAX_EXCHANGES,

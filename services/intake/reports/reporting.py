@@ -28,8 +28,8 @@ from domain.line_tests import LineTestResult
 from domain.ticket import Handling, TicketDraft, TicketView
 from services.intake import repository
 from services.intake.opening import pending_tickets
+from services.intake.outages.matching import OutageRecord
 from services.intake.reference import directory
-from services.intake.reference.outages import OutageRecord
 from services.intake.reports.repeats import report_keys
 from services.intake.validation import ValidReport
 from workflows import contract as wf
