@@ -1,4 +1,8 @@
-"""Deadline alarms: a warning, or an overdue with the violation it records. Pure, like ticket_state."""
+"""Deadline alarms: a warning, or an overdue with the violation dispatch records for it.
+
+Pure, like the domain's transitions; it lives beside the workflow because what it builds for an
+overdue is dispatch's activity input (``RecordViolationInput``).
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from domain.ticket import TicketView
 
 RUN_LINE_TEST = "intake.run_line_test"
 
-# IVR self-service (ivr_activities.py); the results are the flow's events (workflows.ivr_contract).
+# IVR self-service (ivr/activities.py); the results are the flow's events (workflows.ivr_contract).
 IVR_CHECK_EXCHANGE = "intake.ivr_check_exchange"
 IVR_CHECK_OUTAGE = "intake.ivr_check_outage"
 IVR_CHECK_REPEAT = "intake.ivr_check_repeat"

@@ -17,7 +17,7 @@ is a pure rule:
 3. **VIP (大用户).** A report is VIP when it says so (``customer_tier`` VIP) or when its fault number,
    its reporter's phone or its reporter's organization is in the VIP directory. A VIP ticket's priority
    is raised one step (P4→P3, P3→P2, P2→P1; P1 stays), and dispatch sends it to a senior agent for
-   review (services/dispatch/review_policy.py).
+   review (domain/review_policy.py).
 """
 
 from __future__ import annotations
