@@ -1,5 +1,8 @@
 """`helpdesk ticket|workorder|callback`: walk a ticket's main path by hand against a running desk.
 
+Each command returns the desk's answer, a protobuf message; :func:`run_client_command` prints it for
+a person on a terminal and as JSON for scripts (the rule is in :mod:`cli.output`).
+
 `helpdesk ops watch` (an ops team's live view) is in :mod:`cli.ops`.
 
 The desk is found through `.data/endpoints.json` (written by `helpdesk up`), which also holds the
@@ -9,7 +12,6 @@ development tokens; `--as ROLE` picks one (e.g. `--as ops_engineer:network`).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import uuid
 from collections.abc import Callable
@@ -18,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import json_format, message
+from google.protobuf import message
 
 from cli.endpoints import read_endpoints
+from cli.output import add_output_options, print_answer
 from desk import proto_fields
 from desk.rich_errors import explain
 from helpdesk.v1 import (
@@ -272,7 +275,8 @@ def register(sub: Any) -> None:
 
 
 def add_as_option(sub: Any) -> None:
-    """Every command present gets `--as ROLE`, the development token it calls with."""
+    """Every command present gets `--as ROLE`, the development token it calls with; every one that
+    answers with a protobuf message (its `run`) also gets `--json` and `--human` (cli/output.py)."""
     for parser in sub.choices.values():
         _add_common(parser)
 
@@ -283,8 +287,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
             for child in action.choices.values():
                 _add_common(child)
             return
-    if not any("--as" in a.option_strings for a in parser._actions):
+    options = {option for action in parser._actions for option in action.option_strings}
+    if "--as" not in options:
         parser.add_argument("--as", dest="as_role", default="", help="whose development token to use")
+    if "run" in parser._defaults and "--json" not in options:
+        add_output_options(parser)
 
 
 def run_client_command(args: argparse.Namespace, data_dir: Path) -> int:
@@ -293,5 +300,5 @@ def run_client_command(args: argparse.Namespace, data_dir: Path) -> int:
     except grpc.RpcError as error:
         print(explain(error), file=sys.stderr)
         return 1
-    print(json.dumps(json_format.MessageToDict(answer), indent=2, ensure_ascii=False))
+    print_answer(answer, args)
     return 0
