@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,7 @@ def register(sub: Any) -> None:
         default="",
         help="PostgreSQL URL (default: the running desk's, from endpoints.json, else DATABASE_URL)",
     )
+    load.add_argument("--json", action="store_true", help="say what it imported as a JSON object")
     load.add_argument("--as", dest="as_role", default="", help=argparse.SUPPRESS)  # not a gRPC call
     load.set_defaults(entry=import_command)
 
@@ -94,6 +96,10 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         print(f"nothing imported: {error}", file=sys.stderr)
         return 1
+    if args.json:
+        said = {"kind": args.kind, "file": str(path), "rows": len(batch), "new": inserted, "updated": updated}
+        print(json.dumps(said, ensure_ascii=False))
+        return 0
     rows = f"{len(batch)} row{'' if len(batch) == 1 else 's'}"
     print(f"{args.kind}: {rows} from {path}: {inserted} new, {updated} updated")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -17,6 +18,9 @@ from typing import Any, TypeVar
 import asyncpg
 
 from cli.endpoints import database_url
+from cli.output import add_output_options, wants_json
+from cli.render import local_time
+from cli.tables import table
 from desk.config import Settings
 
 T = TypeVar("T")
@@ -29,10 +33,11 @@ def register(sub: Any) -> None:
     events = sub.add_parser("events", help="domain events intake could not publish (dead letters)")
     verbs = events.add_subparsers(dest="verb", required=True)
     listing = verbs.add_parser("dead-letters", help="list the events parked because NATS refused them")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_output_options(listing)  # JSON: one object a line
     listing.set_defaults(entry=list_command)
     retry = verbs.add_parser("retry", help="queue a parked event for publishing again, behind the others")
     retry.add_argument("letter_id", type=int, help="the dead letter's id (first column of dead-letters)")
+    retry.add_argument("--json", action="store_true", help="say it as a JSON object")
     retry.set_defaults(entry=retry_command)
     for verb in (listing, retry):
         verb.add_argument("--database-url", default="", help="PostgreSQL URL (default: the running desk's)")
@@ -43,16 +48,18 @@ def list_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.intake.events import outbox
 
     letters = _run(database_url(args, settings), lambda conn: outbox.dead_letters(db=conn, limit=LISTED))
-    for letter in letters:
-        if args.json:
+    if wants_json(args):
+        for letter in letters:
             print(json.dumps({**vars(letter), "parked_at": letter.parked_at.isoformat()}, ensure_ascii=False))
-        else:
-            print(
-                f"{letter.letter_id}\t{letter.parked_at:%Y-%m-%d %H:%M:%S%z}\t{letter.type}\t"
-                f"{letter.ticket_id}\t{letter.size} bytes\t{letter.error}"
-            )
-    if not args.json:
-        print(f"{len(letters)} dead letter(s)" + (f" (the first {LISTED})" if len(letters) == LISTED else ""))
+        return 0
+    headers = ("ID", "PARKED AT", "TYPE", "TICKET", "SIZE", "ERROR")
+    rows = [
+        (str(x.letter_id), local_time(x.parked_at), x.type, x.ticket_id, f"{x.size} bytes", x.error)
+        for x in letters
+    ]
+    for line in table(headers, rows, width=shutil.get_terminal_size().columns) if letters else []:
+        print(line)
+    print(f"{len(letters)} dead letter(s)" + (f" (the first {LISTED})" if len(letters) == LISTED else ""))
     return 0
 
 
@@ -64,7 +71,10 @@ def retry_command(args: argparse.Namespace, settings: Settings) -> int:
     if position is None:
         print(f"no dead letter {letter_id}", file=sys.stderr)
         return 1
-    print(f"dead letter {letter_id} queued again at outbox position {position}")
+    if args.json:
+        print(json.dumps({"letter_id": letter_id, "position": position}))
+    else:
+        print(f"dead letter {letter_id} queued again at outbox position {position}")
     return 0
 
 

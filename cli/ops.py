@@ -1,8 +1,9 @@
 """`helpdesk ops watch --team T`: a team's work orders as they come, and the engineer's answers to them.
 
 It reads the team's durable JetStream consumer through :mod:`desk.team_feed` (so it also shows what
-arrived while nobody watched, and acks what it shows), prints one line per event, and reads commands
-from stdin meanwhile; each command is one DispatchService call with the team's ops-engineer token.
+arrived while nobody watched, and acks what it shows), prints one line per event (local times, as
+cli/render.py writes them), and reads commands from stdin meanwhile; each command is one
+DispatchService call with the team's ops-engineer token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import grpc
 from google.protobuf import message
 
+from cli.render import enum_text, local_time
 from desk.config import Settings
 from desk.rich_errors import explain
 from desk.team_feed import TeamEvent, open_team_feed
@@ -102,12 +104,12 @@ async def _show(event: TeamEvent) -> None:
 def describe(event: TeamEvent) -> str:
     """One line: when, what, which work order and ticket, and what the event says about it."""
     payload = event.envelope.payload
-    when = event.envelope.occurred_at.ToDatetime(tzinfo=UTC).astimezone()
-    parts = [f"{when:%Y-%m-%d %H:%M:%S}", f"{event.type:<18}", event.work_order_id or "-"]
+    when = event.envelope.occurred_at.ToDatetime(tzinfo=UTC)
+    parts = [local_time(when), f"{event.type:<18}", event.work_order_id or "-"]
     parts.append(f"ticket {event.envelope.ticket_id}")
     if "response_due_at" in payload:
-        due = datetime.fromisoformat(str(payload["response_due_at"])).astimezone()
-        parts.append(f"response due {due:%Y-%m-%d %H:%M}")
+        due = datetime.fromisoformat(str(payload["response_due_at"]))
+        parts.append(f"response due {local_time(due, seconds=False)}")
     if event.envelope.reason:
         parts.append(f"reason {event.envelope.reason}")
     for key in ("engineer", "cause", "action", "chase_count"):
@@ -139,7 +141,7 @@ async def _answer(stub: dispatch_pb2_grpc.DispatchServiceStub, token: str, line:
         except grpc.aio.AioRpcError as error:
             _say(f"! {method} refused: {explain(error)}")
         else:
-            status = common_pb2.WorkOrderStatus.Name(answer.status).removeprefix("WORK_ORDER_STATUS_")
+            status = enum_text(common_pb2.WorkOrderStatus.DESCRIPTOR, answer.status)
             _say(f"ok {answer.work_order_id} {status}")
     return True
 
