@@ -85,6 +85,7 @@ async def test_an_event_nats_refuses_for_good_is_parked_and_the_next_tickets_eve
         shown = letters[letter["letter_id"]]
         assert (shown["ticket_id"], shown["type"]) == (huge.ticket_id, "ticket.supplemented")
         assert shown["size"] > OVER_NATS_MAX_PAYLOAD
+        assert _helpdesk(desk, "dead-letters").stdout == listed.stdout  # piped: JSON without asking
 
         retried = _helpdesk(desk, "retry", str(letter["letter_id"]))
         assert retried.returncode == 0, retried.stderr
