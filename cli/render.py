@@ -120,7 +120,7 @@ class _Renderer:
         if _is_map(field):
             entry = _nested_type(field).fields_by_name["value"]
             return ", ".join(f"{k}={self.single(entry, v, compact)}" for k, v in sorted(value.items()))
-        if field.is_repeated and _is_list(field):
+        if _is_list(field):
             return f"{len(value)} {_label(field)}"
         if field.is_repeated:
             return ", ".join(self.single(field, v, compact) for v in value)
@@ -140,12 +140,11 @@ class _Renderer:
         return str(value)
 
     def message_value(self, message: Message, compact: bool) -> str:
-        name = _type_of(message).full_name
-        if name == TIMESTAMP:
-            return local_time(message.ToDatetime(tzinfo=UTC), self.zone, seconds=not compact)  # type: ignore[attr-defined]
-        if name == DURATION:
-            return readable_duration(message.ToTimedelta())  # type: ignore[attr-defined]
-        if WRAPPERS.fullmatch(name):
+        if isinstance(message, timestamp_pb2.Timestamp):
+            return local_time(message.ToDatetime(tzinfo=UTC), self.zone, seconds=not compact)
+        if isinstance(message, duration_pb2.Duration):
+            return readable_duration(message.ToTimedelta())
+        if WRAPPERS.fullmatch(_type_of(message).full_name):
             wrapped = _type_of(message).fields_by_name["value"]
             return self.single(wrapped, getattr(message, wrapped.name), compact)
         return self.summary(message)
@@ -175,7 +174,7 @@ def enum_text(enum: EnumDescriptor, number: int) -> str:
 
 
 def local_time(moment: datetime, zone: tzinfo | None = None, *, seconds: bool = True) -> str:
-    """E.g. ``2026-11-23 09:40:12 CST``; without seconds (and zone name) for tables and live lines."""
+    """E.g. ``2026-11-23 09:40:12 CST``; without seconds and zone name (``2026-11-23 09:40``) in tables."""
     local = moment.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M:%S %Z}".rstrip() if seconds else f"{local:%Y-%m-%d %H:%M}"
 
