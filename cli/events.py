@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from cli.endpoints import database_url
-from cli.output import add_output_options, wants_json
+from cli.output import add_output_options, terminal_width, wants_json
 from cli.render import local_time
 from cli.tables import table
 from desk.config import Settings
@@ -57,7 +56,7 @@ def list_command(args: argparse.Namespace, settings: Settings) -> int:
         (str(x.letter_id), local_time(x.parked_at), x.type, x.ticket_id, f"{x.size} bytes", x.error)
         for x in letters
     ]
-    for line in table(headers, rows, width=shutil.get_terminal_size().columns) if letters else []:
+    for line in table(headers, rows, width=terminal_width()) if letters else []:
         print(line)
     print(f"{len(letters)} dead letter(s)" + (f" (the first {LISTED})" if len(letters) == LISTED else ""))
     return 0

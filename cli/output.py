@@ -48,4 +48,9 @@ def print_answer(answer: Message, args: argparse.Namespace, stream: TextIO | Non
     if wants_json(args, out):
         print(json.dumps(json_format.MessageToDict(answer), indent=2, ensure_ascii=False), file=out)
     else:
-        print(render(answer, width=shutil.get_terminal_size().columns), file=out)
+        print(render(answer, width=terminal_width()), file=out)
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns (or $COLUMNS); None when unknown, e.g. into a pipe with --human."""
+    return shutil.get_terminal_size(fallback=(0, 0)).columns or None

@@ -109,7 +109,7 @@ class _Renderer:
 
     def table(self, row_type: Descriptor, rows: Sequence[Message], *, indent: str) -> list[str]:
         columns = _columns(row_type, rows)
-        headers = [_label(c).upper() for c in columns]
+        headers = [_label(c).removesuffix(" id").upper() for c in columns]  # TICKET, WORK ORDER: ids
         cells = [
             [self.value(c, getattr(row, c.name), compact=True) if _shown(row, c) else "" for c in columns]
             for row in rows

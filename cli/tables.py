@@ -13,7 +13,10 @@ CELL_WIDTH = 48
 """The widest a table cell gets; longer text is cut with an ellipsis (the full text is in --json)."""
 
 NARROWEST = 10
-"""A column narrowed to fit a terminal keeps at least this many display columns."""
+"""The last column, narrowed to fit a terminal, keeps at least this many display columns."""
+
+UNCUT = 20
+"""Cells up to this wide (ids, times, states) are not cut to fit a terminal."""
 
 LABEL_WIDTH = 24
 """Labels longer than this do not push every value of the record to the right."""
@@ -63,13 +66,17 @@ def table(
 
 
 def _fitted(widths: Sequence[int], room: int) -> list[int]:
-    """The widths narrowed, widest first, until they fit in `room` or none is wider than NARROWEST."""
+    """The widths narrowed until they fit in `room`: the last column first (down to NARROWEST), then
+    the widest. Ids, times and states (up to UNCUT columns) are never cut: a table too wide for the
+    terminal with them whole wraps rather than showing an id nobody can copy."""
+    last = len(widths) - 1
+    floors = [NARROWEST if i == last else min(w, UNCUT) for i, w in enumerate(widths)]
     fitted = list(widths)
     while sum(fitted) > room:
-        widest = max(range(len(fitted)), key=fitted.__getitem__)
-        if fitted[widest] <= NARROWEST:
+        narrowable = [i for i, w in enumerate(fitted) if w > floors[i]]
+        if not narrowable:
             break
-        fitted[widest] -= 1
+        fitted[last if last in narrowable else max(narrowable, key=fitted.__getitem__)] -= 1
     return fitted
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import pty
 import random
+import struct
 import subprocess
 import sys
+import termios
 from dataclasses import dataclass
 
 from tests.stack import PROJECT_ROOT, RunningDesk
@@ -31,6 +34,7 @@ def _helpdesk(desk: RunningDesk, *argv: str, terminal: bool) -> Printed:
         )
         return Printed(done.returncode, done.stdout, done.stderr)
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # 40 rows, 120 columns
     with subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE
     ) as process:
@@ -83,10 +87,15 @@ async def test_a_terminal_reads_text_unless_json_is_asked_for(desk: RunningDesk)
     assert asked.status == 0, asked.err
     assert json.loads(asked.out)["ticketId"] == ticket_id
 
-    listed = await asyncio.to_thread(_helpdesk, desk, "ticket", "list", "--human", terminal=False)
+    forced = await asyncio.to_thread(_helpdesk, desk, "ticket", "show", ticket_id, "--human", terminal=False)
+    assert forced.status == 0, forced.err
+    assert forced.out.startswith(f"Ticket {ticket_id} · ")
+
+    listed = await asyncio.to_thread(_helpdesk, desk, "ticket", "list", "--page-size", "1", terminal=True)
     assert listed.status == 0, listed.err
-    assert listed.out.splitlines()[0].split()[:2] == ["TICKET", "ID"]
-    assert any(line.startswith(ticket_id + " ") for line in listed.out.splitlines())
+    header, row, footer = listed.out.splitlines()
+    assert header.split()[:2] == ["TICKET", "STATUS"] and row.startswith("TK")
+    assert footer.startswith("1 ticket")
 
 
 async def test_a_refusal_is_one_line_on_stderr_either_way(desk: RunningDesk) -> None:

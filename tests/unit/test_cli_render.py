@@ -113,8 +113,8 @@ def test_a_ticket_reads_as_a_summary_line_its_fields_and_tables_in_local_time() 
     assert _value(lines, "reporter") == "Li Lei, 13812346138"
     assert _value(lines, "created at") == "2026-11-23 09:40:00 CST"  # 01:40 UTC, in Shanghai
 
-    work_orders = _rows(lines, "WORK ORDER ID")
-    assert _column(work_orders, "WORK ORDER ID") == [WORK_ORDER_ID]
+    work_orders = _rows(lines, "WORK ORDER")
+    assert _column(work_orders, "WORK ORDER") == [WORK_ORDER_ID]
     assert _column(work_orders, "STATUS") == ["ACCEPTED"]
     assert _column(work_orders, "ENGINEER") == ["Wang Wu"]
     assert _column(work_orders, "CREATED AT") == ["2026-11-23 09:40"]
@@ -182,7 +182,7 @@ def test_a_list_answer_is_a_table_with_a_count_and_the_next_page() -> None:
     )
     lines = render(answer, zone=SHANGHAI).splitlines()
 
-    assert _column(lines[:3], "TICKET ID") == [TICKET_ID, "TK20261123000002"]
+    assert _column(lines[:3], "TICKET") == [TICKET_ID, "TK20261123000002"]
     assert _column(lines[:3], "STATUS") == ["IN_PROGRESS", "OPEN"]
     assert _column(lines[:3], "SUMMARY") == ["No dial tone", "光模块告警"]
     assert lines[3] == "2 tickets; next page: --page-token page-2"
@@ -239,7 +239,7 @@ def test_a_message_without_hints_still_reads_well() -> None:
     )
     lines = render(run, zone=SHANGHAI).splitlines()
     assert _value(lines, "day") == "2026-11-23"
-    assert _column(_rows(lines, "AGENT ID"), "TICKET ID") == [TICKET_ID]
+    assert _column(_rows(lines, "AGENT"), "TICKET") == [TICKET_ID]
 
 
 def test_durations_maps_and_unknown_enum_numbers() -> None:
@@ -261,13 +261,17 @@ def test_durations_maps_and_unknown_enum_numbers() -> None:
     assert render(empty_pb2.Empty()) == "done"
 
 
-def test_tables_narrow_their_widest_columns_to_fit_the_terminal() -> None:
+def test_tables_narrow_their_text_to_fit_the_terminal_but_keep_ids_and_times_whole() -> None:
     noisy = "category=network, channel=PHONE, customer_tier=STANDARD, kind=FAULT, priority=P3"
     entries = [C.TimelineEntry(type="ticket.created", actor="agent-7", occurred_at=_at(1, 40), detail=noisy)]
-    lines = render(_ticket(timeline=entries), zone=SHANGHAI, width=72).splitlines()
+    ticket = _ticket(timeline=entries)
 
-    assert max(display_width(line) for line in lines) <= 72
-    timeline = _rows(lines, "OCCURRED AT")
-    assert _column(timeline, "OCCURRED AT") == ["2026-11-23 09:40"]  # the narrow columns stay whole
+    timeline = _rows(render(ticket, zone=SHANGHAI, width=80).splitlines(), "OCCURRED AT")
+    assert max(display_width(line) for line in timeline) == 80
+    assert _column(timeline, "OCCURRED AT") == ["2026-11-23 09:40"]
     assert _column(timeline, "DETAIL")[0].startswith("category=") and timeline[1].endswith("…")
-    assert max(display_width(line) for line in render(_ticket(timeline=entries)).splitlines()) > 72
+    assert max(display_width(line) for line in render(ticket).splitlines()) > 80
+
+    listed = render(intake_pb2.ListTicketsResponse(tickets=[ticket]), zone=SHANGHAI, width=40).splitlines()
+    assert _column(listed[:2], "TICKET") == [TICKET_ID]  # wider than 40 then: a cut id is of no use
+    assert _column(listed[:2], "CREATED AT") == ["2026-11-23 09:40"]
