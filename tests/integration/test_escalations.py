@@ -3,6 +3,8 @@ opened by repeats and by desk agents, resolved once by managers, and their event
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import uuid
 from collections import Counter
@@ -19,7 +21,7 @@ from helpdesk.v1 import (
     survey_pb2,
 )
 from tests.integration.desk_client import auth, bad_fields, report, ticket_events, types
-from tests.stack import RunningDesk
+from tests.stack import RunningDesk, helpdesk
 
 E = escalation_pb2
 
@@ -265,3 +267,30 @@ async def test_compensation_follows_the_rule_a_manager_sets(desk: RunningDesk) -
         intake_pb2.GetTicketRequest(ticket_id=case.ticket_id), metadata=hotline.agent
     )
     assert ticket.escalated
+
+
+async def test_a_manager_lists_and_resolves_from_the_command_line(desk: RunningDesk) -> None:
+    hotline = Hotline(desk)
+    case = await hotline.open(await hotline.new_ticket())
+    env = dict(os.environ, HELPDESK_DATA_DIR=str(desk.data_dir))
+    status, output = await helpdesk(
+        "escalation", "list", "--ticket", case.ticket_id, "--status", "OPEN", env=env
+    )
+    assert status == 0, output
+    [listed] = json.loads(output)["escalations"]
+    assert (listed["escalationId"], listed["source"]) == (case.escalation_id, "ESCALATION_SOURCE_COMPLAINT")
+    resolve = (
+        "escalation",
+        "resolve",
+        case.escalation_id,
+        "--outcome",
+        "REFERRED",
+        "--note",
+        "to the branch",
+    )
+    status, output = await helpdesk(*resolve, "--request-id", "cli-1", env=env)
+    assert (status, json.loads(output)["outcome"]) == (0, "ESCALATION_OUTCOME_REFERRED")
+    status, output = await helpdesk(*resolve, "--request-id", "cli-2", env=env)
+    assert (status, output.split(":")[0]) == (1, "FAILED_PRECONDITION")
+    status, output = await helpdesk("escalation", "list", "--as", "agent", env=env)
+    assert (status, output.split(":")[0]) == (1, "PERMISSION_DENIED")
