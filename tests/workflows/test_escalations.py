@@ -4,12 +4,16 @@ workflow that waits for its open case."""
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from domain.commands import OpenEscalationInput, RecordRepeatInput, RepeatReport, ResolveEscalationInput
 from domain.hotline import CompensationRule, EscalationSource, EscalationStatus
@@ -24,7 +28,10 @@ from workflows.contract import (
     TRANSITION_NOT_ALLOWED,
     EscalationResult,
 )
+from workflows.ticket import TicketWorkflow
 
+HOTLINE_HISTORY = Path(__file__).parent / "histories" / "ticket_hotline_path.json"
+"""Replayed by tests/workflows/test_replay.py with the others; recorded again with RECORD_HISTORIES=1."""
 RULE = CompensationRule(amount_per_hour_cents=500, cap_cents=10_000, version=2)
 
 
@@ -137,3 +144,39 @@ async def test_a_closed_ticket_waits_for_its_open_case_then_its_workflow_ends(
     assert (await handle.describe()).status is not None and (await handle.describe()).close_time is None
     await send_resolution(handle, resolution(case.escalation_id))
     assert (await handle.result()).status == TicketStatus.CLOSED
+
+
+async def run_hotline_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHistory:
+    """Four repeats open a case, an agent opens a complaint, the ticket closes, a manager resolves both."""
+    handle, view = await open_ticket(env, task_queue)
+    for n in range(1, 5):
+        await repeat(handle, n)
+    complaint = OpenEscalationInput("COMPLAINT", "rude engineer", "agent-7", "req-c1")
+    await update(handle, OPEN_ESCALATION, complaint, EscalationResult)
+    work_order_id = f"{view.draft.ticket_id}-W1"
+    await accept(handle, work_order_id)
+    await env.sleep(timedelta(hours=25, minutes=30))  # 2 started hours past the resolution deadline
+    await resolve(handle, work_order_id)
+    await callback(handle)
+    await send_resolution(handle, resolution(f"{view.draft.ticket_id}-E1"))
+    compensated = resolution(
+        f"{view.draft.ticket_id}-E2", "req-x2", outcome="COMPENSATED", responsibility="OPS_TEAM", rule=RULE
+    )
+    assert (await send_resolution(handle, compensated)).escalation.compensation_cents == 1000
+    assert (await handle.result()).status == TicketStatus.CLOSED
+    return await handle.fetch_history()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("RECORD_HISTORIES"), reason="set RECORD_HISTORIES=1 to record histories"
+)
+async def test_record_hotline_path(env: WorkflowEnvironment, task_queue: str, desk: FakeDesk) -> None:
+    history = await run_hotline_path(env, task_queue)
+    HOTLINE_HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+
+
+async def test_the_hotline_path_replays_when_run_now(
+    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
+) -> None:
+    history = await run_hotline_path(env, task_queue)
+    await Replayer(workflows=[TicketWorkflow]).replay_workflow(history)
