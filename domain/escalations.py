@@ -3,8 +3,10 @@
 Like ``ticket_state``: each function mutates the state it is given and returns the events it decided.
 An escalation opens on the fourth repeat report or a repeat on an overdue ticket (once, with the
 ticket's ``ticket.escalated``), or when a caller opens one (a complaint, a customer who refuses the
-normal answer, a disputed investigation). A manager resolves it once, with an outcome; a resolution
-sent again with its request id answers the same and changes nothing.
+normal answer, a disputed investigation). The ticket's ``escalated`` flag stays the repeat rule's own:
+a complaint does not keep a later repeat on an overdue ticket from opening its case. A manager
+resolves a case once, with an outcome; a resolution sent again with its request id answers the same
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -114,7 +116,6 @@ def _open(
         open_request_id=request_id,
     )
     state.escalations.append(escalation)
-    state.view.escalated = True
     facts = {"escalation_id": escalation.escalation_id, "source": str(source)}
     return escalation, [NewEvent("escalation.opened", escalation_subject("opened"), actor, note, facts)]
 

@@ -266,7 +266,11 @@ async def test_compensation_follows_the_rule_a_manager_sets(desk: RunningDesk) -
     ticket = await hotline.intake.GetTicket(
         intake_pb2.GetTicketRequest(ticket_id=case.ticket_id), metadata=hotline.agent
     )
-    assert ticket.escalated
+    timeline = [(t.type, t.reason) for t in ticket.timeline if t.type.startswith("escalation.")]
+    assert timeline == [
+        ("escalation.opened", "the customer is not satisfied"),
+        ("escalation.resolved", "explained why"),
+    ]  # the ticket's record shows the case once the RPC has answered
 
 
 async def test_a_manager_lists_and_resolves_from_the_command_line(desk: RunningDesk) -> None:

@@ -82,7 +82,7 @@ def test_a_repeat_on_an_overdue_ticket_opens_an_overdue_recontact_case() -> None
 def test_a_complaint_opens_a_case_and_its_retry_answers_the_same_case() -> None:
     state = opened()
     case, events = escalations.open_escalation(state, complaint(), T0)
-    assert (case.source, case.opened_by, state.view.escalated) == ("COMPLAINT", "agent-7", True)
+    assert (case.source, case.opened_by) == ("COMPLAINT", "agent-7")
     assert [e.type for e in events] == ["escalation.opened"]
     again, more = escalations.open_escalation(state, complaint(), T0 + timedelta(minutes=1))
     assert (again, more, len(state.escalations)) == (case, [], 1)
@@ -103,7 +103,16 @@ def test_an_opening_names_every_bad_field_and_a_caller_cannot_open_a_repeats_cas
     with pytest.raises(InvalidArgument) as error:
         escalations.open_escalation(state, OpenEscalationInput("REPEATS", "  ", "agent-7"), T0)
     assert violated(error) == ["source", "note"]
-    assert state.escalations == [] and not state.view.escalated
+    assert state.escalations == []
+
+
+def test_a_complaint_does_not_keep_a_repeat_on_an_overdue_ticket_from_opening_its_case() -> None:
+    state = opened()
+    escalations.open_escalation(state, complaint(), T0)
+    state.view.deadlines[0].state = DeadlineState.OVERDUE
+    assert escalations.escalated_by(repeat(state, 1))
+    case, _ = escalations.open_for_repeat(state, T0)
+    assert (case.escalation_id, case.source) == ("T-1-E2", EscalationSource.OVERDUE_RECONTACT)
 
 
 # --- resolved by a manager ---

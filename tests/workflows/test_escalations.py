@@ -100,7 +100,7 @@ async def test_a_complaint_is_compensated_by_the_hours_past_the_resolution_deadl
     handle, view = await open_ticket(env, task_queue)  # resolution deadline: 24 h
     complaint = OpenEscalationInput("COMPLAINT", "still down after a day", "agent-7", "req-c1")
     opened = await update(handle, OPEN_ESCALATION, complaint, EscalationResult)
-    assert (opened.escalation.source, opened.ticket.escalated) == ("COMPLAINT", True)
+    assert (opened.escalation.source, opened.escalation.status) == ("COMPLAINT", EscalationStatus.OPEN)
     retried = await update(handle, OPEN_ESCALATION, complaint, EscalationResult)
     assert retried.escalation == opened.escalation
     assert len(desk.events(view.draft.ticket_id, "escalation.opened")) == 1
