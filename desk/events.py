@@ -50,6 +50,11 @@ def survey_subject(verb: str) -> str:
     return f"helpdesk.survey.{verb}"
 
 
+def escalation_subject(verb: str) -> str:
+    """The manager hotline's queue (经理热线): opened, resolved."""
+    return f"helpdesk.escalation.{verb}"
+
+
 def team_consumer_subject(team_id: str) -> str:
     return f"helpdesk.dispatch.{team_id}.>"
 

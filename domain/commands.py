@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.hotline import CompensationRule
 from domain.ticket import Reporter
 from domain.work_orders import OnsiteReport
 
@@ -108,3 +109,26 @@ class ResolveByOutageInput:
     outage_id: str
     resolution: str
     actor: str
+
+
+@dataclass
+class OpenEscalationInput:
+    """A case for the manager hotline (经理热线), opened by a caller: a domain.hotline.OPENED_BY_THE_DESK
+    source. The survey service sends DISPUTED_INVESTIGATION when a customer disputes NOT_OURS."""
+
+    source: str
+    note: str
+    actor: str
+    request_id: str = ""  # the same one again answers the escalation it opened
+
+
+@dataclass
+class ResolveEscalationInput:
+    escalation_id: str
+    outcome: str  # a domain.hotline.EscalationOutcome
+    note: str
+    actor: str
+    request_id: str  # resolving again with it answers the same; with another, refused
+    responsibility: str = ""  # a domain.hotline.Responsibility; required to compensate
+    rule: CompensationRule | None = None  # the rule in force, read by the caller; required to compensate
+    compensation_cents: int | None = None  # the manager's own amount, within the rule's cap

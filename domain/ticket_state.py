@@ -27,6 +27,7 @@ from domain.commands import (
     ReturnWorkOrderInput,
 )
 from domain.deadlines import Deadline, DeadlineKind
+from domain.hotline import EscalationRecord
 from domain.ticket import TicketDraft, TicketStatus, TicketView
 from domain.work_orders import DESK_TEAM_ID, SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
 
@@ -52,6 +53,7 @@ class TicketState:
     view: TicketView
     policy: SlaPolicyRecord | None = None  # the policy of the last dispatch (or the desk's before one)
     last_sequence: int = 0  # of the last event stamped
+    escalations: list[EscalationRecord] = field(default_factory=list)  # the manager hotline's cases
 
     @property
     def ticket_id(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.callbacks import CallbackRecord
+from domain.hotline import EscalationRecord
 from domain.ticket import TicketDraft, TicketView
 from domain.work_orders import WorkOrderRecord
 from services.intake.contract import RecordTicketInput
@@ -30,23 +31,31 @@ RESOLVE_AT_FIRST_CONTACT = "resolve_at_first_contact"
 CANCEL_TICKET = "cancel_ticket"
 RESOLVE_BY_OUTAGE = "resolve_by_outage"
 RECORD_CALLBACK = "record_callback"
+OPEN_ESCALATION = "open_escalation"
+"""Update (domain.commands.OpenEscalationInput → EscalationResult): a case for the manager hotline."""
+RESOLVE_ESCALATION = "resolve_escalation"
+"""Update (domain.commands.ResolveEscalationInput → EscalationResult): a manager's resolution of one."""
 
 # ApplicationError types raised by update validators and handlers; the services' ticket client maps
 # them back to desk.errors for the gRPC edge.
 TRANSITION_NOT_ALLOWED = "TransitionNotAllowed"
 WORK_ORDER_NOT_FOUND = "WorkOrderNotFound"
 """Its one detail is the work order id."""
+ESCALATION_NOT_FOUND = "EscalationNotFound"
+"""Its one detail is the escalation id."""
 INVALID_ARGUMENT = "InvalidArgument"
 """Its details are the desk.errors.FieldViolation of each bad field (they arrive as JSON objects)."""
 
 
 @dataclass
 class PersistChangeInput:
-    """What one change of a ticket stores: its work orders and callback, then the ticket's record."""
+    """What one change of a ticket stores: its work orders, callback and escalations, then the ticket's
+    record."""
 
     record: RecordTicketInput
     work_orders: list[WorkOrderRecord] = field(default_factory=list)
     callback: CallbackRecord | None = None
+    escalations: list[EscalationRecord] = field(default_factory=list)
 
 
 def ticket_workflow_id(ticket_id: str) -> str:
@@ -67,6 +76,12 @@ class WorkOrderResult:
 @dataclass
 class RecordCallbackResult:
     callback: CallbackRecord
+    ticket: TicketView
+
+
+@dataclass
+class EscalationResult:
+    escalation: EscalationRecord
     ticket: TicketView
 
 

@@ -27,7 +27,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import reports, review
+    from domain import escalations, reports, review
     from domain import ticket_state as ts
     from domain.commands import (
         AcceptWorkOrderInput,
@@ -35,10 +35,12 @@ with workflow.unsafe.imports_passed_through():
         CancelTicketInput,
         ChaseWorkOrderInput,
         DispatchTicketInput,
+        OpenEscalationInput,
         RecordCallbackInput,
         RecordRepeatInput,
         ResolveAtFirstContactInput,
         ResolveByOutageInput,
+        ResolveEscalationInput,
         ResolveWorkOrderInput,
         ReturnWorkOrderInput,
         ReviewWorkOrderInput,
@@ -53,6 +55,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows import alarms
     from workflows import contract as wf
     from workflows import ticket_steps as steps
+
+REPEAT_OPENS_AN_ESCALATION = "repeat-opens-an-escalation"
+"""Patch: a repeat report that escalates the ticket also opens its case in the manager hotline's queue.
+Before it, the repeat only marked the ticket escalated (``ticket.escalated``) and opened no case."""
 
 
 @workflow.defn(name="TicketWorkflow")
@@ -76,6 +82,7 @@ class TicketWorkflow:
         self._recorded = True
         await self._test_the_line()
         await self._watch_deadlines()
+        await workflow.wait_condition(lambda: not escalations.any_open(self._state))  # a manager's to resolve
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state.view
 
@@ -190,7 +197,14 @@ class TicketWorkflow:
 
     @workflow.update(name=wf.RECORD_REPEAT)
     async def record_repeat(self, input: RecordRepeatInput) -> TicketView:
-        return await self._apply(reports.repeat, input)
+        async with self._update() as state:
+            events = reports.repeat(state, input)
+            if escalations.escalated_by(events) and workflow.patched(REPEAT_OPENS_AN_ESCALATION):
+                escalation, opened = escalations.open_for_repeat(state, workflow.now())
+                self._writes.save_escalation(escalation)
+                events += opened
+            await self._record(state, events)
+        return state.view
 
     @record_repeat.validator
     def _validate_repeat(self, input: RecordRepeatInput) -> None:
@@ -240,6 +254,33 @@ class TicketWorkflow:
     @resolve_by_outage.validator
     def _validate_outage(self, input: ResolveByOutageInput) -> None:
         steps.validate(reports.check_outage_resolution, self._state, input)
+
+    @workflow.update(name=wf.OPEN_ESCALATION)
+    async def open_escalation(self, input: OpenEscalationInput) -> wf.EscalationResult:
+        """A case for the manager hotline (经理热线), on an open ticket or a finished one still running."""
+        async with self._update() as state:
+            escalation, events = escalations.open_escalation(state, input, workflow.now())
+            if events:  # else a retried opening: nothing to store again
+                self._writes.save_escalation(escalation)
+                await self._record(state, events)
+        return wf.EscalationResult(escalation, state.view)
+
+    @open_escalation.validator
+    def _validate_open_escalation(self, input: OpenEscalationInput) -> None:
+        steps.validate(escalations.check_open, self._state, input)
+
+    @workflow.update(name=wf.RESOLVE_ESCALATION)
+    async def resolve_escalation(self, input: ResolveEscalationInput) -> wf.EscalationResult:
+        async with self._update() as state:
+            escalation, events = escalations.resolve(state, input, workflow.now())
+            if events:  # else resolved before by this request: the same answer
+                self._writes.save_escalation(escalation)
+                await self._record(state, events)
+        return wf.EscalationResult(escalation, state.view)
+
+    @resolve_escalation.validator
+    def _validate_resolve_escalation(self, input: ResolveEscalationInput) -> None:
+        steps.validate(escalations.check_resolve, self._state, input)
 
     async def _apply(
         self, change: Callable[[ts.TicketState, Any], list[ts.NewEvent]], arg: Any

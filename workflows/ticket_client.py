@@ -71,6 +71,8 @@ def _refusal(cause: BaseException | None) -> DeskError:
         cause = cause.cause
     if not isinstance(cause, ApplicationError):
         return TransitionNotAllowed("the ticket refused the change")
+    if cause.type == wf.ESCALATION_NOT_FOUND:
+        return NotFound("escalation", str(cause.details[0]) if cause.details else cause.message)
     if cause.type == wf.WORK_ORDER_NOT_FOUND:
         return NotFound("work order", str(cause.details[0]) if cause.details else cause.message)
     if cause.type == wf.INVALID_ARGUMENT:
@@ -124,6 +126,17 @@ class TicketWorkflows:
         except (WorkflowUpdateFailedError, WorkflowAlreadyStartedError, RPCError) as error:
             raise _translate(error, draft.ticket_id) from error
         return view
+
+    async def has_run(self, ticket_id: str) -> bool:
+        """Whether the ticket's workflow was ever started (running or ended): tells an unknown ticket
+        (NOT_FOUND) from one whose lifecycle has ended, both of which refuse updates the same way."""
+        try:
+            await self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id)).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise _translate(error, ticket_id) from error
+        return True
 
     async def update(
         self,

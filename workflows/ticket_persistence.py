@@ -1,8 +1,9 @@
 """One change of a ticket stored in one step: the services' writes, then the ticket's record.
 
-A change's writes (its work orders in dispatch, a callback in survey, the ticket in intake) run in one
-local activity, not one each: each local activity costs the workflow worker an activation and the
-Python SDK about 1.7 ms of CPU, most of what a short write costs here (measured, ``make bench``).
+A change's writes (its work orders in dispatch, a callback and escalations in survey, the ticket in
+intake) run in one local activity, not one each: each local activity costs the workflow worker an
+activation and the Python SDK about 1.7 ms of CPU, most of what a short write costs here (measured,
+``make bench``).
 Each write is still its own service's code over its own schema; only the step is shared, as the
 process is.
 
@@ -23,7 +24,7 @@ from temporalio import activity
 from desk.storage_errors import final_storage_errors
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput
+from services.survey.contract import SaveCallbackInput, SaveEscalationInput
 from workflows.contract import PERSIST_CHANGE, PersistChangeInput
 
 
@@ -39,8 +40,16 @@ class CallbackStore(Protocol):
     async def save_callback(self, request: SaveCallbackInput, /) -> None: ...
 
 
+class EscalationStore(Protocol):
+    async def save_escalation(self, request: SaveEscalationInput, /) -> None: ...
+
+
+class SurveyStore(CallbackStore, EscalationStore, Protocol):
+    """The survey service's writes: callbacks, and the manager hotline's escalations."""
+
+
 class TicketPersistence:
-    def __init__(self, *, intake: TicketRecorder, dispatch: WorkOrderStore, survey: CallbackStore) -> None:
+    def __init__(self, *, intake: TicketRecorder, dispatch: WorkOrderStore, survey: SurveyStore) -> None:
         self._intake = intake
         self._dispatch = dispatch
         self._survey = survey
@@ -52,6 +61,8 @@ class TicketPersistence:
             await self._dispatch.save_work_order(SaveWorkOrderInput(work_order))
         if change.callback is not None:
             await self._survey.save_callback(SaveCallbackInput(change.callback))
+        for escalation in change.escalations:
+            await self._survey.save_escalation(SaveEscalationInput(escalation))
         await self._intake.record_ticket(change.record)
 
     def all(self) -> list[Callable[..., Any]]:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
     from domain import ticket_state as ts
     from domain.callbacks import CallbackRecord
+    from domain.hotline import EscalationRecord
     from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
@@ -65,12 +66,13 @@ async def find_policy(state: ts.TicketState, team_id: str) -> SlaPolicyRecord:
 
 
 class ChangeWrites:
-    """A change's writes: its work orders and callback, stored with the ticket's record in one step
-    (one local activity, ``ticket_persistence``), once the change is decided."""
+    """A change's writes: its work orders, callback and escalations, stored with the ticket's record in
+    one step (one local activity, ``ticket_persistence``), once the change is decided."""
 
     def __init__(self) -> None:
         self._work_orders: list[WorkOrderRecord] = []
         self._callback: CallbackRecord | None = None
+        self._escalations: list[EscalationRecord] = []
 
     def save_work_order(self, work_order: WorkOrderRecord) -> None:
         self._work_orders.append(work_order)
@@ -78,15 +80,18 @@ class ChangeWrites:
     def save_callback(self, callback: CallbackRecord) -> None:
         self._callback = callback
 
+    def save_escalation(self, escalation: EscalationRecord) -> None:
+        self._escalations.append(escalation)
+
     async def record(self, record: intake.RecordTicketInput) -> None:
         """Store the ticket's record, after the change's other writes, in the same step."""
-        change = wf.PersistChangeInput(record, self._work_orders, self._callback)
+        change = wf.PersistChangeInput(record, self._work_orders, self._callback, self._escalations)
         self.discard()
         await call(wf.PERSIST_CHANGE, change)
 
     def discard(self) -> None:
         """Forget writes of a change that will not be kept (rejected or failed)."""
-        self._work_orders, self._callback = [], None
+        self._work_orders, self._callback, self._escalations = [], None, []
 
 
 def validate(check: Callable[..., None], *args: Any) -> None:
@@ -112,6 +117,8 @@ def refusal(error: Exception) -> ApplicationError | None:
 def rejection(err: DeskError) -> ApplicationError:
     """The desk's error as the update's failure, with the details wf.INVALID_ARGUMENT and
     wf.WORK_ORDER_NOT_FOUND promise, so the services' ticket client rebuilds the same error."""
+    if isinstance(err, NotFound) and err.kind == "escalation":
+        return ApplicationError(str(err), err.key, type=wf.ESCALATION_NOT_FOUND, non_retryable=True)
     if isinstance(err, NotFound):
         return ApplicationError(str(err), err.key, type=wf.WORK_ORDER_NOT_FOUND, non_retryable=True)
     if isinstance(err, InvalidArgument):

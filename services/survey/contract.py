@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.callbacks import CallbackRecord
+from domain.hotline import EscalationRecord
 
 
 @dataclass
 class SaveCallbackInput:
     callback: CallbackRecord
+
+
+@dataclass
+class SaveEscalationInput:
+    escalation: EscalationRecord

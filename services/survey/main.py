@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
+from services.survey import hotline
 from services.survey.server import ACCESS, SurveyServicer, binding
 from workflows.ticket_client import TicketWorkflows
 
 
 async def build(runtime: Runtime) -> ServiceParts:
+    tickets = TicketWorkflows(runtime.temporal)
     return ServiceParts(
-        bindings=[binding(SurveyServicer(TicketWorkflows(runtime.temporal)))],
-        access=ACCESS,
+        bindings=[
+            binding(SurveyServicer(tickets)),
+            hotline.binding(hotline.EscalationServicer(tickets, runtime.pool)),
+        ],
+        access={**ACCESS, **hotline.ACCESS},
     )
 
 

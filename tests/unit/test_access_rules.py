@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from desk.auth import ROLES
+from desk.auth import MANAGERS, ROLES
 from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, check_access
-from helpdesk.v1 import dispatch_pb2, intake_pb2, quality_pb2, stats_pb2, survey_pb2
+from helpdesk.v1 import dispatch_pb2, escalation_pb2, intake_pb2, quality_pb2, stats_pb2, survey_pb2
+from services.survey import hotline
 
 PROTOS: dict[str, Any] = {
     "intake": intake_pb2,
@@ -28,6 +29,14 @@ def test_every_rpc_of_the_proto_has_an_access_rule_of_known_roles(service: str) 
     assert set(access) == set(descriptor.methods_by_name)  # none missing, none left over
     for method, roles in access.items():
         assert roles and roles <= set(ROLES), method
+
+
+def test_every_rpc_of_the_manager_hotline_has_a_rule_and_managers_alone_decide() -> None:
+    descriptor = escalation_pb2.DESCRIPTOR.services_by_name["EscalationService"]
+    assert set(hotline.ACCESS) == set(descriptor.methods_by_name)
+    for method in ("ListEscalations", "ResolveEscalation", "GetCompensationRule", "SetCompensationRule"):
+        assert hotline.ACCESS[method] == MANAGERS
+    assert {"agent", "senior_agent", "surveyor"} <= hotline.ACCESS["OpenEscalation"]
 
 
 def test_a_method_without_a_rule_stops_the_server_from_starting() -> None:

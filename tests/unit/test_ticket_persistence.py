@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from domain.callbacks import CallbackRecord
+from domain.hotline import EscalationRecord, EscalationSource
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput
+from services.survey.contract import SaveCallbackInput, SaveEscalationInput
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence
@@ -28,6 +29,9 @@ class Stores:
     async def save_callback(self, request: SaveCallbackInput, /) -> None:
         self.writes.append(f"callback {request.callback.ticket_id}")
 
+    async def save_escalation(self, request: SaveEscalationInput, /) -> None:
+        self.writes.append(f"escalation {request.escalation.escalation_id}")
+
     async def record_ticket(self, request: RecordTicketInput, /) -> None:
         self.writes.append(f"ticket {request.view.draft.ticket_id}")
 
@@ -35,13 +39,21 @@ class Stores:
 def change() -> PersistChangeInput:
     state, work_order = dispatched()
     callback = CallbackRecord("T-1", True, False, "", "", "surveyor-1", T0)
-    return PersistChangeInput(RecordTicketInput(state.view, []), [work_order, work_order], callback)
+    escalation = EscalationRecord("T-1-E1", "T-1", EscalationSource.COMPLAINT, "rude", "agent-1", T0)
+    record = RecordTicketInput(state.view, [])
+    return PersistChangeInput(record, [work_order, work_order], callback, [escalation])
 
 
-async def test_the_ticket_is_recorded_after_the_work_orders_and_the_callback() -> None:
+async def test_the_ticket_is_recorded_after_the_work_orders_the_callback_and_the_escalations() -> None:
     stores = Stores()
     await TicketPersistence(intake=stores, dispatch=stores, survey=stores).persist_change(change())
-    assert stores.writes == ["work order T-1-W1", "work order T-1-W1", "callback T-1", "ticket T-1"]
+    assert stores.writes == [
+        "work order T-1-W1",
+        "work order T-1-W1",
+        "callback T-1",
+        "escalation T-1-E1",
+        "ticket T-1",
+    ]
 
 
 async def test_a_failed_write_stops_the_step_before_the_ticket_is_recorded() -> None:

@@ -3,9 +3,9 @@
 Each fake has the real activity's name and dataclasses and keeps what it is given in memory, the
 way the real service would keep it in PostgreSQL or JetStream: tickets and their timelines (events
 appended once per id, and queued for intake's relay), work orders, violations (once per id, with the
-chase), callbacks. The services' writes run inside the real persisting step (``TicketPersistence``)
-as they do in the worker. Like PostgreSQL, the stores refuse a NUL in any text, with asyncpg's error,
-and like the real activities they fail for good on it.
+chase), callbacks, escalations. The services' writes run inside the real persisting step
+(``TicketPersistence``) as they do in the worker. Like PostgreSQL, the stores refuse a NUL in any
+text, with asyncpg's error, and like the real activities they fail for good on it.
 Routing and SLA policies are data, decided by the dispatch service's own pure functions
 (``routing.route``, ``policies.on_team_calendar``).
 """
@@ -27,6 +27,7 @@ from desk.events import EventSpec
 from desk.records import to_json
 from desk.storage_errors import final_storage_errors
 from domain.callbacks import CallbackRecord
+from domain.hotline import EscalationRecord
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketView
 from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
@@ -46,6 +47,7 @@ HOUR = 3600.0
 RECORD_TICKET = "intake: record ticket"
 SAVE_WORK_ORDER = "dispatch: save work order"
 SAVE_CALLBACK = "survey: save callback"
+SAVE_ESCALATION = "survey: save escalation"
 
 
 def default_policy() -> SlaPolicyRecord:
@@ -77,6 +79,7 @@ class FakeDesk:
     violations: dict[str, dispatch.RecordViolationInput] = field(default_factory=dict)
     routings: list[dispatch.RouteTicketInput] = field(default_factory=list)
     callbacks: list[CallbackRecord] = field(default_factory=list)
+    escalations: dict[str, EscalationRecord] = field(default_factory=dict)  # by id, as last saved
     outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
 
     @final_storage_errors
@@ -154,6 +157,12 @@ class FakeDesk:
         self.calls.append(SAVE_CALLBACK)
         storable(input.callback)
         self.callbacks.append(input.callback)
+
+    @final_storage_errors
+    async def save_escalation(self, input: survey.SaveEscalationInput) -> None:
+        self.calls.append(SAVE_ESCALATION)
+        storable(input.escalation)
+        self.escalations[input.escalation.escalation_id] = copy.deepcopy(input.escalation)
 
     def events(self, ticket_id: str, type: str | None = None) -> list[EventSpec]:
         """The ticket's timeline as persisted, optionally of one event type."""
