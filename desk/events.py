@@ -50,6 +50,10 @@ def survey_subject(verb: str) -> str:
     return f"helpdesk.survey.{verb}"
 
 
+def knowledge_subject(verb: str) -> str:
+    return f"helpdesk.knowledge.{verb}"
+
+
 def team_consumer_subject(team_id: str) -> str:
     return f"helpdesk.dispatch.{team_id}.>"
 
