@@ -17,42 +17,53 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+# By module path, not "from services.knowledge import contract": the sandbox must register the
+# contract module itself, or it cannot read the type hints of the workflow's input.
 with workflow.unsafe.imports_passed_through():
     from domain.work_orders import DESK_TEAM_ID
     from services.dispatch.contract import RECORD_VIOLATION, RecordViolationInput, RecordViolationResult
-    from services.knowledge import contract as knowledge
+    from services.knowledge.contract import (
+        CASE_WORKFLOW,
+        ENTRY_WRITTEN,
+        RAISE_CASE_ALARM,
+        CaseAlarmInput,
+        CaseAlarmResult,
+        CaseEntry,
+        KnowledgeCaseInput,
+        entry_deadline,
+    )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=30))
 """Until it succeeds: the database down only delays an alarm."""
 
 
-@workflow.defn(name=knowledge.CASE_WORKFLOW)
+@workflow.defn(name=CASE_WORKFLOW)
 class KnowledgeCaseWorkflow:
     def __init__(self) -> None:
         self._entry_id = ""
 
-    @workflow.signal(name=knowledge.ENTRY_WRITTEN)
+    @workflow.signal(name=ENTRY_WRITTEN)
     def entry_written(self, entry_id: str) -> None:
         self._entry_id = self._entry_id or entry_id
 
     @workflow.run
-    async def run(self, input: knowledge.KnowledgeCaseInput) -> knowledge.CaseEntry:
-        deadline = knowledge.entry_deadline(input.proposed_at)
+    async def run(self, input: KnowledgeCaseInput) -> CaseEntry:
+        deadline = entry_deadline(input.proposed_at)
         for alarm, at in (("warning", deadline.warn_at), ("overdue", deadline.due_at)):
             if await self._written_before(at):
-                return knowledge.CaseEntry(self._entry_id)
+                return CaseEntry(self._entry_id)
             raised = await workflow.execute_activity(
-                knowledge.RAISE_CASE_ALARM,
-                knowledge.CaseAlarmInput(input.ticket_id, alarm, workflow.now()),
-                result_type=knowledge.CaseAlarmResult,
+                RAISE_CASE_ALARM,
+                CaseAlarmInput(input.ticket_id, alarm, workflow.now()),
+                result_type=CaseAlarmResult,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRIES,
             )
             if raised.entry_id:
-                return knowledge.CaseEntry(raised.entry_id)
+                return CaseEntry(raised.entry_id)
         await self._record_violation(input, deadline.due_at)
-        return knowledge.CaseEntry("")
+        return CaseEntry("")
 
     async def _written_before(self, at: datetime) -> bool:
         """Wait until ``at`` or the entry, whichever comes first; True for the entry."""
@@ -62,7 +73,7 @@ class KnowledgeCaseWorkflow:
                 await workflow.wait_condition(lambda: bool(self._entry_id), timeout=left)
         return bool(self._entry_id)
 
-    async def _record_violation(self, input: knowledge.KnowledgeCaseInput, due_at: datetime) -> None:
+    async def _record_violation(self, input: KnowledgeCaseInput, due_at: datetime) -> None:
         await workflow.execute_activity(
             RECORD_VIOLATION,
             RecordViolationInput(

@@ -19,8 +19,9 @@ class EntrySearch:
         self._segmenter = segmenter
 
     async def search(self, query: str, *, limit: int) -> list[KnowledgeMatch]:
-        """Entries holding every word of ``query``, best first."""
-        return await self._find(query, Mode.ALL, limit)
+        """Entries holding every word of ``query``, best first; when none holds them all (an agent
+        typed a sentence), those holding the most of them."""
+        return await self._find(query, Mode.ALL, limit) or await self._find(query, Mode.ANY, limit)
 
     async def similar(self, text: str, *, limit: int) -> list[KnowledgeMatch]:
         """Entries holding any of the words of ``text`` (a report's summary), the most alike first."""
