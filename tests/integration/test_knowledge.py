@@ -6,6 +6,8 @@ sharing the desk never find each other's entries.
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +19,7 @@ import pytest
 from helpdesk.v1 import events_pb2, intake_pb2_grpc, knowledge_pb2, knowledge_pb2_grpc
 from services.knowledge.contract import entry_deadline
 from tests.integration.desk_client import Event, auth, bad_fields, report, stream_events
-from tests.stack import RunningDesk
+from tests.stack import RunningDesk, helpdesk
 
 K = knowledge_pb2
 
@@ -221,3 +223,23 @@ async def test_each_change_of_an_entry_is_on_the_stream_once_with_the_envelope(
     assert Counter(e.msg_id for e in events) == Counter({e.envelope.event_id: 1 for e in events})
     assert events[0].envelope.actor == "dev-knowledge_manager"
     assert events[2].envelope.reason == "证书已自动续期"
+
+
+async def test_the_command_line_adds_searches_and_shows_entries(desk: RunningDesk) -> None:
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(desk.data_dir)}
+    mark = code()
+    body = f"LOID录入错误。重新录入LOID后注册成功。{mark}"
+    status, output = await helpdesk(
+        "kb", "add", "--title", "光猫注册失败", "--body", body, "--tag", "光猫", env=env
+    )
+    assert status == 0, output
+    entry_id = json.loads(output)["entryId"]
+    status, output = await helpdesk("kb", "search", "注册成功", mark, env=env)
+    assert status == 0, output
+    assert [m["entryId"] for m in json.loads(output)["matches"]] == [entry_id]
+    status, output = await helpdesk("kb", "show", entry_id, env=env)
+    assert status == 0, output
+    assert [v["body"] for v in json.loads(output)["versions"]] == [body]
+    status, output = await helpdesk("kb", "add", "--title", "t", "--body", "b", "--as", "agent", env=env)
+    assert status == 1
+    assert "PERMISSION_DENIED" in output or "permission" in output.lower()
