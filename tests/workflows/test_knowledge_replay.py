@@ -24,7 +24,9 @@ from tests.workflows.knowledge_fakes import FakeKnowledgeDesk, serving_cases
 from tests.workflows.test_knowledge_case import FRIDAY_AFTERNOON
 from workflows.knowledge import KnowledgeCaseWorkflow
 
-HISTORY = Path(__file__).parent / "histories" / "knowledge" / "knowledge_case_overdue.json"
+HISTORIES = Path(__file__).parent / "histories" / "knowledge"
+HISTORY = HISTORIES / "knowledge_case_overdue.json"
+"""Today's; one recorded before a patch stays beside it under a name of its own, and is replayed too."""
 
 
 async def run_overdue_case(tmp_path: Path, task_queue: str) -> WorkflowHistory:
@@ -54,8 +56,10 @@ async def test_record_an_overdue_case(tmp_path: Path, task_queue: str) -> None:
     HISTORY.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
 
 
-async def test_a_recorded_case_replays() -> None:
-    history = WorkflowHistory.from_json("knowledge/recorded", HISTORY.read_text())
+@pytest.mark.parametrize("name", sorted(path.stem for path in HISTORIES.glob("*.json")))
+async def test_every_recorded_case_replays(name: str) -> None:
+    recorded = (HISTORIES / f"{name}.json").read_text()
+    history = WorkflowHistory.from_json(f"knowledge/{name}", recorded)
     await Replayer(workflows=[KnowledgeCaseWorkflow]).replay_workflow(history)
 
 
