@@ -6,6 +6,7 @@ sharing the desk never find each other's entries.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -15,9 +16,10 @@ from datetime import UTC
 
 import grpc
 import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from helpdesk.v1 import events_pb2, intake_pb2_grpc, knowledge_pb2, knowledge_pb2_grpc
-from services.knowledge.contract import entry_deadline
+from services.knowledge.contract import case_workflow_id, entry_deadline
 from tests.integration.desk_client import Event, auth, bad_fields, report, stream_events
 from tests.stack import RunningDesk, helpdesk
 
@@ -173,7 +175,15 @@ async def test_a_proposed_case_is_due_in_half_a_working_day_and_met_by_its_entry
     assert again.proposed_at == case.proposed_at  # proposing again answers the same case
     listed = await kb.stub.ListCandidates(K.ListCandidatesRequest(), metadata=kb.as_("knowledge_manager"))
     assert ticket.ticket_id in [c.ticket_id for c in listed.candidates]
+    temporal = await Client.connect(desk.endpoints["temporal"])
+    case_workflow = temporal.get_workflow_handle(case_workflow_id(ticket.ticket_id))
+    assert (await case_workflow.describe()).status == WorkflowExecutionStatus.RUNNING  # the deadline
     entry = await kb.create("疑难问题", "整理后的答复。", ticket_id=ticket.ticket_id)
+    for _ in range(100):  # the entry's signal ends it
+        if (await case_workflow.describe()).status == WorkflowExecutionStatus.COMPLETED:
+            break
+        await asyncio.sleep(0.1)
+    assert (await case_workflow.describe()).status == WorkflowExecutionStatus.COMPLETED
     listed = await kb.stub.ListCandidates(
         K.ListCandidatesRequest(include_met=True, page_size=500), metadata=kb.as_("knowledge_manager")
     )
