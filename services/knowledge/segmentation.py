@@ -29,44 +29,11 @@ DESK_WORDS = (
 )  # fmt: skip
 """The desk's own vocabulary, so jieba keeps these whole (it cuts 光模块 into 光 and 模块)."""
 
-STOP_WORDS = frozenset(
-    [
-        "的",
-        "了",
-        "是",
-        "在",
-        "和",
-        "与",
-        "及",
-        "或",
-        "后",
-        "也",
-        "都",
-        "就",
-        "而",
-        "被",
-        "把",
-        "将",
-        "对",
-        "从",
-        "向",
-        "到",
-        "有",
-        "无法",
-        "一个",
-        "一直",
-        "我",
-        "你",
-        "他",
-        "她",
-        "它",
-        "我们",
-        "请",
-        "吗",
-        "呢",
-        "啊",
-    ]
-)
+STOP_WORDS = frozenset((
+    "的", "了", "是", "在", "和", "与", "及", "或", "后", "也", "都", "就",
+    "而", "被", "把", "将", "对", "从", "向", "到", "有", "无法", "一个", "一直",
+    "我", "你", "他", "她", "它", "我们", "请", "吗", "呢", "啊",
+))  # fmt: skip
 """Function words that say nothing of a fault: left out of queries (entries keep them)."""
 
 
@@ -77,13 +44,18 @@ class Segmenter:
     def __init__(self) -> None:
         jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at DEBUG and INFO
         self._tokenizer = jieba.Tokenizer()
-        for word in DESK_WORDS:
-            self._tokenizer.add_word(word)
         self._lock = threading.Lock()
+        self._ready = False
 
     def warm(self) -> None:
+        """Load the dictionary and the desk's words now (a composition root does, in a thread)."""
+        if self._ready:
+            return
         with self._lock:
-            self._tokenizer.initialize()
+            if not self._ready:
+                for word in DESK_WORDS:
+                    self._tokenizer.add_word(word)  # the first one loads the dictionary
+                self._ready = True
 
     def words(self, text: str) -> list[str]:
         """Distinct lower-case words of ``text``, in order: jieba's (search mode) and CJK bigrams."""
