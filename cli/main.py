@@ -32,7 +32,7 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import client, directory, escalations, events, ops
+    from cli import client, directory, escalations, events, knowledge, ops
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     directory.register(commands)
     events.register(commands)
     escalations.register(commands)
+    knowledge.register(commands)
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

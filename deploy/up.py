@@ -159,6 +159,7 @@ async def _start_desk(
     await run_together(_ready(supervisor.children[name], probe) for name, probe in probes.items())
     supervisor.supervise()
     published.endpoints.services = {name: settings.grpc_address(name) for name in SERVICES}
+    published.endpoints.services["knowledge"] = settings.grpc_address("intake")  # served by intake
     published.endpoints.http = {"intake": settings.http_url}
 
 

@@ -42,6 +42,8 @@ INTEGRATORS = frozenset({"integrator"})
 SURVEYORS = frozenset({"surveyor"})
 QA_INSPECTORS = frozenset({"qa_inspector", "manager"})
 STATISTICIANS = frozenset({"statistician", "manager"})
+KNOWLEDGE_MANAGERS = frozenset({"knowledge_manager"})
+KNOWLEDGE_READERS = DESK_AGENTS | KNOWLEDGE_MANAGERS
 TICKET_READERS = DESK_AGENTS | frozenset(
     {"surveyor", "qa_inspector", "statistician", "knowledge_manager", "integrator", "ops_engineer"}
 )

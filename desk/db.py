@@ -15,7 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
 """Anything a repository function can run SQL on: the pool, or a connection inside a transaction."""
 
-MIGRATION_OWNERS = ("desk", "intake", "dispatch", "survey", "quality", "stats")
+MIGRATION_OWNERS = ("desk", "intake", "dispatch", "survey", "quality", "stats", "knowledge")
 _LOCK_KEY = 0x6865_6C70  # "help": any fixed number shared by every process of the desk
 
 _ROOT = Path(__file__).resolve().parent.parent

@@ -55,6 +55,10 @@ def escalation_subject(verb: str) -> str:
     return f"helpdesk.escalation.{verb}"
 
 
+def knowledge_subject(verb: str) -> str:
+    return f"helpdesk.knowledge.{verb}"
+
+
 def team_consumer_subject(team_id: str) -> str:
     return f"helpdesk.dispatch.{team_id}.>"
 

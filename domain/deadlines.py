@@ -24,6 +24,7 @@ class DeadlineKind(StrEnum):
     RESPONSE = "RESPONSE"
     RESOLUTION = "RESOLUTION"
     CALLBACK = "CALLBACK"
+    KNOWLEDGE_ENTRY = "KNOWLEDGE_ENTRY"  # a hard case's entry (seed 002 五.二): the knowledge base's
 
 
 class DeadlineState(StrEnum):

@@ -1,4 +1,5 @@
-"""The workflow worker's composition root: ticket, IVR call and outage workflows, their activities.
+"""The workflow worker's composition root: ticket, IVR call, outage and knowledge case workflows, their
+activities.
 
 The ticket workflow runs each service's persisting activities as local activities (measured: about
 a third of the server work of regular ones), so this process hosts those activity classes. Each
@@ -23,9 +24,11 @@ from services.intake.activities import IntakeActivities
 from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
+from services.knowledge.activities import KnowledgeActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ivr import IvrCallWorkflow
+from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
@@ -44,6 +47,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *IvrActivities(runtime.pool, tickets).all(),
         *OutageActivities(runtime.pool, tickets).all(),
         *dispatch.all(),
+        *KnowledgeActivities(runtime.pool).all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
     ]
 
@@ -66,7 +70,7 @@ def workflow_worker(runtime: Runtime) -> Worker:
     return make_worker(
         runtime,
         TASK_QUEUE,
-        workflows=[TicketWorkflow, IvrCallWorkflow, OutageResolutionWorkflow],
+        workflows=[TicketWorkflow, IvrCallWorkflow, OutageResolutionWorkflow, KnowledgeCaseWorkflow],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),
         max_cached_workflows=runtime.settings.max_cached_workflows,

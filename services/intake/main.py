@@ -1,12 +1,18 @@
-"""The intake process's composition root."""
+"""The intake process's composition root. It serves the knowledge base (KnowledgeService) too: agents
+search it while they record reports, and it is small; its schema, outbox and relay are its own."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import asyncpg
 
 from desk.config import Settings
 from desk.event_bus import EventPublisher
+from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
+from services.intake import repository
 from services.intake.events.relay import EventRelay
 from services.intake.ivr.calls import IvrCalls
 from services.intake.opening.admission import Admission
@@ -15,7 +21,22 @@ from services.intake.opening.reception import Reception
 from services.intake.opening.starter import TicketStarter
 from services.intake.outages.resolution import OutageResolutions
 from services.intake.server import ACCESS, IntakeServicer, binding
+from services.knowledge import server as knowledge_server
+from services.knowledge.cases import CaseWorkflows
+from services.knowledge.library import KNOWLEDGE_OUTBOX, KnowledgeBase
+from services.knowledge.search import EntrySearch
+from services.knowledge.segmentation import Segmenter
 from workflows.ticket_client import TicketWorkflows
+
+
+class RecordedTickets:
+    """Intake's tickets, as the knowledge base asks after them (its contract's ``TicketLookup``)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ticket_exists(self, ticket_id: str) -> bool:
+        return await repository.find_ticket(db=self._pool, ticket_id=ticket_id) is not None
 
 
 async def build(runtime: Runtime) -> ServiceParts:
@@ -32,10 +53,29 @@ async def build(runtime: Runtime) -> ServiceParts:
     )
     reception = Reception(runtime.pool, tickets, starter)
     outages = OutageResolutions(runtime.pool, runtime.temporal)
-    servicer = IntakeServicer(runtime.pool, tickets, reception, outages, IvrCalls(runtime.temporal))
+    segmenter = Segmenter()
+    await asyncio.to_thread(segmenter.warm)  # jieba's dictionary: about a second, before the first report
+    search = EntrySearch(runtime.pool, segmenter)
+    servicer = IntakeServicer(
+        runtime.pool, tickets, reception, outages, IvrCalls(runtime.temporal), knowledge=search
+    )
+    library = KnowledgeBase(
+        runtime.pool, segmenter, CaseWorkflows(runtime.temporal), RecordedTickets(runtime.pool)
+    )
     _, _, database_url = runtime.settings.require_stack()
-    relay = EventRelay(database_url, EventPublisher(runtime.js), runtime.readiness)
-    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[starter.run, relay.run])
+    publisher = EventPublisher(runtime.js)
+    relay = EventRelay(database_url, publisher, runtime.readiness)
+    knowledge_relay = OutboxRelay(
+        database_url, publisher, runtime.readiness, KNOWLEDGE_OUTBOX, loop_name="knowledge event relay"
+    )
+    return ServiceParts(
+        bindings=[
+            binding(servicer),
+            knowledge_server.binding(knowledge_server.KnowledgeServicer(library, search)),
+        ],
+        access={**ACCESS, **knowledge_server.ACCESS},
+        background=[starter.run, relay.run, knowledge_relay.run],
+    )
 
 
 async def run(settings: Settings) -> None:

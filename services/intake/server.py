@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime
 
 import asyncpg
@@ -12,10 +13,11 @@ from desk import proto_fields
 from desk.auth import DESK_AGENTS, INTEGRATORS, OPS_ENGINEERS, REVIEWERS, TICKET_READERS
 from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
+from desk.loops import describe
 from desk.paging import decode_token, encode_token, page_size
 from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirstContactInput
 from domain.ticket import TicketView
-from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc
+from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc, knowledge_pb2
 from services import ticket_messages
 from services.intake import repository
 from services.intake.ivr import edge as ivr_edge
@@ -25,8 +27,14 @@ from services.intake.outages.matching import OutageRecord, check_declaration, ch
 from services.intake.outages.resolution import OutageResolutions
 from services.intake.reports.repeats import progress
 from services.intake.validation import validate_report
+from services.knowledge.contract import KnowledgeMatch, KnowledgeSearch
 from workflows import contract as wf
 from workflows.ticket_client import TicketWorkflows
+
+log = logging.getLogger(__name__)
+
+KNOWLEDGE_MATCHES = 3
+"""How many of the knowledge base's answers an agent sees beside a report being recorded."""
 
 ACCESS = {
     "CreateTicket": DESK_AGENTS | INTEGRATORS,
@@ -63,12 +71,15 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         reception: Reception,
         outages: OutageResolutions,
         ivr: IvrCalls,
+        *,
+        knowledge: KnowledgeSearch,
     ) -> None:
         self._db = db
         self._tickets = tickets
         self._reception = reception
         self._outages = outages
         self._ivr = ivr
+        self._knowledge = knowledge
 
     async def CreateTicket(
         self, request: intake_pb2.CreateTicketRequest, context: aio.ServicerContext
@@ -112,7 +123,17 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             progress=progress(view),
             outage=outage,
             replayed=replayed,
+            knowledge_matches=[_match_to_proto(m) for m in await self._knowledge_for(view.draft.summary)],
         )
+
+    async def _knowledge_for(self, summary: str) -> list[KnowledgeMatch]:
+        """The knowledge base's best answers for the summary; none when it cannot answer now, for the
+        report is what matters and it is recorded by then."""
+        try:
+            return await self._knowledge.similar(summary, limit=KNOWLEDGE_MATCHES)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            log.warning("no knowledge matches for a new report (%s)", describe(error))
+            return []
 
     async def _ticket(self, ticket_id: str) -> common_pb2.Ticket:
         found = await repository.find_ticket_state(db=self._db, ticket_id=ticket_id)
@@ -277,6 +298,16 @@ def _require(**fields: str) -> None:
     missing = [FieldViolation(name, "is required") for name, value in fields.items() if not value.strip()]
     if missing:
         raise InvalidArgument(missing)
+
+
+def _match_to_proto(match: KnowledgeMatch) -> knowledge_pb2.KnowledgeMatch:
+    return knowledge_pb2.KnowledgeMatch(
+        entry_id=match.entry_id,
+        title=match.title,
+        category=match.category,
+        excerpt=match.excerpt,
+        score=match.score,
+    )
 
 
 def _outage_to_proto(o: OutageRecord) -> intake_pb2.Outage:

@@ -82,12 +82,25 @@ async def ticket_events(
     nats_url: str, ticket_id: str, *, until: Callable[[list[Event]], bool], within: float = 30.0
 ) -> list[Event]:
     """Every event of one ticket on the stream, read with an ephemeral consumer until `until` holds."""
+    return await stream_events(
+        nats_url, lambda envelope: envelope.ticket_id == ticket_id, until=until, within=within
+    )
+
+
+async def stream_events(
+    nats_url: str,
+    matching: Callable[[events_pb2.EventEnvelope], bool],
+    *,
+    until: Callable[[list[Event]], bool],
+    within: float = 30.0,
+) -> list[Event]:
+    """Every event on the stream that ``matching`` picks, read until `until` holds."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         deadline = asyncio.get_running_loop().time() + within
         while True:
-            events = await _read_all(js, ticket_id)
+            events = await _read_all(js, matching)
             if until(events) or asyncio.get_running_loop().time() > deadline:
                 return events
             await asyncio.sleep(0.3)
@@ -95,7 +108,9 @@ async def ticket_events(
         await nc.close()
 
 
-async def _read_all(js: JetStreamContext, ticket_id: str) -> list[Event]:
+async def _read_all(
+    js: JetStreamContext, matching: Callable[[events_pb2.EventEnvelope], bool]
+) -> list[Event]:
     sub = await js.subscribe("helpdesk.>", stream=STREAM, ordered_consumer=True)
     events: list[Event] = []
     try:
@@ -106,7 +121,7 @@ async def _read_all(js: JetStreamContext, ticket_id: str) -> list[Event]:
             except nats.errors.TimeoutError:
                 break
             envelope = events_pb2.EventEnvelope.FromString(msg.data)
-            if envelope.ticket_id == ticket_id:
+            if matching(envelope):
                 headers = dict(msg.headers or {})
                 events.append(Event(msg.subject, headers.get("Nats-Msg-Id", ""), envelope, headers))
     finally:

@@ -10,7 +10,15 @@ import pytest
 from desk.auth import MANAGERS, ROLES
 from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, check_access
-from helpdesk.v1 import dispatch_pb2, escalation_pb2, intake_pb2, quality_pb2, stats_pb2, survey_pb2
+from helpdesk.v1 import (
+    dispatch_pb2,
+    escalation_pb2,
+    intake_pb2,
+    knowledge_pb2,
+    quality_pb2,
+    stats_pb2,
+    survey_pb2,
+)
 from services.survey import hotline
 
 PROTOS: dict[str, Any] = {
@@ -19,6 +27,7 @@ PROTOS: dict[str, Any] = {
     "survey": survey_pb2,
     "quality": quality_pb2,
     "stats": stats_pb2,
+    "knowledge": knowledge_pb2,
 }
 
 
@@ -46,3 +55,13 @@ def test_a_method_without_a_rule_stops_the_server_from_starting() -> None:
     with pytest.raises(ConfigurationError, match=r"helpdesk\.v1\.StatsService/GetKpis"):
         check_access([binding], access)
     check_access([binding], {**access, "GetKpis": frozenset({"statistician"})})
+
+
+def test_knowledge_managers_write_agents_read_and_senior_agents_propose() -> None:
+    access = importlib.import_module("services.knowledge.server").ACCESS
+    for write in ("CreateEntry", "ReviseEntry", "RetireEntry"):
+        assert access[write] == {"knowledge_manager"}, write
+    for read in ("GetEntry", "SearchEntries"):
+        assert {"agent", "senior_agent", "knowledge_manager"} <= access[read], read
+    assert "senior_agent" in access["ProposeEntry"]
+    assert "agent" not in access["ProposeEntry"]
