@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.callbacks import CallbackRecord
+from domain.callbacks import CallbackRecord, PendingCallback
 from domain.ticket import TicketDraft, TicketView
 from domain.work_orders import WorkOrderRecord
 from services.intake.contract import RecordTicketInput
@@ -47,6 +47,7 @@ class PersistChangeInput:
     record: RecordTicketInput
     work_orders: list[WorkOrderRecord] = field(default_factory=list)
     callback: CallbackRecord | None = None
+    pending_callback: PendingCallback | None = None  # the ticket's place in survey's callback queue
 
 
 def ticket_workflow_id(ticket_id: str) -> str:

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, FieldViolation, InvalidArgument, NotFound
     from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
     from domain import ticket_state as ts
-    from domain.callbacks import CallbackRecord
+    from domain.callbacks import CallbackRecord, PendingCallback
     from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
@@ -65,12 +65,13 @@ async def find_policy(state: ts.TicketState, team_id: str) -> SlaPolicyRecord:
 
 
 class ChangeWrites:
-    """A change's writes: its work orders and callback, stored with the ticket's record in one step
-    (one local activity, ``ticket_persistence``), once the change is decided."""
+    """A change's writes: its work orders, callback and callback queue entry, stored with the ticket's
+    record in one step (one local activity, ``ticket_persistence``), once the change is decided."""
 
     def __init__(self) -> None:
         self._work_orders: list[WorkOrderRecord] = []
         self._callback: CallbackRecord | None = None
+        self._pending_callback: PendingCallback | None = None
 
     def save_work_order(self, work_order: WorkOrderRecord) -> None:
         self._work_orders.append(work_order)
@@ -78,15 +79,18 @@ class ChangeWrites:
     def save_callback(self, callback: CallbackRecord) -> None:
         self._callback = callback
 
+    def save_pending_callback(self, entry: PendingCallback) -> None:
+        self._pending_callback = entry
+
     async def record(self, record: intake.RecordTicketInput) -> None:
         """Store the ticket's record, after the change's other writes, in the same step."""
-        change = wf.PersistChangeInput(record, self._work_orders, self._callback)
+        change = wf.PersistChangeInput(record, self._work_orders, self._callback, self._pending_callback)
         self.discard()
         await call(wf.PERSIST_CHANGE, change)
 
     def discard(self) -> None:
         """Forget writes of a change that will not be kept (rejected or failed)."""
-        self._work_orders, self._callback = [], None
+        self._work_orders, self._callback, self._pending_callback = [], None, None
 
 
 def validate(check: Callable[..., None], *args: Any) -> None:

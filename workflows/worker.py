@@ -44,6 +44,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *IvrActivities(runtime.pool, tickets).all(),
         *OutageActivities(runtime.pool, tickets).all(),
         *dispatch.all(),
+        *survey.all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
     ]
 

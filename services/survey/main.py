@@ -10,7 +10,7 @@ from workflows.ticket_client import TicketWorkflows
 
 async def build(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
-        bindings=[binding(SurveyServicer(TicketWorkflows(runtime.temporal)))],
+        bindings=[binding(SurveyServicer(runtime.pool, TicketWorkflows(runtime.temporal)))],
         access=ACCESS,
     )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from domain.callbacks import CallbackRecord
+from domain.callbacks import CallbackRecord, PendingCallback
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput
+from services.survey.contract import SaveCallbackInput, SavePendingCallbackInput
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence
@@ -28,6 +28,9 @@ class Stores:
     async def save_callback(self, request: SaveCallbackInput, /) -> None:
         self.writes.append(f"callback {request.callback.ticket_id}")
 
+    async def save_pending_callback(self, request: SavePendingCallbackInput, /) -> None:
+        self.writes.append(f"callback queue {request.entry.ticket_id}")
+
     async def record_ticket(self, request: RecordTicketInput, /) -> None:
         self.writes.append(f"ticket {request.view.draft.ticket_id}")
 
@@ -35,13 +38,20 @@ class Stores:
 def change() -> PersistChangeInput:
     state, work_order = dispatched()
     callback = CallbackRecord("T-1", True, False, "", "", "surveyor-1", T0)
-    return PersistChangeInput(RecordTicketInput(state.view, []), [work_order, work_order], callback)
+    queued = PendingCallback("T-1", pending=False)
+    return PersistChangeInput(RecordTicketInput(state.view, []), [work_order, work_order], callback, queued)
 
 
 async def test_the_ticket_is_recorded_after_the_work_orders_and_the_callback() -> None:
     stores = Stores()
     await TicketPersistence(intake=stores, dispatch=stores, survey=stores).persist_change(change())
-    assert stores.writes == ["work order T-1-W1", "work order T-1-W1", "callback T-1", "ticket T-1"]
+    assert stores.writes == [
+        "work order T-1-W1",
+        "work order T-1-W1",
+        "callback T-1",
+        "callback queue T-1",
+        "ticket T-1",
+    ]
 
 
 async def test_a_failed_write_stops_the_step_before_the_ticket_is_recorded() -> None:
