@@ -65,6 +65,7 @@ class RecordCallbackInput:
     termination_reason: str
     note: str
     actor: str
+    request_id: str = ""  # the caller's idempotency key: a retry with it counts once
 
 
 @dataclass

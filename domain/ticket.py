@@ -82,3 +82,8 @@ class TicketView:
     resolved_at_first_contact: bool = False
     cancel_reason: str = ""
     supplements: int = 0
+    callback_attempts: int = 0  # not reached so far, for the current callback
+    next_callback_at: datetime | None = None  # the next attempt not before this (the callback policy)
+    second_dispatches: int = 0  # 二次派单 made (DispatchKind.SECOND_DISPATCH)
+    close_reason: str = ""  # why it closed without a confirmed fix ("customer unreachable")
+    archived_at: datetime | None = None

@@ -29,7 +29,13 @@ from domain.commands import (
 from domain.deadlines import Deadline, DeadlineKind
 from domain.hotline import EscalationRecord
 from domain.ticket import TicketDraft, TicketStatus, TicketView
-from domain.work_orders import DESK_TEAM_ID, SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
+from domain.work_orders import (
+    DESK_TEAM_ID,
+    DispatchKind,
+    SlaPolicyRecord,
+    WorkOrderRecord,
+    WorkOrderStatus,
+)
 
 SYSTEM_ACTOR = "system"
 
@@ -174,18 +180,34 @@ def start_resolution_clock(
 
 
 def dispatch(
-    state: TicketState, *, team_id: str, policy: SlaPolicyRecord, now: datetime, actor: str, reason: str
+    state: TicketState,
+    *,
+    team_id: str,
+    policy: SlaPolicyRecord,
+    now: datetime,
+    actor: str,
+    reason: str,
+    kind: DispatchKind | None = None,
 ) -> tuple[WorkOrderRecord, list[NewEvent]]:
     """A new work order to ``team_id``, with its response deadline."""
-    work_order = new_work_order(state, team_id=team_id, now=now, actor=actor, reason=reason)
+    work_order = new_work_order(state, team_id=team_id, now=now, actor=actor, reason=reason, kind=kind)
     state.view.work_orders.append(work_order)
     return work_order, send_to_team(state, work_order, policy=policy, now=now, actor=actor, reason=reason)
 
 
 def new_work_order(
-    state: TicketState, *, team_id: str, now: datetime, actor: str, reason: str
+    state: TicketState,
+    *,
+    team_id: str,
+    now: datetime,
+    actor: str,
+    reason: str,
+    kind: DispatchKind | None = None,
 ) -> WorkOrderRecord:
+    """A work order proposed to ``team_id``; its ``kind`` says why (by default, from the one before it)."""
     sequence = len(state.view.work_orders) + 1
+    if kind == DispatchKind.SECOND_DISPATCH:
+        state.view.second_dispatches += 1
     return WorkOrderRecord(
         work_order_id=f"{state.ticket_id}-W{sequence}",
         ticket_id=state.ticket_id,
@@ -195,7 +217,19 @@ def new_work_order(
         created_at=now,
         dispatch_reason=reason,
         dispatched_by=actor,
+        dispatch_kind=kind or _dispatch_kind_after(state.view.work_orders),
     )
+
+
+def _dispatch_kind_after(earlier: list[WorkOrderRecord]) -> DispatchKind:
+    last = next((w for w in reversed(earlier) if w.status != WorkOrderStatus.CANCELLED), None)
+    if last is None:
+        return DispatchKind.INITIAL
+    if last.status == WorkOrderStatus.RETURNED:
+        return DispatchKind.AFTER_RETURN
+    if last.status == WorkOrderStatus.REJECTED:
+        return DispatchKind.AFTER_REJECTION
+    return last.dispatch_kind
 
 
 def send_to_team(
@@ -240,7 +274,7 @@ def resolve(
     work_order.status, work_order.resolved_at = WorkOrderStatus.RESOLVED, now
     work_order.cause, work_order.action, work_order.onsite = request.cause, request.action, request.onsite
     work_order.engineer = request.engineer or work_order.engineer
-    _meet(state, now, DeadlineKind.RESOLUTION)
+    meet_deadlines(state, now, DeadlineKind.RESOLUTION)
     policy = _policy(state)
     callback = _deadline(DeadlineKind.CALLBACK, policy, policy.callback_seconds, now, work_order=work_order)
     callback.team_id = DESK_TEAM_ID
@@ -263,7 +297,7 @@ def return_work_order(
     work_order = state.work_order(request.work_order_id)
     work_order.status, work_order.returned_at = WorkOrderStatus.RETURNED, now
     work_order.return_reason = request.reason
-    _meet(state, now, DeadlineKind.RESPONSE, work_order.work_order_id)
+    meet_deadlines(state, now, DeadlineKind.RESPONSE, work_order.work_order_id)
     state.view.status, state.view.assigned_team_id = TicketStatus.OPEN, ""
     return work_order, [
         _dispatch_event(work_order, "returned", request.actor, request.reason, _facts(work_order))
@@ -276,7 +310,7 @@ def record_callback(
     """Closed when confirmed; OPEN (for the caller to dispatch again) when not fixed; else unchanged."""
     check_callback(state, request)
     if request.reached:
-        _meet(state, now, DeadlineKind.CALLBACK)
+        meet_deadlines(state, now, DeadlineKind.CALLBACK)
         state.view.status = TicketStatus.CLOSED if request.confirmed_resolved else TicketStatus.OPEN
     callback = CallbackRecord(
         ticket_id=state.ticket_id,
@@ -358,10 +392,13 @@ def _deadline(
 
 def _accept(state: TicketState, work_order: WorkOrderRecord, engineer: str, now: datetime) -> None:
     work_order.status, work_order.accepted_at, work_order.engineer = WorkOrderStatus.ACCEPTED, now, engineer
-    _meet(state, now, DeadlineKind.RESPONSE, work_order.work_order_id)
+    meet_deadlines(state, now, DeadlineKind.RESPONSE, work_order.work_order_id)
 
 
-def _meet(state: TicketState, now: datetime, kind: DeadlineKind, work_order_id: str | None = None) -> None:
+def meet_deadlines(
+    state: TicketState, now: datetime, kind: DeadlineKind, work_order_id: str | None = None
+) -> None:
+    """Meet the ticket's deadlines of ``kind`` (of one work order, if given)."""
     for deadline in state.view.deadlines:
         if deadline.kind == kind and work_order_id in (None, deadline.work_order_id):
             deadlines.meet(deadline, now)
@@ -378,6 +415,7 @@ def _facts(work_order: WorkOrderRecord) -> dict[str, Any]:
         "team_id": work_order.team_id,
         "work_order_id": work_order.work_order_id,
         "sequence": work_order.sequence,
+        "dispatch_kind": str(work_order.dispatch_kind),
     }
 
 

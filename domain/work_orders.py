@@ -20,6 +20,17 @@ class WorkOrderStatus(StrEnum):
     CANCELLED = "CANCELLED"  # withdrawn: the ticket was cancelled or resolved at first contact
 
 
+class DispatchKind(StrEnum):
+    """Why a work order was made: counted apart in the statistics (二次派单 is not a 退单's redispatch)."""
+
+    INITIAL = "INITIAL"  # the ticket's first dispatch
+    AFTER_RETURN = "AFTER_RETURN"  # the team before it sent its work order back (退单)
+    AFTER_REJECTION = "AFTER_REJECTION"  # the proposed work order before it was turned down at review
+    SECOND_DISPATCH = (
+        "SECOND_DISPATCH"  # 二次派单: not fixed at callback, or an investigation blamed the team
+    )
+
+
 @dataclass
 class PartUsed:
     name: str
@@ -63,6 +74,7 @@ class WorkOrderRecord:
     reviewed_at: datetime | None = None
     sla_policy_version: int = 0
     last_chased_at: datetime | None = None
+    dispatch_kind: DispatchKind = DispatchKind.INITIAL
 
 
 @dataclass

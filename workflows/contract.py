@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.callbacks import CallbackRecord
+from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord
 from domain.ticket import TicketDraft, TicketView
 from domain.work_orders import WorkOrderRecord
@@ -56,6 +56,7 @@ class PersistChangeInput:
     work_orders: list[WorkOrderRecord] = field(default_factory=list)
     callback: CallbackRecord | None = None
     escalations: list[EscalationRecord] = field(default_factory=list)
+    pending_callback: PendingCallback | None = None  # the ticket's place in survey's callback queue
 
 
 def ticket_workflow_id(ticket_id: str) -> str:

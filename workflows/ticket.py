@@ -27,8 +27,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import callback_attempts as attempts
     from domain import escalations, reports, review
     from domain import ticket_state as ts
+    from domain.aftercare_policy import AftercarePolicy
     from domain.commands import (
         AcceptWorkOrderInput,
         AddSupplementInput,
@@ -49,11 +51,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.line_tests import LineTestResult
     from domain.review_policy import automatic_dispatch_needs_review
     from domain.ticket import TicketStatus, TicketView
-    from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
+    from domain.work_orders import DispatchKind, SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
+    from services.survey import contract as survey
     from workflows import alarms
     from workflows import contract as wf
+    from workflows import ticket_patches as patches
     from workflows import ticket_steps as steps
 
 REPEAT_OPENS_AN_ESCALATION = "repeat-opens-an-escalation"
@@ -71,6 +75,9 @@ class TicketWorkflow:
         self._recorded = False
         self._unrecordable: ApplicationError | None = None  # why the opening could not record it
         self._writes = steps.ChangeWrites()  # of the change in progress
+        self._after_care = workflow.patched(patches.AFTER_CARE)
+        self._aftercare_policy: AftercarePolicy | None = None  # read once, when first needed
+        self._callback_answers: dict[str, wf.RecordCallbackResult] = {}  # by request id
 
     @workflow.run
     async def run(self, input: wf.TicketWorkflowInput) -> TicketView:
@@ -115,6 +122,10 @@ class TicketWorkflow:
                 review.check_review(state, input)
                 team_id = input.team_id or state.work_order(input.work_order_id).team_id
                 policy = await steps.find_policy(state, team_id)
+                if self._after_care and state.work_order(input.work_order_id).dispatch_kind == (
+                    DispatchKind.SECOND_DISPATCH
+                ):
+                    ts.start_resolution_clock(state, policy, since=workflow.now(), capped=False)
                 work_order, events = review.approve(state, input, policy, workflow.now())
             else:
                 work_order, events = review.reject(state, input, workflow.now())
@@ -177,23 +188,45 @@ class TicketWorkflow:
 
     @workflow.update(name=wf.RECORD_CALLBACK)
     async def record_callback(self, input: RecordCallbackInput) -> wf.RecordCallbackResult:
-        """Closed when confirmed; "not fixed" sends a new work order to the team that resolved it."""
+        """Closed when confirmed, or after the last attempt allowed; "not fixed" proposes a second
+        dispatch (二次派单) to the team that resolved it, for a senior agent's review. A retry with the
+        same request id answers as the first did."""
+        if (answered := self._callback_answers.get(input.request_id)) is not None:
+            return answered
         async with self._update() as state:
             team_id = ts.last_resolving_team(state)
-            callback, events = ts.record_callback(state, input, workflow.now())
+            if self._after_care:
+                policy = await self._aftercare()
+                callback, events = attempts.record_attempt(state, input, policy, workflow.now())
+            else:
+                callback, events = ts.record_callback(state, input, workflow.now())
             if state.view.status == TicketStatus.OPEN and team_id:  # else it waits at the desk
                 _, dispatched = await self._dispatch(
-                    state, team_id, input.actor, "not fixed", resolution_clock=True
+                    state,
+                    team_id,
+                    input.actor,
+                    "not fixed",
+                    resolution_clock=not self._after_care,
+                    needs_review=self._after_care,
+                    kind=DispatchKind.SECOND_DISPATCH,
                 )
                 events += dispatched
             callback.ticket_status = str(state.view.status)
             self._writes.save_callback(callback)
             await self._record(state, events)
-        return wf.RecordCallbackResult(callback, state.view)
+        result = wf.RecordCallbackResult(callback, state.view)
+        if input.request_id:
+            self._callback_answers[input.request_id] = result
+        return result
 
     @record_callback.validator
     def _validate_callback(self, input: RecordCallbackInput) -> None:
-        steps.validate(ts.check_callback, self._state, input)
+        if input.request_id in self._callback_answers:
+            return
+        if self._after_care:
+            steps.validate(attempts.check_attempt, self._state, input, workflow.now())
+        else:
+            steps.validate(ts.check_callback, self._state, input)
 
     @workflow.update(name=wf.RECORD_REPEAT)
     async def record_repeat(self, input: RecordRepeatInput) -> TicketView:
@@ -386,6 +419,7 @@ class TicketWorkflow:
         policy: SlaPolicyRecord | None = None,
         resolution_clock: bool = False,
         needs_review: bool = False,
+        kind: DispatchKind | None = None,
     ) -> tuple[WorkOrderRecord, list[ts.NewEvent]]:
         """A new work order to the team under its SLA policy (with a fresh resolution clock if asked).
 
@@ -393,7 +427,9 @@ class TicketWorkflow:
         """
         now = workflow.now()
         if needs_review:
-            work_order = ts.new_work_order(state, team_id=team_id, now=now, actor=actor, reason=reason)
+            work_order = ts.new_work_order(
+                state, team_id=team_id, now=now, actor=actor, reason=reason, kind=kind
+            )
             state.view.work_orders.append(work_order)
             events = review.request_review(state, work_order)
         else:
@@ -401,7 +437,7 @@ class TicketWorkflow:
             if resolution_clock:
                 ts.start_resolution_clock(state, policy, since=now, capped=False)
             work_order, events = ts.dispatch(
-                state, team_id=team_id, policy=policy, now=now, actor=actor, reason=reason
+                state, team_id=team_id, policy=policy, now=now, actor=actor, reason=reason, kind=kind
             )
         self._writes.save_work_order(work_order)
         return work_order, events
@@ -432,6 +468,13 @@ class TicketWorkflow:
         self._state = state
         self._changes += 1
 
+    async def _aftercare(self) -> AftercarePolicy:
+        """The survey service's after-care policy, read once when the ticket first needs it."""
+        if self._aftercare_policy is None:
+            asked = survey.FindAftercarePolicyInput(self._state.ticket_id)
+            self._aftercare_policy = await steps.call(survey.FIND_AFTERCARE_POLICY, asked, AftercarePolicy)
+        return self._aftercare_policy
+
     async def _wait_until_recorded(self) -> None:
         """Until the opening has recorded the ticket; if it never can, the update fails with the reason."""
         await workflow.wait_condition(lambda: self._recorded or self._unrecordable is not None)
@@ -448,6 +491,9 @@ class TicketWorkflow:
 
     async def _record(self, state: ts.TicketState, events: list[ts.NewEvent]) -> None:
         """Persist the view and append the events to its timeline; intake's relay publishes them."""
+        if self._after_care and attempts.callback_queue_changed(self._state.view, state.view):
+            entry = attempts.pending_callback(state, await self._aftercare())
+            self._writes.save_pending_callback(entry)
         now = workflow.now()
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now

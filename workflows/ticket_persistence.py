@@ -1,11 +1,10 @@
 """One change of a ticket stored in one step: the services' writes, then the ticket's record.
 
-A change's writes (its work orders in dispatch, a callback and escalations in survey, the ticket in
-intake) run in one local activity, not one each: each local activity costs the workflow worker an
-activation and the Python SDK about 1.7 ms of CPU, most of what a short write costs here (measured,
-``make bench``).
-Each write is still its own service's code over its own schema; only the step is shared, as the
-process is.
+A change's writes (its work orders in dispatch; a callback, the callback queue and escalations in
+survey; the ticket in intake) run in one local activity, not one each: each local activity costs the
+workflow worker an activation and the Python SDK about 1.7 ms of CPU, most of what a short write costs
+here (measured, ``make bench``). Each write is still its own service's code over its own schema; only
+the step is shared, as the process is.
 
 The ticket's record goes last: its events are queued for publishing only once all they tell of is
 stored. Every write is idempotent, so retrying the step after a partial failure is safe. A
@@ -24,7 +23,7 @@ from temporalio import activity
 from desk.storage_errors import final_storage_errors
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput, SaveEscalationInput
+from services.survey.contract import SaveCallbackInput, SaveEscalationInput, SavePendingCallbackInput
 from workflows.contract import PERSIST_CHANGE, PersistChangeInput
 
 
@@ -38,6 +37,8 @@ class WorkOrderStore(Protocol):
 
 class CallbackStore(Protocol):
     async def save_callback(self, request: SaveCallbackInput, /) -> None: ...
+
+    async def save_pending_callback(self, request: SavePendingCallbackInput, /) -> None: ...
 
 
 class EscalationStore(Protocol):
@@ -63,6 +64,8 @@ class TicketPersistence:
             await self._survey.save_callback(SaveCallbackInput(change.callback))
         for escalation in change.escalations:
             await self._survey.save_escalation(SaveEscalationInput(escalation))
+        if change.pending_callback is not None:
+            await self._survey.save_pending_callback(SavePendingCallbackInput(change.pending_callback))
         await self._intake.record_ticket(change.record)
 
     def all(self) -> list[Callable[..., Any]]:

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.errors import DeskError, FieldViolation, InvalidArgument, NotFound
     from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
     from domain import ticket_state as ts
-    from domain.callbacks import CallbackRecord
+    from domain.callbacks import CallbackRecord, PendingCallback
     from domain.hotline import EscalationRecord
     from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
@@ -66,13 +66,15 @@ async def find_policy(state: ts.TicketState, team_id: str) -> SlaPolicyRecord:
 
 
 class ChangeWrites:
-    """A change's writes: its work orders, callback and escalations, stored with the ticket's record in
-    one step (one local activity, ``ticket_persistence``), once the change is decided."""
+    """A change's writes: its work orders, callback, callback queue entry and escalations, stored with
+    the ticket's record in one step (one local activity, ``ticket_persistence``), once the change is
+    decided."""
 
     def __init__(self) -> None:
         self._work_orders: list[WorkOrderRecord] = []
         self._callback: CallbackRecord | None = None
         self._escalations: list[EscalationRecord] = []
+        self._pending_callback: PendingCallback | None = None
 
     def save_work_order(self, work_order: WorkOrderRecord) -> None:
         self._work_orders.append(work_order)
@@ -83,15 +85,25 @@ class ChangeWrites:
     def save_escalation(self, escalation: EscalationRecord) -> None:
         self._escalations.append(escalation)
 
+    def save_pending_callback(self, entry: PendingCallback) -> None:
+        self._pending_callback = entry
+
     async def record(self, record: intake.RecordTicketInput) -> None:
         """Store the ticket's record, after the change's other writes, in the same step."""
-        change = wf.PersistChangeInput(record, self._work_orders, self._callback, self._escalations)
+        change = wf.PersistChangeInput(
+            record,
+            self._work_orders,
+            self._callback,
+            escalations=self._escalations,
+            pending_callback=self._pending_callback,
+        )
         self.discard()
         await call(wf.PERSIST_CHANGE, change)
 
     def discard(self) -> None:
         """Forget writes of a change that will not be kept (rejected or failed)."""
         self._work_orders, self._callback, self._escalations = [], None, []
+        self._pending_callback = None
 
 
 def validate(check: Callable[..., None], *args: Any) -> None:

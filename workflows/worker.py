@@ -48,6 +48,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *OutageActivities(runtime.pool, tickets).all(),
         *dispatch.all(),
         *KnowledgeActivities(runtime.pool).all(),
+        *survey.all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
     ]
 

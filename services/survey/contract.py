@@ -1,11 +1,19 @@
-"""What other code may know of the survey service: its records."""
+"""What other code may know of the survey service: its activity names and records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.callbacks import CallbackRecord
+from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord
+
+FIND_AFTERCARE_POLICY = "survey.find_aftercare_policy"
+"""Local activity: the after-care policy in force (domain.aftercare_policy.AftercarePolicy)."""
+
+
+@dataclass
+class FindAftercarePolicyInput:
+    ticket_id: str  # who asks (one policy for the whole desk today)
 
 
 @dataclass
@@ -16,3 +24,8 @@ class SaveCallbackInput:
 @dataclass
 class SaveEscalationInput:
     escalation: EscalationRecord
+
+
+@dataclass
+class SavePendingCallbackInput:
+    entry: PendingCallback

@@ -13,7 +13,7 @@ async def build(runtime: Runtime) -> ServiceParts:
     tickets = TicketWorkflows(runtime.temporal)
     return ServiceParts(
         bindings=[
-            binding(SurveyServicer(tickets)),
+            binding(SurveyServicer(runtime.pool, tickets)),
             hotline.binding(hotline.EscalationServicer(tickets, runtime.pool)),
         ],
         access={**ACCESS, **hotline.ACCESS},

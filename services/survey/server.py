@@ -1,15 +1,18 @@
-"""SurveyService: callbacks reach the ticket's workflow as updates; surveys come with the survey issue."""
+"""SurveyService: callbacks, surveys and investigations reach the ticket's workflow as updates; the
+surveyors' queues are read from survey's own tables, which the workflow keeps."""
 
 from __future__ import annotations
 
 from grpc import aio
 
-from desk import proto_fields
 from desk.auth import DESK_AGENTS, SURVEYORS
+from desk.db import Executor
 from desk.errors import InvalidArgument, Unimplemented
 from desk.grpc_edge import ServiceBinding, current_principal
+from desk.paging import decode_token, encode_token, page_size
 from domain.commands import RecordCallbackInput
-from helpdesk.v1 import common_pb2, survey_pb2, survey_pb2_grpc
+from helpdesk.v1 import survey_pb2, survey_pb2_grpc
+from services.survey import repository, wire
 from workflows import contract as wf
 from workflows.ticket_client import TicketWorkflows
 
@@ -26,7 +29,8 @@ ACCESS = {
 
 
 class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
-    def __init__(self, tickets: TicketWorkflows) -> None:
+    def __init__(self, db: Executor, tickets: TicketWorkflows) -> None:
+        self._db = db
         self._tickets = tickets
 
     async def RecordCallback(
@@ -39,27 +43,22 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
             raise InvalidArgument.one("termination_reason", "is required when the customer was not reached")
         if len(request.note) > 2000:
             raise InvalidArgument.one("note", "at most 2000 characters are allowed")
+        if len(request.request_id) > 200:
+            raise InvalidArgument.one("request_id", "at most 200 characters are allowed")
+        request_id = request.request_id.strip()
         arg = RecordCallbackInput(
             reached=request.reached,
             confirmed_resolved=request.reached and request.confirmed_resolved,
             termination_reason=request.termination_reason.strip(),
             note=request.note.strip(),
             actor=current_principal().principal_id,
+            request_id=request_id,
         )
-        result = await self._tickets.update(ticket_id, wf.RECORD_CALLBACK, arg, wf.RecordCallbackResult)
-        c = result.callback
-        return survey_pb2.Callback(
-            ticket_id=c.ticket_id,
-            reached=c.reached,
-            confirmed_resolved=c.confirmed_resolved,
-            termination_reason=c.termination_reason,
-            note=c.note,
-            surveyor=c.surveyor,
-            recorded_at=proto_fields.timestamp(c.recorded_at),
-            ticket_status=proto_fields.enum_value(
-                common_pb2.TicketStatus, result.ticket.status.value, "TICKET_STATUS_"
-            ),
+        update_id = f"callback/{ticket_id}/{request_id}" if request_id else None
+        result = await self._tickets.update(
+            ticket_id, wf.RECORD_CALLBACK, arg, wf.RecordCallbackResult, update_id=update_id
         )
+        return wire.callback_to_proto(result)
 
     async def SubmitSurvey(
         self, request: survey_pb2.SubmitSurveyRequest, context: aio.ServicerContext
@@ -79,7 +78,14 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
     async def ListPendingCallbacks(
         self, request: survey_pb2.ListPendingCallbacksRequest, context: aio.ServicerContext
     ) -> survey_pb2.ListPendingCallbacksResponse:
-        raise Unimplemented("ListPendingCallbacks")
+        """Tickets awaiting a callback, earliest deadline first, with their attempts so far."""
+        limit = page_size(request.page_size)
+        rows = await repository.list_pending_callbacks(
+            db=self._db, after=decode_token(request.page_token), limit=limit + 1
+        )
+        last = rows[limit - 1] if len(rows) > limit else None
+        token = encode_token(last.due_at, last.ticket_id) if last and last.due_at else ""
+        return wire.pending_callbacks_to_proto(rows[:limit], token)
 
 
 def binding(servicer: SurveyServicer) -> ServiceBinding:

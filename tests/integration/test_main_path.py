@@ -157,7 +157,9 @@ async def test_a_return_sends_the_ticket_to_dispatch_again(desk: RunningDesk) ->
     assert responses[1].state == S.DEADLINE_STATE_PENDING
 
 
-async def test_not_fixed_callback_sends_it_back_to_the_team(desk: RunningDesk) -> None:
+async def test_not_fixed_callback_is_a_second_dispatch_reviewed_before_the_team_sees_it(
+    desk: RunningDesk,
+) -> None:
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(desk.channel("dispatch"))
     survey = survey_pb2_grpc.SurveyServiceStub(desk.channel("survey"))
@@ -176,9 +178,21 @@ async def test_not_fixed_callback_sends_it_back_to_the_team(desk: RunningDesk) -
         ),
         metadata=auth(desk.token("surveyor")),
     )
-    assert callback.ticket_status == S.TICKET_STATUS_DISPATCHED
+    assert callback.ticket_status == S.TICKET_STATUS_PENDING_REVIEW
     seen = await intake.GetTicket(intake_pb2.GetTicketRequest(ticket_id=ticket.ticket_id), metadata=agent)
-    assert [(w.team_id, w.sequence) for w in seen.work_orders] == [("automation", 1), ("automation", 2)]
+    assert [(w.team_id, w.sequence, w.status, w.dispatch_kind) for w in seen.work_orders] == [
+        ("automation", 1, S.WORK_ORDER_STATUS_RESOLVED, S.DISPATCH_KIND_INITIAL),
+        ("automation", 2, S.WORK_ORDER_STATUS_PENDING_REVIEW, S.DISPATCH_KIND_SECOND_DISPATCH),
+    ]
+    assert seen.second_dispatch_count == 1
+    approved = await dispatch.ReviewWorkOrder(
+        dispatch_pb2.ReviewWorkOrderRequest(work_order_id=seen.work_orders[1].work_order_id, approve=True),
+        metadata=auth(desk.token("senior_agent")),
+    )
+    assert (approved.status, approved.dispatch_kind) == (
+        S.WORK_ORDER_STATUS_DISPATCHED,
+        S.DISPATCH_KIND_SECOND_DISPATCH,
+    )
 
 
 async def test_reads_see_each_change_as_soon_as_the_rpc_returns(desk: RunningDesk) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from domain.callbacks import CallbackRecord
+from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord, EscalationSource
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput, SaveEscalationInput
+from services.survey.contract import SaveCallbackInput, SaveEscalationInput, SavePendingCallbackInput
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence
@@ -32,6 +32,9 @@ class Stores:
     async def save_escalation(self, request: SaveEscalationInput, /) -> None:
         self.writes.append(f"escalation {request.escalation.escalation_id}")
 
+    async def save_pending_callback(self, request: SavePendingCallbackInput, /) -> None:
+        self.writes.append(f"callback queue {request.entry.ticket_id}")
+
     async def record_ticket(self, request: RecordTicketInput, /) -> None:
         self.writes.append(f"ticket {request.view.draft.ticket_id}")
 
@@ -40,8 +43,11 @@ def change() -> PersistChangeInput:
     state, work_order = dispatched()
     callback = CallbackRecord("T-1", True, False, "", "", "surveyor-1", T0)
     escalation = EscalationRecord("T-1-E1", "T-1", EscalationSource.COMPLAINT, "rude", "agent-1", T0)
+    queued = PendingCallback("T-1", pending=False)
     record = RecordTicketInput(state.view, [])
-    return PersistChangeInput(record, [work_order, work_order], callback, [escalation])
+    return PersistChangeInput(
+        record, [work_order, work_order], callback, escalations=[escalation], pending_callback=queued
+    )
 
 
 async def test_the_ticket_is_recorded_after_the_work_orders_the_callback_and_the_escalations() -> None:
@@ -52,6 +58,7 @@ async def test_the_ticket_is_recorded_after_the_work_orders_the_callback_and_the
         "work order T-1-W1",
         "callback T-1",
         "escalation T-1-E1",
+        "callback queue T-1",
         "ticket T-1",
     ]
 

@@ -143,12 +143,41 @@ async def give_back(handle: Handle, work_order_id: str) -> WorkOrderResult:
 
 
 async def callback(
-    handle: Handle, *, reached: bool = True, confirmed: bool = True, termination_reason: str = ""
+    handle: Handle,
+    *,
+    reached: bool = True,
+    confirmed: bool | None = None,  # as reached, unless given
+    termination_reason: str = "",
+    request_id: str = "",
 ) -> TicketView:
+    return (
+        await record_callback(
+            handle,
+            reached=reached,
+            confirmed=confirmed,
+            termination_reason=termination_reason,
+            request_id=request_id,
+        )
+    ).ticket
+
+
+async def record_callback(
+    handle: Handle,
+    *,
+    reached: bool = True,
+    confirmed: bool | None = None,  # as reached, unless given
+    termination_reason: str = "",
+    request_id: str = "",
+) -> RecordCallbackResult:
     request = RecordCallbackInput(
-        reached, confirmed, termination_reason, note="called back", actor="surveyor-1"
+        reached,
+        reached if confirmed is None else confirmed,
+        termination_reason,
+        note="called back",
+        actor="surveyor-1",
+        request_id=request_id,
     )
-    return (await update(handle, RECORD_CALLBACK, request, RecordCallbackResult)).ticket
+    return await update(handle, RECORD_CALLBACK, request, RecordCallbackResult)
 
 
 async def dispatch_to(

@@ -26,7 +26,8 @@ from temporalio.worker import Worker
 from desk.events import EventSpec
 from desk.records import to_json
 from desk.storage_errors import final_storage_errors
-from domain.callbacks import CallbackRecord
+from domain.aftercare_policy import AftercarePolicy
+from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketView
@@ -48,6 +49,7 @@ RECORD_TICKET = "intake: record ticket"
 SAVE_WORK_ORDER = "dispatch: save work order"
 SAVE_CALLBACK = "survey: save callback"
 SAVE_ESCALATION = "survey: save escalation"
+SAVE_PENDING_CALLBACK = "survey: save pending callback"
 
 
 def default_policy() -> SlaPolicyRecord:
@@ -71,6 +73,7 @@ class FakeDesk:
     policy: SlaPolicyRecord = field(default_factory=default_policy)
     team_policies: dict[str, SlaPolicyRecord] = field(default_factory=dict)
     line_tester: SimulatedLineTester = field(default_factory=SimulatedLineTester)  # the real default
+    aftercare_policy: AftercarePolicy = field(default_factory=AftercarePolicy)
 
     calls: list[str] = field(default_factory=list)  # activity names and the writes above, in call order
     tickets: dict[str, TicketView] = field(default_factory=dict)
@@ -80,6 +83,7 @@ class FakeDesk:
     routings: list[dispatch.RouteTicketInput] = field(default_factory=list)
     callbacks: list[CallbackRecord] = field(default_factory=list)
     escalations: dict[str, EscalationRecord] = field(default_factory=dict)  # by id, as last saved
+    pending_callbacks: dict[str, PendingCallback] = field(default_factory=dict)  # survey's callback queue
     outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
 
     @final_storage_errors
@@ -164,6 +168,18 @@ class FakeDesk:
         storable(input.escalation)
         self.escalations[input.escalation.escalation_id] = copy.deepcopy(input.escalation)
 
+    async def save_pending_callback(self, input: survey.SavePendingCallbackInput) -> None:
+        self.calls.append(SAVE_PENDING_CALLBACK)
+        if input.entry.pending:
+            self.pending_callbacks[input.entry.ticket_id] = input.entry
+        else:
+            self.pending_callbacks.pop(input.entry.ticket_id, None)
+
+    @activity.defn(name=survey.FIND_AFTERCARE_POLICY)
+    async def find_aftercare_policy(self, input: survey.FindAftercarePolicyInput) -> AftercarePolicy:
+        self.calls.append(survey.FIND_AFTERCARE_POLICY)
+        return self.aftercare_policy
+
     def events(self, ticket_id: str, type: str | None = None) -> list[EventSpec]:
         """The ticket's timeline as persisted, optionally of one event type."""
         return [e for e in self.timelines.get(ticket_id, []) if type in (None, e.type)]
@@ -183,6 +199,7 @@ async def serving(client: Client, desk: FakeDesk, task_queue: str) -> AsyncItera
         desk.find_sla_policy,
         desk.record_violation,
         desk.run_line_test,
+        desk.find_aftercare_policy,
         TicketPersistence(intake=desk, dispatch=desk, survey=desk).persist_change,  # the real one, over fakes
     ]
     async with Worker(client, task_queue=task_queue, workflows=[TicketWorkflow], activities=activities):

@@ -102,30 +102,6 @@ async def test_confirmed_callback_closes_and_completes(
     assert [e.event_id for e in desk.outboxed] == [e.event_id for e in timeline]
 
 
-async def test_not_fixed_callback_sends_a_new_work_order_to_the_same_team(
-    env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
-) -> None:
-    handle, view = await open_ticket(env, task_queue)
-    ticket_id = view.draft.ticket_id
-    await resolve(handle, f"{ticket_id}-W1")
-    await env.sleep(timedelta(hours=2))
-    ticket = await callback(handle, confirmed=False)
-
-    assert (ticket.status, ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "network")
-    second = ticket.work_orders[-1]
-    assert (second.work_order_id, second.sequence, second.status) == (
-        f"{ticket_id}-W2",
-        2,
-        WorkOrderStatus.DISPATCHED,
-    )
-    response = deadline(ticket, DeadlineKind.RESPONSE, second.work_order_id)
-    resolution = deadline(ticket, DeadlineKind.RESOLUTION)
-    assert response.started_at == resolution.started_at == second.created_at
-    assert resolution.due_at == second.created_at + timedelta(hours=24)
-    assert resolution.state == DeadlineState.PENDING
-    assert desk.callbacks[-1].ticket_status == "DISPATCHED"
-
-
 async def test_updates_in_the_wrong_state_are_rejected_and_change_nothing(
     env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
 ) -> None:
