@@ -21,7 +21,7 @@ from helpdesk.v1 import (
     survey_pb2,
     survey_pb2_grpc,
 )
-from tests.integration.desk_client import auth, report, ticket_events, types
+from tests.integration.desk_client import Event, auth, report, ticket_events, types
 from tests.stack import RunningDesk
 
 S = common_pb2
@@ -31,6 +31,12 @@ def _seconds(value: float) -> duration_pb2.Duration:
     d = duration_pb2.Duration()
     d.FromNanoseconds(int(value * 1e9))
     return d
+
+
+def _both_alarmed_and_chased(events: list[Event]) -> bool:
+    """Each overdue's chase follows it on the stream: wait for both, not only the second overdue."""
+    seen = types(events)
+    return seen.count("sla.overdue") >= 2 and seen.count("dispatch.chased") >= 2
 
 
 async def test_a_seconds_long_policy_warns_then_alarms_chases_and_records_a_violation(
@@ -63,7 +69,7 @@ async def test_a_seconds_long_policy_warns_then_alarms_chases_and_records_a_viol
     )
     ticket_id = created.ticket.ticket_id
     events = await ticket_events(
-        desk.endpoints["nats"], ticket_id, until=lambda ev: types(ev).count("sla.overdue") >= 2, within=30
+        desk.endpoints["nats"], ticket_id, until=_both_alarmed_and_chased, within=30
     )
     counted = Counter(types(events))
     assert counted["sla.warning"] == 2 and counted["sla.overdue"] == 2 and counted["dispatch.chased"] == 2
