@@ -109,3 +109,21 @@ class ResolveByOutageInput:
     outage_id: str
     resolution: str
     actor: str
+
+
+@dataclass
+class SubmitSurveyInput:
+    rating: str  # a domain.surveys.Rating
+    comment: str
+    actor: str
+    request_id: str = ""  # a retry with it answers the same; another id finds the survey answered
+
+
+@dataclass
+class RecordInvestigationInput:
+    responsibility: str  # a domain.surveys.Responsibility
+    finding: str
+    actor: str
+    staff_id: str = ""  # who at the desk is held responsible (SERVICE_DESK)
+    disputed: bool = False  # the customer disputes a NOT_OURS finding
+    request_id: str = ""

@@ -24,6 +24,7 @@ class DeadlineKind(StrEnum):
     RESPONSE = "RESPONSE"
     RESOLUTION = "RESOLUTION"
     CALLBACK = "CALLBACK"
+    INVESTIGATION = "INVESTIGATION"  # of an unsatisfied survey, held by the desk
 
 
 class DeadlineState(StrEnum):

@@ -58,6 +58,7 @@ class TicketState:
     view: TicketView
     policy: SlaPolicyRecord | None = None  # the policy of the last dispatch (or the desk's before one)
     last_sequence: int = 0  # of the last event stamped
+    archive_at: datetime | None = None  # when a closed ticket whose after-care is done is archived
 
     @property
     def ticket_id(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.callbacks import CallbackRecord, PendingCallback
+from domain.surveys import SurveyRecord
 from domain.ticket import TicketDraft, TicketView
 from domain.work_orders import WorkOrderRecord
 from services.intake.contract import RecordTicketInput
@@ -30,12 +31,16 @@ RESOLVE_AT_FIRST_CONTACT = "resolve_at_first_contact"
 CANCEL_TICKET = "cancel_ticket"
 RESOLVE_BY_OUTAGE = "resolve_by_outage"
 RECORD_CALLBACK = "record_callback"
+SUBMIT_SURVEY = "submit_survey"
+RECORD_INVESTIGATION = "record_investigation"
 
 # ApplicationError types raised by update validators and handlers; the services' ticket client maps
 # them back to desk.errors for the gRPC edge.
 TRANSITION_NOT_ALLOWED = "TransitionNotAllowed"
 WORK_ORDER_NOT_FOUND = "WorkOrderNotFound"
 """Its one detail is the work order id."""
+ALREADY_EXISTS = "AlreadyExists"
+"""Another request made it already (a survey answered with another request id)."""
 INVALID_ARGUMENT = "InvalidArgument"
 """Its details are the desk.errors.FieldViolation of each bad field (they arrive as JSON objects)."""
 
@@ -48,6 +53,7 @@ class PersistChangeInput:
     work_orders: list[WorkOrderRecord] = field(default_factory=list)
     callback: CallbackRecord | None = None
     pending_callback: PendingCallback | None = None  # the ticket's place in survey's callback queue
+    survey: SurveyRecord | None = None  # its survey round, when the change touched it
 
 
 def ticket_workflow_id(ticket_id: str) -> str:
@@ -68,6 +74,12 @@ class WorkOrderResult:
 @dataclass
 class RecordCallbackResult:
     callback: CallbackRecord
+    ticket: TicketView
+
+
+@dataclass
+class SurveyResult:
+    survey: SurveyRecord
     ticket: TicketView
 
 

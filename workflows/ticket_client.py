@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.service import RPCError, RPCStatusCode
 
 from desk.errors import (
+    AlreadyExists,
     DeskError,
     FieldViolation,
     InvalidArgument,
@@ -75,6 +76,8 @@ def _refusal(cause: BaseException | None) -> DeskError:
         return NotFound("work order", str(cause.details[0]) if cause.details else cause.message)
     if cause.type == wf.INVALID_ARGUMENT:
         return InvalidArgument(_violations(cause.details) or [FieldViolation("request", cause.message)])
+    if cause.type == wf.ALREADY_EXISTS:
+        return AlreadyExists(cause.message)
     if cause.type == UNSTORABLE_DATA:
         return InvalidArgument.one("request", f"could not be stored: {cause.message}")
     return TransitionNotAllowed(cause.message)

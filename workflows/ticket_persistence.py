@@ -23,7 +23,7 @@ from temporalio import activity
 from desk.storage_errors import final_storage_errors
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput, SavePendingCallbackInput
+from services.survey.contract import SaveCallbackInput, SavePendingCallbackInput, SaveSurveyInput
 from workflows.contract import PERSIST_CHANGE, PersistChangeInput
 
 
@@ -39,6 +39,8 @@ class CallbackStore(Protocol):
     async def save_callback(self, request: SaveCallbackInput, /) -> None: ...
 
     async def save_pending_callback(self, request: SavePendingCallbackInput, /) -> None: ...
+
+    async def save_survey(self, request: SaveSurveyInput, /) -> None: ...
 
 
 class TicketPersistence:
@@ -56,6 +58,8 @@ class TicketPersistence:
             await self._survey.save_callback(SaveCallbackInput(change.callback))
         if change.pending_callback is not None:
             await self._survey.save_pending_callback(SavePendingCallbackInput(change.pending_callback))
+        if change.survey is not None:
+            await self._survey.save_survey(SaveSurveyInput(change.survey))
         await self._intake.record_ticket(change.record)
 
     def all(self) -> list[Callable[..., Any]]:

@@ -1,6 +1,6 @@
 """Survey's activities for the ticket workflow: the after-care policy it reads, and the writes stored
 in the ticket's one persisting step (workflows/ticket_persistence.py) with the change that made them:
-a callback, the ticket's place in the surveyors' callback queue."""
+a callback, the ticket's place in the surveyors' callback queue, a survey round."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.survey.contract import (
     FindAftercarePolicyInput,
     SaveCallbackInput,
     SavePendingCallbackInput,
+    SaveSurveyInput,
 )
 
 
@@ -37,6 +38,10 @@ class SurveyActivities:
     @final_storage_errors
     async def save_pending_callback(self, request: SavePendingCallbackInput) -> None:
         await repository.save_pending_callback(db=self._pool, entry=request.entry)
+
+    @final_storage_errors
+    async def save_survey(self, request: SaveSurveyInput) -> None:
+        await repository.save_survey(db=self._pool, survey=request.survey)
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities the worker registers (the writes run inside the persisting step)."""

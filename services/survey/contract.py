@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.callbacks import CallbackRecord, PendingCallback
+from domain.surveys import SurveyRecord
 
 FIND_AFTERCARE_POLICY = "survey.find_aftercare_policy"
 """Local activity: the after-care policy in force (domain.aftercare_policy.AftercarePolicy)."""
@@ -23,3 +24,8 @@ class SaveCallbackInput:
 @dataclass
 class SavePendingCallbackInput:
     entry: PendingCallback
+
+
+@dataclass
+class SaveSurveyInput:
+    survey: SurveyRecord
