@@ -81,6 +81,16 @@ def expire(state: TicketState, policy: AftercarePolicy, now: datetime) -> list[N
 
 
 def check_investigation(state: TicketState, request: RecordInvestigationInput) -> None:
+    check_finding(request)
+    survey = state.view.survey
+    if survey is None or not survey.awaiting_investigation:
+        raise TransitionNotAllowed(
+            f"ticket {state.ticket_id} has no unsatisfied survey awaiting investigation"
+        )
+
+
+def check_finding(request: RecordInvestigationInput) -> None:
+    """The finding's own fields, every bad one named at once."""
     problems = []
     if request.responsibility not in set(Responsibility):
         problems.append(FieldViolation("responsibility", "one of NOT_OURS, SERVICE_DESK, OPS_TEAM"))
@@ -92,11 +102,6 @@ def check_investigation(state: TicketState, request: RecordInvestigationInput) -
         problems.append(FieldViolation("disputed", "only a NOT_OURS finding can be disputed"))
     if problems:
         raise InvalidArgument(problems)
-    survey = state.view.survey
-    if survey is None or not survey.awaiting_investigation:
-        raise TransitionNotAllowed(
-            f"ticket {state.ticket_id} has no unsatisfied survey awaiting investigation"
-        )
 
 
 def investigate(

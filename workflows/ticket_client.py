@@ -128,6 +128,17 @@ class TicketWorkflows:
             raise _translate(error, draft.ticket_id) from error
         return view
 
+    async def exists(self, ticket_id: str) -> bool:
+        """Whether the ticket has (or had) a workflow: an unknown ticket id has none."""
+        handle = self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id))
+        try:
+            await handle.describe(rpc_timeout=_UPDATE_TIMEOUT)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise _translate(error, ticket_id) from error
+        return True
+
     async def update(
         self,
         ticket_id: str,
