@@ -5,6 +5,7 @@ the archive, with every step's event on the stream exactly once."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -213,3 +214,30 @@ AFTER_CARE_STEPS = {
     "ticket.archived": 1,
     "survey.expired": 0,
 }
+
+
+async def test_the_command_line_records_a_callback_and_answers_the_survey(
+    desk: RunningDesk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.client import run_client_command
+    from cli.main import build_parser
+
+    def helpdesk(*argv: str) -> dict[str, object]:
+        assert run_client_command(build_parser().parse_args(argv), desk.data_dir) == 0
+        answer: dict[str, object] = json.loads(capsys.readouterr().out)
+        return answer
+
+    d = Desk(desk)
+    ticket_id = await d.resolved()
+    queue = helpdesk("survey", "pending", "--page-size", "500")
+    assert ticket_id in {c["ticketId"] for c in queue["callbacks"]}  # type: ignore[attr-defined]
+    first = helpdesk("callback", ticket_id, "--not-reached", "--reason", "no answer", "--request-id", "c1")
+    assert (
+        helpdesk("callback", ticket_id, "--not-reached", "--reason", "no answer", "--request-id", "c1")
+        == first
+    )
+    assert (first["attempt"], first["requestId"]) == (1, "c1")
+    helpdesk("callback", ticket_id)
+    answered = helpdesk("survey", "submit", ticket_id, "--rating", "NEUTRAL", "--request-id", "q1")
+    assert helpdesk("survey", "show", ticket_id) == answered
+    assert (answered["rating"], answered["status"]) == ("RATING_NEUTRAL", "SURVEY_STATUS_ANSWERED")
