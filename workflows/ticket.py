@@ -8,6 +8,12 @@ copy become the state. So when an update returns, PostgreSQL already shows the c
 or failed change leaves nothing behind. Intake's relay publishes the events recorded with the ticket;
 publishing never blocks an update.
 
+After the repair (``ticket_patches.AFTER_CARE``) the workflow lives on: callback attempts under the
+survey service's policy, a "not fixed" callback or an OPS_TEAM investigation as a reviewed second
+dispatch, the satisfaction survey of a closed ticket with its expiry and investigation deadline, and
+the archive the next day, after which the workflow ends (``domain.callback_attempts``,
+``domain.survey_state``).
+
 Versions (docs/workflow-versions.md): tickets live for days, so the histories of running workflows
 must keep replaying on new code. From tag v1.0.0 on, a change that alters a running ticket's commands
 (another activity, a different order, a new timer) goes behind ``workflow.patched("<id>")``, and the
