@@ -8,10 +8,10 @@ copy become the state. So when an update returns, PostgreSQL already shows the c
 or failed change leaves nothing behind. Intake's relay publishes the events recorded with the ticket;
 publishing never blocks an update.
 
-After the repair (``ticket_patches.AFTER_CARE``) the workflow lives on: callback attempts under the
-survey service's policy, a "not fixed" callback or an OPS_TEAM investigation as a reviewed second
-dispatch, the satisfaction survey of a closed ticket with its expiry and investigation deadline, and
-the archive the next day, after which the workflow ends (``domain.callback_attempts``,
+After the repair (``ticket_patches.AFTER_CARE``, ``SURVEY_AND_ARCHIVE``) the workflow lives on: callback
+attempts under the survey service's policy, a "not fixed" callback or an OPS_TEAM investigation as a
+reviewed second dispatch, the satisfaction survey of a closed ticket with its expiry and investigation
+deadline, and the archive the next day, after which the workflow ends (``domain.callback_attempts``,
 ``domain.survey_state``).
 
 Versions (docs/workflow-versions.md): tickets live for days, so the histories of running workflows
@@ -80,6 +80,7 @@ class TicketWorkflow:
         self._unrecordable: ApplicationError | None = None  # why the opening could not record it
         self._writes = steps.ChangeWrites()  # of the change in progress
         self._after_care = workflow.patched(patches.AFTER_CARE)
+        self._surveyed = self._after_care and workflow.patched(patches.SURVEY_AND_ARCHIVE)
         self._aftercare_policy: AftercarePolicy | None = None  # read once, when first needed
         self._callback_answers: dict[str, wf.RecordCallbackResult] = {}  # by request id
         self._survey_answers: dict[str, wf.SurveyResult] = {}  # by request id
@@ -203,7 +204,7 @@ class TicketWorkflow:
             if self._after_care:
                 policy = await self._aftercare()
                 callback, events = attempts.record_attempt(state, input, policy, workflow.now())
-                if state.view.status == TicketStatus.CLOSED:
+                if self._surveyed and state.view.status == TicketStatus.CLOSED:
                     surveys.after_close(state, policy, workflow.now())
             else:
                 callback, events = ts.record_callback(state, input, workflow.now())
@@ -397,19 +398,19 @@ class TicketWorkflow:
         ticket ends (with after-care: once archived or cancelled)."""
         while self._live():
             wake_at = next_alarm_at(self._state.view.deadlines)
-            if self._after_care and (step_at := surveys.next_step_at(self._state)) is not None:
+            if self._surveyed and (step_at := surveys.next_step_at(self._state)) is not None:
                 wake_at = step_at if wake_at is None else min(wake_at, step_at)
             wait = None if wake_at is None else (wake_at - workflow.now()).total_seconds()
             if wait is None or wait > 0:
                 await self._sleep(wait)
             async with self._lock:
                 await self._raise_due_alarms()
-                if self._after_care:
+                if self._surveyed:
                     await self._take_due_aftercare_steps()
 
     def _live(self) -> bool:
         """Whether the workflow still has work: with after-care a closed ticket is surveyed, then archived."""
-        if not self._after_care:
+        if not self._surveyed:
             return not self._state.finished
         return self._state.view.status not in (TicketStatus.ARCHIVED, TicketStatus.CANCELLED)
 
