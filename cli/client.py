@@ -182,6 +182,7 @@ def callback(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Mes
         confirmed_resolved=not args.not_fixed,
         termination_reason=args.reason,
         note=args.note,
+        request_id=args.request_id or str(uuid.uuid4()),
     )
     return _call(
         endpoints,
@@ -265,12 +266,15 @@ def register(sub: Any) -> None:
     """Add the client commands to the `helpdesk` parser's subcommands."""
     _ticket_parsers(sub)
     _workorder_parsers(sub)
-    cb = sub.add_parser("callback", help="record the callback to the customer")
+    cb = sub.add_parser(
+        "callback", help="record a callback attempt (not reached: another later, per the callback policy)"
+    )
     cb.add_argument("ticket_id")
     cb.add_argument("--not-reached", action="store_true")
     cb.add_argument("--not-fixed", action="store_true", help="the customer says it is not fixed")
     cb.add_argument("--reason", default="", help="termination reason when not reached")
     cb.add_argument("--note", default="")
+    cb.add_argument("--request-id", default="", help="idempotency key: resend to retry (default: a new UUID)")
     cb.set_defaults(run=callback)
 
 

@@ -2,8 +2,8 @@
 
 `up` runs the whole desk; `serve <service>` (`serve http` for the HTTP channels) and `worker` are the
 processes it starts, and what a deployment runs one per container; the client commands of
-:mod:`cli.client` (`ticket`, `workorder`, `callback`) talk to a running desk through its
-endpoints file.
+:mod:`cli.client` (`ticket`, `workorder`, `callback`) and :mod:`cli.survey` (`survey`) talk to a
+running desk through its endpoints file.
 
 Every command ends in ``os._exit``: an interpreter that loaded temporalio can abort while finalising
 (PyGILState_Release, exit 134), which would turn a clean stop into a crash.
@@ -32,7 +32,7 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import client, directory, escalations, events, knowledge, ops
+    from cli import client, directory, escalations, events, knowledge, ops, survey
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Client commands first: `register` adds its common `--as` option to every command present then.
     client.register(commands)
+    survey.register(commands)
     ops.register(commands)
     directory.register(commands)
     events.register(commands)

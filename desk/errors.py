@@ -53,6 +53,10 @@ class NotFound(DeskError):
         super().__init__(f"{kind} {key!r} not found")
 
 
+class AlreadyExists(DeskError):
+    """What the request would create is there already, made by another request (ALREADY_EXISTS)."""
+
+
 class TransitionNotAllowed(DeskError):
     """The request is valid but not allowed in the current state (FAILED_PRECONDITION)."""
 

@@ -25,6 +25,7 @@ from grpc_status import rpc_status
 
 from desk.auth import Principal, TokenAuthenticator
 from desk.errors import (
+    AlreadyExists,
     ConfigurationError,
     DeskError,
     InternalError,
@@ -52,6 +53,7 @@ _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 _STATUS = {
     InvalidArgument: code_pb2.INVALID_ARGUMENT,
     NotFound: code_pb2.NOT_FOUND,
+    AlreadyExists: code_pb2.ALREADY_EXISTS,
     TransitionNotAllowed: code_pb2.FAILED_PRECONDITION,
     Unauthenticated: code_pb2.UNAUTHENTICATED,
     PermissionDenied: code_pb2.PERMISSION_DENIED,

@@ -133,3 +133,21 @@ class ResolveEscalationInput:
     responsibility: str = ""  # a domain.hotline.Responsibility; required to compensate
     rule: CompensationRule | None = None  # the rule in force, read by the caller; required to compensate
     compensation_cents: int | None = None  # the manager's own amount, within the rule's cap
+
+
+@dataclass
+class SubmitSurveyInput:
+    rating: str  # a domain.surveys.Rating
+    comment: str
+    actor: str
+    request_id: str = ""  # a retry with it answers the same; another id finds the survey answered
+
+
+@dataclass
+class RecordInvestigationInput:
+    responsibility: str  # a domain.surveys.Responsibility
+    finding: str
+    actor: str
+    staff_id: str = ""  # who at the desk is held responsible (SERVICE_DESK)
+    disputed: bool = False  # the customer disputes a NOT_OURS finding
+    request_id: str = ""

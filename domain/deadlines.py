@@ -24,7 +24,8 @@ class DeadlineKind(StrEnum):
     RESPONSE = "RESPONSE"
     RESOLUTION = "RESOLUTION"
     CALLBACK = "CALLBACK"
-    KNOWLEDGE_ENTRY = "KNOWLEDGE_ENTRY"  # a hard case's entry (seed 002 五.二): the knowledge base's
+    KNOWLEDGE_ENTRY = "KNOWLEDGE_ENTRY"  # a hard case's entry (seed 002 五.二), held by the knowledge base
+    INVESTIGATION = "INVESTIGATION"  # of an unsatisfied survey, held by the desk
 
 
 class DeadlineState(StrEnum):

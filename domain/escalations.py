@@ -64,6 +64,14 @@ def open_for_repeat(state: TicketState, now: datetime) -> tuple[EscalationRecord
     return _open(state, source, note, SYSTEM_ACTOR, request_id="", now=now)
 
 
+def open_for_dispute(
+    state: TicketState, finding: str, actor: str, now: datetime
+) -> tuple[EscalationRecord, list[NewEvent]]:
+    """The queue entry of a customer who disputes a NOT_OURS investigation (seed 002 四.4, 八.1)."""
+    note = f"the customer disputes the investigation: {finding}"
+    return _open(state, EscalationSource.DISPUTED_INVESTIGATION, note, actor, request_id="", now=now)
+
+
 # --- opened by a caller ---
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from domain.deadlines import Deadline
 from domain.line_tests import LineTestResult
+from domain.surveys import SurveyRecord
 from domain.work_orders import WorkOrderRecord
 
 
@@ -87,3 +88,4 @@ class TicketView:
     second_dispatches: int = 0  # 二次派单 made (DispatchKind.SECOND_DISPATCH)
     close_reason: str = ""  # why it closed without a confirmed fix ("customer unreachable")
     archived_at: datetime | None = None
+    survey: SurveyRecord | None = None  # the latest survey round

@@ -60,6 +60,7 @@ class TicketState:
     policy: SlaPolicyRecord | None = None  # the policy of the last dispatch (or the desk's before one)
     last_sequence: int = 0  # of the last event stamped
     escalations: list[EscalationRecord] = field(default_factory=list)  # the manager hotline's cases
+    archive_at: datetime | None = None  # when a closed ticket whose after-care is done is archived
 
     @property
     def ticket_id(self) -> str:

@@ -1,4 +1,5 @@
-"""Deadline alarms: a warning, or an overdue with the violation dispatch records for it.
+"""Deadline alarms: a warning, or an overdue with the violation dispatch records for it; and the
+violation an investigation finds against a desk staff member.
 
 Pure, like the domain's transitions; it lives beside the workflow because what it builds for an
 overdue is dispatch's activity input (``RecordViolationInput``).
@@ -12,7 +13,7 @@ from desk.events import sla_subject
 from domain.deadlines import Alarm, AlarmKind, Deadline, DeadlineKind, DeadlineState, can_raise
 from domain.ticket_state import SYSTEM_ACTOR, NewEvent, TicketState
 from domain.work_orders import DESK_TEAM_ID
-from services.dispatch.contract import RecordViolationInput
+from services.dispatch.contract import RecordViolationInput, ViolationSource
 
 
 def raise_alarm(
@@ -42,8 +43,27 @@ def raise_alarm(
         due_at=deadline.due_at,
         recorded_at=now,
         agent_id=_responsible_agent(state, work_order_id),
+        source=ViolationSource.DEADLINE,
     )
     return [_sla_event(deadline, "overdue", work_order_id)], violation
+
+
+def staff_violation(state: TicketState, staff_id: str, now: datetime) -> RecordViolationInput:
+    """An unsatisfied survey the investigation blamed on the desk: recorded against the staff member
+    (for the team lead and quality inspection), once per survey round."""
+    survey = state.view.survey
+    assert survey is not None, "an investigation follows a survey"
+    return RecordViolationInput(
+        violation_id=f"{state.ticket_id}/investigation-{survey.round}",
+        ticket_id=state.ticket_id,
+        team_id=DESK_TEAM_ID,
+        deadline_kind="",
+        work_order_id="",
+        due_at=survey.investigation_due_at or now,
+        recorded_at=now,
+        agent_id=staff_id,
+        source=ViolationSource.INVESTIGATION,
+    )
 
 
 def _chased_work_order(state: TicketState, deadline: Deadline) -> str:

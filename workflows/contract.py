@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord
+from domain.surveys import SurveyRecord
 from domain.ticket import TicketDraft, TicketView
 from domain.work_orders import WorkOrderRecord
 from services.intake.contract import RecordTicketInput
@@ -35,6 +36,8 @@ OPEN_ESCALATION = "open_escalation"
 """Update (domain.commands.OpenEscalationInput → EscalationResult): a case for the manager hotline."""
 RESOLVE_ESCALATION = "resolve_escalation"
 """Update (domain.commands.ResolveEscalationInput → EscalationResult): a manager's resolution of one."""
+SUBMIT_SURVEY = "submit_survey"
+RECORD_INVESTIGATION = "record_investigation"
 
 # ApplicationError types raised by update validators and handlers; the services' ticket client maps
 # them back to desk.errors for the gRPC edge.
@@ -43,6 +46,8 @@ WORK_ORDER_NOT_FOUND = "WorkOrderNotFound"
 """Its one detail is the work order id."""
 ESCALATION_NOT_FOUND = "EscalationNotFound"
 """Its one detail is the escalation id."""
+ALREADY_EXISTS = "AlreadyExists"
+"""Another request made it already (a survey answered with another request id)."""
 INVALID_ARGUMENT = "InvalidArgument"
 """Its details are the desk.errors.FieldViolation of each bad field (they arrive as JSON objects)."""
 
@@ -57,6 +62,7 @@ class PersistChangeInput:
     callback: CallbackRecord | None = None
     escalations: list[EscalationRecord] = field(default_factory=list)
     pending_callback: PendingCallback | None = None  # the ticket's place in survey's callback queue
+    survey: SurveyRecord | None = None  # its survey round, when the change touched it
 
 
 def ticket_workflow_id(ticket_id: str) -> str:
@@ -83,6 +89,12 @@ class RecordCallbackResult:
 @dataclass
 class EscalationResult:
     escalation: EscalationRecord
+    ticket: TicketView
+
+
+@dataclass
+class SurveyResult:
+    survey: SurveyRecord
     ticket: TicketView
 
 

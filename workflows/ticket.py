@@ -8,6 +8,12 @@ copy become the state. So when an update returns, PostgreSQL already shows the c
 or failed change leaves nothing behind. Intake's relay publishes the events recorded with the ticket;
 publishing never blocks an update.
 
+After the repair (``ticket_patches.AFTER_CARE``, ``SURVEY_AND_ARCHIVE``) the workflow lives on: callback
+attempts under the survey service's policy, a "not fixed" callback or an OPS_TEAM investigation as a
+reviewed second dispatch, the satisfaction survey of a closed ticket with its expiry and investigation
+deadline, and the archive the next day, after which the workflow ends (``domain.callback_attempts``,
+``domain.survey_state``).
+
 Versions (docs/workflow-versions.md): tickets live for days, so the histories of running workflows
 must keep replaying on new code. From tag v1.0.0 on, a change that alters a running ticket's commands
 (another activity, a different order, a new timer) goes behind ``workflow.patched("<id>")``, and the
@@ -29,6 +35,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import callback_attempts as attempts
     from domain import escalations, reports, review
+    from domain import survey_state as surveys
     from domain import ticket_state as ts
     from domain.aftercare_policy import AftercarePolicy
     from domain.commands import (
@@ -39,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         DispatchTicketInput,
         OpenEscalationInput,
         RecordCallbackInput,
+        RecordInvestigationInput,
         RecordRepeatInput,
         ResolveAtFirstContactInput,
         ResolveByOutageInput,
@@ -46,10 +54,12 @@ with workflow.unsafe.imports_passed_through():
         ResolveWorkOrderInput,
         ReturnWorkOrderInput,
         ReviewWorkOrderInput,
+        SubmitSurveyInput,
     )
     from domain.deadlines import due_alarms, next_alarm_at
     from domain.line_tests import LineTestResult
     from domain.review_policy import automatic_dispatch_needs_review
+    from domain.surveys import Responsibility
     from domain.ticket import TicketStatus, TicketView
     from domain.work_orders import DispatchKind, SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
@@ -76,8 +86,11 @@ class TicketWorkflow:
         self._unrecordable: ApplicationError | None = None  # why the opening could not record it
         self._writes = steps.ChangeWrites()  # of the change in progress
         self._after_care = workflow.patched(patches.AFTER_CARE)
+        self._surveyed = self._after_care and workflow.patched(patches.SURVEY_AND_ARCHIVE)
         self._aftercare_policy: AftercarePolicy | None = None  # read once, when first needed
         self._callback_answers: dict[str, wf.RecordCallbackResult] = {}  # by request id
+        self._survey_answers: dict[str, wf.SurveyResult] = {}  # by request id
+        self._investigation_answers: dict[str, wf.SurveyResult] = {}  # by request id
 
     @workflow.run
     async def run(self, input: wf.TicketWorkflowInput) -> TicketView:
@@ -198,6 +211,8 @@ class TicketWorkflow:
             if self._after_care:
                 policy = await self._aftercare()
                 callback, events = attempts.record_attempt(state, input, policy, workflow.now())
+                if self._surveyed and state.view.status == TicketStatus.CLOSED:
+                    surveys.after_close(state, policy, workflow.now())
             else:
                 callback, events = ts.record_callback(state, input, workflow.now())
             if state.view.status == TicketStatus.OPEN and team_id:  # else it waits at the desk
@@ -227,6 +242,61 @@ class TicketWorkflow:
             steps.validate(attempts.check_attempt, self._state, input, workflow.now())
         else:
             steps.validate(ts.check_callback, self._state, input)
+
+    @workflow.update(name=wf.SUBMIT_SURVEY)
+    async def submit_survey(self, input: SubmitSurveyInput) -> wf.SurveyResult:
+        """The customer's answer to the open survey, once; a retry with its request id answers the same."""
+        if (answered := self._survey_answers.get(input.request_id)) is not None:
+            return answered
+        async with self._update() as state:
+            events = surveys.submit(state, input, await self._aftercare(), workflow.now())
+            await self._record(state, events)
+        assert state.view.survey is not None
+        result = wf.SurveyResult(state.view.survey, state.view)
+        if input.request_id:
+            self._survey_answers[input.request_id] = result
+        return result
+
+    @submit_survey.validator
+    def _validate_survey(self, input: SubmitSurveyInput) -> None:
+        if input.request_id not in self._survey_answers:
+            steps.validate(surveys.check_submit, self._state, input)
+
+    @workflow.update(name=wf.RECORD_INVESTIGATION)
+    async def record_investigation(self, input: RecordInvestigationInput) -> wf.SurveyResult:
+        """The finding on an unsatisfied survey: SERVICE_DESK is a violation against the staff member,
+        OPS_TEAM a second dispatch for a senior agent's review, NOT_OURS (maybe disputed) is recorded."""
+        if (answered := self._investigation_answers.get(input.request_id)) is not None:
+            return answered
+        async with self._update() as state:
+            team_id = ts.last_resolving_team(state)
+            events = surveys.investigate(state, input, await self._aftercare(), workflow.now())
+            if input.disputed:
+                escalation, opened = escalations.open_for_dispute(
+                    state, input.finding, input.actor, workflow.now()
+                )
+                self._writes.save_escalation(escalation)
+                events += opened
+            if input.responsibility == Responsibility.SERVICE_DESK:
+                violation = alarms.staff_violation(state, input.staff_id, workflow.now())
+                await steps.call(dispatch.RECORD_VIOLATION, violation, dispatch.RecordViolationResult)
+            if state.view.status == TicketStatus.OPEN and team_id:
+                reason = f"investigation: {input.finding}"
+                _, dispatched = await self._dispatch(
+                    state, team_id, input.actor, reason, needs_review=True, kind=DispatchKind.SECOND_DISPATCH
+                )
+                events += dispatched
+            await self._record(state, events)
+        assert state.view.survey is not None
+        result = wf.SurveyResult(state.view.survey, state.view)
+        if input.request_id:
+            self._investigation_answers[input.request_id] = result
+        return result
+
+    @record_investigation.validator
+    def _validate_investigation(self, input: RecordInvestigationInput) -> None:
+        if input.request_id not in self._investigation_answers:
+            steps.validate(surveys.check_investigation, self._state, input)
 
     @workflow.update(name=wf.RECORD_REPEAT)
     async def record_repeat(self, input: RecordRepeatInput) -> TicketView:
@@ -371,14 +441,38 @@ class TicketWorkflow:
             workflow.logger.warning("line test of %s not recorded: %s", self._state.ticket_id, refused)
 
     async def _watch_deadlines(self) -> None:
-        """Sleep until the next alarm or the next change, raise the alarms due; until the ticket ends."""
-        while not self._state.finished:
-            alarm_at = next_alarm_at(self._state.view.deadlines)
-            wait = None if alarm_at is None else (alarm_at - workflow.now()).total_seconds()
+        """Sleep until the next alarm, after-care step or change, and act on what is due; until the
+        ticket ends (with after-care: once archived or cancelled)."""
+        while self._live():
+            wake_at = next_alarm_at(self._state.view.deadlines)
+            if self._surveyed and (step_at := surveys.next_step_at(self._state)) is not None:
+                wake_at = step_at if wake_at is None else min(wake_at, step_at)
+            wait = None if wake_at is None else (wake_at - workflow.now()).total_seconds()
             if wait is None or wait > 0:
                 await self._sleep(wait)
             async with self._lock:
                 await self._raise_due_alarms()
+                if self._surveyed:
+                    await self._take_due_aftercare_steps()
+
+    def _live(self) -> bool:
+        """Whether the workflow still has work: with after-care a closed ticket is surveyed, then archived."""
+        if not self._surveyed:
+            return not self._state.finished
+        return self._state.view.status not in (TicketStatus.ARCHIVED, TicketStatus.CANCELLED)
+
+    async def _take_due_aftercare_steps(self) -> None:
+        """The survey expires unanswered at the end of its window; a done ticket is archived on its day."""
+        now = workflow.now()
+        step_at = surveys.next_step_at(self._state)
+        if step_at is None or step_at > now:
+            return
+        async with self._changing() as state:
+            policy = await self._aftercare()
+            events = surveys.expire(state, policy, now)
+            if state.archive_at is not None and state.archive_at <= now:
+                events += surveys.archive(state, now)
+            await self._record(state, events)
 
     async def _sleep(self, seconds: float | None) -> None:
         """Until the next alarm (a durable timer) or the next change, whichever comes first."""
@@ -390,7 +484,7 @@ class TicketWorkflow:
 
     async def _raise_due_alarms(self) -> None:
         now = workflow.now()
-        if self._state.finished or not due_alarms(self._state.view.deadlines, now):
+        if not self._live() or not due_alarms(self._state.view.deadlines, now):
             return
         async with self._changing() as state:
             events: list[ts.NewEvent] = []
@@ -494,6 +588,12 @@ class TicketWorkflow:
         if self._after_care and attempts.callback_queue_changed(self._state.view, state.view):
             entry = attempts.pending_callback(state, await self._aftercare())
             self._writes.save_pending_callback(entry)
+        if (
+            self._after_care
+            and state.view.survey is not None
+            and state.view.survey != self._state.view.survey
+        ):
+            self._writes.save_survey(state.view.survey)
         now = workflow.now()
         stamped = ts.stamp(state, events, now=now, new_id=lambda: str(workflow.uuid4()))
         state.view.updated_at = now

@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.service import RPCError, RPCStatusCode
 
 from desk.errors import (
+    AlreadyExists,
     DeskError,
     FieldViolation,
     InvalidArgument,
@@ -65,18 +66,22 @@ def _translate(error: Exception, ticket_id: str) -> DeskError:
     raise error
 
 
+_NOT_FOUND = {wf.ESCALATION_NOT_FOUND: "escalation", wf.WORK_ORDER_NOT_FOUND: "work order"}
+"""Refusals naming a thing the ticket does not have: its id is the one detail."""
+
+
 def _refusal(cause: BaseException | None) -> DeskError:
     """The workflow's refusal of an update (its ApplicationError's type says which), without SDK words."""
     if isinstance(cause, ActivityError):  # an activity's failure the workflow did not turn into one
         cause = cause.cause
     if not isinstance(cause, ApplicationError):
         return TransitionNotAllowed("the ticket refused the change")
-    if cause.type == wf.ESCALATION_NOT_FOUND:
-        return NotFound("escalation", str(cause.details[0]) if cause.details else cause.message)
-    if cause.type == wf.WORK_ORDER_NOT_FOUND:
-        return NotFound("work order", str(cause.details[0]) if cause.details else cause.message)
+    if cause.type in _NOT_FOUND:
+        return NotFound(_NOT_FOUND[cause.type], str(cause.details[0]) if cause.details else cause.message)
     if cause.type == wf.INVALID_ARGUMENT:
         return InvalidArgument(_violations(cause.details) or [FieldViolation("request", cause.message)])
+    if cause.type == wf.ALREADY_EXISTS:
+        return AlreadyExists(cause.message)
     if cause.type == UNSTORABLE_DATA:
         return InvalidArgument.one("request", f"could not be stored: {cause.message}")
     return TransitionNotAllowed(cause.message)
@@ -127,11 +132,12 @@ class TicketWorkflows:
             raise _translate(error, draft.ticket_id) from error
         return view
 
-    async def has_run(self, ticket_id: str) -> bool:
-        """Whether the ticket's workflow was ever started (running or ended): tells an unknown ticket
-        (NOT_FOUND) from one whose lifecycle has ended, both of which refuse updates the same way."""
+    async def exists(self, ticket_id: str) -> bool:
+        """Whether the ticket has (or had) a workflow: tells an unknown ticket (NOT_FOUND) from one whose
+        lifecycle has ended, both of which refuse updates the same way."""
+        handle = self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id))
         try:
-            await self._client.get_workflow_handle(wf.ticket_workflow_id(ticket_id)).describe()
+            await handle.describe(rpc_timeout=_UPDATE_TIMEOUT)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return False

@@ -23,7 +23,12 @@ from temporalio import activity
 from desk.storage_errors import final_storage_errors
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput, SaveEscalationInput, SavePendingCallbackInput
+from services.survey.contract import (
+    SaveCallbackInput,
+    SaveEscalationInput,
+    SavePendingCallbackInput,
+    SaveSurveyInput,
+)
 from workflows.contract import PERSIST_CHANGE, PersistChangeInput
 
 
@@ -40,13 +45,15 @@ class CallbackStore(Protocol):
 
     async def save_pending_callback(self, request: SavePendingCallbackInput, /) -> None: ...
 
+    async def save_survey(self, request: SaveSurveyInput, /) -> None: ...
+
 
 class EscalationStore(Protocol):
     async def save_escalation(self, request: SaveEscalationInput, /) -> None: ...
 
 
 class SurveyStore(CallbackStore, EscalationStore, Protocol):
-    """The survey service's writes: callbacks, and the manager hotline's escalations."""
+    """The survey service's writes: callbacks, the callback queue, surveys, and the hotline's escalations."""
 
 
 class TicketPersistence:
@@ -66,6 +73,8 @@ class TicketPersistence:
             await self._survey.save_escalation(SaveEscalationInput(escalation))
         if change.pending_callback is not None:
             await self._survey.save_pending_callback(SavePendingCallbackInput(change.pending_callback))
+        if change.survey is not None:
+            await self._survey.save_survey(SaveSurveyInput(change.survey))
         await self._intake.record_ticket(change.record)
 
     def all(self) -> list[Callable[..., Any]]:

@@ -18,11 +18,12 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from desk.errors import DeskError, FieldViolation, InvalidArgument, NotFound
+    from desk.errors import AlreadyExists, DeskError, FieldViolation, InvalidArgument, NotFound
     from desk.storage_errors import STORAGE_REFUSALS, UNSTORABLE_DATA
     from domain import ticket_state as ts
     from domain.callbacks import CallbackRecord, PendingCallback
     from domain.hotline import EscalationRecord
+    from domain.surveys import SurveyRecord
     from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
     from services.dispatch import contract as dispatch
     from services.intake import contract as intake
@@ -75,6 +76,7 @@ class ChangeWrites:
         self._callback: CallbackRecord | None = None
         self._escalations: list[EscalationRecord] = []
         self._pending_callback: PendingCallback | None = None
+        self._survey: SurveyRecord | None = None
 
     def save_work_order(self, work_order: WorkOrderRecord) -> None:
         self._work_orders.append(work_order)
@@ -88,6 +90,9 @@ class ChangeWrites:
     def save_pending_callback(self, entry: PendingCallback) -> None:
         self._pending_callback = entry
 
+    def save_survey(self, survey: SurveyRecord) -> None:
+        self._survey = survey
+
     async def record(self, record: intake.RecordTicketInput) -> None:
         """Store the ticket's record, after the change's other writes, in the same step."""
         change = wf.PersistChangeInput(
@@ -96,6 +101,7 @@ class ChangeWrites:
             self._callback,
             escalations=self._escalations,
             pending_callback=self._pending_callback,
+            survey=self._survey,
         )
         self.discard()
         await call(wf.PERSIST_CHANGE, change)
@@ -103,7 +109,7 @@ class ChangeWrites:
     def discard(self) -> None:
         """Forget writes of a change that will not be kept (rejected or failed)."""
         self._work_orders, self._callback, self._escalations = [], None, []
-        self._pending_callback = None
+        self._pending_callback, self._survey = None, None
 
 
 def validate(check: Callable[..., None], *args: Any) -> None:
@@ -135,6 +141,8 @@ def rejection(err: DeskError) -> ApplicationError:
         return ApplicationError(str(err), err.key, type=wf.WORK_ORDER_NOT_FOUND, non_retryable=True)
     if isinstance(err, InvalidArgument):
         return ApplicationError(str(err), *err.violations, type=wf.INVALID_ARGUMENT, non_retryable=True)
+    if isinstance(err, AlreadyExists):
+        return ApplicationError(str(err), type=wf.ALREADY_EXISTS, non_retryable=True)
     return ApplicationError(str(err), type=wf.TRANSITION_NOT_ALLOWED, non_retryable=True)
 
 

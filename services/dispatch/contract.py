@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
 
@@ -55,6 +56,14 @@ class SaveWorkOrderInput:
     work_order: WorkOrderRecord
 
 
+class ViolationSource(StrEnum):
+    """Where a violation came from."""
+
+    DEADLINE = "DEADLINE"  # a deadline missed (overdue)
+    INVESTIGATION = "INVESTIGATION"  # an unsatisfied survey's investigation blamed a desk staff member
+    INSPECTION = "INSPECTION"  # quality inspection found it
+
+
 @dataclass
 class RecordViolationInput:
     """A missed deadline. Recorded once per (ticket, deadline kind, work order); a chase goes with it."""
@@ -67,6 +76,7 @@ class RecordViolationInput:
     due_at: datetime
     recorded_at: datetime
     agent_id: str = ""  # the engineer holding the work order; for desk deadlines the recording agent
+    source: str = ViolationSource.DEADLINE
 
 
 @dataclass

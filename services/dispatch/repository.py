@@ -186,10 +186,10 @@ async def list_work_orders(
 
 
 async def insert_violation(*, db: Executor, violation: RecordViolationInput) -> bool:
-    """Record a missed deadline once; False when this violation id is already in the ledger."""
+    """Record a violation once; False when this violation id is already in the ledger."""
     status = await db.execute(
         "INSERT INTO dispatch.violations (violation_id, ticket_id, team_id, deadline_kind, work_order_id,"
-        " due_at, recorded_at, chased, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " due_at, recorded_at, chased, agent_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT DO NOTHING",
         violation.violation_id,
         violation.ticket_id,
@@ -200,6 +200,7 @@ async def insert_violation(*, db: Executor, violation: RecordViolationInput) -> 
         violation.recorded_at,
         bool(violation.work_order_id),
         violation.agent_id,
+        str(violation.source),
     )
     return bool(status == "INSERT 0 1")
 
@@ -222,6 +223,7 @@ class ViolationRow:
     recorded_at: datetime
     chased: bool
     chase_count: int
+    source: str
 
 
 async def list_violations(
@@ -251,7 +253,7 @@ async def list_violations(
     args.append(limit)
     rows = await db.fetch(
         "SELECT violation_id, ticket_id, team_id, agent_id, deadline_kind, work_order_id, due_at,"
-        f" recorded_at, chased, chase_count FROM dispatch.violations WHERE {' AND '.join(clauses)}"
+        f" recorded_at, chased, chase_count, source FROM dispatch.violations WHERE {' AND '.join(clauses)}"
         f" ORDER BY recorded_at, violation_id LIMIT ${len(args)}",
         *args,
     )

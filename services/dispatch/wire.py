@@ -57,6 +57,7 @@ def violation_to_proto(v: ViolationRow) -> common_pb2.Violation:
         recorded_at=timestamp(v.recorded_at),
         chased=v.chased,
         chase_count=v.chase_count,
+        source=enum_value(common_pb2.ViolationSource, v.source, "VIOLATION_SOURCE_"),
     )
 
 

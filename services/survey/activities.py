@@ -1,6 +1,6 @@
 """Survey's activities for the ticket workflow: the after-care policy it reads, and the writes stored
 in the ticket's one persisting step (workflows/ticket_persistence.py) with the change that made them:
-a callback, the ticket's place in the surveyors' callback queue, an escalation."""
+a callback, the ticket's place in the surveyors' callback queue, a survey round, an escalation."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from services.survey.contract import (
     SaveCallbackInput,
     SaveEscalationInput,
     SavePendingCallbackInput,
+    SaveSurveyInput,
 )
 
 
@@ -41,6 +42,10 @@ class SurveyActivities:
 
     async def save_pending_callback(self, request: SavePendingCallbackInput) -> None:
         await repository.save_pending_callback(db=self._pool, entry=request.entry)
+
+    @final_storage_errors
+    async def save_survey(self, request: SaveSurveyInput) -> None:
+        await repository.save_survey(db=self._pool, survey=request.survey)
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities the worker registers (the writes run inside the persisting step)."""

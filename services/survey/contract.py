@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord
+from domain.surveys import SurveyRecord
 
 FIND_AFTERCARE_POLICY = "survey.find_aftercare_policy"
 """Local activity: the after-care policy in force (domain.aftercare_policy.AftercarePolicy)."""
@@ -29,3 +30,8 @@ class SaveEscalationInput:
 @dataclass
 class SavePendingCallbackInput:
     entry: PendingCallback
+
+
+@dataclass
+class SaveSurveyInput:
+    survey: SurveyRecord

@@ -49,7 +49,7 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
                 ticket_id, wf.OPEN_ESCALATION, arg, wf.EscalationResult, update_id=update_id
             )
         except TransitionNotAllowed:
-            if not await self._tickets.has_run(ticket_id):
+            if not await self._tickets.exists(ticket_id):
                 raise NotFound("ticket", ticket_id) from None
             raise
         return wire.escalation_to_proto(result.escalation)

@@ -11,6 +11,7 @@ from desk.db import Executor
 from desk.records import from_json, to_json
 from domain.aftercare_policy import AftercarePolicy
 from domain.callbacks import CallbackRecord, PendingCallback
+from domain.surveys import SurveyRecord
 from domain.ticket import TicketView
 
 DEFAULT_POLICY_ID = "default"
@@ -135,3 +136,27 @@ async def list_pending_callbacks(
         )
         for r in rows
     ]
+
+
+async def save_survey(*, db: Executor, survey: SurveyRecord) -> None:
+    await db.execute(
+        "INSERT INTO survey.surveys (ticket_id, round, status, rating, request_id, due_at, record)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"
+        " ON CONFLICT (ticket_id, round) DO UPDATE SET status = $3, rating = $4, request_id = $5,"
+        " due_at = $6, record = $7::jsonb, updated_at = now()",
+        survey.ticket_id,
+        survey.round,
+        str(survey.status),
+        survey.rating,
+        survey.request_id,
+        survey.due_at,
+        to_json(survey),
+    )
+
+
+async def latest_survey(*, db: Executor, ticket_id: str) -> SurveyRecord | None:
+    """The ticket's latest survey round, if it has been surveyed."""
+    data = await db.fetchval(
+        "SELECT record FROM survey.surveys WHERE ticket_id = $1 ORDER BY round DESC LIMIT 1", ticket_id
+    )
+    return None if data is None else from_json(data, SurveyRecord)

@@ -7,10 +7,13 @@ from grpc import aio
 
 from desk.auth import DESK_AGENTS, SURVEYORS
 from desk.db import Executor
-from desk.errors import InvalidArgument, Unimplemented
+from desk.errors import AlreadyExists, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
-from domain.commands import RecordCallbackInput
+from desk.proto_fields import enum_name
+from domain import survey_state as surveys
+from domain.commands import RecordCallbackInput, RecordInvestigationInput, SubmitSurveyInput
+from domain.surveys import SurveyStatus
 from helpdesk.v1 import survey_pb2, survey_pb2_grpc
 from services.survey import repository, wire
 from workflows import contract as wf
@@ -20,7 +23,6 @@ CALLERS = SURVEYORS | DESK_AGENTS
 
 ACCESS = {
     "RecordCallback": CALLERS,
-    # Built by the survey issue; answer UNIMPLEMENTED to any authenticated caller until then.
     "SubmitSurvey": CALLERS,
     "RecordInvestigation": CALLERS,
     "GetSurvey": CALLERS,
@@ -36,16 +38,12 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
     async def RecordCallback(
         self, request: survey_pb2.RecordCallbackRequest, context: aio.ServicerContext
     ) -> survey_pb2.Callback:
-        ticket_id = request.ticket_id.strip()
-        if not ticket_id:
-            raise InvalidArgument.one("ticket_id", "is required")
+        ticket_id = _ticket_id(request.ticket_id)
         if not request.reached and not request.termination_reason.strip():
             raise InvalidArgument.one("termination_reason", "is required when the customer was not reached")
         if len(request.note) > 2000:
             raise InvalidArgument.one("note", "at most 2000 characters are allowed")
-        if len(request.request_id) > 200:
-            raise InvalidArgument.one("request_id", "at most 200 characters are allowed")
-        request_id = request.request_id.strip()
+        request_id = _request_id(request.request_id)
         arg = RecordCallbackInput(
             reached=request.reached,
             confirmed_resolved=request.reached and request.confirmed_resolved,
@@ -63,17 +61,59 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
     async def SubmitSurvey(
         self, request: survey_pb2.SubmitSurveyRequest, context: aio.ServicerContext
     ) -> survey_pb2.Survey:
-        raise Unimplemented("SubmitSurvey")
+        """The customer's answer, once per survey: a retry with its request id answers the same."""
+        ticket_id = _ticket_id(request.ticket_id)
+        rating = enum_name(survey_pb2.Rating, request.rating, "RATING_")
+        if not rating:
+            raise InvalidArgument.one("rating", "one of VERY_SATISFIED, SATISFIED, NEUTRAL, UNSATISFIED")
+        request_id = _request_id(request.request_id)
+        stored = await repository.latest_survey(db=self._db, ticket_id=ticket_id)
+        if stored is not None and stored.status == SurveyStatus.ANSWERED:  # also once archived
+            if request_id and stored.request_id == request_id:
+                return wire.survey_to_proto(stored)
+            raise AlreadyExists(f"survey {stored.round} of ticket {ticket_id} is answered already")
+        if stored is None and not await self._tickets.exists(ticket_id):
+            raise NotFound("ticket", ticket_id)
+        arg = SubmitSurveyInput(rating, request.comment.strip(), current_principal().principal_id, request_id)
+        update_id = f"survey/{ticket_id}/{request_id}" if request_id else None
+        result = await self._tickets.update(
+            ticket_id, wf.SUBMIT_SURVEY, arg, wf.SurveyResult, update_id=update_id
+        )
+        return wire.survey_to_proto(result.survey)
 
     async def RecordInvestigation(
         self, request: survey_pb2.RecordInvestigationRequest, context: aio.ServicerContext
     ) -> survey_pb2.Survey:
-        raise Unimplemented("RecordInvestigation")
+        """The finding on an unsatisfied survey, within its investigation deadline."""
+        ticket_id = _ticket_id(request.ticket_id)
+        arg = RecordInvestigationInput(
+            responsibility=enum_name(survey_pb2.Responsibility, request.responsibility, "RESPONSIBILITY_"),
+            finding=request.finding.strip(),
+            actor=current_principal().principal_id,
+            staff_id=request.staff_id.strip(),
+            disputed=request.disputed,
+            request_id=_request_id(request.request_id),
+        )
+        surveys.check_finding(arg)  # every bad field at once, before the ticket is asked
+        if not await self._tickets.exists(ticket_id):
+            raise NotFound("ticket", ticket_id)
+        update_id = f"investigation/{ticket_id}/{arg.request_id}" if arg.request_id else None
+        result = await self._tickets.update(
+            ticket_id, wf.RECORD_INVESTIGATION, arg, wf.SurveyResult, update_id=update_id
+        )
+        return wire.survey_to_proto(result.survey)
 
     async def GetSurvey(
         self, request: survey_pb2.GetSurveyRequest, context: aio.ServicerContext
     ) -> survey_pb2.Survey:
-        raise Unimplemented("GetSurvey")
+        """The ticket's latest survey round, also once the ticket is archived."""
+        ticket_id = _ticket_id(request.ticket_id)
+        stored = await repository.latest_survey(db=self._db, ticket_id=ticket_id)
+        if stored is not None:
+            return wire.survey_to_proto(stored)
+        if not await self._tickets.exists(ticket_id):
+            raise NotFound("ticket", ticket_id)
+        raise NotFound("survey of ticket", ticket_id)
 
     async def ListPendingCallbacks(
         self, request: survey_pb2.ListPendingCallbacksRequest, context: aio.ServicerContext
@@ -90,3 +130,16 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
 
 def binding(servicer: SurveyServicer) -> ServiceBinding:
     return ServiceBinding.of(servicer, survey_pb2, survey_pb2_grpc, "SurveyService")
+
+
+def _ticket_id(value: str) -> str:
+    ticket_id = value.strip()
+    if not ticket_id:
+        raise InvalidArgument.one("ticket_id", "is required")
+    return ticket_id
+
+
+def _request_id(value: str) -> str:
+    if len(value) > 200:
+        raise InvalidArgument.one("request_id", "at most 200 characters are allowed")
+    return value.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desk.proto_fields import enum_value, timestamp
 from domain.callbacks import CallbackRecord, PendingCallback
+from domain.surveys import SurveyRecord
 from helpdesk.v1 import common_pb2, survey_pb2
 from services import ticket_messages
 from workflows import contract as wf
@@ -42,4 +43,27 @@ def pending_callbacks_to_proto(
             for e in entries
         ],
         next_page_token=next_page_token,
+    )
+
+
+def survey_to_proto(s: SurveyRecord) -> survey_pb2.Survey:
+    return survey_pb2.Survey(
+        ticket_id=s.ticket_id,
+        round=s.round,
+        status=enum_value(survey_pb2.SurveyStatus, s.status, "SURVEY_STATUS_"),
+        opened_at=timestamp(s.opened_at),
+        due_at=timestamp(s.due_at),
+        rating=enum_value(survey_pb2.Rating, s.rating, "RATING_"),
+        comment=s.comment,
+        request_id=s.request_id,
+        answered_by=s.answered_by,
+        submitted_at=timestamp(s.submitted_at),
+        expired_at=timestamp(s.expired_at),
+        investigation_due_at=timestamp(s.investigation_due_at),
+        responsibility=enum_value(survey_pb2.Responsibility, s.responsibility, "RESPONSIBILITY_"),
+        finding=s.finding,
+        staff_id=s.staff_id,
+        disputed=s.disputed,
+        investigated_by=s.investigated_by,
+        investigated_at=timestamp(s.investigated_at),
     )

@@ -68,9 +68,7 @@ async def test_a_seconds_long_policy_warns_then_alarms_chases_and_records_a_viol
         report(category="automation", priority=S.PRIORITY_P1), metadata=auth(desk.token("agent"))
     )
     ticket_id = created.ticket.ticket_id
-    events = await ticket_events(
-        desk.endpoints["nats"], ticket_id, until=_both_alarmed_and_chased, within=30
-    )
+    events = await ticket_events(desk.endpoints["nats"], ticket_id, until=_both_alarmed_and_chased, within=30)
     counted = Counter(types(events))
     assert counted["sla.warning"] == 2 and counted["sla.overdue"] == 2 and counted["dispatch.chased"] == 2
 

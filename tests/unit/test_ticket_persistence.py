@@ -8,7 +8,12 @@ from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord, EscalationSource
 from services.dispatch.contract import SaveWorkOrderInput
 from services.intake.contract import RecordTicketInput
-from services.survey.contract import SaveCallbackInput, SaveEscalationInput, SavePendingCallbackInput
+from services.survey.contract import (
+    SaveCallbackInput,
+    SaveEscalationInput,
+    SavePendingCallbackInput,
+    SaveSurveyInput,
+)
 from tests.unit.test_ticket_state import T0, dispatched
 from workflows.contract import PersistChangeInput
 from workflows.ticket_persistence import TicketPersistence
@@ -34,6 +39,9 @@ class Stores:
 
     async def save_pending_callback(self, request: SavePendingCallbackInput, /) -> None:
         self.writes.append(f"callback queue {request.entry.ticket_id}")
+
+    async def save_survey(self, request: SaveSurveyInput, /) -> None:
+        self.writes.append(f"survey {request.survey.ticket_id}/{request.survey.round}")
 
     async def record_ticket(self, request: RecordTicketInput, /) -> None:
         self.writes.append(f"ticket {request.view.draft.ticket_id}")

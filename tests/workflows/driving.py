@@ -23,9 +23,11 @@ from domain.commands import (
     ChaseWorkOrderInput,
     DispatchTicketInput,
     RecordCallbackInput,
+    RecordInvestigationInput,
     ResolveWorkOrderInput,
     ReturnWorkOrderInput,
     ReviewWorkOrderInput,
+    SubmitSurveyInput,
 )
 from domain.deadlines import Deadline, DeadlineKind
 from domain.line_tests import LineTestResult
@@ -37,10 +39,13 @@ from workflows.contract import (
     CHASE_WORK_ORDER,
     DISPATCH_TICKET,
     RECORD_CALLBACK,
+    RECORD_INVESTIGATION,
     RESOLVE_WORK_ORDER,
     RETURN_WORK_ORDER,
     REVIEW_WORK_ORDER,
+    SUBMIT_SURVEY,
     RecordCallbackResult,
+    SurveyResult,
     TicketWorkflowInput,
     WorkOrderResult,
     ticket_workflow_id,
@@ -220,3 +225,39 @@ def deadline(view: TicketView, kind: DeadlineKind, work_order_id: str | None = N
 def close_to(actual: datetime, expected: datetime, *, within: timedelta = timedelta(seconds=1)) -> bool:
     """Timers fire at their time on the test server's clock, give or take its bookkeeping (ms)."""
     return abs(actual - expected) < within
+
+
+async def submit_survey(
+    handle: Handle, rating: str = "SATISFIED", *, request_id: str = "", comment: str = "thanks"
+) -> SurveyResult:
+    request = SubmitSurveyInput(rating, comment, actor="surveyor-1", request_id=request_id)
+    return await update(handle, SUBMIT_SURVEY, request, SurveyResult)
+
+
+async def investigate(
+    handle: Handle,
+    responsibility: str,
+    *,
+    finding: str = "looked into it",
+    staff_id: str = "",
+    disputed: bool = False,
+    request_id: str = "",
+) -> SurveyResult:
+    request = RecordInvestigationInput(
+        responsibility,
+        finding,
+        actor="surveyor-1",
+        staff_id=staff_id,
+        disputed=disputed,
+        request_id=request_id,
+    )
+    return await update(handle, RECORD_INVESTIGATION, request, SurveyResult)
+
+
+async def finished(
+    env: WorkflowEnvironment, handle: Handle, *, within: timedelta = timedelta(days=6)
+) -> TicketView:
+    """The workflow's result once ``within`` has passed on the test server's clock (the after-care
+    waits days: the survey's window, the archive's next day)."""
+    await env.sleep(within)
+    return await handle.result()

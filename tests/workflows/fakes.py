@@ -30,6 +30,7 @@ from domain.aftercare_policy import AftercarePolicy
 from domain.callbacks import CallbackRecord, PendingCallback
 from domain.hotline import EscalationRecord
 from domain.line_tests import LineTestResult
+from domain.surveys import SurveyRecord
 from domain.ticket import TicketView
 from domain.work_orders import SlaPolicyRecord, WorkOrderRecord
 from services.dispatch import contract as dispatch
@@ -50,6 +51,7 @@ SAVE_WORK_ORDER = "dispatch: save work order"
 SAVE_CALLBACK = "survey: save callback"
 SAVE_ESCALATION = "survey: save escalation"
 SAVE_PENDING_CALLBACK = "survey: save pending callback"
+SAVE_SURVEY = "survey: save survey"
 
 
 def default_policy() -> SlaPolicyRecord:
@@ -84,6 +86,7 @@ class FakeDesk:
     callbacks: list[CallbackRecord] = field(default_factory=list)
     escalations: dict[str, EscalationRecord] = field(default_factory=dict)  # by id, as last saved
     pending_callbacks: dict[str, PendingCallback] = field(default_factory=dict)  # survey's callback queue
+    surveys: dict[tuple[str, int], SurveyRecord] = field(default_factory=dict)  # by (ticket, round)
     outboxed: list[EventSpec] = field(default_factory=list)  # queued for intake's relay, in order
 
     @final_storage_errors
@@ -174,6 +177,12 @@ class FakeDesk:
             self.pending_callbacks[input.entry.ticket_id] = input.entry
         else:
             self.pending_callbacks.pop(input.entry.ticket_id, None)
+
+    @final_storage_errors
+    async def save_survey(self, input: survey.SaveSurveyInput) -> None:
+        self.calls.append(SAVE_SURVEY)
+        storable(input.survey)
+        self.surveys[input.survey.ticket_id, input.survey.round] = copy.deepcopy(input.survey)
 
     @activity.defn(name=survey.FIND_AFTERCARE_POLICY)
     async def find_aftercare_policy(self, input: survey.FindAftercarePolicyInput) -> AftercarePolicy:

@@ -1,13 +1,13 @@
 """Replay the committed histories of the ticket workflow against the current code.
 
-A failure means the code no longer makes the decisions it made when a history was recorded, so
-running tickets would break on the next worker deploy. ``histories/ticket_main_path.json`` is a
-ticket with its line test (run by intake's starter before the workflow starts) created with
-update-with-start, routed and dispatched, accepted, warned at 80 % of its resolution deadline,
-resolved, called back and closed. The rule for changes (docs/workflow-versions.md): from v1.0.0 on,
-a change that alters a running ticket's commands goes behind ``workflow.patched("<id>")``, the
-history recorded before it stays here under a name of its own (every ``histories/*.json`` is
-replayed: running tickets still follow it), and the main path is recorded again:
+A failure means the code no longer makes the decisions it made when a history was recorded, so running
+tickets would break on the next worker deploy. ``histories/ticket_main_path.json`` is a ticket with its
+line test (run by intake's starter before the workflow starts) created with update-with-start, routed and
+dispatched, accepted, warned at 80 % of its resolution deadline, resolved, called back and closed,
+surveyed (satisfied) and archived the next day. The rule for changes (docs/workflow-versions.md): from
+v1.0.0 on, a change that alters a running ticket's commands goes behind ``workflow.patched("<id>")``, the
+history recorded before it stays here under a name of its own (every ``histories/*.json`` is replayed:
+running tickets still follow it), and the main path is recorded again:
 
     RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows/test_replay.py
 """
@@ -26,7 +26,7 @@ from temporalio.worker import Replayer
 
 from domain.ticket import TicketStatus
 from services.intake.opening.line_test import SimulatedLineTester
-from tests.workflows.driving import accept, callback, open_ticket, resolve
+from tests.workflows.driving import accept, callback, finished, open_ticket, resolve, submit_survey
 from tests.workflows.fakes import FakeDesk
 from workflows.ticket import TicketWorkflow
 
@@ -44,7 +44,9 @@ async def run_main_path(env: WorkflowEnvironment, task_queue: str) -> WorkflowHi
     await resolve(handle, work_order_id)
     await env.sleep(timedelta(hours=2))
     await callback(handle)
-    assert (await handle.result()).status == TicketStatus.CLOSED
+    await env.sleep(timedelta(hours=5))
+    await submit_survey(handle, "SATISFIED", request_id="survey-1")
+    assert (await finished(env, handle, within=timedelta(days=2))).status == TicketStatus.ARCHIVED
     return await handle.fetch_history()
 
 

@@ -23,6 +23,7 @@ from tests.workflows.driving import (
     callback,
     deadline,
     dispatch_to,
+    finished,
     give_back,
     open_ticket,
     resolve,
@@ -84,7 +85,7 @@ async def test_no_team_waits_for_manual_dispatch(
     assert (result.ticket.status, result.ticket.assigned_team_id) == (TicketStatus.DISPATCHED, "machine-room")
 
 
-async def test_confirmed_callback_closes_and_completes(
+async def test_confirmed_callback_closes_and_the_workflow_completes_once_archived(
     env: WorkflowEnvironment, task_queue: str, desk: FakeDesk
 ) -> None:
     handle, view = await open_ticket(env, task_queue)
@@ -94,11 +95,16 @@ async def test_confirmed_callback_closes_and_completes(
     assert closed.status == TicketStatus.CLOSED
     assert deadline(closed, DeadlineKind.CALLBACK).state == DeadlineState.MET
 
-    final = await handle.result()
-    assert final.status == TicketStatus.CLOSED
+    final = await finished(env, handle)
+    assert final.status == TicketStatus.ARCHIVED
     assert desk.callbacks[-1].ticket_status == "CLOSED"
     timeline = desk.events(view.draft.ticket_id)
-    assert [e.type for e in timeline[-2:]] == ["survey.callback_recorded", "ticket.closed"]
+    assert [e.type for e in timeline[-4:]] == [
+        "survey.callback_recorded",
+        "ticket.closed",
+        "survey.expired",
+        "ticket.archived",
+    ]
     assert [e.event_id for e in desk.outboxed] == [e.event_id for e in timeline]
 
 
@@ -172,7 +178,7 @@ async def test_events_are_numbered_without_gaps_and_queued_once_in_order(
     await accept(handle, f"{ticket_id}-W2")
     await resolve(handle, f"{ticket_id}-W2")
     await callback(handle)
-    await handle.result()
+    await finished(env, handle)
 
     timeline = desk.events(ticket_id)
     assert [e.sequence for e in timeline] == list(range(1, len(timeline) + 1))
@@ -188,6 +194,8 @@ async def test_events_are_numbered_without_gaps_and_queued_once_in_order(
         "ticket.resolved",
         "survey.callback_recorded",
         "ticket.closed",
+        "survey.expired",
+        "ticket.archived",
     ]
     assert [e.actor for e in timeline[:3]] == ["agent-7", "agent-7", "system"]
     assert desk.outboxed == timeline  # with each record, for intake's relay to publish
