@@ -20,6 +20,7 @@ from temporalio.common import RetryPolicy
 # By module path, not "from services.knowledge import contract": the sandbox must register the
 # contract module itself, or it cannot read the type hints of the workflow's input.
 with workflow.unsafe.imports_passed_through():
+    from domain.deadlines import DeadlineKind
     from domain.work_orders import DESK_TEAM_ID
     from services.dispatch.contract import RECORD_VIOLATION, RecordViolationInput, RecordViolationResult
     from services.knowledge.contract import (
@@ -80,7 +81,7 @@ class KnowledgeCaseWorkflow:
                 violation_id=f"{input.ticket_id}/knowledge_entry-1",
                 ticket_id=input.ticket_id,
                 team_id=DESK_TEAM_ID,
-                deadline_kind="KNOWLEDGE_ENTRY",
+                deadline_kind=str(DeadlineKind.KNOWLEDGE_ENTRY),
                 work_order_id="",
                 due_at=due_at,
                 recorded_at=workflow.now(),

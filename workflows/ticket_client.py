@@ -167,6 +167,18 @@ class TicketWorkflows:
             if not queue.users:
                 del self._in_flight[ticket_id]
 
+    async def update_known(
+        self, ticket_id: str, update: str, arg: Any, result_type: type[R], *, update_id: str | None = None
+    ) -> R:
+        """``update``, with an unknown ticket told apart: NotFound, where ``update`` refuses it as having
+        no running lifecycle. The check costs a call only when the update was refused."""
+        try:
+            return await self.update(ticket_id, update, arg, result_type, update_id=update_id)
+        except TransitionNotAllowed:
+            if not await self.exists(ticket_id):
+                raise NotFound("ticket", ticket_id) from None
+            raise
+
     async def _update(
         self,
         ticket_id: str,

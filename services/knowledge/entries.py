@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from desk.errors import FieldViolation, InvalidArgument, TransitionNotAllowed
 from desk.events import EventSpec, knowledge_subject, sla_subject
+from domain.deadlines import DeadlineKind
 
 EXCERPT_CHARS = 120
 
@@ -130,7 +131,7 @@ def case_event(case: Case, verb: str, *, sequence: int, actor: str, at: datetime
     subject = knowledge_subject(verb) if verb == "proposed" else sla_subject(verb)
     payload = {
         "ticket_id": case.ticket_id,
-        "deadline": "KNOWLEDGE_ENTRY",
+        "deadline": str(DeadlineKind.KNOWLEDGE_ENTRY),
         "warn_at": case.warn_at.isoformat(),
         "due_at": case.due_at.isoformat(),
         "proposed_by": case.proposed_by,

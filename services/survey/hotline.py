@@ -11,7 +11,7 @@ import asyncpg
 from grpc import aio
 
 from desk.auth import DESK_AGENTS, MANAGERS, SURVEYORS
-from desk.errors import NotFound, TransitionNotAllowed
+from desk.errors import NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import page_size
 from domain.hotline import EscalationOutcome
@@ -44,14 +44,9 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
         arg = wire.open_command(request, current_principal().principal_id)
         ticket_id = request.ticket_id.strip()
         update_id = f"{wf.OPEN_ESCALATION}/{arg.request_id}" if arg.request_id else None
-        try:
-            result = await self._tickets.update(
-                ticket_id, wf.OPEN_ESCALATION, arg, wf.EscalationResult, update_id=update_id
-            )
-        except TransitionNotAllowed:
-            if not await self._tickets.exists(ticket_id):
-                raise NotFound("ticket", ticket_id) from None
-            raise
+        result = await self._tickets.update_known(
+            ticket_id, wf.OPEN_ESCALATION, arg, wf.EscalationResult, update_id=update_id
+        )
         return wire.escalation_to_proto(result.escalation)
 
     async def GetEscalation(

@@ -72,11 +72,9 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
             if request_id and stored.request_id == request_id:
                 return wire.survey_to_proto(stored)
             raise AlreadyExists(f"survey {stored.round} of ticket {ticket_id} is answered already")
-        if stored is None and not await self._tickets.exists(ticket_id):
-            raise NotFound("ticket", ticket_id)
         arg = SubmitSurveyInput(rating, request.comment.strip(), current_principal().principal_id, request_id)
         update_id = f"survey/{ticket_id}/{request_id}" if request_id else None
-        result = await self._tickets.update(
+        result = await self._tickets.update_known(
             ticket_id, wf.SUBMIT_SURVEY, arg, wf.SurveyResult, update_id=update_id
         )
         return wire.survey_to_proto(result.survey)
@@ -95,10 +93,8 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
             request_id=_request_id(request.request_id),
         )
         surveys.check_finding(arg)  # every bad field at once, before the ticket is asked
-        if not await self._tickets.exists(ticket_id):
-            raise NotFound("ticket", ticket_id)
         update_id = f"investigation/{ticket_id}/{arg.request_id}" if arg.request_id else None
-        result = await self._tickets.update(
+        result = await self._tickets.update_known(
             ticket_id, wf.RECORD_INVESTIGATION, arg, wf.SurveyResult, update_id=update_id
         )
         return wire.survey_to_proto(result.survey)
