@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desk.errors import ConfigurationError
 from desk.payload_codec import parse_key
@@ -76,6 +77,11 @@ class Settings:
     spans: FileLimits = DEFAULT_SPAN_LIMITS  # the span files (desk/span_files.py)
     log_repeat_seconds: float = 10.0  # an identical log line is written once per interval, then counted
     max_cached_workflows: int = 500  # per workflow worker, ~110 KiB each (docs/performance.md)
+    time_zone: str = "Asia/Shanghai"  # the desk's local day: quality's sampling days, report weeks
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
@@ -179,6 +185,15 @@ def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLi
     )
 
 
+def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(f"{name}={value!r} is not a time zone (e.g. Asia/Shanghai)") from error
+    return value
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
@@ -215,4 +230,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_cached_workflows=_whole(
             env, "HELPDESK_MAX_CACHED_WORKFLOWS", Settings.max_cached_workflows, low=0, high=1_000_000
         ),
+        time_zone=_time_zone(env, "HELPDESK_TIME_ZONE", Settings.time_zone),
     )

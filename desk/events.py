@@ -66,3 +66,8 @@ def team_consumer_subject(team_id: str) -> str:
 def team_consumer_name(team_id: str) -> str:
     """Durable consumer name of a team; JetStream names may not contain dots."""
     return "team-" + team_id.replace(".", "_")
+
+
+def quality_subject(verb: str) -> str:
+    """Quality inspection's facts: sampled, spot_checked, inspected, reported."""
+    return f"helpdesk.quality.{verb}"

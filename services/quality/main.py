@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from desk.config import Settings
+from desk.event_bus import EventPublisher
+from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
+from services.quality.events import QUALITY_OUTBOX
 from services.quality.server import ACCESS, QualityServicer, binding
 
 
 async def build(runtime: Runtime) -> ServiceParts:
-    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS)
+    _, _, database_url = runtime.settings.require_stack()
+    relay = OutboxRelay(
+        database_url,
+        EventPublisher(runtime.js),
+        runtime.readiness,
+        QUALITY_OUTBOX,
+        loop_name="quality event relay",
+    )
+    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=[relay.run])
 
 
 async def run(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""QualityService: the contract is served now; sampling and inspections come with the quality issue."""
+"""QualityService: the workload ledger's samples, spot checks, inspections and weekly reports."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from desk.auth import QA_INSPECTORS
 from desk.errors import Unimplemented
 from desk.grpc_edge import ServiceBinding
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
+from services.quality import wire
 
 ACCESS = {
     name: QA_INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
@@ -15,6 +16,8 @@ ACCESS = {
 
 
 class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
+    # --- daily sampling (定期检查) ---
+
     async def RunDailySampling(
         self, request: quality_pb2.RunDailySamplingRequest, context: aio.ServicerContext
     ) -> quality_pb2.SamplingRun:
@@ -25,6 +28,13 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     ) -> quality_pb2.SamplingRun:
         raise Unimplemented("GetSamplingRun")
 
+    async def ListWorkload(
+        self, request: quality_pb2.ListWorkloadRequest, context: aio.ServicerContext
+    ) -> quality_pb2.ListWorkloadResponse:
+        raise Unimplemented("ListWorkload")
+
+    # --- spot checks (不定期抽查) and inspections ---
+
     async def SpotCheck(
         self, request: quality_pb2.SpotCheckRequest, context: aio.ServicerContext
     ) -> quality_pb2.Inspection:
@@ -34,6 +44,13 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         self, request: quality_pb2.RecordInspectionRequest, context: aio.ServicerContext
     ) -> quality_pb2.Inspection:
         raise Unimplemented("RecordInspection")
+
+    async def ListScorecards(
+        self, request: quality_pb2.ListScorecardsRequest, context: aio.ServicerContext
+    ) -> quality_pb2.ListScorecardsResponse:
+        return wire.scorecards_to_proto()
+
+    # --- the weekly report (每周质检分析报告) ---
 
     async def GetQualityReport(
         self, request: quality_pb2.GetQualityReportRequest, context: aio.ServicerContext

@@ -12,8 +12,8 @@ from helpdesk.v1 import (
     dispatch_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
-    quality_pb2,
-    quality_pb2_grpc,
+    stats_pb2,
+    stats_pb2_grpc,
 )
 from tests.integration.desk_client import auth, report
 from tests.stack import RunningDesk
@@ -88,10 +88,10 @@ async def test_every_server_has_health_and_reflection(desk: RunningDesk, service
 
 
 async def test_rpcs_of_later_issues_answer_unimplemented(desk: RunningDesk) -> None:
-    quality = quality_pb2_grpc.QualityServiceStub(desk.channel("quality"))
+    stats = stats_pb2_grpc.StatsServiceStub(desk.channel("stats"))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await quality.RunDailySampling(
-            quality_pb2.RunDailySamplingRequest(day="2026-11-23"), metadata=auth(desk.token("qa_inspector"))
+        await stats.GenerateReport(
+            stats_pb2.GenerateReportRequest(day="2026-11-23"), metadata=auth(desk.token("statistician"))
         )
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
