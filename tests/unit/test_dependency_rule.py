@@ -24,7 +24,12 @@ FIRST_PARTY = (*LAYERED, "cli", "deploy")
 
 COMPOSITION_ROOTS = {"workflows.worker"}  # and every services.<name>.main, see is_root
 
-WORKFLOW_SURFACE = {"workflows.contract", "workflows.ivr_contract", "workflows.ticket_client"}
+WORKFLOW_SURFACE = {
+    "workflows.contract",
+    "workflows.ivr_contract",
+    "workflows.quality_contract",
+    "workflows.ticket_client",
+}
 """What a service may know of the workflows: ids, update names and inputs, and the client sending them."""
 
 SHARED_EDGE = {"services.ticket_messages"}

@@ -1,0 +1,52 @@
+"""What the quality service may know of its workflows: their names, ids and inputs.
+
+The daily sampling run and the weekly report are workflows so that a Schedule, an operator's RPC and
+an external scheduler all take one path (the same workflow id per day or week: concurrent callers
+share one run); an inspection's violations reach the violations ledger through a workflow so that a
+crash after the inspection is stored cannot lose them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAILY_SAMPLING_WORKFLOW = "QualityDailySampling"
+WEEKLY_REPORT_WORKFLOW = "QualityWeeklyReport"
+INSPECTION_VIOLATIONS_WORKFLOW = "InspectionViolations"
+
+DAILY_SAMPLING_SCHEDULE = "quality-daily-sampling"
+WEEKLY_REPORT_SCHEDULE = "quality-weekly-report"
+
+
+def daily_sampling_id(day: str) -> str:
+    return f"quality-sampling/{day}"
+
+
+def weekly_report_id(week: str) -> str:
+    return f"quality-report/{week}"
+
+
+def inspection_violations_id(inspection_id: str) -> str:
+    return f"inspection-violations/{inspection_id}"
+
+
+@dataclass
+class DailySamplingInput:
+    """The day to sample (YYYY-MM-DD); empty from the Schedule: the day before the run's start, locally."""
+
+    day: str = ""
+    time_zone: str = "Asia/Shanghai"
+
+
+@dataclass
+class WeeklyReportInput:
+    """The ISO week (2026-W48); empty from the Schedule: the week before the run's start, locally."""
+
+    week: str = ""
+    time_zone: str = "Asia/Shanghai"
+
+
+@dataclass
+class InspectionViolationsInput:
+    inspection_id: str
+    violation_ids: list[str] = field(default_factory=list)
