@@ -7,11 +7,13 @@ from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
+from services.quality.schedules import ensure_schedules
 from services.quality.server import ACCESS, QualityServicer, binding
 
 
 async def build(runtime: Runtime) -> ServiceParts:
     _, _, database_url = runtime.settings.require_stack()
+    await ensure_schedules(runtime.temporal, time_zone=runtime.settings.time_zone)
     relay = OutboxRelay(
         database_url,
         EventPublisher(runtime.js),
@@ -19,8 +21,11 @@ async def build(runtime: Runtime) -> ServiceParts:
         QUALITY_OUTBOX,
         loop_name="quality event relay",
     )
-    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=[relay.run])
+    servicer = QualityServicer(runtime.pool, runtime.temporal, time_zone=runtime.settings.time_zone)
+    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[relay.run])
 
 
 async def run(settings: Settings) -> None:
+    # The workers draw the sample with it; a quality service without it is a deployment missing it.
+    settings.require_quality_sampling_secret()
     await serve(settings, "quality", build)
