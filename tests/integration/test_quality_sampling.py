@@ -31,6 +31,7 @@ from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import repository
 from services.quality.contract import LedgerItem
 from services.quality.sampling import WorkItem, draw, key_id
+from services.quality.schedules import ensure_schedules
 from services.quality.scorecards import ItemKind, Post
 from tests.integration.desk_client import Metadata, auth, bad_fields, stream_events
 from tests.stack import RunningDesk, helpdesk
@@ -332,3 +333,21 @@ async def test_the_daily_schedule_samples_yesterday_when_triggered(sampling: Sam
         assert run.day == yesterday.isoformat() and run.key_id == key_id(sampling.secret)
         return
     pytest.fail(f"no run for {yesterday} 30 s after the schedule was triggered")
+
+
+async def test_replicas_starting_at_once_leave_one_schedule_each_and_a_pause_in_place(
+    sampling: Sampling,
+) -> None:
+    client = await _temporal(sampling.desk)
+    daily = client.get_schedule_handle(DAILY_SAMPLING_SCHEDULE)
+    await daily.pause(note="audit in progress")
+    try:
+        await asyncio.gather(*(ensure_schedules(client, time_zone="Asia/Shanghai") for _ in range(4)))
+        described = await daily.describe()
+        assert described.schedule.state.paused and described.schedule.state.note == "audit in progress"
+    finally:
+        await daily.unpause()
+    listed = [s.id async for s in await client.list_schedules()]
+    assert sorted(i for i in listed if i.startswith("quality-")) == sorted(
+        [DAILY_SAMPLING_SCHEDULE, WEEKLY_REPORT_SCHEDULE]
+    )
