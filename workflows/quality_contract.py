@@ -9,6 +9,8 @@ crash after the inspection is stored cannot lose them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 DAILY_SAMPLING_WORKFLOW = "QualityDailySampling"
 WEEKLY_REPORT_WORKFLOW = "QualityWeeklyReport"
@@ -36,6 +38,14 @@ class DailySamplingInput:
 
     day: str = ""
     time_zone: str = "Asia/Shanghai"
+
+
+def previous_day(at: datetime, time_zone: str) -> str:
+    """The day an empty DailySamplingInput samples: the local day before ``at``'s, as YYYY-MM-DD.
+
+    Here, imported passed through, rather than in the workflow's module: the sandbox lets zoneinfo,
+    which reads the zone's file, work only outside it (as the ticket workflow's calendars do)."""
+    return (at.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=1)).isoformat()
 
 
 @dataclass

@@ -11,14 +11,13 @@ run the Schedule catches up late still samples the day it was meant for.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from services.quality.contract import RUN_DAILY_SAMPLING, RunDailySamplingInput, SampledDay
-    from workflows.quality_contract import DAILY_SAMPLING_WORKFLOW, DailySamplingInput
+    from workflows.quality_contract import DAILY_SAMPLING_WORKFLOW, DailySamplingInput, previous_day
 
 RUN_TIMEOUT = timedelta(minutes=2)
 RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=30))
@@ -26,11 +25,6 @@ RETRIES = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 """Set by Temporal on a workflow a Schedule started: the time it was scheduled for."""
-
-
-def previous_day(at: datetime, time_zone: str) -> str:
-    """The local day before ``at``'s, as YYYY-MM-DD."""
-    return (at.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=1)).isoformat()
 
 
 @workflow.defn(name=DAILY_SAMPLING_WORKFLOW)

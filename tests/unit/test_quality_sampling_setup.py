@@ -18,8 +18,7 @@ from desk.config import load_settings, parse_sampling_secret
 from desk.errors import ConfigurationError
 from services.quality import main as quality_main
 from services.quality.schedules import daily_sampling_schedule, weekly_report_schedule
-from workflows.quality_contract import DailySamplingInput, WeeklyReportInput
-from workflows.quality_sampling import previous_day
+from workflows.quality_contract import DailySamplingInput, WeeklyReportInput, previous_day
 
 SECRET = base64.urlsafe_b64encode(b"k" * 32).decode()
 
