@@ -283,7 +283,7 @@ async def test_today_cannot_be_sampled_before_it_is_over(sampling: Sampling) -> 
 async def test_only_inspectors_and_managers_run_the_sampling(sampling: Sampling) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await sampling.stub.RunDailySampling(
-            Q.RunDailySamplingRequest(day="2025-03-08"), metadata=auth(sampling.desk.token("agent"))
+            Q.RunDailySamplingRequest(day="2025-03-10"), metadata=auth(sampling.desk.token("agent"))
         )
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
@@ -351,3 +351,19 @@ async def test_replicas_starting_at_once_leave_one_schedule_each_and_a_pause_in_
     assert sorted(i for i in listed if i.startswith("quality-")) == sorted(
         [DAILY_SAMPLING_SCHEDULE, WEEKLY_REPORT_SCHEDULE]
     )
+
+
+async def test_qa_sample_draws_the_day_and_names_a_bad_one(sampling: Sampling) -> None:
+    day = date(2025, 3, 8)
+    await sampling.record(day, Post.AGENT, **{"agent-cli": 25})
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(sampling.desk.data_dir)}
+    status, output = await helpdesk("qa", "sample", day.isoformat(), "--json", env=env)
+    assert status == 0, output
+    printed = json.loads(output)
+    assert printed["day"] == day.isoformat() and len(printed["samples"]) == 2
+    assert (
+        printed["samples"]
+        == json.loads((await helpdesk("qa", "sample", day.isoformat(), "--json", env=env))[1])["samples"]
+    )
+    status, output = await helpdesk("qa", "sample", "2025-13-01", env=env)
+    assert status == 1 and "day" in output, output
