@@ -21,13 +21,21 @@ from typing import Any
 
 import grpc
 
-from desk.config import HTTP_GATEWAY, SERVICES
+from desk.config import HTTP_GATEWAY, SERVICES, parse_sampling_secret
 
 EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# Settings that would point the desk at servers outside the test, or its spans away from the span files.
-_NOT_INHERITED = ("TEMPORAL_ADDRESS", "NATS_URL", "DATABASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT")
+# Settings that would point the desk at servers outside the test, or its spans away from the span files;
+# and the sampling secret: a test desk keeps its own in its data dir, as `helpdesk up` does, where the
+# tests read it (RunningDesk.quality_sampling_secret).
+_NOT_INHERITED = (
+    "TEMPORAL_ADDRESS",
+    "NATS_URL",
+    "DATABASE_URL",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "HELPDESK_QUALITY_SAMPLING_SECRET",
+)
 
 
 def free_ports(count: int) -> list[int]:
@@ -80,6 +88,10 @@ class RunningDesk:
                 return pid
             await asyncio.sleep(0.05)
         raise AssertionError(f"{process} {old_pid} was not replaced within {within:.0f} s")
+
+    def quality_sampling_secret(self) -> bytes:
+        """The secret the desk draws its daily quality samples with (its data dir's key file)."""
+        return parse_sampling_secret((self.data_dir / "quality-sampling.key").read_text())
 
     def worker_pid(self) -> int:
         return self.pid("worker")

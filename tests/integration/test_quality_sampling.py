@@ -25,7 +25,6 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleOverlapPolicy
 
 from desk import db
-from desk.config import parse_sampling_secret
 from desk.payload_codec import encrypted_converter, parse_key
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import repository
@@ -62,7 +61,7 @@ class Sampling:
         self.ledger = ledger
         self.stub = quality_pb2_grpc.QualityServiceStub(desk.channel("quality"))
         self.inspector: Metadata = auth(desk.token("qa_inspector"))
-        self.secret = parse_sampling_secret((desk.data_dir / "quality-sampling.key").read_text())
+        self.secret = desk.quality_sampling_secret()
 
     async def record(self, day: date, post: Post, **items_by_person: int) -> list[LedgerItem]:
         """Ledger items of the day, as the ledger's consumer records them from events."""
