@@ -26,6 +26,11 @@ def weekly_report_id(week: str) -> str:
     return f"quality-report/{week}"
 
 
+def weekly_report_so_far_id(week: str) -> str:
+    """A week not over: the numbers so far, never stored (concurrent askers share a run)."""
+    return f"quality-report-so-far/{week}"
+
+
 def inspection_violations_id(inspection_id: str) -> str:
     return f"inspection-violations/{inspection_id}"
 
@@ -44,6 +49,8 @@ class WeeklyReportInput:
 
     week: str = ""
     time_zone: str = "Asia/Shanghai"
+    # False: the numbers so far, stored nowhere (GetQualityReport of the current week).
+    store: bool = True
 
 
 @dataclass

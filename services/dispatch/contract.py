@@ -85,3 +85,31 @@ class RecordViolationInput:
 class RecordViolationResult:
     recorded: bool  # False when it was already recorded (a retry or replay)
     work_order: WorkOrderRecord | None  # the chased work order, with its new chase_count
+
+
+LIST_VIOLATIONS = "dispatch.list_violations"
+
+
+@dataclass
+class ListViolationsInput:
+    """The violations recorded in [since, until), every source (the quality report's week)."""
+
+    since: datetime
+    until: datetime
+
+
+@dataclass
+class ViolationRecord:
+    """One violation of the ledger, as a reader outside dispatch needs it (no customer data)."""
+
+    violation_id: str
+    source: str  # ViolationSource
+    agent_id: str  # "" when no one person was held to it
+    team_id: str
+    code: str  # an inspection's code, else ""
+    recorded_at: datetime
+
+
+@dataclass
+class ViolationList:
+    violations: list[ViolationRecord] = field(default_factory=list)

@@ -7,6 +7,7 @@ from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
+from services.quality.reports import WeeklyReports
 from services.quality.server import ACCESS, QualityServicer, binding
 
 
@@ -19,7 +20,10 @@ async def build(runtime: Runtime) -> ServiceParts:
         QUALITY_OUTBOX,
         loop_name="quality event relay",
     )
-    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=[relay.run])
+    reports = WeeklyReports(runtime.pool, runtime.temporal, time_zone=runtime.settings.time_zone)
+    return ServiceParts(
+        bindings=[binding(QualityServicer(reports=reports))], access=ACCESS, background=[relay.run]
+    )
 
 
 async def run(settings: Settings) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
+from typing import Any
+
 from desk.db import Executor
 from services.quality.contract import LedgerItem
+from services.quality.weekly_report import DrawnItem, WeekInspection, WeekItem
 
 
 async def record_item(*, db: Executor, item: LedgerItem) -> int | None:
@@ -26,3 +31,68 @@ async def record_item(*, db: Executor, item: LedgerItem) -> int | None:
         item.subject_staff_id,
         item.outcome,
     )
+
+
+# --- the weekly report (services/quality/weekly_report.py computes it from these rows) ---
+
+
+async def week_items(*, db: Executor, first_day: date, last_day: date) -> list[WeekItem]:
+    """The ledger's items of the week's days, each with whether its day's daily run drew it."""
+    rows = await db.fetch(
+        "SELECT i.item_id, i.post, i.staff_id, i.kind, i.subject_staff_id, i.outcome,"
+        " EXISTS (SELECT 1 FROM quality.samples s WHERE s.item_id = i.item_id AND s.day = i.day) AS sampled"
+        " FROM quality.items i WHERE i.day BETWEEN $1 AND $2 ORDER BY i.position",
+        first_day,
+        last_day,
+    )
+    return [WeekItem(**dict(r)) for r in rows]
+
+
+async def week_spot_checked(*, db: Executor, start: datetime, end: datetime) -> list[DrawnItem]:
+    """The items drawn by spot checks made in [start, end), each once."""
+    rows = await db.fetch(
+        "SELECT DISTINCT i.item_id, i.post, i.staff_id FROM quality.spot_checks s"
+        " JOIN quality.spot_check_items c USING (spot_check_id) JOIN quality.items i USING (item_id)"
+        " WHERE s.created_at >= $1 AND s.created_at < $2 ORDER BY i.item_id",
+        start,
+        end,
+    )
+    return [DrawnItem(**dict(r)) for r in rows]
+
+
+async def week_inspections(*, db: Executor, start: datetime, end: datetime) -> list[WeekInspection]:
+    """The inspections recorded in [start, end), with the post and person of the item inspected."""
+    rows = await db.fetch(
+        "SELECT n.item_id, i.post, i.staff_id, n.score, n.scores FROM quality.inspections n"
+        " JOIN quality.items i USING (item_id)"
+        " WHERE n.inspected_at >= $1 AND n.inspected_at < $2 ORDER BY n.inspected_at, n.item_id",
+        start,
+        end,
+    )
+    return [
+        WeekInspection(
+            r["item_id"],
+            r["post"],
+            r["staff_id"],
+            r["score"],
+            tuple((str(s["criterion"]), int(s["score"])) for s in json.loads(r["scores"])),
+        )
+        for r in rows
+    ]
+
+
+async def get_report(*, db: Executor, week: str) -> dict[str, Any] | None:
+    stored = await db.fetchval("SELECT report FROM quality.reports WHERE week = $1", week)
+    return None if stored is None else dict(json.loads(stored))
+
+
+async def insert_report(*, db: Executor, week: str, report: dict[str, Any], generated_at: datetime) -> bool:
+    """Store the week's report once; False when one is stored already (that one stands)."""
+    status = await db.execute(
+        "INSERT INTO quality.reports (week, report, generated_at) VALUES ($1, $2::jsonb, $3)"
+        " ON CONFLICT (week) DO NOTHING",
+        week,
+        json.dumps(report, ensure_ascii=False),
+        generated_at,
+    )
+    return bool(status == "INSERT 0 1")

@@ -9,6 +9,7 @@ from desk.errors import Unimplemented
 from desk.grpc_edge import ServiceBinding
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import wire
+from services.quality.reports import WeeklyReports
 
 ACCESS = {
     name: QA_INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
@@ -16,6 +17,9 @@ ACCESS = {
 
 
 class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
+    def __init__(self, *, reports: WeeklyReports) -> None:
+        self._reports = reports  # the weekly reports: stored, or made by their workflow
+
     # --- daily sampling (定期检查) ---
 
     async def RunDailySampling(
@@ -55,7 +59,7 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     async def GetQualityReport(
         self, request: quality_pb2.GetQualityReportRequest, context: aio.ServicerContext
     ) -> quality_pb2.QualityReport:
-        raise Unimplemented("GetQualityReport")
+        return await self._reports.get(request.week)
 
 
 def binding(servicer: QualityServicer) -> ServiceBinding:
