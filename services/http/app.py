@@ -1,4 +1,5 @@
-"""The HTTP channels' FastAPI app: each route is one IntakeService call made with the caller's token.
+"""The HTTP channels' FastAPI app: each route is one IntakeService call made with the caller's token
+(the weekly QA report's, one QualityService call).
 
 Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 

@@ -1,8 +1,10 @@
-"""The HTTP channels' composition root: settings → telemetry → a gRPC channel to intake → uvicorn.
+"""The HTTP channels' composition root: settings → telemetry → gRPC channels to intake (and to the
+quality service, for the weekly QA report's pages) → uvicorn.
 
 Run by `helpdesk serve http` (which ends in ``os._exit``, as every desk process does). It opens no
-database or Temporal connection: everything goes through intake. SIGTERM or Ctrl-C cancel `run`;
-uvicorn then stops accepting, finishes the requests in flight, and the channel closes after it.
+database or Temporal connection: everything goes through intake, or quality for the reports. SIGTERM
+or Ctrl-C cancel `run`; uvicorn then stops accepting, finishes the requests in flight, and the
+channels close after it.
 """
 
 from __future__ import annotations
