@@ -31,10 +31,14 @@ def _generated(report: Q.QualityReport) -> str:
     return report.generated_at.ToDatetime().strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _mean_if(value: float, measured: bool) -> str:
+    """A mean, or empty where nothing was scored (0 would read as a score)."""
+    return _score(value) if measured else ""
+
+
 def _person_row(week: Q.PersonWeek) -> list[Cell]:
-    return [
-        week.items, week.sampled, week.spot_checked, week.inspected, _score(week.mean_score), week.violations
-    ]  # fmt: skip
+    mean = _mean_if(week.mean_score, week.inspected > 0)
+    return [week.items, week.sampled, week.spot_checked, week.inspected, mean, week.violations]
 
 
 _SUMMARY_COLUMNS = [
@@ -46,8 +50,9 @@ _SUMMARY_COLUMNS = [
 def _summary_row(report: Q.QualityReport) -> list[Cell]:
     violations = sum(t.count for t in report.violations_by_person)
     return [
-        report.week, report.first_day, report.last_day, str(report.final).lower(), _generated(report),
-        report.sampled, report.spot_checked, report.inspected, _score(report.mean_score), violations,
+        report.week, report.first_day, report.last_day, str(report.final).lower(),
+        report.generated_at.ToJsonString(), report.sampled, report.spot_checked, report.inspected,
+        _mean_if(report.mean_score, report.inspected > 0), violations,
     ]  # fmt: skip
 
 
@@ -82,7 +87,7 @@ def _sections(report: Q.QualityReport) -> list[tuple[str, list[str], list[list[C
         (
             "weakest",
             ["post", "criterion", "mean_score", "why"],
-            [[_post(w.post), w.criterion, _score(w.mean_score), w.why] for w in report.weakest],
+            [[_post(w.post), w.criterion, _weak_mean(report, w), w.why] for w in report.weakest],
         ),
         (
             "transfers",
@@ -90,6 +95,11 @@ def _sections(report: Q.QualityReport) -> list[tuple[str, list[str], list[list[C
             [[t.agent_id, t.approved, t.rejected] for t in report.transfers],
         ),
     ]
+
+
+def _weak_mean(report: Q.QualityReport, area: Q.WeakArea) -> str:
+    scored = any(c.post == area.post and c.criterion == area.criterion for c in report.criteria)
+    return _mean_if(area.mean_score, scored)
 
 
 def report_csv(report: Q.QualityReport) -> str:

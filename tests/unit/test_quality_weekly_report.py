@@ -205,6 +205,9 @@ def test_csv_has_a_block_per_section_each_with_its_header() -> None:
         "2025-W20", "4", "83.75", "true",
     )  # fmt: skip
     assert ["people", "AGENT", "agent-1", "3", "1", "1", "2", "85.00", "2"] in blocks[2]
+    # no mean where nothing was scored
+    assert ["people", "SENIOR_AGENT", "senior-1", "4", "0", "0", "0", "", "0"] in blocks[2]
+    assert summary["generated_at"] == "2025-05-19T01:00:00Z"
 
 
 def test_the_page_is_self_contained_and_escaped() -> None:
