@@ -1,12 +1,13 @@
 """The weekly QA report (每周质检分析报告): ``quality-report/<week>``, from the Monday Schedule or
 GetQualityReport.
 
-It reads the week's violations from dispatch's ledger (dispatch's activity: the ledger is dispatch's
-schema), then has the quality service compute the report over its own tables and store it once with
-its ``quality.reported`` event. A report stored is the answer from then on: a second run, or one
-racing the first, returns it unchanged. The Schedule starts it with an empty week: the ISO week
-before the run's start time in the input's time zone (the start time is in the history, so a replay
-picks the same week).
+It reads the violations recorded in the week from dispatch's ledger (dispatch's activity: the ledger
+is dispatch's schema; the report counts its DEADLINE and INVESTIGATION ones, and the inspections'
+from the quality service's own record), then has the quality service compute the report over its
+own tables and store it once with its ``quality.reported`` event. A report stored is the answer from
+then on: a second run, or one racing the first, returns it unchanged. The Schedule starts it with an
+empty week: the ISO week before the run's start time in the input's time zone (the start time is in
+the history, so a replay picks the same week).
 """
 
 from __future__ import annotations

@@ -51,8 +51,12 @@ class QualityActivities:
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             return WeekRows(
                 items=await repository.week_items(db=conn, first_day=week.first_day, last_day=week.last_day),
-                spot_checked=await repository.week_spot_checked(db=conn, start=week.start, end=week.end),
-                inspections=await repository.week_inspections(db=conn, start=week.start, end=week.end),
+                spot_checked=await repository.week_spot_checked(
+                    db=conn, first_day=week.first_day, last_day=week.last_day
+                ),
+                inspections=await repository.week_inspections(
+                    db=conn, first_day=week.first_day, last_day=week.last_day
+                ),
                 violations=request.violations,
             )
 

@@ -48,26 +48,26 @@ async def week_items(*, db: Executor, first_day: date, last_day: date) -> list[W
     return [WeekItem(**dict(r)) for r in rows]
 
 
-async def week_spot_checked(*, db: Executor, start: datetime, end: datetime) -> list[DrawnItem]:
-    """The items drawn by spot checks made in [start, end), each once."""
+async def week_spot_checked(*, db: Executor, first_day: date, last_day: date) -> list[DrawnItem]:
+    """The items of the week's days that spot checks drew (whenever they were made), each once."""
     rows = await db.fetch(
-        "SELECT DISTINCT i.item_id, i.post, i.staff_id FROM quality.spot_checks s"
-        " JOIN quality.spot_check_items c USING (spot_check_id) JOIN quality.items i USING (item_id)"
-        " WHERE s.created_at >= $1 AND s.created_at < $2 ORDER BY i.item_id",
-        start,
-        end,
+        "SELECT DISTINCT i.item_id, i.post, i.staff_id FROM quality.spot_check_items c"
+        " JOIN quality.items i USING (item_id) WHERE i.day BETWEEN $1 AND $2 ORDER BY i.item_id",
+        first_day,
+        last_day,
     )
     return [DrawnItem(**dict(r)) for r in rows]
 
 
-async def week_inspections(*, db: Executor, start: datetime, end: datetime) -> list[WeekInspection]:
-    """The inspections recorded in [start, end), with the post and person of the item inspected."""
+async def week_inspections(*, db: Executor, first_day: date, last_day: date) -> list[WeekInspection]:
+    """The inspections of the items of the week's days (whenever recorded), with each item's post,
+    person and team, and the codes of the violations named."""
     rows = await db.fetch(
-        "SELECT n.item_id, i.post, i.staff_id, n.score, n.scores FROM quality.inspections n"
-        " JOIN quality.items i USING (item_id)"
-        " WHERE n.inspected_at >= $1 AND n.inspected_at < $2 ORDER BY n.inspected_at, n.item_id",
-        start,
-        end,
+        "SELECT n.item_id, i.post, i.staff_id, i.team_id, n.score, n.scores, n.violations"
+        " FROM quality.items i JOIN quality.inspections n USING (item_id)"
+        " WHERE i.day BETWEEN $1 AND $2 ORDER BY n.inspected_at, n.item_id",
+        first_day,
+        last_day,
     )
     return [
         WeekInspection(
@@ -76,6 +76,8 @@ async def week_inspections(*, db: Executor, start: datetime, end: datetime) -> l
             r["staff_id"],
             r["score"],
             tuple((str(s["criterion"]), int(s["score"])) for s in json.loads(r["scores"])),
+            team_id=r["team_id"],
+            codes=tuple(str(v["code"]) for v in json.loads(r["violations"])),
         )
         for r in rows
     ]

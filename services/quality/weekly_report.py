@@ -1,14 +1,16 @@
 """The weekly QA report (每周质检分析报告), computed from rows: no I/O here, so it is tested with known rows.
 
-What counts in the week (docs/quality-report.md says it to the user):
+The report is about the week's work: the ledger items of the week's days (Monday to Sunday, the
+desk's local days) and what became of them by the time the report is made (docs/quality-report.md
+says it to the user):
 
-- the work: ledger items of the week's days (Monday to Sunday, the desk's local days), and the daily
-  samples of those days (a day's sample is that day's work);
-- the inspection work: spot checks made in the week (the items they drew) and inspections recorded in
-  the week, whatever day the item inspected was; so every inspection is in exactly one week's report,
-  also one made after the Monday the report was generated;
-- violations recorded in the week in the violations ledger, from every source (DEADLINE,
-  INVESTIGATION, INSPECTION);
+- items, and those the daily runs of those days drew (a day's sample is that day's work);
+- those drawn by spot checks (whenever the spot check was made), each once;
+- those inspected (whenever the inspection was recorded): the mean scores, per person, post and
+  criterion, and the violations the inspectors named (INSPECTION, from the quality service's own
+  record of the inspection: the hand-off to the ledger may still be under way);
+- the violations of the other sources (DEADLINE, INVESTIGATION) recorded in the week in the
+  violations ledger (dispatch's): those are facts of the week itself;
 - senior agents' grading of transfers: REVIEW items of the week's days, per junior agent graded.
 
 The weakest areas are ranked in two lists, criteria first: the lowest criterion means (below 100),
@@ -23,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.dispatch.contract import ViolationRecord
+from domain.work_orders import DESK_TEAM_ID
+from services.dispatch.contract import ViolationRecord, ViolationSource
 from services.quality.contract import IsoWeek
 from services.quality.scorecards import SCORECARDS, ItemKind, Post
 
@@ -31,6 +34,7 @@ WEAKEST_CRITERIA = 3
 WEAKEST_VIOLATIONS = 3
 SOURCES = ("INSPECTION", "DEADLINE", "INVESTIGATION")  # the tie-break order of the weakest areas
 APPROVED, REJECTED = "APPROVED", "REJECTED"
+_INSPECTION = str(ViolationSource.INSPECTION)
 _POST_ORDER = {str(post): index for index, post in enumerate(Post)}
 _SOURCE_WORDS = {
     "INSPECTION": "named by inspectors",
@@ -57,7 +61,7 @@ class WeekItem:
 
 @dataclass(frozen=True)
 class DrawnItem:
-    """An item a spot check made in the week drew (any day's item), once however many drew it."""
+    """An item of the week's days a spot check drew, once however many drew it."""
 
     item_id: str
     post: str
@@ -66,13 +70,25 @@ class DrawnItem:
 
 @dataclass(frozen=True)
 class WeekInspection:
-    """An inspection recorded in the week, with the post and person of the item inspected."""
+    """The inspection of an item of the week's days, with the item's post, person and team."""
 
     item_id: str
     post: str
     staff_id: str
     score: int
     scores: tuple[tuple[str, int], ...]  # (criterion, score)
+    team_id: str = ""
+    codes: tuple[str, ...] = ()  # the violations named, as their codes
+
+    def violations(self) -> list[ViolationRecord]:
+        """As the ledger holds them (services/quality/inspection_handoff.py hands them over so)."""
+        team = self.team_id or DESK_TEAM_ID
+        return [
+            ViolationRecord(
+                f"{self.item_id}/{n}", ViolationSource.INSPECTION, self.staff_id, team, code, datetime.min
+            )
+            for n, code in enumerate(self.codes)
+        ]
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,12 @@ class WeekRows:
     items: Sequence[WeekItem] = ()
     spot_checked: Sequence[DrawnItem] = ()
     inspections: Sequence[WeekInspection] = ()
-    violations: Sequence[ViolationRecord] = ()
+    violations: Sequence[ViolationRecord] = ()  # the ledger's, recorded in the week
+
+    def all_violations(self) -> list[ViolationRecord]:
+        """The ledger's of the week but inspections', and those the week's inspections named."""
+        named = [v for inspection in self.inspections for v in inspection.violations()]
+        return [v for v in self.violations if v.source != _INSPECTION] + named
 
 
 # --- the report ---
@@ -153,7 +174,8 @@ class WeeklyReport:
 
 
 def weekly_report(week: IsoWeek, rows: WeekRows, *, generated_at: datetime, final: bool) -> WeeklyReport:
-    people = _people(rows)
+    violations = rows.all_violations()
+    people = _people(rows, violations)
     criteria = _criteria_means(rows.inspections)
     scores = [i.score for i in rows.inspections]
     return WeeklyReport(
@@ -169,9 +191,9 @@ def weekly_report(week: IsoWeek, rows: WeekRows, *, generated_at: datetime, fina
         posts=_posts(people, rows.inspections),
         people=people,
         criteria=criteria,
-        violations_by_person=_tallies(rows.violations, by_team=False),
-        violations_by_team=_tallies(rows.violations, by_team=True),
-        weakest=[*_weakest_criteria(criteria), *_weakest_violations(rows.violations, criteria)],
+        violations_by_person=_tallies(violations, by_team=False),
+        violations_by_team=_tallies(violations, by_team=True),
+        weakest=[*_weakest_criteria(criteria), *_weakest_violations(violations, criteria)],
         transfers=_transfers(rows.items),
     )
 
@@ -184,7 +206,7 @@ def _post_key(post: str) -> int:
     return _POST_ORDER.get(post, len(_POST_ORDER))
 
 
-def _people(rows: WeekRows) -> list[PersonWeek]:
+def _people(rows: WeekRows, all_violations: Sequence[ViolationRecord]) -> list[PersonWeek]:
     people: dict[tuple[str, str], PersonWeek] = {}
 
     def person(post: str, staff_id: str) -> PersonWeek:
@@ -198,7 +220,7 @@ def _people(rows: WeekRows) -> list[PersonWeek]:
     scores: dict[tuple[str, str], list[int]] = defaultdict(list)
     for inspection in rows.inspections:
         scores[inspection.post, inspection.staff_id].append(inspection.score)
-    violations = Counter(v.agent_id for v in rows.violations if v.agent_id)
+    violations = Counter(v.agent_id for v in all_violations if v.agent_id)
     for key, their_scores in scores.items():
         person(*key).inspected = len(their_scores)
         person(*key).mean_score = _mean(their_scores)

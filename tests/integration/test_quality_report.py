@@ -104,14 +104,24 @@ async def _spot_check(db: asyncpg.Pool, spot_check_id: str, at: datetime, *item_
         )
 
 
-async def _inspect(db: asyncpg.Pool, item_id: str, at: datetime, scores: dict[str, int]) -> None:
+async def _inspect(
+    db: asyncpg.Pool,
+    item_id: str,
+    at: datetime,
+    scores: dict[str, int],
+    violations: dict[str, str] | None = None,
+) -> None:
+    """Scored per criterion; ``violations``: those named, ledger id to code, stored as RecordInspection
+    stores them."""
     score = round(sum(scores.values()) / len(scores))
+    named = [{"code": code, "note": "", "violation_id": v} for v, code in (violations or {}).items()]
     await db.execute(
         "INSERT INTO quality.inspections (inspection_id, item_id, request_id, origin, inspector, score,"
-        " scores, violations, inspected_at) VALUES ($1, $2, $1, 'DAILY', 'qa-1', $3, $4::jsonb, '[]', $5)"
-        " ON CONFLICT DO NOTHING",
+        " scores, violations, inspected_at)"
+        " VALUES ($1, $2, $1, 'DAILY', 'qa-1', $3, $4::jsonb, $5::jsonb, $6) ON CONFLICT DO NOTHING",
         f"I-{item_id}", item_id, score,
-        json.dumps([{"criterion": c, "score": s, "note": ""} for c, s in scores.items()]), at,
+        json.dumps([{"criterion": c, "score": s, "note": ""} for c, s in scores.items()]),
+        json.dumps(named), at,
     )  # fmt: skip
 
 
@@ -128,10 +138,10 @@ async def _violation(
 
 
 async def _week_20(db: asyncpg.Pool) -> None:
-    """Two agents, a senior agent's reviews, a surveyor; samples, a spot check, inspections, violations."""
-    for n, (day, staff) in enumerate(
-        [(0, "qr-agent-1"), (0, "qr-agent-1"), (2, "qr-agent-1"), (6, "qr-agent-2")]
-    ):
+    """Two agents, a senior agent's reviews, a surveyor; samples, a spot check, inspections (one of them
+    the Monday after), violations of every source; and last week's work inspected this week."""
+    records = [(0, "qr-agent-1"), (0, "qr-agent-1"), (2, "qr-agent-1"), (6, "qr-agent-2")]
+    for n, (day, staff) in enumerate(records):
         await _item(db, f"w20-rec-{n}", (W20, day), "AGENT", staff)
     await _item(db, "w20-rev-1", (W20, 1), "SENIOR_AGENT", "qr-senior", kind="REVIEW", subject="qr-agent-1",
                 outcome="APPROVED")  # fmt: skip
@@ -139,20 +149,26 @@ async def _week_20(db: asyncpg.Pool) -> None:
                 outcome="REJECTED")  # fmt: skip
     await _item(db, "w20-cb-1", (W20, 4), "SURVEYOR", "qr-surveyor", kind="CALLBACK")
     await _item(db, "w19-late", (W20.previous(), 6), "AGENT", "qr-agent-2")  # last week's work
-    await _item(db, "w19-early", (W20.previous(), 5), "AGENT", "qr-agent-2")
     await _sample(db, W20.first_day, "w20-rec-0")
-    await _sample(db, W20.first_day + timedelta(days=6), "w20-rec-3")
+    await _sample(db, W20.first_day + timedelta(days=6), "w20-rec-3")  # Sunday's, drawn on Monday
     await _spot_check(db, "w20-spot", _at(W20, 4), "w20-cb-1", "w19-late")
-    await _inspect(db, "w20-rec-0", _at(W20, 1), {"record_completeness": 60, "attitude": 80})
-    await _inspect(db, "w20-cb-1", _at(W20, 5), {"nothing_missed": 90, "attitude": 100})
-    # Monday 00:00 in Shanghai is the week's; a second before, the week before's.
-    await _inspect(db, "w19-late", W20.start, {"record_completeness": 80, "attitude": 100})
     await _inspect(
-        db, "w19-early", W20.start - timedelta(seconds=1), {"record_completeness": 10, "attitude": 10}
+        db,
+        "w20-rec-0",
+        _at(W20, 1),
+        {"record_completeness": 60, "attitude": 80},
+        {"w20-v1": "RECORD_INCOMPLETE"},
     )
-    await _violation(
-        db, "w20-v1", _at(W20, 1), "INSPECTION", agent="qr-agent-1", team="", code="RECORD_INCOMPLETE"
+    await _inspect(db, "w20-cb-1", _at(W20, 5), {"nothing_missed": 90, "attitude": 100})
+    await _inspect(db, "w20-rec-3", W20.end + timedelta(hours=9), {"record_completeness": 50, "attitude": 70})
+    await _inspect(
+        db, "w19-late", W20.start, {"record_completeness": 10, "attitude": 10}, {"w19-v": "WRONG_ANSWER"}
     )
+    # The ledger: the inspections' violations as handed over, as of their inspection; the others.
+    await _violation(db, "w20-v1", _at(W20, 1), "INSPECTION", agent="qr-agent-1", team="service-desk",
+                     code="RECORD_INCOMPLETE")  # fmt: skip
+    await _violation(db, "w19-v", W20.start, "INSPECTION", agent="qr-agent-2", team="service-desk",
+                     code="WRONG_ANSWER")  # fmt: skip
     sunday_late, monday_early = W20.end - timedelta(minutes=1), W20.start - timedelta(seconds=1)
     await _violation(db, "w20-v2", sunday_late, "DEADLINE", agent="qr-eng", team="network")
     await _violation(db, "w20-v3", _at(W20, 3), "INVESTIGATION", agent="qr-agent-2", team="desk")
@@ -168,18 +184,25 @@ async def test_a_finished_week_gives_its_known_numbers_and_never_changes(
     assert (report.week, report.first_day, report.last_day, report.final) == (
         "2025-W20", "2025-05-12", "2025-05-18", True,
     )  # fmt: skip
-    assert (report.sampled, report.spot_checked, report.inspected) == (2, 2, 3)
-    assert report.mean_score == pytest.approx((70 + 95 + 90) / 3, abs=0.01)
+    assert (report.sampled, report.spot_checked, report.inspected) == (2, 1, 3)
+    assert report.mean_score == 75.0  # (70 + 95 + 60) / 3: Sunday's sample inspected on Monday counts
     people = {(p.post, p.agent_id): p for p in report.people}
     one = people[Q.POST_AGENT, "qr-agent-1"]
     assert (one.items, one.sampled, one.spot_checked, one.inspected, one.mean_score, one.violations) == (
         3, 1, 0, 1, 70.0, 1,
     )  # fmt: skip
     two = people[Q.POST_AGENT, "qr-agent-2"]
-    assert (two.items, two.sampled, two.spot_checked, two.inspected, two.violations) == (1, 1, 1, 1, 1)
+    assert (two.items, two.sampled, two.spot_checked, two.inspected, two.mean_score, two.violations) == (
+        1,
+        1,
+        0,
+        1,
+        60.0,
+        1,
+    )  # fmt: skip (last week's item, spot-checked and inspected this week, is last week's)
     assert people[Q.POST_SURVEYOR, "qr-surveyor"].mean_score == 95.0
     criteria = {(c.post, c.criterion): (c.mean_score, c.inspected) for c in report.criteria}
-    assert criteria[Q.POST_AGENT, "record_completeness"] == (70.0, 2)
+    assert criteria[Q.POST_AGENT, "record_completeness"] == (55.0, 2)
     assert criteria[Q.POST_SURVEYOR, "nothing_missed"] == (90.0, 1)
     by_person = {(t.agent_id, t.source, t.code): t.count for t in report.violations_by_person}
     assert by_person == {
@@ -190,12 +213,13 @@ async def test_a_finished_week_gives_its_known_numbers_and_never_changes(
     assert {(t.team_id, t.source): t.count for t in report.violations_by_team} == {
         ("network", "DEADLINE"): 1,
         ("desk", "INVESTIGATION"): 1,
+        ("service-desk", "INSPECTION"): 1,
     }
     assert (report.weakest[0].post, report.weakest[0].criterion) == (Q.POST_AGENT, "record_completeness")
     assert [(t.agent_id, t.approved, t.rejected) for t in report.transfers] == [("qr-agent-1", 1, 1)]
 
     # Stored once, with its event; an inspection added to the week later changes nothing.
-    await _inspect(db, "w20-rec-1", _at(W20, 6), {"record_completeness": 0, "attitude": 0})
+    await _inspect(db, "w20-rec-1", datetime.now(UTC), {"record_completeness": 0, "attitude": 0})
     assert await _report(desk, "2025-W20") == report
     assert await db.fetchval("SELECT count(*) FROM quality.reports WHERE week = '2025-W20'") == 1
     reported = await stream_events(

@@ -81,18 +81,34 @@ ROWS = WeekRows(
         _review("r2", "agent-1", "REJECTED"),
         _review("r3", "agent-2", "APPROVED"),
         _review("r4", "agent-1", "APPROVED"),
+        _item("s1", "SURVEYOR", "surveyor-1", kind="CALLBACK"),
     ],
     spot_checked=[DrawnItem("a2", "AGENT", "agent-1"), DrawnItem("s1", "SURVEYOR", "surveyor-1")],
     inspections=[
-        WeekInspection("a1", "AGENT", "agent-1", 80, (("record_completeness", 70), ("attitude", 90))),
+        WeekInspection(
+            "a1",
+            "AGENT",
+            "agent-1",
+            80,
+            (("record_completeness", 70), ("attitude", 90)),
+            codes=("RECORD_INCOMPLETE",),
+        ),
         WeekInspection("a2", "AGENT", "agent-1", 90, (("record_completeness", 90), ("attitude", 90))),
-        WeekInspection("b1", "AGENT", "agent-2", 65, (("record_completeness", 50), ("attitude", 80))),
+        WeekInspection(
+            "b1",
+            "AGENT",
+            "agent-2",
+            65,
+            (("record_completeness", 50), ("attitude", 80)),
+            team_id="network",
+            codes=("RECORD_INCOMPLETE", "DISCOURTEOUS"),
+        ),
         WeekInspection("s1", "SURVEYOR", "surveyor-1", 100, (("nothing_missed", 100),)),
     ],
     violations=[
-        _violation(1, "INSPECTION", "agent-2", "", "RECORD_INCOMPLETE"),
-        _violation(2, "INSPECTION", "agent-1", "", "RECORD_INCOMPLETE"),
-        _violation(3, "INSPECTION", "agent-2", "", "DISCOURTEOUS"),
+        # The ledger's inspection violations of the week are another week's items' (or these, counted
+        # from the inspections): not counted from the ledger.
+        _violation(1, "INSPECTION", "agent-3", "service-desk", "WRONG_ANSWER"),
         _violation(4, "DEADLINE", "eng-1", "network"),
         _violation(5, "DEADLINE", "", "network"),
         _violation(6, "DEADLINE", "eng-2", "software"),
@@ -117,7 +133,7 @@ def test_per_person_and_post() -> None:
     two = people["AGENT", "agent-2"]
     assert (two.items, two.sampled, two.inspected, two.mean_score, two.violations) == (2, 1, 1, 65.0, 2)
     surveyor = people["SURVEYOR", "surveyor-1"]
-    assert (surveyor.items, surveyor.spot_checked, surveyor.inspected) == (0, 1, 1)
+    assert (surveyor.items, surveyor.spot_checked, surveyor.inspected) == (1, 1, 1)
     assert [p.post for p in report.posts] == ["AGENT", "SENIOR_AGENT", "SURVEYOR"]  # the posts' order
     agents = report.posts[0]
     assert (agents.items, agents.sampled, agents.spot_checked, agents.inspected) == (5, 2, 1, 3)
@@ -136,6 +152,7 @@ def test_criteria_means_in_the_scorecards_order() -> None:
 
 
 def test_violations_per_person_and_team_from_every_source() -> None:
+    """Inspections' from the week's inspections, the others from the ledger's week."""
     report = weekly_report(WEEK, ROWS, generated_at=AT, final=True)
     by_person = [(t.agent_id, t.source, t.code, t.count) for t in report.violations_by_person]
     assert by_person == [
@@ -149,7 +166,10 @@ def test_violations_per_person_and_team_from_every_source() -> None:
     by_team = [(t.team_id, t.source, t.code, t.count) for t in report.violations_by_team]
     assert by_team == [
         ("desk", "INVESTIGATION", "", 1),
+        ("network", "INSPECTION", "DISCOURTEOUS", 1),  # the item's team
+        ("network", "INSPECTION", "RECORD_INCOMPLETE", 1),
         ("network", "DEADLINE", "", 2),
+        ("service-desk", "INSPECTION", "RECORD_INCOMPLETE", 1),  # the desk's own work
         ("software", "DEADLINE", "", 1),
     ]
 
