@@ -1,0 +1,66 @@
+"""The workload ledger: each person's handled items per day and post, built from the domain events.
+
+The quality process reads every event through its own durable consumer ``quality``
+(:class:`desk.event_consumer.DurableEventConsumer`) and applies each in one transaction: the event id
+into ``quality.applied_events`` (an id there already means applied: nothing more happens), and the
+item the event is of someone's work (:func:`services.quality.workload.ledger_item`) into
+``quality.items``. So a redelivered event, one published again under another ``Nats-Msg-Id``, and a
+consumer re-created to read the stream from its start all count once. An event that comes late, for
+a day already sampled, is recorded like any other: its position lies after the run's
+``ledger_position``, so the run does not change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import tzinfo
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from desk.event_consumer import Delivery, DurableEventConsumer
+from desk.loops import Readiness
+from helpdesk.v1 import events_pb2
+from services.quality import repository
+from services.quality.staff import StaffRoles
+from services.quality.workload import ledger_item, needs_roles
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "quality"
+
+
+class WorkloadLedger:
+    def __init__(self, pool: asyncpg.Pool, zone: tzinfo, *, staff: StaffRoles | None = None) -> None:
+        self._pool = pool
+        self._zone = zone  # the desk's: an item's day is its local day
+        self._staff = staff or StaffRoles(pool)
+
+    async def apply(self, envelope: events_pb2.EventEnvelope) -> int | None:
+        """Apply one event once; the position of the item it added, or None (no item, or applied before)."""
+        roles = await self._staff.roles_of(envelope.actor) if needs_roles(envelope) else None
+        item = ledger_item(envelope, zone=self._zone, roles=roles)
+        async with self._pool.acquire() as conn, conn.transaction():
+            first_time = await conn.fetchval(
+                "INSERT INTO quality.applied_events (event_id) VALUES ($1)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                envelope.event_id,
+            )
+            if not first_time or item is None:
+                return None
+            position = await repository.record_item(db=conn, item=item)
+        if position is not None:
+            log.debug(
+                "%s: %s %s of %s on %s", envelope.event_id, item.post, item.kind, item.staff_id, item.day
+            )
+        return position
+
+    async def handle(self, delivery: Delivery) -> None:
+        await self.apply(delivery.envelope)
+
+
+def ledger_consumer(
+    js: JetStreamContext, ledger: WorkloadLedger, readiness: Readiness
+) -> DurableEventConsumer:
+    """The ledger's loop: every event of the stream (``helpdesk.>``), from its start, through ``quality``."""
+    return DurableEventConsumer(js, CONSUMER, ledger.handle, readiness, loop_name="quality workload ledger")
