@@ -23,6 +23,7 @@ from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
     dispatch_pb2_grpc,
+    events_pb2,
     intake_pb2,
     intake_pb2_grpc,
     survey_pb2,
@@ -251,3 +252,60 @@ async def test_each_event_counts_once_after_a_failure_a_replay_and_a_new_consume
         await asyncio.gather(js.delete_consumer(STREAM, durable), return_exceptions=True)
         await nc.close()
         await desk_db.close()
+
+
+# --- the consumer itself ---
+
+
+class RecordedReadiness(Readiness):
+    def __init__(self) -> None:
+        super().__init__()
+        self.downs: list[str] = []
+
+    def down(self, loop: str, reason: str) -> None:
+        self.downs.append(reason)
+        super().down(loop, reason)
+
+
+async def test_the_consumer_terms_what_is_no_envelope_and_is_down_while_the_database_is_away(
+    desk: RunningDesk,
+) -> None:
+    nc = await nats.connect(desk.endpoints["nats"])
+    js = nc.jetstream()
+    subjects = f"helpdesk.consumer-test-{uuid.uuid4().hex[:8]}"
+    durable = subjects.rsplit(".", 1)[1]
+    handled: list[str] = []
+    calls = 0
+
+    async def handler(delivery: Delivery) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise ConnectionRefusedError("PostgreSQL is away")
+        handled.append(delivery.event_id)
+
+    def an_event(event_id: str) -> bytes:
+        return events_pb2.EventEnvelope(event_id=event_id, type="test.thing").SerializeToString()
+
+    readiness = RecordedReadiness()
+    consumer = DurableEventConsumer(
+        js, durable, handler, readiness, filter_subject=f"{subjects}.>", retry_delay=0.2, linger=0.5
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        await js.publish(f"{subjects}.junk", b"\xff\xff\xff", headers={"Nats-Msg-Id": f"{durable}-junk"})
+        await js.publish(f"{subjects}.thing", an_event(f"{durable}-1"))
+        assert await eventually(lambda: asyncio.sleep(0, handled), [f"{durable}-1"]) == [f"{durable}-1"]
+        assert readiness.downs == ["ConnectionRefusedError: PostgreSQL is away"] * 2 and readiness.serving
+        await caught_up(js, durable)  # the junk was terminated: nothing waits for an ack
+
+        # The consumer deleted under the running loop: it is created again and reads from the start.
+        await js.delete_consumer(STREAM, durable)
+        await js.publish(f"{subjects}.thing", an_event(f"{durable}-2"))
+        expected = [f"{durable}-1", f"{durable}-1", f"{durable}-2"]
+        assert await eventually(lambda: asyncio.sleep(0, sorted(handled)), expected, within=60) == expected
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(js.delete_consumer(STREAM, durable), return_exceptions=True)
+        await nc.close()
