@@ -192,7 +192,8 @@ class DurableEventConsumer:
 
     The consumer is created (or its settings updated) each time the loop binds, so a consumer that
     was deleted is created again and reads the stream from its start: the handler's idempotency
-    keeps that harmless.
+    keeps that harmless. ``needs`` checks what the handler needs (``SELECT 1`` on its database) after
+    each binding: until it answers, the loop stays down rather than taking events it cannot apply.
     """
 
     def __init__(
@@ -207,8 +208,10 @@ class DurableEventConsumer:
         retry_delay: float = 1.0,
         batch: int = 50,
         linger: float = 5.0,
+        needs: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._js = js
+        self._needs = needs
         self._config = durable_config(durable, filter_subject)
         self._handler = handler
         self._readiness = readiness
@@ -235,6 +238,8 @@ class DurableEventConsumer:
         feed = EventFeed(subscription, self._handler, retry_delay=self._retry_delay)
         self.feed = feed
         try:
+            if self._needs is not None:
+                await self._needs()  # the handler's database answers: only then is the loop working
             working()
             while True:
                 try:

@@ -58,9 +58,15 @@ class WorkloadLedger:
     async def handle(self, delivery: Delivery) -> None:
         await self.apply(delivery.envelope)
 
+    async def reachable(self) -> None:
+        """Raises while the database is away: the ledger's loop is down meanwhile."""
+        await self._pool.fetchval("SELECT 1")
+
 
 def ledger_consumer(
     js: JetStreamContext, ledger: WorkloadLedger, readiness: Readiness
 ) -> DurableEventConsumer:
     """The ledger's loop: every event of the stream (``helpdesk.>``), from its start, through ``quality``."""
-    return DurableEventConsumer(js, CONSUMER, ledger.handle, readiness, loop_name="quality workload ledger")
+    return DurableEventConsumer(
+        js, CONSUMER, ledger.handle, readiness, loop_name="quality workload ledger", needs=ledger.reachable
+    )
