@@ -1,13 +1,16 @@
 """The workload ledger: each person's handled items per day and post, built from the domain events.
 
 The quality process reads every event through its own durable consumer ``quality``
-(:class:`desk.event_consumer.DurableEventConsumer`) and applies each in one transaction: the event id
-into ``quality.applied_events`` (an id there already means applied: nothing more happens), and the
-item the event is of someone's work (:func:`services.quality.workload.ledger_item`) into
-``quality.items``. So a redelivered event, one published again under another ``Nats-Msg-Id``, and a
-consumer re-created to read the stream from its start all count once. An event that comes late, for
-a day already sampled, is recorded like any other: its position lies after the run's
-``ledger_position``, so the run does not change.
+(:class:`desk.event_consumer.DurableEventConsumer`). An event that is an item of someone's work
+(:func:`services.quality.workload.ledger_item`) is applied in one transaction: its id into
+``quality.applied_events`` (an id there already means applied: nothing more happens), and the item
+into ``quality.items``. So a redelivered event, one published again under another ``Nats-Msg-Id``,
+and a consumer re-created to read the stream from its start all count once. The other events (most:
+deadlines, the teams' steps, the desk's own) touch no table: the ledger costs the database one
+transaction per item, not per event.
+
+An event that comes late, for a day already sampled, is recorded like any other: its position lies
+after the run's ``ledger_position``, so the run does not change.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from desk.loops import Readiness
 from helpdesk.v1 import events_pb2
 from services.quality import repository
 from services.quality.staff import StaffRoles
-from services.quality.workload import ledger_item, needs_roles
+from services.quality.workload import ledger_item, worker
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +41,18 @@ class WorkloadLedger:
 
     async def apply(self, envelope: events_pb2.EventEnvelope) -> int | None:
         """Apply one event once; the position of the item it added, or None (no item, or applied before)."""
-        roles = await self._staff.roles_of(envelope.actor) if needs_roles(envelope) else None
+        person = worker(envelope)
+        roles = await self._staff.roles_of(person) if person else None
         item = ledger_item(envelope, zone=self._zone, roles=roles)
+        if item is None:
+            return None  # no one's work: nothing to apply, nothing to remember
         async with self._pool.acquire() as conn, conn.transaction():
             first_time = await conn.fetchval(
                 "INSERT INTO quality.applied_events (event_id) VALUES ($1)"
                 " ON CONFLICT DO NOTHING RETURNING true",
                 envelope.event_id,
             )
-            if not first_time or item is None:
+            if not first_time:
                 return None
             position = await repository.record_item(db=conn, item=item)
         if position is not None:

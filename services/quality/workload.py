@@ -54,6 +54,7 @@ class _Work:
     kind: ItemKind
     key: str  # the item id: T/<key> for a ticket's work, else the whole id
     posts: Sequence[Post]  # who may do it, in order of preference; the last is the default
+    staff_id: str = ""  # whose work it is when not the actor's (a dispatch is its proposer's)
     subject_staff_id: str = ""
     outcome: str = ""
     ticket_id: str = ""  # when the envelope names none (knowledge entries)
@@ -61,9 +62,12 @@ class _Work:
 
 
 def ledger_item(envelope: events_pb2.EventEnvelope, *, zone: tzinfo, roles: Roles) -> LedgerItem | None:
-    """The item ``envelope`` is of someone's work, or None. ``roles`` are its actor's (staff.py)."""
+    """The item ``envelope`` is of someone's work, or None. ``roles`` are :func:`worker`'s (staff.py)."""
     work = _work(envelope)
-    if work is None or (envelope.actor in SYSTEM_ACTORS and not work.system_work):
+    if work is None:
+        return None
+    staff_id = work.staff_id or envelope.actor
+    if staff_id in SYSTEM_ACTORS and not work.system_work:
         return None
     post = work.posts[0] if work.system_work else post_of(work.posts, roles)
     if post is None:
@@ -74,7 +78,7 @@ def ledger_item(envelope: events_pb2.EventEnvelope, *, zone: tzinfo, roles: Role
         item_id=f"{ticket_id}/{work.key}" if envelope.ticket_id else work.key,
         day=local_day(occurred_at, zone),
         post=post,
-        staff_id=envelope.actor or "system",
+        staff_id=staff_id or "system",
         kind=work.kind,
         event_id=envelope.event_id,
         occurred_at=occurred_at,
@@ -86,9 +90,13 @@ def ledger_item(envelope: events_pb2.EventEnvelope, *, zone: tzinfo, roles: Role
     )
 
 
-def needs_roles(envelope: events_pb2.EventEnvelope) -> bool:
-    """Whether deciding the event's item asks for its actor's roles: a person's event of a kind of work."""
-    return envelope.actor not in SYSTEM_ACTORS and envelope.type in _DECIDERS
+def worker(envelope: events_pb2.EventEnvelope) -> str:
+    """Whose roles deciding the event's item needs: the person whose work it may be, else ""."""
+    work = _work(envelope)
+    if work is None or work.system_work:
+        return ""
+    person = work.staff_id or envelope.actor
+    return "" if person in SYSTEM_ACTORS else person
 
 
 def post_of(posts: Sequence[Post], roles: Roles) -> Post | None:
@@ -138,8 +146,14 @@ def _resolved(envelope: events_pb2.EventEnvelope) -> _Work | None:
 
 
 def _dispatched(envelope: events_pb2.EventEnvelope) -> _Work:
-    """review.requested (the proposal) and dispatch.created by a person: one item per work order."""
-    return _Work(ItemKind.DISPATCH, f"dispatch/{_text(envelope.payload, 'work_order_id')}", _DESK_AGENTS)
+    """review.requested (the proposal) and dispatch.created: one item per work order, the proposer's.
+
+    A reviewed dispatch.created has the reviewer as actor and names the proposer in ``dispatched_by``
+    (from issue 14 on; before, the actor stands in): ``system`` for automatic routing, nobody's work.
+    """
+    proposer = _text(envelope.payload, "dispatched_by") or envelope.actor
+    key = f"dispatch/{_text(envelope.payload, 'work_order_id')}"
+    return _Work(ItemKind.DISPATCH, key, _DESK_AGENTS, staff_id=proposer)
 
 
 def _chased(envelope: events_pb2.EventEnvelope) -> _Work:

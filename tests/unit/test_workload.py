@@ -16,7 +16,7 @@ from domain.ticket_state import new_work_order
 from helpdesk.v1 import events_pb2
 from services.quality.contract import LedgerItem
 from services.quality.scorecards import ItemKind, Post
-from services.quality.workload import detail, ledger_item, needs_roles
+from services.quality.workload import detail, ledger_item, worker
 from tests.unit.test_ticket_state import T0, opened
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,11 +93,24 @@ def test_a_dispatch_is_its_proposers_and_one_item_whoever_sends_it() -> None:
     proposed = item(event("review.requested", "amy", facts), AGENT)
     assert who(proposed) == ("T1/dispatch/T1-W1", Post.AGENT, "amy", ItemKind.DISPATCH)
     assert proposed.team_id == "network"
-    # Sent after the review, by the senior agent: the same item id, so the proposal (first) wins.
-    sent = item(event("dispatch.created", "sam", {"work_order_id": "T1-W1", "team_id": "network"}), SENIOR)
-    assert (sent.item_id, sent.post) == ("T1/dispatch/T1-W1", Post.SENIOR_AGENT)
-    routed = event("dispatch.created", "system", {"work_order_id": "T1-W1", "team_id": "network"})
+    # Sent after the review, by the senior agent: the same item, still the proposer's, whichever comes first.
+    sent = event(
+        "dispatch.created", "sam", {"work_order_id": "T1-W1", "team_id": "network", "dispatched_by": "amy"}
+    )
+    assert worker(sent) == "amy"
+    assert who(item(sent, AGENT)) == ("T1/dispatch/T1-W1", Post.AGENT, "amy", ItemKind.DISPATCH)
+    # Sent by a senior agent without review; an event from before dispatched_by: the actor's.
+    direct = event(
+        "dispatch.created", "sam", {"work_order_id": "T1-W2", "team_id": "network", "dispatched_by": "sam"}
+    )
+    assert who(item(direct, SENIOR)) == ("T1/dispatch/T1-W2", Post.SENIOR_AGENT, "sam", ItemKind.DISPATCH)
+    older = event("dispatch.created", "sam", {"work_order_id": "T1-W2", "team_id": "network"})
+    assert item(older, SENIOR).staff_id == "sam"
+    routed = event("dispatch.created", "system", {"work_order_id": "T1-W1", "dispatched_by": "system"})
     assert ledger_item(routed, zone=SHANGHAI, roles=None) is None  # automatic routing: nobody's
+    # Routed automatically, reviewed because it is a VIP's: the reviewer has the REVIEW, not a dispatch.
+    vip = event("dispatch.created", "sam", {"work_order_id": "T1-W3", "dispatched_by": "system"})
+    assert worker(vip) == "" and ledger_item(vip, zone=SHANGHAI, roles=SENIOR) is None
 
 
 def test_a_chase_by_hand_is_the_chasers_by_their_role() -> None:
@@ -184,7 +197,7 @@ def test_managers_ops_engineers_and_integrators_hold_no_sampled_post() -> None:
     assert ledger_item(event("ticket.created", "crm"), zone=SHANGHAI, roles=frozenset({"integrator"})) is None
     accepted = event("dispatch.accepted", "ops-1", facts)
     assert ledger_item(accepted, zone=SHANGHAI, roles=frozenset({"ops_engineer"})) is None
-    assert not needs_roles(accepted)  # no kind of work: the roles are not even looked up
+    assert worker(accepted) == ""  # no kind of work: the roles are not even looked up
     escalation = event("escalation.resolved", "max", {"escalation_id": "E1"})
     assert ledger_item(escalation, zone=SHANGHAI, roles=MANAGER) is None
 
