@@ -308,4 +308,5 @@ async def test_the_consumer_terms_what_is_no_envelope_and_is_down_while_the_data
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await asyncio.gather(js.delete_consumer(STREAM, durable), return_exceptions=True)
+        await js.purge_stream(STREAM, subject=f"{subjects}.>")  # other tests read the stream as envelopes
         await nc.close()
