@@ -22,7 +22,6 @@ in the same transaction as the effect), or makes the effect idempotent by ``work
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -38,8 +37,6 @@ from nats.js.errors import NotFoundError
 from desk.errors import NotFound
 from desk.event_consumer import Delivery, EventFeed
 from desk.events import STREAM, team_consumer_name, team_consumer_subject
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

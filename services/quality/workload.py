@@ -41,7 +41,8 @@ POST_ROLES: dict[Post, str] = {
 DETAIL_LENGTH = 120
 _DESK_AGENTS = (Post.SENIOR_AGENT, Post.AGENT)  # a senior agent who records or dispatches does so as one
 _CHASERS = (Post.SURVEYOR, Post.SENIOR_AGENT, Post.AGENT)
-_PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{5,}\d")  # 7+ digits: a phone or line number in free text
+# 7+ digits, spaces or dashes between: a phone or line number in free text (not a ticket id's tail).
+_PHONE_LIKE = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s-]{5,}\d")
 
 Roles = frozenset[str] | None
 """An actor's roles, or None when the desk issued the actor no token."""

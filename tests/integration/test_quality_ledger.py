@@ -26,6 +26,8 @@ from helpdesk.v1 import (
     events_pb2,
     intake_pb2,
     intake_pb2_grpc,
+    knowledge_pb2,
+    knowledge_pb2_grpc,
     survey_pb2,
     survey_pb2_grpc,
 )
@@ -310,3 +312,41 @@ async def test_the_consumer_terms_what_is_no_envelope_and_is_down_while_the_data
         await asyncio.gather(js.delete_consumer(STREAM, durable), return_exceptions=True)
         await js.purge_stream(STREAM, subject=f"{subjects}.>")  # other tests read the stream as envelopes
         await nc.close()
+
+
+async def test_a_senior_agents_own_report_and_answer_and_a_knowledge_entry(desk: RunningDesk) -> None:
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    knowledge = knowledge_pb2_grpc.KnowledgeServiceStub(desk.channel("knowledge"))
+    senior = auth(desk.token("senior_agent"))
+    request = report(category="network", agent_id="dev-senior_agent")
+    ticket_id = (await intake.CreateTicket(request, metadata=senior)).ticket.ticket_id
+    await intake.ResolveAtFirstContact(
+        intake_pb2.ResolveAtFirstContactRequest(ticket_id=ticket_id, resolution="restarted the modem"),
+        metadata=senior,
+    )
+    entry = await knowledge.CreateEntry(
+        knowledge_pb2.CreateEntryRequest(
+            request_id=f"ledger-{uuid.uuid4()}", title="Modem hangs", body="Restart it.", category="network"
+        ),
+        metadata=auth(desk.token("knowledge_manager")),
+    )
+
+    expected: list[Row] = [
+        ("record", "SENIOR_AGENT", "dev-senior_agent", "RECORD", "", ""),  # routed automatically: no dispatch
+        ("first-contact", "SENIOR_AGENT", "dev-senior_agent", "FIRST_CONTACT_ANSWER", "", ""),
+    ]
+    conn = await asyncpg.connect(desk.endpoints["postgres"])
+    try:
+        assert await eventually(lambda: ledger_rows(conn, ticket_id), expected) == expected
+
+        async def entry_item() -> tuple[str, str, str, str] | None:
+            row = await conn.fetchrow(
+                "SELECT post, staff_id, kind, ticket_id FROM quality.items WHERE item_id = $1",
+                f"knowledge/{entry.entry_id}/1",
+            )
+            return None if row is None else (row["post"], row["staff_id"], row["kind"], row["ticket_id"])
+
+        written = ("DATA_MANAGER", "dev-knowledge_manager", "KNOWLEDGE_ENTRY", "")
+        assert await eventually(entry_item, written) == written
+    finally:
+        await conn.close()

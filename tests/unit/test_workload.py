@@ -216,3 +216,5 @@ def test_the_detail_is_short_and_shows_no_phone_number() -> None:
     text = detail(event("ticket.created", reason=long_reason, payload={"team_id": "network"}))
     assert text.startswith("ticket.created (network): Customer Li calls from …, line … silent.")
     assert len(text) <= 120 and "0013" not in text and "12345678" not in text
+    named = detail(event("ticket.supplemented", reason="see TK20261123000001, 电话13800138000"))
+    assert named == "ticket.supplemented: see TK20261123000001, 电话…"
