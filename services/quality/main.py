@@ -7,6 +7,7 @@ from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
+from services.quality.ledger import WorkloadLedger, ledger_consumer
 from services.quality.server import ACCESS, QualityServicer, binding
 
 
@@ -19,7 +20,11 @@ async def build(runtime: Runtime) -> ServiceParts:
         QUALITY_OUTBOX,
         loop_name="quality event relay",
     )
-    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=[relay.run])
+    ledger = ledger_consumer(
+        runtime.js, WorkloadLedger(runtime.pool, runtime.settings.zone), runtime.readiness
+    )
+    background = [relay.run, ledger.run]
+    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=background)
 
 
 async def run(settings: Settings) -> None:
