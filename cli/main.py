@@ -32,7 +32,7 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import client, directory, escalations, events, knowledge, ops, quality_report, survey
+    from cli import client, directory, escalations, events, knowledge, ops, qa, quality_report, survey
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
@@ -46,11 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(commands)
     escalations.register(commands)
     knowledge.register(commands)
-    qa = commands.add_parser(
-        "qa", help="quality inspection (质检): samples, spot checks, inspections, reports"
-    )
-    qa_verbs = qa.add_subparsers(dest="verb", required=True, metavar="VERB")
-    quality_report.register(qa_verbs)
+    qa.register(commands)
+    quality_report.register(commands)  # `qa report`, in the `qa` group made above
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

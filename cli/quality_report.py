@@ -37,9 +37,18 @@ def report(args: argparse.Namespace, endpoints: dict[str, Any]) -> quality_pb2.Q
     return answer
 
 
-def register(qa_verbs: Any) -> None:
-    """Add `report` to the `helpdesk qa` group's verbs."""
-    verb = qa_verbs.add_parser(
+def qa_verbs(commands: Any) -> Any:
+    """The `qa` group's subcommands, made here or by whichever module made the group first."""
+    group = commands.choices.get("qa") or commands.add_parser(
+        "qa", help="quality inspection (质检): samples, spot checks, inspections, reports"
+    )
+    found = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+    return found[0] if found else group.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+
+def register(commands: Any) -> None:
+    """Add `helpdesk qa report` to the `helpdesk` parser's subcommands (in the `qa` group)."""
+    verb = qa_verbs(commands).add_parser(
         "report", help="the weekly QA report of an ISO week (final once the week is over)"
     )
     verb.add_argument("week", help="the ISO week, YYYY-Www (e.g. 2026-W48)")

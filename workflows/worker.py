@@ -32,6 +32,7 @@ from workflows.ivr import IvrCallWorkflow
 from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
 from workflows.quality_report import WeeklyReportWorkflow
+from workflows.quality_sampling import DailySamplingWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
 from workflows.ticket_persistence import TicketPersistence
@@ -51,8 +52,8 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *dispatch.all(),
         *KnowledgeActivities(runtime.pool).all(),
         *survey.all(),
-        *QualityActivities(runtime.pool).report_activities(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
+        *QualityActivities(runtime.pool, runtime.settings.require_quality_sampling_secret()).all(),
     ]
 
 
@@ -79,6 +80,7 @@ def workflow_worker(runtime: Runtime) -> Worker:
             IvrCallWorkflow,
             OutageResolutionWorkflow,
             KnowledgeCaseWorkflow,
+            DailySamplingWorkflow,
             WeeklyReportWorkflow,
         ],
         activities=ticket_activities(runtime),

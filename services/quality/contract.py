@@ -95,3 +95,22 @@ class WeeklyReportRequest:
     violations: list[ViolationRecord] = field(default_factory=list)
     # False: the numbers so far (a week not over, or a preview), never stored.
     store: bool = True
+
+
+@dataclass
+class RunDailySamplingInput:
+    """The day to sample (YYYY-MM-DD), over in ``time_zone``: a day not over is refused, not drawn."""
+
+    day: str
+    time_zone: str = "Asia/Shanghai"
+
+
+@dataclass
+class SampledDay:
+    """What a daily run drew (the run itself is read back from the quality service's tables)."""
+
+    day: str
+    key_id: str
+    items: int
+    sampled: int
+    ledger_position: int
