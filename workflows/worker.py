@@ -25,8 +25,10 @@ from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
 from services.knowledge.activities import KnowledgeActivities
+from services.quality.activities import QualityActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
+from workflows.inspection_violations import InspectionViolationsWorkflow
 from workflows.ivr import IvrCallWorkflow
 from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
@@ -49,6 +51,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *dispatch.all(),
         *KnowledgeActivities(runtime.pool).all(),
         *survey.all(),
+        *QualityActivities(runtime.pool).all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
     ]
 
@@ -71,7 +74,13 @@ def workflow_worker(runtime: Runtime) -> Worker:
     return make_worker(
         runtime,
         TASK_QUEUE,
-        workflows=[TicketWorkflow, IvrCallWorkflow, OutageResolutionWorkflow, KnowledgeCaseWorkflow],
+        workflows=[
+            TicketWorkflow,
+            IvrCallWorkflow,
+            OutageResolutionWorkflow,
+            KnowledgeCaseWorkflow,
+            InspectionViolationsWorkflow,
+        ],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),
         max_cached_workflows=runtime.settings.max_cached_workflows,

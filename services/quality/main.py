@@ -7,6 +7,8 @@ from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
+from services.quality.inspection_handoff import ViolationsHandOff
+from services.quality.inspections import Inspections
 from services.quality.server import ACCESS, QualityServicer, binding
 
 
@@ -19,7 +21,13 @@ async def build(runtime: Runtime) -> ServiceParts:
         QUALITY_OUTBOX,
         loop_name="quality event relay",
     )
-    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=[relay.run])
+    hand_off = ViolationsHandOff(runtime.temporal, runtime.pool, runtime.readiness)
+    inspections = Inspections(runtime.pool, hand_off)
+    return ServiceParts(
+        bindings=[binding(QualityServicer(inspections=inspections))],
+        access=ACCESS,
+        background=[relay.run, hand_off.run],
+    )
 
 
 async def run(settings: Settings) -> None:

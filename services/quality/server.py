@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from grpc import aio
 
 from desk.auth import QA_INSPECTORS
 from desk.errors import Unimplemented
-from desk.grpc_edge import ServiceBinding
+from desk.grpc_edge import ServiceBinding, current_principal
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import wire
+from services.quality.inspections import Inspections
 
 ACCESS = {
     name: QA_INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
@@ -16,6 +19,9 @@ ACCESS = {
 
 
 class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
+    def __init__(self, *, inspections: Inspections) -> None:
+        self._inspections = inspections
+
     # --- daily sampling (定期检查) ---
 
     async def RunDailySampling(
@@ -38,12 +44,23 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     async def SpotCheck(
         self, request: quality_pb2.SpotCheckRequest, context: aio.ServicerContext
     ) -> quality_pb2.Inspection:
-        raise Unimplemented("SpotCheck")
+        scope, size = wire.spot_check_from_proto(request)
+        spot = await self._inspections.spot_check(
+            scope=scope,
+            size=size,
+            reason=request.reason.strip(),
+            request_id=request.request_id.strip() or str(uuid.uuid4()),  # none given: not to be retried
+            actor=current_principal().principal_id,
+        )
+        return wire.spot_check_to_proto(spot)
 
     async def RecordInspection(
         self, request: quality_pb2.RecordInspectionRequest, context: aio.ServicerContext
     ) -> quality_pb2.Inspection:
-        raise Unimplemented("RecordInspection")
+        inspection = await self._inspections.record(
+            wire.inspection_from_proto(request), actor=current_principal().principal_id
+        )
+        return wire.inspection_to_proto(inspection)
 
     async def ListScorecards(
         self, request: quality_pb2.ListScorecardsRequest, context: aio.ServicerContext
