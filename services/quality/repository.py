@@ -46,14 +46,15 @@ async def record_item(*, db: Executor, item: LedgerItem) -> int | None:
 
 # --- spot checks and inspections (services/quality/inspections.py) ---
 
-_ITEM_STATE = (
+_ITEM_COLUMNS = (
     "SELECT i.position, i.item_id, i.day, i.post, i.staff_id, i.kind, i.ticket_id, i.team_id, i.event_id,"
     " i.occurred_at, i.detail, i.subject_staff_id, i.outcome,"
     " EXISTS (SELECT 1 FROM quality.samples s WHERE s.item_id = i.item_id) AS sampled,"
     " EXISTS (SELECT 1 FROM quality.spot_check_items c WHERE c.item_id = i.item_id) AS spot_checked,"
     " n.inspection_id, n.score"
-    " FROM quality.items i LEFT JOIN quality.inspections n ON n.item_id = i.item_id"
 )
+_ITEM_FROM = " FROM quality.items i LEFT JOIN quality.inspections n ON n.item_id = i.item_id"
+_ITEM_STATE = _ITEM_COLUMNS + _ITEM_FROM
 
 
 def _ledger_item(row: asyncpg.Record) -> LedgerItem:
@@ -112,7 +113,7 @@ async def draw_slice(
     SHA-256(item id ‖ nonce) gives, which only the holder of the nonce could foresee."""
     conditions, values = _slice_filter(scope, first=3)
     rows = await db.fetch(
-        f"{_ITEM_STATE}, count(*) OVER () AS population"
+        f"{_ITEM_COLUMNS}, count(*) OVER () AS population{_ITEM_FROM}"  # conditions: constants
         " WHERE n.inspection_id IS NULL"
         f"{conditions}"
         " ORDER BY sha256(convert_to(i.item_id, 'UTF8') || $1::bytea) LIMIT $2",
@@ -121,7 +122,8 @@ async def draw_slice(
         *values,
     )
     population = rows[0]["population"] if rows else 0
-    return population, [_item_state(row, origin=Origin.SPOT) for row in rows]
+    drawn = sorted(rows, key=lambda row: row["position"])  # in ledger order, as it is read back
+    return population, [_item_state(row, origin=Origin.SPOT) for row in drawn]
 
 
 async def insert_spot_check(*, db: Executor, spot: SpotCheck) -> None:
