@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import grpc
@@ -24,7 +28,7 @@ from services.quality import repository
 from services.quality.contract import LedgerItem
 from services.quality.scorecards import SCORECARDS, ItemKind, Post
 from tests.integration.desk_client import auth, bad_fields, stream_events, types
-from tests.stack import RunningDesk
+from tests.stack import PROJECT_ROOT, RunningDesk
 
 Q = quality_pb2
 DAY = date(2025, 4, 3)
@@ -426,3 +430,43 @@ async def test_violations_of_an_inspection_whose_workflow_never_started_reach_th
             break
         await asyncio.sleep(0.2)
     assert marked is not None
+
+
+# --- the command line ---
+
+
+def helpdesk(desk: RunningDesk, *argv: str) -> dict[str, Any]:
+    """`helpdesk ARGV` into a pipe: its answer as JSON."""
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(desk.data_dir), "HELPDESK_TIME_ZONE": "Asia/Shanghai"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", *argv],
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+async def test_qa_spot_and_qa_inspect_on_the_command_line(desk: RunningDesk, d: Desk) -> None:
+    agent = new_id("agent")
+    mine = {await d.item(staff_id=agent, at=MORNING + timedelta(hours=n)) for n in range(3)}
+    await d.item(staff_id=agent, at=MORNING + timedelta(days=1))  # the next day, not in the window
+    argv = ["qa", "spot", "--agent", agent, "--post", "agent", "--from", DAY.isoformat()]
+    argv += ["--to", (DAY + timedelta(days=1)).isoformat(), "--size", "2", "--reason", "complaint"]
+    spot = await asyncio.to_thread(helpdesk, desk, *argv)
+    drawn = [item["itemId"] for item in spot["items"]]
+    assert len(drawn) == 2 and set(drawn) <= mine and spot["population"] == 3
+
+    argv = ["qa", "inspect", drawn[0], "--violation", "wrong_answer:told to reboot", "--findings", "ok"]
+    argv += [arg for c in AGENT_CRITERIA for arg in ("--score", f"{c}={90 if c == 'attitude' else 70}")]
+    inspected = await asyncio.to_thread(helpdesk, desk, *argv)
+    assert inspected["score"] == round((90 + 70 * (len(AGENT_CRITERIA) - 1)) / len(AGENT_CRITERIA))
+    assert inspected["violations"][0]["code"] == "WRONG_ANSWER"
+    assert inspected["item"]["origin"] == "SAMPLE_ORIGIN_SPOT"
+    [ledger] = await violations_of(d, agent, count=1)
+    assert (ledger.code, ledger.note) == ("WRONG_ANSWER", "told to reboot")
