@@ -160,7 +160,7 @@ class Inspections:
                 f"item {state.item.item_id!r} is in no daily sample and no spot check: draw it first"
             )
         if state.inspection_id:
-            raise AlreadyExists(f"item {state.item.item_id!r} is inspected already ({state.inspection_id})")
+            return await self._raced(request)  # this request's twin, just now, or another
         inspection = _new_inspection(request, state, state.origin, actor)
         try:
             async with self._pool.acquire() as conn, conn.transaction():
@@ -197,7 +197,9 @@ class Inspections:
         stored = await repository.get_inspection(db=self._pool, request_id=request.request_id)
         if stored is not None:
             return _same_request(stored, request)
-        raise AlreadyExists(f"item {request.item_id or request.ticket_id!r} is inspected already")
+        raise AlreadyExists(
+            f"item {request.item_id or request.ticket_id!r} is inspected already (another request)"
+        )
 
 
 def _same_request(stored: Inspection, request: InspectionRequest) -> Inspection:

@@ -251,6 +251,19 @@ async def test_spot_check_refusals_name_the_field_and_store_nothing(d: Desk) -> 
     assert stored == 0
 
 
+async def test_twenty_concurrent_retries_of_a_spot_check_store_one(d: Desk) -> None:
+    agent = new_id("agent")
+    for n in range(30):
+        await d.item(staff_id=agent, at=MORNING + timedelta(minutes=n))
+    request = Q.SpotCheckRequest(agent_id=agent, size=5, reason="audit", request_id=new_id("spot"))
+    answers = await asyncio.gather(*(d.quality.SpotCheck(request, metadata=d.inspector) for _ in range(20)))
+    assert all(answer == answers[0] for answer in answers) and len(answers[0].items) == 5
+    stored = await d.db.fetchval(
+        "SELECT count(*) FROM quality.spot_checks WHERE request_id = $1", request.request_id
+    )
+    assert stored == 1
+
+
 # --- inspections ---
 
 
@@ -377,6 +390,26 @@ async def test_bad_inspections_name_the_field_and_store_nothing(d: Desk) -> None
     assert await d.stored_inspections(item_id) == 0
     unknown_item = await refused(d.inspect(request(item_id="no/such/item")))
     assert unknown_item.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_concurrent_inspections_of_one_item_store_one(d: Desk) -> None:
+    item_id = await d.item(staff_id=new_id("agent"))
+    await d.sample(item_id)
+    same = Q.RecordInspectionRequest(item_id=item_id, scores=scores(), request_id=new_id("inspect"))
+    answers = await asyncio.gather(*(d.inspect(same) for _ in range(10)))
+    assert all(answer == answers[0] for answer in answers)
+    contested = await d.item(staff_id=new_id("agent"))
+    await d.sample(contested)
+    rivals = [
+        Q.RecordInspectionRequest(item_id=contested, scores=scores(), request_id=new_id("inspect"))
+        for _ in range(6)
+    ]
+    results = await asyncio.gather(*(d.inspect(rival) for rival in rivals), return_exceptions=True)
+    won = [r for r in results if isinstance(r, Q.Inspection)]
+    lost = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert len(won) == 1 and {r.code() for r in lost} == {grpc.StatusCode.ALREADY_EXISTS}
+    assert await d.stored_inspections(contested) == 1
+    assert await d.stored_inspections(item_id) == 1
 
 
 async def test_an_item_in_no_sample_and_no_spot_check_cannot_be_inspected(d: Desk) -> None:
