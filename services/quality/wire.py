@@ -14,7 +14,7 @@ from services.quality.inspection_records import (
     Slice,
     SpotCheck,
 )
-from services.quality.inspections import MAX_REQUEST_ID, MAX_SPOT_CHECK_SIZE
+from services.quality.inspections import MAX_REQUEST_ID, MAX_SPOT_CHECK_SIZE, MAX_TEXT
 from services.quality.scorecards import SCORECARDS, Post, Scorecard
 
 
@@ -56,6 +56,8 @@ def spot_check_from_proto(request: quality_pb2.SpotCheckRequest) -> tuple[Slice,
     ticket_id = request.ticket_id.strip()
     if not request.reason.strip():
         problems.append(FieldViolation("reason", "is required: why the spot check is made"))
+    elif len(request.reason.strip()) > MAX_TEXT:
+        problems.append(FieldViolation("reason", f"at most {MAX_TEXT} characters"))
     problems += _request_id_problems(request.request_id)
     least = 0 if ticket_id else 1
     if not least <= request.size <= MAX_SPOT_CHECK_SIZE:
@@ -92,6 +94,8 @@ def inspection_from_proto(request: quality_pb2.RecordInspectionRequest) -> Inspe
         problems.append(
             FieldViolation("item_id", "is required (or a ticket_id with one item awaiting inspection)")
         )
+    if len(request.findings.strip()) > MAX_TEXT:
+        problems.append(FieldViolation("findings", f"at most {MAX_TEXT} characters"))
     if not request.scores:
         problems.append(FieldViolation("scores", "is required: every criterion of the item's post scored"))
     if problems:

@@ -379,6 +379,7 @@ async def test_bad_inspections_name_the_field_and_store_nothing(d: Desk) -> None
             ]
         ),
         "request_id": request(request_id=""),
+        "findings": request(findings="x" * 4001),
     }
     for field, bad in cases.items():
         error = await refused(d.inspect(bad))
