@@ -54,8 +54,9 @@ class InspectionViolationsWorkflow:
 
 
 def ledger_entries(input: InspectionViolationsInput, now: datetime) -> list[RecordViolationInput]:
-    """The ledger's rows: as of the inspection (its week's report counts them), against the person."""
-    at = input.inspected_at or now
+    """The ledger's rows: against the person, dated when the work was done (its week's report counts
+    them, whenever the inspection found them)."""
+    at = input.occurred_at or now
     return [
         RecordViolationInput(
             violation_id=v.violation_id,

@@ -59,11 +59,12 @@ class InspectionViolation:
 @dataclass
 class InspectionViolationsInput:
     """An inspection's violations, against the person who did the work and the team (service-desk for
-    the desk's own work); recorded as of the inspection, however late the hand-off."""
+    the desk's own work), dated when that work was done (``occurred_at``): a violation belongs to the
+    week of the work, as a missed deadline does to the week it was missed, however late it is found."""
 
     inspection_id: str
     violations: list[InspectionViolation] = field(default_factory=list)
     ticket_id: str = ""
     agent_id: str = ""
     team_id: str = ""
-    inspected_at: datetime | None = None
+    occurred_at: datetime | None = None

@@ -51,7 +51,7 @@ def violations_input(inspection: Inspection) -> InspectionViolationsInput:
         ticket_id=item.ticket_id,
         agent_id=item.staff_id,
         team_id=item.team_id or DESK_TEAM_ID,
-        inspected_at=inspection.inspected_at,
+        occurred_at=item.occurred_at,
     )
 
 

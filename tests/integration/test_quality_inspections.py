@@ -308,6 +308,8 @@ async def test_an_inspection_is_stored_scored_by_the_mean_and_its_violation_reac
         ticket_id,
     )
     assert (ledger.code, ledger.note) == ("RECORD_INCOMPLETE", "no fault number")
+    # Dated when the work was done: the week's report of that week counts it.
+    assert ledger.recorded_at.ToDatetime(tzinfo=UTC) == MORNING + timedelta(hours=2)
     for _ in range(50):
         marked = await d.db.fetchval(
             "SELECT violations_recorded_at FROM quality.inspections WHERE item_id = $1", item_id

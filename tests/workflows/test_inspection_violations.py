@@ -1,5 +1,5 @@
 """An inspection's violations into the ledger on the time-skipping server, the workflow sandboxed:
-each under its own id, against the person, as of the inspection; then the inspection is marked. The
+each under its own id, against the person, dated when the work was done; then the inspection is marked. The
 ledger fails once (a database restarting): the workflow retries, and records nothing twice."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from workflows.quality_contract import (
     inspection_violations_id,
 )
 
-INSPECTED_AT = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+WORK_DONE_AT = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -55,7 +55,7 @@ INSPECTION = InspectionViolationsInput(
     ticket_id="T-1",
     agent_id="agent-7",
     team_id="",
-    inspected_at=INSPECTED_AT,
+    occurred_at=WORK_DONE_AT,
 )
 
 
@@ -88,7 +88,7 @@ async def test_each_violation_is_recorded_once_against_the_person_then_the_inspe
     assert (one.code, one.note, one.recorded_at, one.due_at) == (
         "RECORD_INCOMPLETE",
         "no fault number",
-        INSPECTED_AT,
-        INSPECTED_AT,
+        WORK_DONE_AT,
+        WORK_DONE_AT,
     )
     assert ledger.violations["inspection/insp-1/2"].code == "DISCOURTEOUS"
