@@ -1,4 +1,5 @@
-"""The quality service's activities, run by the workflow worker: the daily sampling run."""
+"""The quality service's activities, run by the workflow worker over the quality schema: the daily
+sampling run, and the mark an inspection gets once its violations are in the violations ledger."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from desk.storage_errors import final_storage_errors
-from services.quality import runs
-from services.quality.contract import RUN_DAILY_SAMPLING, RunDailySamplingInput, SampledDay
+from services.quality import repository, runs
+from services.quality.contract import (
+    MARK_VIOLATIONS_RECORDED,
+    RUN_DAILY_SAMPLING,
+    RunDailySamplingInput,
+    SampledDay,
+)
 
 DAY_NOT_OVER = "DayNotOver"
 
@@ -22,6 +28,8 @@ class QualityActivities:
     def __init__(self, pool: asyncpg.Pool, sampling_secret: bytes) -> None:
         self._pool = pool
         self._secret = sampling_secret
+
+    # --- daily sampling ---
 
     @activity.defn(name=RUN_DAILY_SAMPLING)
     @final_storage_errors
@@ -43,6 +51,14 @@ class QualityActivities:
             ledger_position=run.ledger_position,
         )
 
+    # --- inspections: their violations handed off to the violations ledger ---
+
+    @activity.defn(name=MARK_VIOLATIONS_RECORDED)
+    @final_storage_errors
+    async def mark_violations_recorded(self, inspection_id: str) -> None:
+        """The inspection's violations are in the ledger: its hand-off loop leaves it alone now."""
+        await repository.mark_violations_recorded(db=self._pool, inspection_id=inspection_id)
+
     def all(self) -> list[Callable[..., Any]]:
         """The activities the worker registers."""
-        return [self.run_daily_sampling]
+        return [self.run_daily_sampling, self.mark_violations_recorded]
