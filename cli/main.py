@@ -32,7 +32,7 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import client, directory, escalations, events, knowledge, ops, survey
+    from cli import client, directory, escalations, events, knowledge, ops, qa, survey
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(commands)
     escalations.register(commands)
     knowledge.register(commands)
+    qa.register(commands)
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

@@ -25,11 +25,13 @@ from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
 from services.knowledge.activities import KnowledgeActivities
+from services.quality.activities import QualityActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.ivr import IvrCallWorkflow
 from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
+from workflows.quality_sampling import DailySamplingWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
 from workflows.ticket_persistence import TicketPersistence
@@ -50,6 +52,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *KnowledgeActivities(runtime.pool).all(),
         *survey.all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
+        *QualityActivities(runtime.pool, runtime.settings.require_quality_sampling_secret()).all(),
     ]
 
 
@@ -71,7 +74,13 @@ def workflow_worker(runtime: Runtime) -> Worker:
     return make_worker(
         runtime,
         TASK_QUEUE,
-        workflows=[TicketWorkflow, IvrCallWorkflow, OutageResolutionWorkflow, KnowledgeCaseWorkflow],
+        workflows=[
+            TicketWorkflow,
+            IvrCallWorkflow,
+            OutageResolutionWorkflow,
+            KnowledgeCaseWorkflow,
+            DailySamplingWorkflow,
+        ],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),
         max_cached_workflows=runtime.settings.max_cached_workflows,

@@ -77,6 +77,8 @@ class RecordViolationInput:
     recorded_at: datetime
     agent_id: str = ""  # the engineer holding the work order; for desk deadlines the recording agent
     source: str = ViolationSource.DEADLINE
+    code: str = ""  # an inspection's violation code (services/quality/scorecards.py), else ""
+    note: str = ""  # the inspector's note on it
 
 
 @dataclass

@@ -8,11 +8,13 @@ from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
 from services.quality.ledger import WorkloadLedger, ledger_consumer
+from services.quality.schedules import ensure_schedules
 from services.quality.server import ACCESS, QualityServicer, binding
 
 
 async def build(runtime: Runtime) -> ServiceParts:
     _, _, database_url = runtime.settings.require_stack()
+    await ensure_schedules(runtime.temporal, time_zone=runtime.settings.time_zone)
     relay = OutboxRelay(
         database_url,
         EventPublisher(runtime.js),
@@ -23,9 +25,11 @@ async def build(runtime: Runtime) -> ServiceParts:
     ledger = ledger_consumer(
         runtime.js, WorkloadLedger(runtime.pool, runtime.settings.zone), runtime.readiness
     )
-    background = [relay.run, ledger.run]
-    return ServiceParts(bindings=[binding(QualityServicer())], access=ACCESS, background=background)
+    servicer = QualityServicer(runtime.pool, runtime.temporal, time_zone=runtime.settings.time_zone)
+    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[relay.run, ledger.run])
 
 
 async def run(settings: Settings) -> None:
+    # The workers draw the sample with it; a quality service without it is a deployment missing it.
+    settings.require_quality_sampling_secret()
     await serve(settings, "quality", build)
