@@ -9,6 +9,7 @@ crash after the inspection is stored cannot lose them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 DAILY_SAMPLING_WORKFLOW = "QualityDailySampling"
 WEEKLY_REPORT_WORKFLOW = "QualityWeeklyReport"
@@ -54,6 +55,23 @@ class WeeklyReportInput:
 
 
 @dataclass
+class InspectionViolation:
+    """One violation an inspection named, under its ledger id (inspection/<inspection_id>/<n>)."""
+
+    violation_id: str
+    code: str
+    note: str = ""
+
+
+@dataclass
 class InspectionViolationsInput:
+    """An inspection's violations, against the person who did the work and the team (service-desk for
+    the desk's own work), dated when that work was done (``occurred_at``): a violation belongs to the
+    week of the work, as a missed deadline does to the week it was missed, however late it is found."""
+
     inspection_id: str
-    violation_ids: list[str] = field(default_factory=list)
+    violations: list[InspectionViolation] = field(default_factory=list)
+    ticket_id: str = ""
+    agent_id: str = ""
+    team_id: str = ""
+    occurred_at: datetime | None = None

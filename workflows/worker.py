@@ -28,6 +28,7 @@ from services.knowledge.activities import KnowledgeActivities
 from services.quality.activities import QualityActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
+from workflows.inspection_violations import InspectionViolationsWorkflow
 from workflows.ivr import IvrCallWorkflow
 from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
@@ -81,6 +82,7 @@ def workflow_worker(runtime: Runtime) -> Worker:
             OutageResolutionWorkflow,
             KnowledgeCaseWorkflow,
             DailySamplingWorkflow,
+            InspectionViolationsWorkflow,
             WeeklyReportWorkflow,
         ],
         activities=ticket_activities(runtime),

@@ -1,5 +1,6 @@
-"""The quality service's activities, run by the workflow worker: the daily sampling run, and the
-weekly report (its reads and writes of the quality schema)."""
+"""The quality service's activities, run by the workflow worker over the quality schema: the daily
+sampling run, the mark an inspection gets once its violations are in the violations ledger, and the
+weekly report."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from desk.storage_errors import final_storage_errors
 from services.quality import events, repository, runs
 from services.quality.contract import (
     GENERATE_WEEKLY_REPORT,
+    MARK_VIOLATIONS_RECORDED,
     RUN_DAILY_SAMPLING,
     IsoWeek,
     RunDailySamplingInput,
@@ -33,6 +35,8 @@ class QualityActivities:
     def __init__(self, pool: asyncpg.Pool, sampling_secret: bytes) -> None:
         self._pool = pool
         self._secret = sampling_secret
+
+    # --- daily sampling ---
 
     @activity.defn(name=RUN_DAILY_SAMPLING)
     @final_storage_errors
@@ -53,6 +57,14 @@ class QualityActivities:
             sampled=sum(count.sampled for count in posts),
             ledger_position=run.ledger_position,
         )
+
+    # --- inspections: their violations handed off to the violations ledger ---
+
+    @activity.defn(name=MARK_VIOLATIONS_RECORDED)
+    @final_storage_errors
+    async def mark_violations_recorded(self, inspection_id: str) -> None:
+        """The inspection's violations are in the ledger: its hand-off loop leaves it alone now."""
+        await repository.mark_violations_recorded(db=self._pool, inspection_id=inspection_id)
 
     # --- the weekly report (每周质检分析报告) ---
 
@@ -95,7 +107,7 @@ class QualityActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """The activities the worker registers."""
-        return [self.run_daily_sampling, self.generate_weekly_report]
+        return [self.run_daily_sampling, self.mark_violations_recorded, self.generate_weekly_report]
 
 
 def _reported(week: IsoWeek, report: dict[str, Any], at: datetime) -> EventSpec:
