@@ -331,7 +331,7 @@ async def draw_slice(
     SHA-256(item id ‖ nonce) gives, which only the holder of the nonce could foresee."""
     conditions, values = _slice_filter(scope, first=3)
     rows = await db.fetch(
-        f"{_ITEM_COLUMNS}, count(*) OVER () AS population{_ITEM_FROM}"  # conditions: constants
+        f"{_ITEM_STATE_COLUMNS}, count(*) OVER () AS population{_ITEM_FROM}"  # conditions: constants
         " WHERE n.inspection_id IS NULL"
         f"{conditions}"
         " ORDER BY sha256(convert_to(i.item_id, 'UTF8') || $1::bytea) LIMIT $2",
