@@ -25,7 +25,7 @@ from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
 from services.knowledge.activities import KnowledgeActivities
-from services.quality.activities import QualityActivities
+from services.quality.activities import InspectionActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.inspection_violations import InspectionViolationsWorkflow
@@ -51,7 +51,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *dispatch.all(),
         *KnowledgeActivities(runtime.pool).all(),
         *survey.all(),
-        *QualityActivities(runtime.pool).all(),
+        *InspectionActivities(runtime.pool).all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
     ]
 

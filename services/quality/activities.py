@@ -13,11 +13,11 @@ from services.quality import repository
 from services.quality.contract import MARK_VIOLATIONS_RECORDED
 
 
-class QualityActivities:
+class InspectionActivities:
+    """An inspection's violations handed off to the violations ledger (workflows/inspection_violations.py)."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-
-    # --- inspections: their violations handed off to the violations ledger ---
 
     @activity.defn(name=MARK_VIOLATIONS_RECORDED)
     @final_storage_errors
