@@ -32,7 +32,7 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import client, directory, escalations, events, knowledge, ops, quality_inspections, survey
+    from cli import client, directory, escalations, events, knowledge, ops, qa, quality_inspections, survey
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(commands)
     escalations.register(commands)
     knowledge.register(commands)
-    quality_inspections.register(commands)  # `qa spot|inspect|scorecards`
+    qa.register(commands)
+    quality_inspections.register(commands)  # `qa spot|inspect|scorecards`, in the `qa` group made above
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

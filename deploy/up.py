@@ -182,11 +182,25 @@ def payload_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def quality_sampling_secret(settings: Settings) -> str:
+    """The secret the daily quality sample is drawn with (services/quality/sampling.py): configured, or
+    kept in the data dir, made once. Outside the database, so that staff cannot predict the sample; an
+    auditor recomputes it with this file (`helpdesk qa verify DAY`)."""
+    if settings.quality_sampling_secret is not None:
+        return base64.urlsafe_b64encode(settings.quality_sampling_secret).decode()
+    path = settings.quality_sampling_key_file
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(new_key())
+    return path.read_text().strip()
+
+
 def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]:
     """`helpdesk serve <service>` for each service, `serve http` and `helpdesk worker`, on the same stack."""
     env = dict(os.environ)
     env.update(
         HELPDESK_PAYLOAD_KEY=payload_key(settings),
+        HELPDESK_QUALITY_SAMPLING_SECRET=quality_sampling_secret(settings),
         TEMPORAL_ADDRESS=stack.temporal,
         NATS_URL=stack.nats,
         DATABASE_URL=stack.postgres,

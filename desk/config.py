@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,9 @@ class Settings:
     log_repeat_seconds: float = 10.0  # an identical log line is written once per interval, then counted
     max_cached_workflows: int = 500  # per workflow worker, ~110 KiB each (docs/performance.md)
     time_zone: str = "Asia/Shanghai"  # the desk's local day: quality's sampling days, report weeks
+    # Chooses the daily quality sample (services/quality/sampling.py): outside the database, so staff
+    # cannot predict it; `helpdesk up` makes one under data_dir.
+    quality_sampling_secret: bytes | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -93,6 +97,10 @@ class Settings:
     @property
     def payload_key_file(self) -> Path:
         return self.data_dir / "payload.key"
+
+    @property
+    def quality_sampling_key_file(self) -> Path:
+        return self.data_dir / "quality-sampling.key"
 
     @property
     def span_dir(self) -> Path:
@@ -117,6 +125,15 @@ class Settings:
             raise ConfigurationError(f"not configured: {', '.join(missing)}")
         assert self.temporal_address and self.nats_url and self.database_url
         return self.temporal_address, self.nats_url, self.database_url
+
+    def require_quality_sampling_secret(self) -> bytes:
+        """The daily sample's secret; a process that draws or verifies a sample cannot start without it."""
+        if self.quality_sampling_secret is None:
+            raise ConfigurationError(
+                f"not configured: {SAMPLING_SECRET_SETTING} (the secret the daily quality sample is drawn"
+                " with; `helpdesk up` keeps one in <data dir>/quality-sampling.key)"
+            )
+        return self.quality_sampling_secret
 
 
 def port_setting(process: str) -> str:
@@ -194,6 +211,25 @@ def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+SAMPLING_SECRET_SETTING = "HELPDESK_QUALITY_SAMPLING_SECRET"
+MIN_SAMPLING_SECRET_BYTES = 16
+
+
+def parse_sampling_secret(encoded: str, *, source: str = SAMPLING_SECRET_SETTING) -> bytes:
+    """The sampling secret as configured or kept in a key file: base64 (URL-safe or standard) of at
+    least 16 bytes; `helpdesk up` makes 32 random ones."""
+    text = encoded.strip()
+    try:
+        secret = base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_").encode())
+    except ValueError as exc:
+        raise ConfigurationError(f"{source} is not base64") from exc
+    if len(secret) < MIN_SAMPLING_SECRET_BYTES:
+        raise ConfigurationError(
+            f"{source} must be at least {MIN_SAMPLING_SECRET_BYTES} bytes, got {len(secret)}"
+        )
+    return secret
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
@@ -231,4 +267,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "HELPDESK_MAX_CACHED_WORKFLOWS", Settings.max_cached_workflows, low=0, high=1_000_000
         ),
         time_zone=_time_zone(env, "HELPDESK_TIME_ZONE", Settings.time_zone),
+        quality_sampling_secret=(
+            parse_sampling_secret(env[SAMPLING_SECRET_SETTING]) if env.get(SAMPLING_SECRET_SETTING) else None
+        ),
     )

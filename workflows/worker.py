@@ -25,13 +25,14 @@ from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
 from services.knowledge.activities import KnowledgeActivities
-from services.quality.activities import InspectionActivities
+from services.quality.activities import InspectionActivities, QualityActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.inspection_violations import InspectionViolationsWorkflow
 from workflows.ivr import IvrCallWorkflow
 from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
+from workflows.quality_sampling import DailySamplingWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
 from workflows.ticket_persistence import TicketPersistence
@@ -53,6 +54,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *survey.all(),
         *InspectionActivities(runtime.pool).all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
+        *QualityActivities(runtime.pool, runtime.settings.require_quality_sampling_secret()).all(),
     ]
 
 
@@ -80,6 +82,7 @@ def workflow_worker(runtime: Runtime) -> Worker:
             OutageResolutionWorkflow,
             KnowledgeCaseWorkflow,
             InspectionViolationsWorkflow,
+            DailySamplingWorkflow,
         ],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),

@@ -28,3 +28,22 @@ class LedgerItem:
     detail: str = ""
     subject_staff_id: str = ""  # a review's: the junior agent whose dispatch was graded
     outcome: str = ""  # a review's: APPROVED or REJECTED
+
+
+@dataclass
+class RunDailySamplingInput:
+    """The day to sample (YYYY-MM-DD), over in ``time_zone``: a day not over is refused, not drawn."""
+
+    day: str
+    time_zone: str = "Asia/Shanghai"
+
+
+@dataclass
+class SampledDay:
+    """What a daily run drew (the run itself is read back from the quality service's tables)."""
+
+    day: str
+    key_id: str
+    items: int
+    sampled: int
+    ledger_position: int

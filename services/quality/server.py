@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+import asyncpg
 from grpc import aio
+from temporalio.client import Client
 
 from desk.auth import QA_INSPECTORS
-from desk.errors import Unimplemented
+from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unimplemented
 from desk.grpc_edge import ServiceBinding, current_principal
+from desk.paging import decode_token, encode_token, page_size
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
-from services.quality import wire
+from services.quality import repository, wire
+from services.quality.daily_runs import DailyRuns
 from services.quality.inspections import Inspections
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 ACCESS = {
     name: QA_INSPECTORS for name in quality_pb2.DESCRIPTOR.services_by_name["QualityService"].methods_by_name
@@ -19,7 +28,12 @@ ACCESS = {
 
 
 class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
-    def __init__(self, *, inspections: Inspections) -> None:
+    def __init__(
+        self, db: asyncpg.Pool, temporal: Client, *, time_zone: str, inspections: Inspections
+    ) -> None:
+        self._db = db
+        self._zone = ZoneInfo(time_zone)
+        self._daily_runs = DailyRuns(db, temporal, time_zone=time_zone)
         self._inspections = inspections
 
     # --- daily sampling (定期检查) ---
@@ -27,17 +41,66 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     async def RunDailySampling(
         self, request: quality_pb2.RunDailySamplingRequest, context: aio.ServicerContext
     ) -> quality_pb2.SamplingRun:
-        raise Unimplemented("RunDailySampling")
+        """The day's run, drawn now or the one drawn before: idempotent, also under concurrent calls."""
+        day = self._day(request.day)
+        if day == self._today():
+            raise TransitionNotAllowed(
+                f"{day} is not over yet ({self._zone.key}): it can be sampled from tomorrow"
+            )
+        await self._daily_runs.ensure(day)
+        return await self._sampling_run(day)
 
     async def GetSamplingRun(
         self, request: quality_pb2.GetSamplingRunRequest, context: aio.ServicerContext
     ) -> quality_pb2.SamplingRun:
-        raise Unimplemented("GetSamplingRun")
+        return await self._sampling_run(self._day(request.day))
 
     async def ListWorkload(
         self, request: quality_pb2.ListWorkloadRequest, context: aio.ServicerContext
     ) -> quality_pb2.ListWorkloadResponse:
-        raise Unimplemented("ListWorkload")
+        """The day's ledger in the order it was recorded: what an auditor recomputes a run from."""
+        day = self._day(request.day)
+        post = wire.post_from_proto(request.post)
+        if post is None and request.post != quality_pb2.POST_UNSPECIFIED:
+            raise InvalidArgument.one("post", "is not a post")
+        limit = page_size(request.page_size)
+        rows = await repository.workload(
+            db=self._db,
+            day=day,
+            post=post,
+            staff_id=request.agent_id.strip(),
+            after=_position_after(request.page_token),
+            limit=limit,
+        )
+        token = encode_token(rows[-1].item.occurred_at, str(rows[-1].position)) if len(rows) == limit else ""
+        return quality_pb2.ListWorkloadResponse(
+            items=[wire.ledger_item_to_proto(row) for row in rows], next_page_token=token
+        )
+
+    def _today(self) -> date:
+        return datetime.now(UTC).astimezone(self._zone).date()
+
+    def _day(self, value: str) -> date:
+        """A day that has begun, in the desk's time zone."""
+        if not value.strip():
+            raise InvalidArgument.one("day", "is required, as YYYY-MM-DD")
+        try:
+            if not _ISO_DAY.fullmatch(value.strip()):
+                raise ValueError(value)
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidArgument.one("day", f"{value!r} is not a date (YYYY-MM-DD)") from None
+        if day > self._today():
+            raise InvalidArgument.one("day", f"{day} is in the future ({self._zone.key})")
+        return day
+
+    async def _sampling_run(self, day: date) -> quality_pb2.SamplingRun:
+        run = await repository.get_run(db=self._db, day=day)
+        if run is None:
+            raise NotFound("sampling run", day.isoformat())
+        samples = await repository.run_samples(db=self._db, day=day)
+        late = await repository.late_items(db=self._db, day=day, after=run.ledger_position)
+        return wire.sampling_run_to_proto(run, samples, late)
 
     # --- spot checks (不定期抽查) and inspections ---
 
@@ -73,6 +136,17 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         self, request: quality_pb2.GetQualityReportRequest, context: aio.ServicerContext
     ) -> quality_pb2.QualityReport:
         raise Unimplemented("GetQualityReport")
+
+
+def _position_after(token: str) -> int:
+    """The ledger position a ListWorkload page token left off at (0: from the start)."""
+    decoded = decode_token(token)
+    if decoded is None:
+        return 0
+    _, position = decoded
+    if not position.isdigit():
+        raise InvalidArgument.one("page_token", "is not a token this service issued")
+    return int(position)
 
 
 def binding(servicer: QualityServicer) -> ServiceBinding:

@@ -16,6 +16,7 @@ async def test_the_workflow_cache_bound_reaches_the_worker(desk: RunningDesk) ->
             "NATS_URL": desk.endpoints["nats"],
             "DATABASE_URL": desk.endpoints["postgres"],
             "HELPDESK_PAYLOAD_KEY": (desk.data_dir / "payload.key").read_text().strip(),
+            "HELPDESK_QUALITY_SAMPLING_SECRET": (desk.data_dir / "quality-sampling.key").read_text().strip(),
             "HELPDESK_MAX_CACHED_WORKFLOWS": "123",
         }
     )

@@ -1,0 +1,119 @@
+"""The quality service's Temporal Schedules: the daily sampling run and the weekly QA report.
+
+- ``quality-daily-sampling``: every day at 00:10 in the desk's time zone, the day before's sample
+  (DailySamplingInput with an empty day: the workflow takes the day before the time it was scheduled for).
+- ``quality-weekly-report``: every Monday at 01:00, the week before's report (WeeklyReportInput, week empty).
+
+Both are created, or brought to this definition, each time a quality process starts; several replicas
+may start at once, so a schedule another one just created is updated instead, and an update that
+raced another is tried again. An update keeps the schedule's state: one an operator paused stays paused.
+A run still going when the next is due is not started twice (overlap SKIP); after an outage of
+Temporal, a missed run is caught up within a day (past that, RunDailySampling samples any past day).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.service import RPCError
+
+from workflows.contract import TASK_QUEUE
+from workflows.quality_contract import (
+    DAILY_SAMPLING_SCHEDULE,
+    DAILY_SAMPLING_WORKFLOW,
+    WEEKLY_REPORT_SCHEDULE,
+    WEEKLY_REPORT_WORKFLOW,
+    DailySamplingInput,
+    WeeklyReportInput,
+)
+
+log = logging.getLogger(__name__)
+
+CATCHUP_WINDOW = timedelta(days=1)
+MONDAY = 1  # Temporal's day of week: 0 is Sunday
+UPDATE_ATTEMPTS = 5
+
+
+def daily_sampling_schedule(time_zone: str, task_queue: str = TASK_QUEUE) -> Schedule:
+    return _schedule(
+        ScheduleCalendarSpec(
+            hour=(ScheduleRange(0),), minute=(ScheduleRange(10),), comment="00:10 every day"
+        ),
+        ScheduleActionStartWorkflow(
+            DAILY_SAMPLING_WORKFLOW,
+            DailySamplingInput(day="", time_zone=time_zone),
+            id="quality-sampling/scheduled",  # Temporal appends the scheduled time
+            task_queue=task_queue,
+        ),
+        time_zone,
+    )
+
+
+def weekly_report_schedule(time_zone: str, task_queue: str = TASK_QUEUE) -> Schedule:
+    return _schedule(
+        ScheduleCalendarSpec(
+            hour=(ScheduleRange(1),),
+            minute=(ScheduleRange(0),),
+            day_of_week=(ScheduleRange(MONDAY),),
+            comment="01:00 every Monday",
+        ),
+        ScheduleActionStartWorkflow(
+            WEEKLY_REPORT_WORKFLOW,
+            WeeklyReportInput(week="", time_zone=time_zone),
+            id="quality-report/scheduled",
+            task_queue=task_queue,
+        ),
+        time_zone,
+    )
+
+
+def _schedule(when: ScheduleCalendarSpec, action: ScheduleActionStartWorkflow, time_zone: str) -> Schedule:
+    return Schedule(
+        action=action,
+        spec=ScheduleSpec(calendars=[when], time_zone_name=time_zone),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
+    )
+
+
+async def ensure_schedules(client: Client, *, time_zone: str, task_queue: str = TASK_QUEUE) -> None:
+    """Create both schedules, or bring existing ones to this definition."""
+    await ensure_schedule(client, DAILY_SAMPLING_SCHEDULE, daily_sampling_schedule(time_zone, task_queue))
+    await ensure_schedule(client, WEEKLY_REPORT_SCHEDULE, weekly_report_schedule(time_zone, task_queue))
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        log.info("schedule %s created", schedule_id)
+        return
+    except ScheduleAlreadyRunningError:
+        pass  # made by an earlier start or another replica: bring it to this definition
+
+    def keeping_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        return ScheduleUpdate(dataclasses.replace(schedule, state=current.description.schedule.state))
+
+    for attempt in range(1, UPDATE_ATTEMPTS + 1):
+        try:
+            await client.get_schedule_handle(schedule_id).update(keeping_state)
+            return
+        except RPCError as error:  # another replica updated it between our read and our write
+            if attempt == UPDATE_ATTEMPTS:
+                raise
+            log.info("schedule %s: update raced another (%s), trying again", schedule_id, error.message)
+            await asyncio.sleep(0.2 * attempt)
