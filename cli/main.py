@@ -46,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(commands)
     escalations.register(commands)
     knowledge.register(commands)
-    qa.register(commands)
-    quality_inspections.register(commands)  # `qa spot|inspect|scorecards`, in the `qa` group made above
+    qa.register(commands)  # `qa sample|verify`
+    quality_inspections.register(commands)  # `qa spot|inspect|scorecards`
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

@@ -25,7 +25,7 @@ from services.intake.ivr.activities import IvrActivities
 from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
 from services.knowledge.activities import KnowledgeActivities
-from services.quality.activities import InspectionActivities, QualityActivities
+from services.quality.activities import QualityActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.inspection_violations import InspectionViolationsWorkflow
@@ -52,7 +52,6 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *dispatch.all(),
         *KnowledgeActivities(runtime.pool).all(),
         *survey.all(),
-        *InspectionActivities(runtime.pool).all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
         *QualityActivities(runtime.pool, runtime.settings.require_quality_sampling_secret()).all(),
     ]
@@ -81,8 +80,8 @@ def workflow_worker(runtime: Runtime) -> Worker:
             IvrCallWorkflow,
             OutageResolutionWorkflow,
             KnowledgeCaseWorkflow,
-            InspectionViolationsWorkflow,
             DailySamplingWorkflow,
+            InspectionViolationsWorkflow,
         ],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),

@@ -1,5 +1,5 @@
-"""The quality service's activities, run by the workflow worker: the daily sampling run, and the mark
-that an inspection's violations are in the violations ledger."""
+"""The quality service's activities, run by the workflow worker over the quality schema: the daily
+sampling run, and the mark an inspection gets once its violations are in the violations ledger."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class QualityActivities:
         self._pool = pool
         self._secret = sampling_secret
 
+    # --- daily sampling ---
+
     @activity.defn(name=RUN_DAILY_SAMPLING)
     @final_storage_errors
     async def run_daily_sampling(self, request: RunDailySamplingInput) -> SampledDay:
@@ -49,16 +51,7 @@ class QualityActivities:
             ledger_position=run.ledger_position,
         )
 
-    def all(self) -> list[Callable[..., Any]]:
-        """The activities the worker registers."""
-        return [self.run_daily_sampling]
-
-
-class InspectionActivities:
-    """An inspection's violations handed off to the violations ledger (workflows/inspection_violations.py)."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    # --- inspections: their violations handed off to the violations ledger ---
 
     @activity.defn(name=MARK_VIOLATIONS_RECORDED)
     @final_storage_errors
@@ -67,4 +60,5 @@ class InspectionActivities:
         await repository.mark_violations_recorded(db=self._pool, inspection_id=inspection_id)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.mark_violations_recorded]
+        """The activities the worker registers."""
+        return [self.run_daily_sampling, self.mark_violations_recorded]

@@ -77,8 +77,21 @@ class StoredRun:
     ran_at: datetime
 
 
-def _ledger_row(row: asyncpg.Record) -> LedgerRow:
-    item = LedgerItem(
+# --- spot checks and inspections (services/quality/inspections.py) ---
+
+_ITEM_STATE_COLUMNS = (
+    "SELECT i.position, i.item_id, i.day, i.post, i.staff_id, i.kind, i.ticket_id, i.team_id, i.event_id,"
+    " i.occurred_at, i.detail, i.subject_staff_id, i.outcome,"
+    " EXISTS (SELECT 1 FROM quality.samples s WHERE s.item_id = i.item_id) AS sampled,"
+    " EXISTS (SELECT 1 FROM quality.spot_check_items c WHERE c.item_id = i.item_id) AS spot_checked,"
+    " n.inspection_id, n.score"
+)
+_ITEM_FROM = " FROM quality.items i LEFT JOIN quality.inspections n ON n.item_id = i.item_id"
+_ITEM_STATE = _ITEM_STATE_COLUMNS + _ITEM_FROM
+
+
+def _ledger_item(row: asyncpg.Record) -> LedgerItem:
+    return LedgerItem(
         item_id=row["item_id"],
         day=row["day"],
         post=Post(row["post"]),
@@ -92,6 +105,10 @@ def _ledger_row(row: asyncpg.Record) -> LedgerRow:
         subject_staff_id=row["subject_staff_id"],
         outcome=row["outcome"],
     )
+
+
+def _ledger_row(row: asyncpg.Record) -> LedgerRow:
+    item = _ledger_item(row)
     return LedgerRow(item, row["position"], row.get("inspection_id") or "", row.get("score") or 0)
 
 
@@ -207,43 +224,13 @@ async def workload(
     return [_ledger_row(row) for row in rows]
 
 
-# --- spot checks and inspections (services/quality/inspections.py) ---
-
-_INSPECTABLE_COLUMNS = (
-    "SELECT i.position, i.item_id, i.day, i.post, i.staff_id, i.kind, i.ticket_id, i.team_id, i.event_id,"
-    " i.occurred_at, i.detail, i.subject_staff_id, i.outcome,"
-    " EXISTS (SELECT 1 FROM quality.samples s WHERE s.item_id = i.item_id) AS sampled,"
-    " EXISTS (SELECT 1 FROM quality.spot_check_items c WHERE c.item_id = i.item_id) AS spot_checked,"
-    " n.inspection_id, n.score"
-)
-_INSPECTABLE_FROM = " FROM quality.items i LEFT JOIN quality.inspections n ON n.item_id = i.item_id"
-_INSPECTABLE = _INSPECTABLE_COLUMNS + _INSPECTABLE_FROM
-
-
-def _inspectable_item(row: asyncpg.Record) -> LedgerItem:
-    return LedgerItem(
-        item_id=row["item_id"],
-        day=row["day"],
-        post=Post(row["post"]),
-        staff_id=row["staff_id"],
-        kind=ItemKind(row["kind"]),
-        event_id=row["event_id"],
-        occurred_at=row["occurred_at"],
-        ticket_id=row["ticket_id"],
-        team_id=row["team_id"],
-        detail=row["detail"],
-        subject_staff_id=row["subject_staff_id"],
-        outcome=row["outcome"],
-    )
-
-
 def _item_state(row: asyncpg.Record, *, origin: Origin | None = None) -> ItemState:
     """``origin`` as the caller knows it (a spot check's items), else from where the item is: a daily
     sample first, as the regular check it counts for."""
     if origin is None:
         origin = Origin.DAILY if row["sampled"] else Origin.SPOT if row["spot_checked"] else None
     return ItemState(
-        item=_inspectable_item(row),
+        item=_ledger_item(row),
         position=row["position"],
         origin=origin,
         inspection_id=row["inspection_id"] or "",
@@ -276,7 +263,7 @@ async def draw_slice(
     SHA-256(item id ‖ nonce) gives, which only the holder of the nonce could foresee."""
     conditions, values = _slice_filter(scope, first=3)
     rows = await db.fetch(
-        f"{_INSPECTABLE_COLUMNS}, count(*) OVER () AS population{_INSPECTABLE_FROM}"  # conditions: constants
+        f"{_ITEM_STATE_COLUMNS}, count(*) OVER () AS population{_ITEM_FROM}"  # conditions: constants
         " WHERE n.inspection_id IS NULL"
         f"{conditions}"
         " ORDER BY sha256(convert_to(i.item_id, 'UTF8') || $1::bytea) LIMIT $2",
@@ -315,7 +302,7 @@ async def get_spot_check(*, db: Executor, request_id: str) -> SpotCheck | None:
     if row is None:
         return None
     items = await db.fetch(
-        f"{_INSPECTABLE} JOIN quality.spot_check_items c2 ON c2.item_id = i.item_id"
+        f"{_ITEM_STATE} JOIN quality.spot_check_items c2 ON c2.item_id = i.item_id"
         " WHERE c2.spot_check_id = $1 ORDER BY i.position",
         row["spot_check_id"],
     )
@@ -334,14 +321,14 @@ async def get_spot_check(*, db: Executor, request_id: str) -> SpotCheck | None:
 
 
 async def get_item_state(*, db: Executor, item_id: str) -> ItemState | None:
-    row = await db.fetchrow(f"{_INSPECTABLE} WHERE i.item_id = $1", item_id)
+    row = await db.fetchrow(f"{_ITEM_STATE} WHERE i.item_id = $1", item_id)
     return _item_state(row) if row is not None else None
 
 
 async def items_awaiting_inspection(*, db: Executor, ticket_id: str) -> list[ItemState]:
     """The ticket's items in a daily sample or a spot check and not inspected yet."""
     rows = await db.fetch(
-        f"{_INSPECTABLE} WHERE i.ticket_id = $1 AND n.inspection_id IS NULL"
+        f"{_ITEM_STATE} WHERE i.ticket_id = $1 AND n.inspection_id IS NULL"
         " AND (EXISTS (SELECT 1 FROM quality.samples s WHERE s.item_id = i.item_id)"
         " OR EXISTS (SELECT 1 FROM quality.spot_check_items c WHERE c.item_id = i.item_id))"
         " ORDER BY i.position",
@@ -370,7 +357,7 @@ async def insert_inspection(*, db: Executor, inspection: Inspection) -> None:
     )
 
 
-_INSPECTION_ROW = (
+_INSPECTION = (
     "SELECT n.inspection_id, n.request_id, n.origin, n.inspector, n.score, n.scores, n.violations,"
     " n.findings, n.inspected_at, n.violations_recorded_at,"
     " i.position, i.item_id, i.day, i.post, i.staff_id, i.kind, i.ticket_id, i.team_id, i.event_id,"
@@ -379,11 +366,11 @@ _INSPECTION_ROW = (
 )
 
 
-def _inspection_from_row(row: asyncpg.Record) -> Inspection:
+def _inspection(row: asyncpg.Record) -> Inspection:
     origin = Origin(row["origin"])
     return Inspection(
         inspection_id=row["inspection_id"],
-        item=ItemState(_inspectable_item(row), row["position"], origin, row["inspection_id"], row["score"]),
+        item=ItemState(_ledger_item(row), row["position"], origin, row["inspection_id"], row["score"]),
         request_id=row["request_id"],
         origin=origin,
         inspector=row["inspector"],
@@ -397,8 +384,8 @@ def _inspection_from_row(row: asyncpg.Record) -> Inspection:
 
 
 async def get_inspection(*, db: Executor, request_id: str) -> Inspection | None:
-    row = await db.fetchrow(f"{_INSPECTION_ROW} WHERE n.request_id = $1", request_id)
-    return _inspection_from_row(row) if row is not None else None
+    row = await db.fetchrow(f"{_INSPECTION} WHERE n.request_id = $1", request_id)
+    return _inspection(row) if row is not None else None
 
 
 async def inspections_to_hand_off(
@@ -406,12 +393,12 @@ async def inspections_to_hand_off(
 ) -> list[Inspection]:
     """Inspections whose violations are not in the ledger yet, oldest first."""
     rows = await db.fetch(
-        f"{_INSPECTION_ROW} WHERE n.violations_recorded_at IS NULL AND n.inspected_at < $1"
+        f"{_INSPECTION} WHERE n.violations_recorded_at IS NULL AND n.inspected_at < $1"
         " ORDER BY n.inspected_at LIMIT $2",
         inspected_before,
         limit,
     )
-    return [_inspection_from_row(row) for row in rows]
+    return [_inspection(row) for row in rows]
 
 
 async def mark_violations_recorded(*, db: Executor, inspection_id: str) -> None:

@@ -11,6 +11,7 @@ from services.quality.inspection_records import (
     InspectionRequest,
     ItemState,
     NamedViolation,
+    Origin,
     Slice,
     SpotCheck,
 )
@@ -47,49 +48,6 @@ def scorecard_to_proto(card: Scorecard) -> quality_pb2.Scorecard:
 
 def scorecards_to_proto() -> quality_pb2.ListScorecardsResponse:
     return quality_pb2.ListScorecardsResponse(scorecards=[scorecard_to_proto(c) for c in SCORECARDS.values()])
-
-
-def ledger_item_to_proto(
-    row: LedgerRow, origin: quality_pb2.SampleOrigin.ValueType = quality_pb2.SAMPLE_ORIGIN_UNSPECIFIED
-) -> quality_pb2.SampledTicket:
-    item = row.item
-    return quality_pb2.SampledTicket(
-        agent_id=item.staff_id,
-        ticket_id=item.ticket_id,
-        item_id=item.item_id,
-        post=post_to_proto(item.post),
-        kind=str(item.kind),
-        team_id=item.team_id,
-        occurred_at=timestamp(item.occurred_at),
-        day=item.day.isoformat(),
-        event_id=item.event_id,
-        origin=origin,
-        inspection_id=row.inspection_id,
-        score=row.score,
-        detail=item.detail,
-        ledger_position=row.position,
-    )
-
-
-def population_to_proto(count: Count) -> quality_pb2.PopulationCount:
-    return quality_pb2.PopulationCount(
-        post=post_to_proto(count.post), agent_id=count.staff_id, items=count.items, sampled=count.sampled
-    )
-
-
-def sampling_run_to_proto(
-    run: StoredRun, samples: list[LedgerRow], late_items: int
-) -> quality_pb2.SamplingRun:
-    return quality_pb2.SamplingRun(
-        day=run.day.isoformat(),
-        samples=[ledger_item_to_proto(row, quality_pb2.SAMPLE_ORIGIN_DAILY) for row in samples],
-        ran_at=timestamp(run.ran_at),
-        key_id=run.key_id,
-        population=[population_to_proto(count) for count in run.population],
-        ledger_position=run.ledger_position,
-        rate_per_mille=run.rate_per_mille,
-        late_items=late_items,
-    )
 
 
 # --- spot checks and inspections (services/quality/inspections.py) ---
@@ -178,6 +136,34 @@ def item_to_proto(state: ItemState) -> quality_pb2.SampledTicket:
         score=state.score,
         detail=item.detail,
         ledger_position=state.position,
+    )
+
+
+def ledger_item_to_proto(row: LedgerRow, origin: Origin | None = None) -> quality_pb2.SampledTicket:
+    state = ItemState(
+        item=row.item, position=row.position, origin=origin, inspection_id=row.inspection_id, score=row.score
+    )
+    return item_to_proto(state)
+
+
+def population_to_proto(count: Count) -> quality_pb2.PopulationCount:
+    return quality_pb2.PopulationCount(
+        post=post_to_proto(count.post), agent_id=count.staff_id, items=count.items, sampled=count.sampled
+    )
+
+
+def sampling_run_to_proto(
+    run: StoredRun, samples: list[LedgerRow], late_items: int
+) -> quality_pb2.SamplingRun:
+    return quality_pb2.SamplingRun(
+        day=run.day.isoformat(),
+        samples=[ledger_item_to_proto(row, Origin.DAILY) for row in samples],
+        ran_at=timestamp(run.ran_at),
+        key_id=run.key_id,
+        population=[population_to_proto(count) for count in run.population],
+        ledger_position=run.ledger_position,
+        rate_per_mille=run.rate_per_mille,
+        late_items=late_items,
     )
 
 

@@ -26,8 +26,9 @@ from helpdesk.v1 import events_pb2
 from services.quality.contract import LedgerItem
 from services.quality.scorecards import ItemKind, Post
 
-SYSTEM_ACTORS = frozenset({"", "system"})
-"""The desk itself (timers, automatic routing, the archive): no person's work."""
+SYSTEM_ACTORS = frozenset({"", "system", "ivr"})
+"""The desk itself (timers, automatic routing, the archive) and its IVR (the actor of what a caller
+reports by telephone, services/intake/ivr): no person's work."""
 
 POST_ROLES: dict[Post, str] = {
     Post.AGENT: "agent",

@@ -14,6 +14,7 @@ from domain.commands import ReviewWorkOrderInput
 from domain.review import reject, request_review
 from domain.ticket_state import new_work_order
 from helpdesk.v1 import events_pb2
+from services.intake.ivr.activities import IVR_ACTOR
 from services.quality.contract import LedgerItem
 from services.quality.scorecards import ItemKind, Post
 from services.quality.workload import detail, ledger_item, worker
@@ -184,7 +185,7 @@ def test_a_report_is_the_statisticians() -> None:
     assert item(unnamed, None).item_id == f"report/{unnamed.event_id}"
 
 
-@pytest.mark.parametrize("actor", ["system", ""])
+@pytest.mark.parametrize("actor", ["system", "", IVR_ACTOR])
 def test_the_desks_own_events_are_nobodys_work(actor: str) -> None:
     for type_ in ("ticket.created", "survey.submitted", "knowledge.published", "report.generated"):
         assert ledger_item(event(type_, actor, {"round": 1}), zone=SHANGHAI, roles=None) is None
