@@ -21,7 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from desk.loops import Readiness, connection_lost, keep_running
+from desk.loops import Readiness, connection_lost, describe, keep_running, reraise_if_cancelled
 from domain.work_orders import DESK_TEAM_ID
 from services.quality import repository
 from services.quality.inspection_records import Inspection
@@ -74,14 +74,16 @@ class ViolationsHandOff:
         self._task_queue = task_queue
 
     async def start(self, inspection: Inspection) -> None:
-        """Start the inspection's workflow now; if Temporal cannot be reached, the loop will."""
+        """Start the inspection's workflow now; if that fails, the loop will. The inspection is stored
+        by now, so its RPC answers with it whatever happens here."""
         try:
             await self._start(inspection)
-        except RPCError as error:
+        except Exception as error:
+            reraise_if_cancelled()
             log.warning(
                 "violations of inspection %s left to the hand-off loop (%s)",
                 inspection.inspection_id,
-                error.message,
+                describe(error),
             )
 
     async def _start(self, inspection: Inspection) -> None:
