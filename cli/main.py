@@ -32,7 +32,18 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cli import client, directory, escalations, events, knowledge, ops, qa, survey
+    from cli import (
+        client,
+        directory,
+        escalations,
+        events,
+        knowledge,
+        ops,
+        qa,
+        quality_inspections,
+        quality_report,
+        survey,
+    )
 
     parser = argparse.ArgumentParser(
         prog="helpdesk", description="An IT-operations and telecom service desk."
@@ -46,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     events.register(commands)
     escalations.register(commands)
     knowledge.register(commands)
-    qa.register(commands)
+    qa.register(commands)  # `qa sample|verify`
+    quality_inspections.register(commands)  # `qa spot|inspect|scorecards`
+    quality_report.register(commands)  # `qa report`
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

@@ -22,42 +22,26 @@ in the same transaction as the effect), or makes the effect idempotent by ``work
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import Protocol
 
 import nats
-import nats.errors
-from google.protobuf.message import DecodeError
 from nats.aio.client import Client as NatsClient
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from desk.errors import NotFound
+from desk.event_consumer import Delivery, EventFeed
 from desk.events import STREAM, team_consumer_name, team_consumer_subject
-from helpdesk.v1 import events_pb2
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TeamEvent:
-    """One delivered event: the decoded envelope, its subject, and how often it was delivered."""
-
-    envelope: events_pb2.EventEnvelope
-    subject: str
-    delivered: int  # 1 the first time; more after a nak, an ack wait that ran out, or a lost ack
-    _msg: Msg
-
-    @property
-    def event_id(self) -> str:
-        return str(self.envelope.event_id)
+class TeamEvent(Delivery):
+    """One delivered event of the team's: the decoded envelope, its subject, how often it was delivered."""
 
     @property
     def type(self) -> str:
@@ -67,10 +51,6 @@ class TeamEvent:
     @property
     def work_order_id(self) -> str:
         return str(self.envelope.payload["work_order_id"]) if "work_order_id" in self.envelope.payload else ""
-
-    async def still_working(self) -> None:
-        """Restart the ack wait (30 s) for a handler that takes longer; may be called repeatedly."""
-        await self._msg.in_progress()
 
 
 Handler = Callable[[TeamEvent], Awaitable[None]]
@@ -104,11 +84,13 @@ class SeenIds:
             self._ids.popitem(last=False)
 
 
-class TeamFeed:
+class TeamFeed(EventFeed):
     """Pulls a team's events, hands each new one to ``handler``, acks after it succeeded.
 
     A handler that raises gets the event again after ``retry_delay`` seconds (nak), as often as it
     takes: the team consumer has no delivery limit. An undecodable message is logged and terminated.
+    The pulling, acking and naking are :class:`desk.event_consumer.EventFeed`'s; this adds the skipping
+    of event ids handled before.
     """
 
     def __init__(
@@ -119,57 +101,25 @@ class TeamFeed:
         seen: SeenStore | None = None,
         retry_delay: float = 1.0,
     ) -> None:
-        self._subscription = subscription
-        self._handler = handler
+        super().__init__(
+            subscription, self._handle_new, retry_delay=retry_delay, most_retry_delay=retry_delay
+        )
+        self._team_handler = handler
         self._seen: SeenStore = seen if seen is not None else SeenIds()
-        self._retry_delay = retry_delay
-        self.handled = 0
         self.duplicates = 0  # redelivered events acked without calling the handler
-        self.failures = 0  # handler errors, each answered with a nak
 
-    async def poll(self, *, batch: int = 10, linger: float = 1.0) -> int:
-        """One fetch: up to ``batch`` messages, waiting up to ``linger`` s for the first. Returns how many."""
-        try:
-            messages = await self._subscription.fetch(batch, timeout=linger)
-        except nats.errors.TimeoutError:
-            return 0
-        for msg in messages:
-            await self._process(msg)
-        return len(messages)
-
-    async def run(self, *, batch: int = 10, linger: float = 5.0) -> NoReturn:
-        """Poll until cancelled. While NATS is unreachable the client reconnects, and this waits for it."""
-        while True:
-            try:
-                await self.poll(batch=batch, linger=linger)
-            except nats.errors.Error as error:  # what was not acked comes again, and is de-duplicated
-                log.warning("fetching failed (%s); trying again in 1 s", error)
-                await asyncio.sleep(1.0)
-
-    async def _process(self, msg: Msg) -> None:
-        try:
-            envelope = events_pb2.EventEnvelope.FromString(msg.data)
-        except DecodeError:
-            log.error("%s: not an EventEnvelope, terminated", msg.subject)
-            await msg.term()
-            return
-        event_id = str(envelope.event_id) or (msg.headers or {}).get("Nats-Msg-Id", "")
-        if await self._seen.seen(event_id):
+    async def handle(self, delivery: Delivery) -> None:
+        """Skip an event handled before (counted in ``duplicates``), else handle it and remember it."""
+        if await self._seen.seen(delivery.event_id):
             self.duplicates += 1
-            await msg.ack()
             return
-        event = TeamEvent(envelope, msg.subject, msg.metadata.num_delivered, msg)
-        try:
-            await self._handler(event)
-        except Exception:
-            self.failures += 1
-            delay = self._retry_delay
-            log.exception("%s %s: handler failed, redelivered in %.1f s", event.type, event_id, delay)
-            await msg.nak(delay=delay)
-            return
-        await self._seen.remember(event_id)
-        self.handled += 1
-        await msg.ack()
+        await super().handle(delivery)
+
+    async def _handle_new(self, delivery: Delivery) -> None:
+        await self._team_handler(
+            TeamEvent(delivery.envelope, delivery.subject, delivery.delivered, delivery._msg)
+        )
+        await self._seen.remember(delivery.event_id)
 
 
 async def bind_team_feed(

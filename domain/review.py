@@ -20,7 +20,7 @@ from domain.work_orders import SlaPolicyRecord, WorkOrderRecord, WorkOrderStatus
 
 def request_review(state: TicketState, work_order: WorkOrderRecord) -> list[NewEvent]:
     state.view.status, state.view.assigned_team_id = TicketStatus.PENDING_REVIEW, ""
-    facts = {"work_order_id": work_order.work_order_id, "team_id": work_order.team_id}
+    facts = _facts(work_order)
     return [
         NewEvent(
             "review.requested",
@@ -49,7 +49,7 @@ def approve(
     work_order = _decide(state, request, now)
     proposed = work_order.team_id
     work_order.team_id = request.team_id or proposed
-    facts = {"work_order_id": work_order.work_order_id, "team_id": work_order.team_id, "proposed": proposed}
+    facts = _facts(work_order) | {"proposed": proposed}
     events = [NewEvent("review.approved", review_subject("approved"), request.actor, request.reason, facts)]
     events += send_to_team(
         state, work_order, policy=policy, now=now, actor=request.actor, reason=work_order.dispatch_reason
@@ -63,7 +63,7 @@ def reject(
     work_order = _decide(state, request, now)
     work_order.status = WorkOrderStatus.REJECTED
     state.view.status, state.view.assigned_team_id = TicketStatus.OPEN, ""
-    facts = {"work_order_id": work_order.work_order_id, "team_id": work_order.team_id}
+    facts = _facts(work_order)
     return work_order, [
         NewEvent("review.rejected", review_subject("rejected"), request.actor, request.reason, facts)
     ]
@@ -75,3 +75,13 @@ def _decide(state: TicketState, request: ReviewWorkOrderInput, now: datetime) ->
     work_order.reviewed_by, work_order.review_reason = request.actor, request.reason
     work_order.reviewed_at = now
     return work_order
+
+
+def _facts(work_order: WorkOrderRecord) -> dict[str, str]:
+    """What every review.* event says: the work order, its team, and who proposed it (the junior agent
+    a senior agent's review grades, seed 002 三.3; the quality ledger's REVIEW items name them)."""
+    return {
+        "work_order_id": work_order.work_order_id,
+        "team_id": work_order.team_id,
+        "proposed_by": work_order.dispatched_by,
+    }

@@ -249,7 +249,11 @@ def send_to_team(
     state.view.deadlines.append(response)
     state.view.status = TicketStatus.DISPATCHED
     state.view.assigned_team_id = work_order.team_id
-    facts = _facts(work_order) | {"response_due_at": response.due_at.isoformat()}
+    # Who proposed it: the actor is the reviewer when it was reviewed (the quality ledger's DISPATCH item).
+    facts = _facts(work_order) | {
+        "response_due_at": response.due_at.isoformat(),
+        "dispatched_by": work_order.dispatched_by,
+    }
     return [_dispatch_event(work_order, "created", actor, reason, facts)]
 
 

@@ -28,6 +28,11 @@ def weekly_report_id(week: str) -> str:
     return f"quality-report/{week}"
 
 
+def weekly_report_so_far_id(week: str) -> str:
+    """A week not over: the numbers so far, never stored (concurrent askers share a run)."""
+    return f"quality-report-so-far/{week}"
+
+
 def inspection_violations_id(inspection_id: str) -> str:
     return f"inspection-violations/{inspection_id}"
 
@@ -54,9 +59,28 @@ class WeeklyReportInput:
 
     week: str = ""
     time_zone: str = "Asia/Shanghai"
+    # False: the numbers so far, stored nowhere (GetQualityReport of the current week).
+    store: bool = True
+
+
+@dataclass
+class InspectionViolation:
+    """One violation an inspection named, under its ledger id (inspection/<inspection_id>/<n>)."""
+
+    violation_id: str
+    code: str
+    note: str = ""
 
 
 @dataclass
 class InspectionViolationsInput:
+    """An inspection's violations, against the person who did the work and the team (service-desk for
+    the desk's own work), dated when that work was done (``occurred_at``): a violation belongs to the
+    week of the work, as a missed deadline does to the week it was missed, however late it is found."""
+
     inspection_id: str
-    violation_ids: list[str] = field(default_factory=list)
+    violations: list[InspectionViolation] = field(default_factory=list)
+    ticket_id: str = ""
+    agent_id: str = ""
+    team_id: str = ""
+    occurred_at: datetime | None = None

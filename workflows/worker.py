@@ -28,9 +28,11 @@ from services.knowledge.activities import KnowledgeActivities
 from services.quality.activities import QualityActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
+from workflows.inspection_violations import InspectionViolationsWorkflow
 from workflows.ivr import IvrCallWorkflow
 from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
+from workflows.quality_report import WeeklyReportWorkflow
 from workflows.quality_sampling import DailySamplingWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
@@ -80,6 +82,8 @@ def workflow_worker(runtime: Runtime) -> Worker:
             OutageResolutionWorkflow,
             KnowledgeCaseWorkflow,
             DailySamplingWorkflow,
+            InspectionViolationsWorkflow,
+            WeeklyReportWorkflow,
         ],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),

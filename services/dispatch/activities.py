@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -13,17 +14,23 @@ from domain.work_orders import SlaPolicyRecord
 from services.dispatch import repository
 from services.dispatch.contract import (
     FIND_SLA_POLICY,
+    LIST_VIOLATIONS,
     RECORD_VIOLATION,
     ROUTE_TICKET,
     FindSlaPolicyInput,
+    ListViolationsInput,
     RecordViolationInput,
     RecordViolationResult,
     RouteTicketInput,
     RouteTicketResult,
     SaveWorkOrderInput,
+    ViolationList,
+    ViolationRecord,
 )
 from services.dispatch.policies import policy_in_force
 from services.dispatch.routing import route
+
+_VIOLATIONS_PAGE = 1000
 
 
 class DispatchActivities:
@@ -90,5 +97,24 @@ class DispatchActivities:
                 )
         return RecordViolationResult(recorded=recorded, work_order=work_order)
 
+    @activity.defn(name=LIST_VIOLATIONS)
+    @final_storage_errors
+    async def list_violations(self, request: ListViolationsInput) -> ViolationList:
+        """Every violation recorded in [since, until), oldest first, read page by page."""
+        found: list[ViolationRecord] = []
+        after: tuple[datetime, str] | None = None
+        while True:
+            page = await repository.list_violations(
+                db=self._pool, team_id="", agent_id="", since=request.since, until=request.until,
+                after=after, limit=_VIOLATIONS_PAGE,
+            )  # fmt: skip
+            found += [
+                ViolationRecord(v.violation_id, v.source, v.agent_id, v.team_id, v.code, v.recorded_at)
+                for v in page
+            ]
+            if len(page) < _VIOLATIONS_PAGE:
+                return ViolationList(found)
+            after = (page[-1].recorded_at, page[-1].violation_id)
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.route_ticket, self.find_sla_policy, self.record_violation]
+        return [self.route_ticket, self.find_sla_policy, self.record_violation, self.list_violations]

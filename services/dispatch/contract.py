@@ -77,9 +77,39 @@ class RecordViolationInput:
     recorded_at: datetime
     agent_id: str = ""  # the engineer holding the work order; for desk deadlines the recording agent
     source: str = ViolationSource.DEADLINE
+    code: str = ""  # an inspection's violation code (services/quality/scorecards.py), else ""
+    note: str = ""  # the inspector's note on it
 
 
 @dataclass
 class RecordViolationResult:
     recorded: bool  # False when it was already recorded (a retry or replay)
     work_order: WorkOrderRecord | None  # the chased work order, with its new chase_count
+
+
+LIST_VIOLATIONS = "dispatch.list_violations"
+
+
+@dataclass
+class ListViolationsInput:
+    """The violations recorded in [since, until), every source (the quality report's week)."""
+
+    since: datetime
+    until: datetime
+
+
+@dataclass
+class ViolationRecord:
+    """One violation of the ledger, as a reader outside dispatch needs it (no customer data)."""
+
+    violation_id: str
+    source: str  # ViolationSource
+    agent_id: str  # "" when no one person was held to it
+    team_id: str
+    code: str  # an inspection's code, else ""
+    recorded_at: datetime
+
+
+@dataclass
+class ViolationList:
+    violations: list[ViolationRecord] = field(default_factory=list)

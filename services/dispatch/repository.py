@@ -189,7 +189,8 @@ async def insert_violation(*, db: Executor, violation: RecordViolationInput) -> 
     """Record a violation once; False when this violation id is already in the ledger."""
     status = await db.execute(
         "INSERT INTO dispatch.violations (violation_id, ticket_id, team_id, deadline_kind, work_order_id,"
-        " due_at, recorded_at, chased, agent_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " due_at, recorded_at, chased, agent_id, source, code, note)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         " ON CONFLICT DO NOTHING",
         violation.violation_id,
         violation.ticket_id,
@@ -201,6 +202,8 @@ async def insert_violation(*, db: Executor, violation: RecordViolationInput) -> 
         bool(violation.work_order_id),
         violation.agent_id,
         str(violation.source),
+        violation.code,
+        violation.note,
     )
     return bool(status == "INSERT 0 1")
 
@@ -224,6 +227,8 @@ class ViolationRow:
     chased: bool
     chase_count: int
     source: str
+    code: str
+    note: str
 
 
 async def list_violations(
@@ -253,7 +258,8 @@ async def list_violations(
     args.append(limit)
     rows = await db.fetch(
         "SELECT violation_id, ticket_id, team_id, agent_id, deadline_kind, work_order_id, due_at,"
-        f" recorded_at, chased, chase_count, source FROM dispatch.violations WHERE {' AND '.join(clauses)}"
+        " recorded_at, chased, chase_count, source, code, note"
+        f" FROM dispatch.violations WHERE {' AND '.join(clauses)}"
         f" ORDER BY recorded_at, violation_id LIMIT ${len(args)}",
         *args,
     )

@@ -58,6 +58,8 @@ def violation_to_proto(v: ViolationRow) -> common_pb2.Violation:
         chased=v.chased,
         chase_count=v.chase_count,
         source=enum_value(common_pb2.ViolationSource, v.source, "VIOLATION_SOURCE_"),
+        code=v.code,
+        note=v.note,
     )
 
 

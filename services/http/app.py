@@ -1,4 +1,5 @@
-"""The HTTP channels' FastAPI app: each route is one IntakeService call made with the caller's token.
+"""The HTTP channels' FastAPI app: each route is one IntakeService call made with the caller's token
+(the weekly QA report's, one QualityService call).
 
 Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 
@@ -9,6 +10,8 @@ Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 - ``POST /v1/channels/im``: an inbound instant message (channel IM); request id from the message id.
 - ``GET /v1/tickets/{ticket_id}``: GetTicket.
 - ``GET /healthz``: 200 while intake answers its health check, else 503.
+- ``GET /v1/quality/reports/{week}`` (JSON), ``….csv`` and ``….html``: QualityService's
+  GetQualityReport, the weekly QA report (services/http/report_pages.py renders the CSV and the page).
 
 Errors are intake's, mapped by :mod:`services.http.errors`; a request without a bearer token is
 refused with 401 before anything reaches intake.
@@ -29,10 +32,10 @@ from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message
 
-from helpdesk.v1 import intake_pb2
+from helpdesk.v1 import intake_pb2, quality_pb2
 from services.http.errors import (
     HttpError,
     bad_request,
@@ -44,6 +47,7 @@ from services.http.errors import (
     unsupported_media_type,
 )
 from services.http.models import ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
+from services.http.report_pages import report_csv, report_html
 
 RPC_TIMEOUT_SECONDS = 30.0
 MAX_BODY_BYTES = 1_000_000
@@ -82,10 +86,11 @@ def _body_doc(model: type[BaseModel], media_types: tuple[str, ...]) -> dict[str,
 class Channels:
     """The routes: each translates its request, calls intake with the caller's token, renders the answer."""
 
-    def __init__(self, intake: Any, health: Any, *, channel_category: str) -> None:
+    def __init__(self, intake: Any, health: Any, *, channel_category: str, quality: Any = None) -> None:
         self._intake = intake  # an IntakeServiceStub on a grpc.aio channel
         self._health = health  # a grpc_health HealthStub on the same channel
         self._category = channel_category
+        self._quality = quality  # a QualityServiceStub on the quality service's channel
 
     async def web_form(
         self, request: Request, credentials: Credentials, idempotency_key: IdempotencyKey = None
@@ -122,6 +127,37 @@ class Channels:
             self._intake.GetTicket, intake_pb2.GetTicketRequest(ticket_id=ticket_id), metadata
         )
         return JSONResponse(_json(ticket))
+
+    async def quality_report(self, week: str, credentials: Credentials) -> Response:
+        """The weekly QA report (GetQualityReport): a week over is final and never changes; the
+        current week's numbers so far have `final` false. `week` is an ISO week, `2026-W48`."""
+        return JSONResponse(_json(await self._report(week, credentials)))
+
+    async def quality_report_csv(self, week: str, credentials: Credentials) -> Response:
+        """The same report as CSV: one block of rows per section, each with its header row."""
+        report = await self._report(week, credentials)
+        return Response(
+            report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="qa-report-{report.week}.csv"'},
+        )
+
+    async def quality_report_html(self, week: str, credentials: Credentials) -> Response:
+        """The same report as a page for a manager's browser: self-contained, nothing fetched."""
+        report = await self._report(week, credentials)
+        return HTMLResponse(
+            report_html(report),
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
+
+    async def _report(self, week: str, credentials: Credentials) -> quality_pb2.QualityReport:
+        metadata = _metadata(credentials)
+        if self._quality is None:
+            raise HttpError(503, "UNAVAILABLE", "the quality service is not configured on this gateway")
+        report: quality_pb2.QualityReport = await _call(
+            self._quality.GetQualityReport, quality_pb2.GetQualityReportRequest(week=week), metadata
+        )
+        return report
 
     async def healthz(self) -> Response:
         request = health_pb2.HealthCheckRequest(service="helpdesk.v1.IntakeService")
@@ -255,9 +291,27 @@ def _routes(app: FastAPI, channels: Channels) -> None:
         responses={**_ERRORS, 404: {"model": ErrorBody, "description": "No such ticket."}},
         response_class=JSONResponse, tags=["tickets"],
     )  # fmt: skip
+    _report_routes(app, channels)
     app.add_api_route(
         "/healthz", channels.healthz, methods=["GET"], summary="Intake answers", tags=["health"]
     )
+
+
+def _report_routes(app: FastAPI, channels: Channels) -> None:
+    """The suffixed routes first: `{week}` alone would also match `2026-W48.csv`."""
+    responses: dict[int | str, dict[str, Any]] = {
+        **_ERRORS,
+        400: {"model": ErrorBody, "description": "Not a week (YYYY-Www), or one not begun."},
+    }
+    for suffix, endpoint, response_class, summary in (
+        (".csv", channels.quality_report_csv, Response, "The weekly QA report as CSV"),
+        (".html", channels.quality_report_html, HTMLResponse, "The weekly QA report as a page"),
+        ("", channels.quality_report, JSONResponse, "The weekly QA report (每周质检分析报告)"),
+    ):
+        app.add_api_route(
+            f"/v1/quality/reports/{{week}}{suffix}", endpoint, methods=["GET"], summary=summary,
+            responses=responses, response_class=response_class, tags=["quality"],
+        )  # fmt: skip
 
 
 def _error_handlers(app: FastAPI) -> None:

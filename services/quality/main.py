@@ -7,6 +7,9 @@ from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
+from services.quality.inspection_handoff import ViolationsHandOff
+from services.quality.inspections import Inspections
+from services.quality.ledger import WorkloadLedger, ledger_consumer
 from services.quality.schedules import ensure_schedules
 from services.quality.server import ACCESS, QualityServicer, binding
 
@@ -21,8 +24,19 @@ async def build(runtime: Runtime) -> ServiceParts:
         QUALITY_OUTBOX,
         loop_name="quality event relay",
     )
-    servicer = QualityServicer(runtime.pool, runtime.temporal, time_zone=runtime.settings.time_zone)
-    return ServiceParts(bindings=[binding(servicer)], access=ACCESS, background=[relay.run])
+    ledger = ledger_consumer(
+        runtime.js, WorkloadLedger(runtime.pool, runtime.settings.zone), runtime.readiness
+    )
+    hand_off = ViolationsHandOff(runtime.temporal, runtime.pool, runtime.readiness)
+    servicer = QualityServicer(
+        runtime.pool,
+        runtime.temporal,
+        time_zone=runtime.settings.time_zone,
+        inspections=Inspections(runtime.pool, hand_off),
+    )
+    return ServiceParts(
+        bindings=[binding(servicer)], access=ACCESS, background=[relay.run, ledger.run, hand_off.run]
+    )
 
 
 async def run(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,12 +12,14 @@ from grpc import aio
 from temporalio.client import Client
 
 from desk.auth import QA_INSPECTORS
-from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unimplemented
-from desk.grpc_edge import ServiceBinding
+from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
+from desk.grpc_edge import ServiceBinding, current_principal
 from desk.paging import decode_token, encode_token, page_size
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import repository, wire
 from services.quality.daily_runs import DailyRuns
+from services.quality.inspections import Inspections
+from services.quality.reports import WeeklyReports
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -26,10 +29,21 @@ ACCESS = {
 
 
 class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
-    def __init__(self, db: asyncpg.Pool, temporal: Client, *, time_zone: str) -> None:
+    def __init__(
+        self,
+        db: asyncpg.Pool,
+        temporal: Client,
+        *,
+        time_zone: str,
+        inspections: Inspections,
+        reports: WeeklyReports | None = None,
+    ) -> None:
         self._db = db
         self._zone = ZoneInfo(time_zone)
         self._daily_runs = DailyRuns(db, temporal, time_zone=time_zone)
+        self._inspections = inspections
+        # The weekly reports: stored, or made by their workflow.
+        self._reports = reports or WeeklyReports(db, temporal, time_zone=time_zone)
 
     # --- daily sampling (定期检查) ---
 
@@ -102,12 +116,23 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     async def SpotCheck(
         self, request: quality_pb2.SpotCheckRequest, context: aio.ServicerContext
     ) -> quality_pb2.Inspection:
-        raise Unimplemented("SpotCheck")
+        scope, size = wire.spot_check_from_proto(request)
+        spot = await self._inspections.spot_check(
+            scope=scope,
+            size=size,
+            reason=request.reason.strip(),
+            request_id=request.request_id.strip() or str(uuid.uuid4()),  # none given: not to be retried
+            actor=current_principal().principal_id,
+        )
+        return wire.spot_check_to_proto(spot)
 
     async def RecordInspection(
         self, request: quality_pb2.RecordInspectionRequest, context: aio.ServicerContext
     ) -> quality_pb2.Inspection:
-        raise Unimplemented("RecordInspection")
+        inspection = await self._inspections.record(
+            wire.inspection_from_proto(request), actor=current_principal().principal_id
+        )
+        return wire.inspection_to_proto(inspection)
 
     async def ListScorecards(
         self, request: quality_pb2.ListScorecardsRequest, context: aio.ServicerContext
@@ -119,7 +144,7 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     async def GetQualityReport(
         self, request: quality_pb2.GetQualityReportRequest, context: aio.ServicerContext
     ) -> quality_pb2.QualityReport:
-        raise Unimplemented("GetQualityReport")
+        return await self._reports.get(request.week)
 
 
 def _position_after(token: str) -> int:
