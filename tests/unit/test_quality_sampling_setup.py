@@ -4,7 +4,6 @@ samples, and the Schedules' definitions."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import stat
 from datetime import UTC, datetime, timedelta
@@ -42,10 +41,10 @@ def test_standard_and_url_safe_base64_read_alike() -> None:
     assert parse_sampling_secret(base64.urlsafe_b64encode(raw).decode() + "\n") == raw
 
 
-def test_the_quality_service_refuses_to_start_without_the_secret() -> None:
+async def test_the_quality_service_refuses_to_start_without_the_secret() -> None:
     settings = load_settings({"TEMPORAL_ADDRESS": "127.0.0.1:1", "NATS_URL": "nats://x", "DATABASE_URL": "x"})
     with pytest.raises(ConfigurationError, match="HELPDESK_QUALITY_SAMPLING_SECRET"):
-        asyncio.run(quality_main.run(settings))
+        await quality_main.run(settings)  # before it connects to anything
 
 
 def test_helpdesk_up_makes_the_key_file_once_readable_by_its_owner_only(tmp_path: Path) -> None:
