@@ -39,7 +39,17 @@ from helpdesk.v1 import (
 Command = Callable[[argparse.Namespace, dict[str, Any]], message.Message]
 
 
-def _call(
+def bearer(endpoints: dict[str, Any], role: str) -> tuple[tuple[str, str], ...]:
+    """The call metadata of a role's development token (from endpoints.json)."""
+    token = endpoints["tokens"].get(role)
+    if token is None:
+        raise SystemExit(
+            f"no development token for {role!r}; known: {', '.join(sorted(endpoints['tokens']))}"
+        )
+    return (("authorization", f"Bearer {token}"),)
+
+
+def call(
     endpoints: dict[str, Any],
     *,
     service: str,
@@ -48,15 +58,9 @@ def _call(
     method: str,
     request: message.Message,
 ) -> message.Message:
-    token = endpoints["tokens"].get(role)
-    if token is None:
-        raise SystemExit(
-            f"no development token for {role!r}; known: {', '.join(sorted(endpoints['tokens']))}"
-        )
+    metadata = bearer(endpoints, role)
     with grpc.insecure_channel(endpoints["services"][service]) as channel:
-        answer: message.Message = getattr(stub_type(channel), method)(
-            request, metadata=(("authorization", f"Bearer {token}"),)
-        )
+        answer: message.Message = getattr(stub_type(channel), method)(request, metadata=metadata)
         return answer
 
 
@@ -78,7 +82,7 @@ def ticket_create(args: argparse.Namespace, endpoints: dict[str, Any]) -> messag
         description=args.description,
         wait_for_routing=True,  # a person at the terminal wants to see where it went
     )
-    return _call(
+    return call(
         endpoints,
         service="intake",
         role=args.as_role or "agent",
@@ -90,7 +94,7 @@ def ticket_create(args: argparse.Namespace, endpoints: dict[str, Any]) -> messag
 
 def ticket_show(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
     request = intake_pb2.GetTicketRequest(ticket_id=args.ticket_id)
-    return _call(
+    return call(
         endpoints,
         service="intake",
         role=args.as_role or "agent",
@@ -107,7 +111,7 @@ def ticket_list(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.
         page_size=args.page_size,
         page_token=args.page_token,
     )
-    return _call(
+    return call(
         endpoints,
         service="intake",
         role=args.as_role or "agent",
@@ -123,7 +127,7 @@ def _engineer_role(args: argparse.Namespace) -> str:
 
 def workorder_accept(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
     request = dispatch_pb2.AcceptWorkOrderRequest(work_order_id=args.work_order_id, engineer=args.engineer)
-    return _call(
+    return call(
         endpoints,
         service="dispatch",
         role=_engineer_role(args),
@@ -153,7 +157,7 @@ def workorder_resolve(args: argparse.Namespace, endpoints: dict[str, Any]) -> me
         engineer=args.engineer,
         onsite=onsite,
     )
-    return _call(
+    return call(
         endpoints,
         service="dispatch",
         role=_engineer_role(args),
@@ -165,7 +169,7 @@ def workorder_resolve(args: argparse.Namespace, endpoints: dict[str, Any]) -> me
 
 def workorder_return(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
     request = dispatch_pb2.ReturnWorkOrderRequest(work_order_id=args.work_order_id, reason=args.reason)
-    return _call(
+    return call(
         endpoints,
         service="dispatch",
         role=_engineer_role(args),
@@ -184,7 +188,7 @@ def callback(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Mes
         note=args.note,
         request_id=args.request_id or str(uuid.uuid4()),
     )
-    return _call(
+    return call(
         endpoints,
         service="survey",
         role=args.as_role or "surveyor",

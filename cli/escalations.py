@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf import message
 
-from cli.client import _call, _enum
+from cli.client import _enum, call
 from helpdesk.v1 import escalation_pb2, escalation_pb2_grpc, survey_pb2
 
 E = escalation_pb2
@@ -25,7 +25,7 @@ RESPONSIBILITIES = ("NOT_OURS", "SERVICE_DESK", "OPS_TEAM")
 def _hotline(
     args: argparse.Namespace, endpoints: dict[str, Any], method: str, request: message.Message
 ) -> message.Message:
-    return _call(
+    return call(
         endpoints,
         service="survey",
         role=args.as_role or ("agent" if method == "OpenEscalation" else "manager"),

@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 from google.protobuf import message
 
+from cli.client import bearer, call
 from cli.endpoints import read_endpoints
 from desk.config import Settings, parse_sampling_secret
 from desk.errors import ConfigurationError
@@ -29,15 +30,24 @@ from services.quality.sampling import Count, Differences, Draw, WorkItem, compar
 WORKLOAD_PAGE = 500
 
 
-def _stub(endpoints: dict[str, Any], args: argparse.Namespace) -> tuple[grpc.Channel, Any, Any]:
+def quality_call(args: argparse.Namespace, endpoints: dict[str, Any], method: str, request: Any) -> Any:
+    """One QualityService call with the qa_inspector's development token (or `--as` another role's)."""
     role = args.as_role or "qa_inspector"
-    token = endpoints["tokens"].get(role)
-    if token is None:
-        raise SystemExit(
-            f"no development token for {role!r}; known: {', '.join(sorted(endpoints['tokens']))}"
-        )
+    stub = quality_pb2_grpc.QualityServiceStub
+    return call(endpoints, service="quality", role=role, stub_type=stub, method=method, request=request)
+
+
+def _stub(endpoints: dict[str, Any], args: argparse.Namespace) -> tuple[grpc.Channel, Any, Any]:
+    metadata = bearer(endpoints, args.as_role or "qa_inspector")
     channel = grpc.insecure_channel(endpoints["services"]["quality"])
-    return channel, quality_pb2_grpc.QualityServiceStub(channel), (("authorization", f"Bearer {token}"),)
+    return channel, quality_pb2_grpc.QualityServiceStub(channel), metadata
+
+
+def qa_verbs(commands: Any) -> Any:
+    """The `qa` group's subcommands: `register` below makes the group; the other qa modules add to it."""
+    group = commands.choices["qa"]
+    found = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+    return found[0]
 
 
 def sample(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
@@ -161,9 +171,10 @@ def _as_json(run: quality_pb2.SamplingRun, differences: Differences) -> dict[str
 
 
 def register(sub: Any) -> None:
-    """Add `helpdesk qa sample|verify` to the `helpdesk` parser's subcommands."""
-    qa = sub.add_parser("qa", help="quality inspection: the daily sample and its verification")
-    verbs = qa.add_subparsers(dest="verb", required=True)
+    """Add the `helpdesk qa` group with `sample|verify`; cli/quality_inspections.py and
+    cli/quality_report.py add their verbs to it (:func:`qa_verbs`)."""
+    qa = sub.add_parser("qa", help="quality inspection (质检): samples, spot checks, inspections, reports")
+    verbs = qa.add_subparsers(dest="verb", required=True, metavar="VERB")
     run = verbs.add_parser("sample", help="draw the day's 5 %% sample (or show the one drawn before)")
     run.add_argument("day", help="YYYY-MM-DD, a day that is over (the desk's time zone)")
     run.set_defaults(run=sample)

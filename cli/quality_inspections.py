@@ -16,25 +16,13 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any
 
-import grpc
 from google.protobuf import message, timestamp_pb2
 
+from cli.qa import qa_verbs, quality_call
 from desk.config import load_settings
-from helpdesk.v1 import quality_pb2, quality_pb2_grpc
+from helpdesk.v1 import quality_pb2
 
 POSTS = ("AGENT", "SENIOR_AGENT", "SURVEYOR", "DATA_MANAGER", "STATISTICIAN")
-
-
-def _call(args: argparse.Namespace, endpoints: dict[str, Any], method: str, request: Any) -> Any:
-    role = args.as_role or "qa_inspector"
-    token = endpoints["tokens"].get(role)
-    if token is None:
-        raise SystemExit(
-            f"no development token for {role!r}; known: {', '.join(sorted(endpoints['tokens']))}"
-        )
-    with grpc.insecure_channel(endpoints["services"]["quality"]) as channel:
-        stub = quality_pb2_grpc.QualityServiceStub(channel)
-        return getattr(stub, method)(request, metadata=(("authorization", f"Bearer {token}"),))
 
 
 def desk_time(text: str) -> datetime:
@@ -82,7 +70,7 @@ def spot(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message
         size=args.size,
         request_id=args.request_id or str(uuid.uuid4()),
     )
-    return _call(args, endpoints, "SpotCheck", request)  # type: ignore[no-any-return]
+    return quality_call(args, endpoints, "SpotCheck", request)  # type: ignore[no-any-return]
 
 
 def inspect(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
@@ -94,20 +82,11 @@ def inspect(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Mess
         findings=args.findings,
         request_id=args.request_id or str(uuid.uuid4()),
     )
-    return _call(args, endpoints, "RecordInspection", request)  # type: ignore[no-any-return]
+    return quality_call(args, endpoints, "RecordInspection", request)  # type: ignore[no-any-return]
 
 
 def scorecards(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:
-    return _call(args, endpoints, "ListScorecards", quality_pb2.ListScorecardsRequest())  # type: ignore[no-any-return]
-
-
-def qa_verbs(commands: Any) -> Any:
-    """The `qa` group's subcommands, made here or by whichever module made the group first."""
-    group = commands.choices.get("qa") or commands.add_parser(
-        "qa", help="quality inspection (质检): samples, spot checks, inspections, reports"
-    )
-    found = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
-    return found[0] if found else group.add_subparsers(dest="verb", required=True, metavar="VERB")
+    return quality_call(args, endpoints, "ListScorecards", quality_pb2.ListScorecardsRequest())  # type: ignore[no-any-return]
 
 
 def register(commands: Any) -> None:

@@ -12,38 +12,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import grpc
-
-from helpdesk.v1 import quality_pb2, quality_pb2_grpc
+from cli.qa import qa_verbs, quality_call
+from helpdesk.v1 import quality_pb2
 from services.http.report_pages import report_csv, report_html
 
 
 def report(args: argparse.Namespace, endpoints: dict[str, Any]) -> quality_pb2.QualityReport:
-    role = args.as_role or "qa_inspector"
-    token = endpoints["tokens"].get(role)
-    if token is None:
-        known = ", ".join(sorted(endpoints["tokens"]))
-        raise SystemExit(f"no development token for {role!r}; known: {known}")
-    with grpc.insecure_channel(endpoints["services"]["quality"]) as channel:
-        stub = quality_pb2_grpc.QualityServiceStub(channel)
-        answer: quality_pb2.QualityReport = stub.GetQualityReport(
-            quality_pb2.GetQualityReportRequest(week=args.week),
-            metadata=(("authorization", f"Bearer {token}"),),
-        )
+    request = quality_pb2.GetQualityReportRequest(week=args.week)
+    answer: quality_pb2.QualityReport = quality_call(args, endpoints, "GetQualityReport", request)
     for path, render in ((args.csv, report_csv), (args.html, report_html)):
         if path is not None:
             path.write_text(render(answer), encoding="utf-8")
             print(f"wrote {path}", file=sys.stderr)
     return answer
-
-
-def qa_verbs(commands: Any) -> Any:
-    """The `qa` group's subcommands, made here or by whichever module made the group first."""
-    group = commands.choices.get("qa") or commands.add_parser(
-        "qa", help="quality inspection (质检): samples, spot checks, inspections, reports"
-    )
-    found = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
-    return found[0] if found else group.add_subparsers(dest="verb", required=True, metavar="VERB")
 
 
 def register(commands: Any) -> None:

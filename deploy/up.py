@@ -173,22 +173,20 @@ def payload_key(settings: Settings) -> str:
 
     Kept with the data it protects: losing it makes the running workflows' histories unreadable.
     """
-    if settings.payload_key is not None:
-        return base64.urlsafe_b64encode(settings.payload_key).decode()
-    path = settings.payload_key_file
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(new_key())
-    return path.read_text().strip()
+    return _configured_or_kept(settings.payload_key, settings.payload_key_file)
 
 
 def quality_sampling_secret(settings: Settings) -> str:
     """The secret the daily quality sample is drawn with (services/quality/sampling.py): configured, or
     kept in the data dir, made once. Outside the database, so that staff cannot predict the sample; an
     auditor recomputes it with this file (`helpdesk qa verify DAY`)."""
-    if settings.quality_sampling_secret is not None:
-        return base64.urlsafe_b64encode(settings.quality_sampling_secret).decode()
-    path = settings.quality_sampling_key_file
+    return _configured_or_kept(settings.quality_sampling_secret, settings.quality_sampling_key_file)
+
+
+def _configured_or_kept(configured: bytes | None, path: Path) -> str:
+    """A configured key as URL-safe base64, else the one kept in ``path`` (0600), made the first time."""
+    if configured is not None:
+        return base64.urlsafe_b64encode(configured).decode()
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(new_key())

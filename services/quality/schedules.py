@@ -2,7 +2,9 @@
 
 - ``quality-daily-sampling``: every day at 00:10 in the desk's time zone, the day before's sample
   (DailySamplingInput with an empty day: the workflow takes the day before the time it was scheduled for).
-- ``quality-weekly-report``: every Monday at 01:00, the week before's report (WeeklyReportInput, week empty).
+- ``quality-weekly-report``: every Monday at 17:00, the week before's report (WeeklyReportInput, week empty):
+  at the end of Monday's working day, so that the inspectors have inspected Sunday's sample (drawn at
+  00:10 on Monday) before the report, which never changes once made, counts what was inspected.
 
 Both are created, or brought to this definition, each time a quality process starts; several replicas
 may start at once, so a schedule another one just created is updated instead, and an update that
@@ -68,10 +70,10 @@ def daily_sampling_schedule(time_zone: str, task_queue: str = TASK_QUEUE) -> Sch
 def weekly_report_schedule(time_zone: str, task_queue: str = TASK_QUEUE) -> Schedule:
     return _schedule(
         ScheduleCalendarSpec(
-            hour=(ScheduleRange(1),),
+            hour=(ScheduleRange(17),),
             minute=(ScheduleRange(0),),
             day_of_week=(ScheduleRange(MONDAY),),
-            comment="01:00 every Monday",
+            comment="17:00 every Monday",
         ),
         ScheduleActionStartWorkflow(
             WEEKLY_REPORT_WORKFLOW,

@@ -1,8 +1,8 @@
 """The weekly QA report (每周质检分析报告), computed from rows: no I/O here, so it is tested with known rows.
 
 The report is about the week's work: the ledger items of the week's days (Monday to Sunday, the
-desk's local days) and what became of them by the time the report is made (docs/quality-report.md
-says it to the user):
+desk's local days) and what became of them by the time the report is made (docs/quality.md says
+it to the user, in "The weekly report"):
 
 - items, and those the daily runs of those days drew (a day's sample is that day's work);
 - those drawn by spot checks (whenever the spot check was made), each once;

@@ -307,7 +307,7 @@ async def test_the_daily_and_weekly_schedules_run_in_the_desks_time_zone(samplin
     next_weekly = [t.astimezone(SHANGHAI) for t in weekly.info.next_action_times]
     assert next_daily and all((t.hour, t.minute) == (0, 10) for t in next_daily)
     assert {b - a for a, b in itertools.pairwise(next_daily)} == {timedelta(days=1)}
-    assert next_weekly and all((t.weekday(), t.hour, t.minute) == (0, 1, 0) for t in next_weekly)
+    assert next_weekly and all((t.weekday(), t.hour, t.minute) == (0, 17, 0) for t in next_weekly)
     daily_input = await client.data_converter.decode(action_args(daily.schedule.action), [DailySamplingInput])
     assert daily_input == [DailySamplingInput(day="", time_zone="Asia/Shanghai")]
 

@@ -85,9 +85,9 @@ def test_the_schedules_say_when_and_what() -> None:
     assert (day.hour, day.minute) == ((ScheduleRange(0),), (ScheduleRange(10),))
     (week,) = weekly.spec.calendars
     assert (week.hour, week.minute, week.day_of_week) == (
-        (ScheduleRange(1),),
+        (ScheduleRange(17),),  # Monday's inspections of Sunday's sample are in the report
         (ScheduleRange(0),),
-        (ScheduleRange(1),),
+        (ScheduleRange(1),),  # Monday
     )
     assert isinstance(daily.action, ScheduleActionStartWorkflow)
     assert isinstance(weekly.action, ScheduleActionStartWorkflow)

@@ -38,7 +38,7 @@ def test_a_week_is_monday_to_sunday_in_shanghai() -> None:
 @pytest.mark.parametrize(
     ("instant", "week"),
     [
-        (datetime(2025, 5, 18, 17, 0, tzinfo=UTC), "2025-W20"),  # Monday 01:00 in Shanghai: the Schedule's
+        (datetime(2025, 5, 19, 9, 0, tzinfo=UTC), "2025-W20"),  # Monday 17:00 in Shanghai: the Schedule's
         (datetime(2025, 5, 18, 15, 59, tzinfo=UTC), "2025-W19"),  # still Sunday 23:59 in Shanghai
         (datetime(2026, 1, 4, 17, 0, tzinfo=UTC), "2026-W01"),  # W01 of 2026 began on 2025-12-29
         (datetime(2026, 1, 4, 15, 0, tzinfo=UTC), "2025-W52"),

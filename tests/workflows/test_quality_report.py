@@ -74,7 +74,7 @@ async def run(tmp_path: Path) -> AsyncIterator[tuple[Run, FakeActivities]]:
 @pytest.mark.parametrize(
     ("started", "week"),
     [
-        (datetime(2025, 5, 18, 17, 0, tzinfo=UTC), "2025-W20"),  # Monday 01:00 in Shanghai: the Schedule's
+        (datetime(2025, 5, 19, 9, 0, tzinfo=UTC), "2025-W20"),  # Monday 17:00 in Shanghai: the Schedule's
         (datetime(2025, 5, 18, 15, 30, tzinfo=UTC), "2025-W19"),  # Sunday 23:30 in Shanghai
     ],
 )
