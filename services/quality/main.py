@@ -10,6 +10,7 @@ from services.quality.events import QUALITY_OUTBOX
 from services.quality.inspection_handoff import ViolationsHandOff
 from services.quality.inspections import Inspections
 from services.quality.ledger import WorkloadLedger, ledger_consumer
+from services.quality.reports import WeeklyReports
 from services.quality.schedules import ensure_schedules
 from services.quality.server import ACCESS, QualityServicer, binding
 
@@ -33,6 +34,7 @@ async def build(runtime: Runtime) -> ServiceParts:
         runtime.temporal,
         time_zone=runtime.settings.time_zone,
         inspections=Inspections(runtime.pool, hand_off),
+        reports=WeeklyReports(runtime.pool, runtime.temporal, time_zone=runtime.settings.time_zone),
     )
     return ServiceParts(
         bindings=[binding(servicer)], access=ACCESS, background=[relay.run, ledger.run, hand_off.run]

@@ -36,14 +36,13 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         *,
         time_zone: str,
         inspections: Inspections,
-        reports: WeeklyReports | None = None,
+        reports: WeeklyReports,
     ) -> None:
         self._db = db
         self._zone = ZoneInfo(time_zone)
         self._daily_runs = DailyRuns(db, temporal, time_zone=time_zone)
         self._inspections = inspections
-        # The weekly reports: stored, or made by their workflow.
-        self._reports = reports or WeeklyReports(db, temporal, time_zone=time_zone)
+        self._reports = reports
 
     # --- daily sampling (定期检查) ---
 
