@@ -20,19 +20,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class FakeStats:
-    """StatsServiceStub's GetReport: the sample report under its id, NOT_FOUND for any other."""
+    """StatsServiceStub's GetReport: the reports it was given, by id; NOT_FOUND for any other."""
 
-    def __init__(self, report: stats_pb2.Report) -> None:
-        self.report = report
+    def __init__(self, *reports: stats_pb2.Report) -> None:
+        self.reports = {r.report_id: r for r in reports}
         self.metadata: list[Any] = []
 
     async def GetReport(self, request: stats_pb2.GetReportRequest, **call: Any) -> stats_pb2.Report:
         self.metadata.append(call["metadata"])
-        if request.report_id != self.report.report_id:
+        if request.report_id not in self.reports:
             raise grpc.aio.AioRpcError(
                 grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(), grpc.aio.Metadata(), details="no such report"
             )
-        return self.report
+        return self.reports[request.report_id]
 
 
 def _client(stats: FakeStats | None) -> httpx.AsyncClient:
@@ -44,14 +44,15 @@ TOKEN = {"Authorization": "Bearer manager-token"}
 
 
 async def test_each_format_with_its_content_type_and_download_name() -> None:
-    stats = FakeStats(sample_report())
+    report = sample_report()
+    stats = FakeStats(report)
     async with _client(stats) as client:
         as_json = await client.get("/v1/reports/weekly-2025-05-12", headers=TOKEN)
         sheet = await client.get("/v1/reports/weekly-2025-05-12.csv", headers=TOKEN)
         book = await client.get("/v1/reports/weekly-2025-05-12.xlsx", headers=TOKEN)
         page = await client.get("/v1/reports/weekly-2025-05-12.html", headers=TOKEN)
     assert [a.status_code for a in (as_json, sheet, book, page)] == [200] * 4
-    assert json_format.ParseDict(as_json.json(), stats_pb2.Report()) == stats.report
+    assert json_format.ParseDict(as_json.json(), stats_pb2.Report()) == report
     assert sheet.headers["content-type"] == "text/csv; charset=utf-8"
     assert sheet.headers["content-disposition"] == 'attachment; filename="stats-weekly-2025-05-12.csv"'
     assert next(csv.reader(io.StringIO(sheet.text))) == ["section", "measure", "value"]
