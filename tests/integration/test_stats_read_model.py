@@ -18,8 +18,10 @@ from typing import Any
 import asyncpg
 import nats
 
+from desk.event_consumer import Delivery, DurableEventConsumer
 from desk.events import STREAM
-from helpdesk.v1 import common_pb2, dispatch_pb2, intake_pb2
+from desk.loops import Readiness
+from helpdesk.v1 import common_pb2, dispatch_pb2, events_pb2, intake_pb2
 from helpdesk.v1 import survey_pb2 as V
 from services.stats import rollups
 from services.stats.read_model import CONSUMER
@@ -218,4 +220,58 @@ async def test_rebuild_gives_the_same_rollups_row_for_row(desk: RunningDesk) -> 
         assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'rebuild_%'") == 0
     finally:
         await conn.close()
+        await nc.close()
+
+
+async def test_a_batch_with_one_bad_event_is_applied_one_by_one_and_the_others_flow_on(
+    desk: RunningDesk,
+) -> None:
+    """The consumer's batch mode (DurableEventConsumer batch_handler): a failing batch is handled
+    again event by event, the bad event alone redelivered until it passes."""
+    nc = await nats.connect(desk.endpoints["nats"])
+    js = nc.jetstream()
+    subjects = f"helpdesk.batch-test-{uuid.uuid4().hex[:8]}"
+    durable = subjects.rsplit(".", 1)[1]
+    batches: list[int] = []
+    handled: list[str] = []
+    bad_tries = 0
+
+    def check(delivery: Delivery) -> None:
+        nonlocal bad_tries
+        if delivery.event_id.endswith("-bad"):
+            bad_tries += 1
+            if bad_tries < 3:
+                raise ValueError("cannot apply this one yet")
+
+    async def one(delivery: Delivery) -> None:
+        check(delivery)
+        handled.append(delivery.event_id)
+
+    async def many(deliveries: list[Delivery]) -> None:
+        batches.append(len(deliveries))
+        for delivery in deliveries:
+            check(delivery)
+        handled.extend(d.event_id for d in deliveries)
+
+    names = (
+        [f"{durable}-{n}" for n in range(5)] + [f"{durable}-bad"] + [f"{durable}-{n}" for n in range(5, 9)]
+    )
+    for name in names:
+        body = events_pb2.EventEnvelope(event_id=name, type="test.thing").SerializeToString()
+        await js.publish(f"{subjects}.thing", body, headers={"Nats-Msg-Id": name})
+    consumer = DurableEventConsumer(
+        js, durable, one, Readiness(), filter_subject=f"{subjects}.>", retry_delay=0.2, linger=0.5,
+        batch=20, batch_handler=many,
+    )  # fmt: skip
+    task = asyncio.create_task(consumer.run())
+    try:
+        await caught_up(js, durable)
+        assert sorted(handled) == sorted(names)  # each once: the failed batch applied nothing
+        assert batches[0] == len(names)  # the whole fetch in one call first
+        assert bad_tries == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(js.delete_consumer(STREAM, durable), return_exceptions=True)
+        await js.purge_stream(STREAM, subject=f"{subjects}.>")  # other readers take the stream as envelopes
         await nc.close()
