@@ -38,6 +38,7 @@ from services.stats.rollups import ESCALATION_SOURCES, RATINGS, STAGES, bucket_o
 
 DESK_TEAM_ID = "service-desk"  # domain.work_orders.DESK_TEAM_ID: who holds the desk's own deadlines
 SYSTEM_ACTORS = ("", "system")
+IVR_ACTOR = "ivr"  # services.intake.ivr.activities.IVR_ACTOR: who records what the IVR takes
 
 OPEN, MET, MISSED, CANCELLED = "OPEN", "MET", "MISSED", "CANCELLED"
 
@@ -317,7 +318,7 @@ def _created(event: _Event, ticket_id: str) -> TicketFacts:
     p = event.payload
     channel = _enum_name(p.get("channel"), "CHANNEL_")
     handling = event.text("handling") or (
-        "AUTOMATIC" if channel == "IVR" and event.actor in SYSTEM_ACTORS else "MANUAL"
+        "AUTOMATIC" if channel == "IVR" and event.actor in (*SYSTEM_ACTORS, IVR_ACTOR) else "MANUAL"
     )
     tier = _enum_name(p.get("customer_tier"), "CUSTOMER_TIER_")
     expected = list(p.get("record_fields_expected") or [])
@@ -335,7 +336,7 @@ def _created(event: _Event, ticket_id: str) -> TicketFacts:
         handling=handling,
         stage=first_stage(handling, tier),
         desk_stage=first_stage(handling, tier),
-        agent_id="" if event.actor in SYSTEM_ACTORS else event.actor,
+        agent_id="" if handling == "AUTOMATIC" or event.actor in SYSTEM_ACTORS else event.actor,
         record_fields_filled=len(filled) if counted else 0,
         record_fields_total=len(expected) if counted else 0,
         deadlines={"RESOLUTION:1": OPEN},

@@ -21,7 +21,14 @@ import nats
 from desk.event_consumer import Delivery, DurableEventConsumer
 from desk.events import STREAM
 from desk.loops import Readiness
-from helpdesk.v1 import common_pb2, dispatch_pb2, events_pb2, intake_pb2
+from helpdesk.v1 import (
+    common_pb2,
+    dispatch_pb2,
+    escalation_pb2,
+    escalation_pb2_grpc,
+    events_pb2,
+    intake_pb2,
+)
 from helpdesk.v1 import survey_pb2 as V
 from services.stats import rollups
 from services.stats.read_model import CONSUMER
@@ -49,12 +56,13 @@ async def fax_by(conn: asyncpg.Connection, column: str) -> dict[str, int]:
     return {r["key"]: int(r["n"]) for r in rows}
 
 
-async def scenario(desk: RunningDesk) -> list[str]:
-    """Three fax reports: one repaired by the network team, called back and surveyed; a VIP's resolved
-    at first contact while its dispatch waited for review; one cancelled after it was routed."""
+async def scenario(desk: RunningDesk, channel: common_pb2.Channel.ValueType = FAX) -> list[str]:
+    """Five fax reports: one repaired by the software team, called back and surveyed; a VIP's resolved
+    at first contact while its dispatch waited for review; one cancelled after it was routed; one an
+    agent answered at first contact (its automatic dispatch withdrawn); a complaint to the managers."""
     d = Desk(desk)
     repaired = (
-        await d.intake.CreateTicket(report(channel=FAX, category="software"), metadata=d.agent)
+        await d.intake.CreateTicket(report(channel=channel, category="software"), metadata=d.agent)
     ).ticket
     await d.dispatch.AcceptWorkOrder(
         dispatch_pb2.AcceptWorkOrderRequest(
@@ -68,7 +76,7 @@ async def scenario(desk: RunningDesk) -> list[str]:
 
     vip = (
         await d.intake.CreateTicket(
-            report(channel=FAX, category="software", customer_tier=common_pb2.CUSTOMER_TIER_VIP),
+            report(channel=channel, category="software", customer_tier=common_pb2.CUSTOMER_TIER_VIP),
             metadata=d.agent,
         )
     ).ticket
@@ -79,7 +87,7 @@ async def scenario(desk: RunningDesk) -> list[str]:
 
     cancelled = (
         await d.intake.CreateTicket(
-            report(channel=FAX, category="software", kind=common_pb2.TICKET_KIND_SERVICE_REQUEST),
+            report(channel=channel, category="software", kind=common_pb2.TICKET_KIND_SERVICE_REQUEST),
             metadata=d.agent,
         )
     ).ticket
@@ -87,16 +95,41 @@ async def scenario(desk: RunningDesk) -> list[str]:
         intake_pb2.CancelTicketRequest(ticket_id=cancelled.ticket_id, reason="the customer withdrew it"),
         metadata=d.agent,
     )
+    answered = (
+        await d.intake.CreateTicket(report(channel=channel, category="software"), metadata=d.agent)
+    ).ticket
+    await d.intake.ResolveAtFirstContact(
+        intake_pb2.ResolveAtFirstContactRequest(ticket_id=answered.ticket_id, resolution="a loose cable"),
+        metadata=d.agent,
+    )
+
+    complaint = (
+        await d.intake.CreateTicket(report(channel=channel, category="software"), metadata=d.agent)
+    ).ticket
+    hotline = escalation_pb2_grpc.EscalationServiceStub(desk.channel("survey"))
+    await hotline.OpenEscalation(
+        escalation_pb2.OpenEscalationRequest(
+            ticket_id=complaint.ticket_id,
+            source=escalation_pb2.ESCALATION_SOURCE_COMPLAINT,
+            note="rude engineer",
+            request_id=f"esc-{uuid.uuid4()}",
+        ),
+        metadata=d.agent,
+    )
     await ticket_events(
         desk.endpoints["nats"], repaired.ticket_id, until=lambda e: "survey.submitted" in types(e)
     )
-    return [repaired.ticket_id, vip.ticket_id, cancelled.ticket_id]
+    await ticket_events(
+        desk.endpoints["nats"], complaint.ticket_id, until=lambda e: "escalation.opened" in types(e)
+    )
+    return [repaired.ticket_id, vip.ticket_id, cancelled.ticket_id, answered.ticket_id, complaint.ticket_id]
 
 
 COUNTERS = (
     "tickets", "first_contact_resolved", "opened", "closed", "dispatches", "dispatches_answered",
     "resolved", "cancelled", "callbacks", "surveys_answered", "rating_satisfied", "sla_response_met",
     "sla_resolution_met", "sla_callback_met", "response_count", "resolve_count", "record_fields_total",
+    "escalations_complaint",
 )  # fmt: skip
 
 
@@ -109,48 +142,56 @@ async def test_a_scripted_scenario_gives_its_known_counts_and_a_replay_counts_on
         await caught_up(js, CONSUMER)
         counts = await fax_counts(conn, *COUNTERS)
         assert counts == {
-            "tickets": 3,
-            "first_contact_resolved": 1,
-            "opened": counts["closed"],  # nothing left in the backlog: resolved, resolved, cancelled
+            "tickets": 5,
+            "first_contact_resolved": 2,
+            "opened": counts["closed"] + 1,  # the complaint's ticket is still open
             "closed": counts["closed"],
-            "dispatches": 2,  # routed to software at once; the VIP's waited for review, never sent
+            "dispatches": 4,  # routed to software at once; the VIP's waited for review, never sent
             "dispatches_answered": 1,
-            "resolved": 2,
+            "resolved": 3,
             "cancelled": 1,
             "callbacks": 1,
             "surveys_answered": 1,
             "rating_satisfied": 1,
             "sla_response_met": 1,
-            "sla_resolution_met": 2,
+            "sla_resolution_met": 3,
             "sla_callback_met": 1,
-            "response_count": 2,
-            "resolve_count": 2,
-            # 4 required + description, region, occurred_at; + the fault number on the two faults
-            "record_fields_total": 7 * 3 + 2,
+            "response_count": 3,
+            "resolve_count": 3,
+            # 4 required + description, region, occurred_at; + the fault number on the four faults
+            "record_fields_total": 7 * 5 + 4,
+            "escalations_complaint": 1,
         }
-        assert await fax_by(conn, "handling") == {"MANUAL": 3}
-        assert await fax_by(conn, "kind") == {"FAULT": 2, "SERVICE_REQUEST": 1}
-        assert await fax_by(conn, "customer_tier") == {"STANDARD": 2, "VIP": 1}
-        assert await fax_by(conn, "stage") == {"OPS_TEAM": 2, "SENIOR_AGENT": 1}
+        assert await fax_by(conn, "handling") == {"MANUAL": 5}
+        assert await fax_by(conn, "kind") == {"FAULT": 4, "SERVICE_REQUEST": 1}
+        assert await fax_by(conn, "customer_tier") == {"STANDARD": 4, "VIP": 1}
+        assert await fax_by(conn, "stage") == {
+            "OPS_TEAM": 2,  # repaired; cancelled after it was routed
+            "SENIOR_AGENT": 1,  # the VIP's
+            "JUNIOR_AGENT": 1,  # answered at first contact
+            "MANAGER_HOTLINE": 1,  # the complaint
+        }
         facts = await conn.fetch(
             "SELECT ticket_id, stage, team_id, first_contact_resolved FROM stats.tickets"
-            " WHERE ticket_id = ANY($1::text[]) ORDER BY ticket_id",
+            " WHERE ticket_id = ANY($1::text[]) ORDER BY array_position($1::text[], ticket_id)",
             ticket_ids,
         )
-        assert len(facts) == 3
+        assert [(f["stage"], f["team_id"], f["first_contact_resolved"]) for f in facts] == [
+            ("OPS_TEAM", "software", False),
+            ("SENIOR_AGENT", "", True),
+            ("OPS_TEAM", "software", False),
+            ("JUNIOR_AGENT", "", True),
+            ("MANAGER_HOTLINE", "software", False),
+        ]
 
         # The read API sees them too (whatever the other tests added on the same days).
         today = await conn.fetchval(
             "SELECT max(created_day) FROM stats.tickets WHERE ticket_id = ANY($1)", ticket_ids
         )
         kpis = await rollups.kpi_inputs(conn, today, today, channel="FAX")
-        assert (kpis.tickets, kpis.first_contact_resolved, kpis.surveys_answered, kpis.satisfied) == (
-            3,
-            1,
-            1,
-            1,
-        )
-        assert kpis.backlog == 0
+        counted = (kpis.tickets, kpis.first_contact_resolved, kpis.surveys_answered, kpis.satisfied)
+        assert counted == (5, 2, 1, 1)
+        assert kpis.backlog == 1
 
         # A replayed event, under another Nats-Msg-Id JetStream cannot drop: counted once.
         events = await ticket_events(desk.endpoints["nats"], ticket_ids[0], until=bool)
@@ -187,7 +228,7 @@ async def quiet_snapshot(conn: asyncpg.Connection, js: Any) -> tuple[int, dict[s
 
 
 async def test_rebuild_gives_the_same_rollups_row_for_row(desk: RunningDesk) -> None:
-    await scenario(desk)
+    await scenario(desk, common_pb2.CHANNEL_IM)  # not by fax: the other test counts the fax tickets
     nc = await nats.connect(desk.endpoints["nats"])
     js = nc.jetstream()
     conn = await asyncpg.connect(desk.endpoints["postgres"])
