@@ -419,7 +419,8 @@ def _dispatch_cancelled(event: _Event, facts: TicketFacts) -> None:
 
 def _sla_alarm(event: _Event, facts: TicketFacts) -> None:
     kind = event.text("deadline")
-    team = event.text("team_id") or facts.team_id
+    # The holder the alarm names; a knowledge case's (no team in its payload) is the desk's.
+    team = event.text("team_id") or (DESK_TEAM_ID if kind == "KNOWLEDGE_ENTRY" else facts.team_id)
     key = _key(facts, event.day, team)
     if event.type == "sla.warning":
         event.changes.add(key, "warnings")
