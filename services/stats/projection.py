@@ -389,6 +389,7 @@ def _dispatch_created(event: _Event, facts: TicketFacts) -> None:
     event.changes.add(key, "dispatches")
     if event.text("dispatch_kind") == "SECOND_DISPATCH":
         event.changes.add(key, "second_dispatches")
+        _open_deadline(facts, _deadline_key(event, facts, "RESOLUTION"))  # the workflow starts a new one
     event.changes.agent(event.day, event.text("dispatched_by"), "dispatches")
     _open_deadline(facts, _deadline_key(event, facts, "RESPONSE"))
 

@@ -202,6 +202,10 @@ def test_after_care_callbacks_surveys_and_a_second_dispatch() -> None:
     assert run.total("sla_callback_met") == 2
     assert run.total("sla_resolution_met") == 2
     assert run.total("sla_investigation_met") == 1
+    run.apply(dispatched("network", "T1-W3", "SECOND_DISPATCH"))  # after the investigation
+    run.apply(event("ticket.resolved", {"team_id": "network", "work_order_id": "T1-W3"}))
+    assert run.total("second_dispatches") == 2
+    assert run.total("sla_resolution_met") == 3  # the second dispatch's own resolution deadline
     assert (run.total("surveys_answered"), run.total("surveys_expired")) == (1, 1)
     assert run.total("rating_unsatisfied") == 1
     assert run.total("opened") - run.total("closed") == 0
