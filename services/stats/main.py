@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
+from services.stats.read_model import ReadModel, read_model_consumer
 from services.stats.server import ACCESS, StatsServicer, binding
 
 
 async def build(runtime: Runtime) -> ServiceParts:
-    return ServiceParts(bindings=[binding(StatsServicer())], access=ACCESS)
+    read_model = read_model_consumer(
+        runtime.js, ReadModel(runtime.pool, runtime.settings.zone), runtime.readiness
+    )
+    return ServiceParts(bindings=[binding(StatsServicer())], access=ACCESS, background=[read_model.run])
 
 
 async def run(settings: Settings) -> None:
