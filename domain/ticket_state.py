@@ -17,7 +17,7 @@ from typing import Any
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
 from desk.events import EventSpec, dispatch_subject, survey_subject, ticket_subject
-from domain import deadlines
+from domain import deadlines, record_completeness
 from domain.callbacks import CallbackRecord
 from domain.commands import (
     AcceptWorkOrderInput,
@@ -162,8 +162,9 @@ def opened(state: TicketState) -> list[NewEvent]:
     actor = draft.agent_id or SYSTEM_ACTOR
     facts = {"channel": draft.channel, "kind": draft.kind, "category": draft.category}
     facts |= {"priority": draft.priority, "customer_tier": draft.customer_tier}
+    created = facts | {"record_missing": record_completeness.missing_fields(draft)}
     return [
-        NewEvent("ticket.created", ticket_subject("created"), actor, draft.summary, facts),
+        NewEvent("ticket.created", ticket_subject("created"), actor, draft.summary, created),
         NewEvent("ticket.acknowledged", ticket_subject("acknowledged"), actor, "report accepted", facts),
     ]
 
