@@ -1,0 +1,275 @@
+"""GetKpis's arithmetic and validation (services/stats/kpis.py), from known roll-up sums."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from desk import proto_fields
+from desk.errors import InvalidArgument
+from domain.record_completeness import missing_fields
+from domain.ticket import Reporter, TicketDraft
+from helpdesk.v1 import stats_pb2
+from services.stats.kpis import (
+    DeadlineCounts,
+    Durations,
+    Histogram,
+    KpiFilters,
+    KpiQuery,
+    Kpis,
+    KpiTotals,
+    kpi_query,
+    kpis_message,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def request(start: datetime | None, end: datetime | None, **filters: str) -> stats_pb2.GetKpisRequest:
+    message = stats_pb2.GetKpisRequest()
+    for name, value in filters.items():
+        setattr(message, name, value)
+    if start is not None:
+        getattr(message, "from").FromDatetime(start)
+    if end is not None:
+        message.to.FromDatetime(end)
+    return message
+
+
+def shanghai(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
+def violated_fields(error: pytest.ExceptionInfo[InvalidArgument]) -> list[str]:
+    return [v.field for v in error.value.violations]
+
+
+# --- the range and the filters ---
+
+
+def test_midnight_to_midnight_is_exactly_those_days_of_the_desk() -> None:
+    query = kpi_query(request(shanghai(date(2024, 2, 1)), shanghai(date(2024, 3, 1))), SHANGHAI)
+    assert (query.range.first_day, query.range.last_day, query.range.days) == (
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+        29,
+    )
+
+
+def test_a_range_inside_days_is_widened_to_the_whole_days_of_the_desk_time_zone() -> None:
+    # 2024-02-01 15:00 UTC is 23:00 in Shanghai; 2024-02-02 16:30 UTC is 00:30 on the 3rd there.
+    start, end = datetime(2024, 2, 1, 15, tzinfo=UTC), datetime(2024, 2, 2, 16, 30, tzinfo=UTC)
+    query = kpi_query(request(start, end), SHANGHAI)
+    assert (query.range.first_day, query.range.last_day) == (date(2024, 2, 1), date(2024, 2, 3))
+    assert query.range.start == shanghai(date(2024, 2, 1))
+    assert query.range.end == shanghai(date(2024, 2, 4))
+
+
+def test_filters_are_read_by_name_in_any_case_and_with_or_without_the_enum_prefix() -> None:
+    query = kpi_query(
+        request(
+            shanghai(date(2024, 2, 1)),
+            shanghai(date(2024, 2, 2)),
+            team_id=" network ",
+            channel="phone",
+            kind="TICKET_KIND_FAULT",
+            customer_tier="Vip",
+        ),
+        SHANGHAI,
+    )
+    assert query.filters == KpiFilters(team_id="network", channel="PHONE", kind="FAULT", customer_tier="VIP")
+
+
+def test_missing_bounds_are_each_named() -> None:
+    with pytest.raises(InvalidArgument) as error:
+        kpi_query(request(None, None), SHANGHAI)
+    assert violated_fields(error) == ["from", "to"]
+
+
+def test_to_before_from_names_to() -> None:
+    with pytest.raises(InvalidArgument) as error:
+        kpi_query(request(shanghai(date(2024, 2, 2)), shanghai(date(2024, 2, 1))), SHANGHAI)
+    assert violated_fields(error) == ["to"]
+    with pytest.raises(InvalidArgument):  # an empty range too
+        kpi_query(request(shanghai(date(2024, 2, 2)), shanghai(date(2024, 2, 2))), SHANGHAI)
+
+
+def test_400_days_are_served_and_401_are_refused_naming_to() -> None:
+    start = shanghai(date(2024, 1, 1))
+    assert kpi_query(request(start, shanghai(date(2025, 2, 4))), SHANGHAI).range.days == 400
+    with pytest.raises(InvalidArgument) as error:
+        kpi_query(request(start, shanghai(date(2025, 2, 5))), SHANGHAI)
+    assert violated_fields(error) == ["to"]
+    assert "401 days" in str(error.value)
+
+
+def test_unknown_filter_names_are_each_named_with_the_bounds() -> None:
+    with pytest.raises(InvalidArgument) as error:
+        kpi_query(request(None, None, channel="PIGEON", kind="GRIPE", customer_tier="GOLD"), SHANGHAI)
+    assert violated_fields(error) == ["from", "to", "channel", "kind", "customer_tier"]
+    assert "PHONE" in str(error.value)
+
+
+# --- the histogram's p90 ---
+
+BOUNDS = (60.0, 120.0, 300.0, 600.0)
+
+
+def test_p90_interpolates_inside_the_bucket_it_falls_in() -> None:
+    # 100 durations: 50 under 60 s, 30 in [60, 120), 20 in [120, 300): the 90th is the 10th of 20.
+    histogram = Histogram(BOUNDS, (50, 30, 20, 0, 0))
+    assert histogram.percentile(90) == pytest.approx(120 + 180 * 10 / 20)
+    assert histogram.percentile(50) == pytest.approx(60.0)  # the 50th: the last one under 60 s
+    assert histogram.percentile(100) == pytest.approx(300.0)
+
+
+def test_p90_is_never_off_by_more_than_its_bucket() -> None:
+    exact = [float(s) for s in range(1, 601)]  # 1 s … 600 s, one of each
+    counts = [0] * (len(BOUNDS) + 1)
+    for seconds in exact:
+        counts[sum(seconds >= b for b in BOUNDS)] += 1
+    estimate = Histogram(BOUNDS, tuple(counts)).percentile(90)
+    assert 540.0 - (600 - 300) < estimate < 540.0 + (600 - 300)
+    assert abs(estimate - 540.0) <= 1.0  # uniform inside the bucket: interpolation is all but exact
+
+
+def test_p90_in_the_open_last_bucket_is_its_lower_bound() -> None:
+    assert Histogram(BOUNDS, (1, 0, 0, 0, 9)).percentile(90) == 600.0
+
+
+def test_an_empty_histogram_gives_zero() -> None:
+    assert Histogram(BOUNDS, (0, 0, 0, 0, 0)).percentile(90) == 0.0
+
+
+def test_a_histogram_needs_one_count_more_than_bounds() -> None:
+    with pytest.raises(ValueError):
+        Histogram(BOUNDS, (1, 2))
+
+
+# --- the figures from known sums ---
+
+DAYS = kpi_query(request(shanghai(date(2024, 2, 1)), shanghai(date(2024, 3, 1))), SHANGHAI).range
+
+KNOWN = KpiTotals(
+    tickets=200,
+    complete_records=150,
+    first_contact_resolved=40,
+    surveys_answered=80,
+    satisfied=60,
+    deadlines={
+        "RESPONSE": DeadlineCounts(met=90, missed=10),
+        "RESOLUTION": DeadlineCounts(met=70, missed=30),
+        "CALLBACK": DeadlineCounts(met=20, missed=0),
+    },
+    respond=Durations(count=100, total_seconds=9000.0, histogram=Histogram(BOUNDS, (50, 30, 20, 0, 0))),
+    resolve=Durations(count=4, total_seconds=4000.0, histogram=Histogram(BOUNDS, (0, 0, 0, 2, 2))),
+    backlog=17,
+)
+
+
+def test_each_rate_is_its_numerator_over_its_denominator() -> None:
+    kpis = kpis_message(KNOWN, DAYS)
+    assert kpis.record_completeness_rate == pytest.approx(150 / 200)
+    assert kpis.fcr_rate == pytest.approx(40 / 200)
+    assert kpis.satisfaction_rate == pytest.approx(60 / 80)
+    assert kpis.sla_compliance == pytest.approx((90 + 70 + 20) / (100 + 100 + 20))
+    assert (kpis.tickets, kpis.first_contact_resolved, kpis.surveys_answered, kpis.satisfied) == (
+        200,
+        40,
+        80,
+        60,
+    )
+    assert kpis.backlog == 17
+
+
+def test_sla_has_a_line_for_every_deadline_kind_in_the_contract_order() -> None:
+    lines = {line.deadline_kind: line for line in kpis_message(KNOWN, DAYS).sla}
+    assert list(lines) == ["RESPONSE", "RESOLUTION", "CALLBACK", "INVESTIGATION", "KNOWLEDGE_ENTRY"]
+    assert (lines["RESOLUTION"].met, lines["RESOLUTION"].missed) == (70, 30)
+    assert lines["RESOLUTION"].rate == pytest.approx(0.7)
+    assert (lines["INVESTIGATION"].met, lines["INVESTIGATION"].missed, lines["INVESTIGATION"].rate) == (
+        0,
+        0,
+        0,
+    )
+
+
+def test_times_are_mean_from_the_sum_and_p90_from_the_histogram() -> None:
+    kpis = kpis_message(KNOWN, DAYS)
+    assert kpis.mean_time_to_respond_seconds == pytest.approx(90.0)
+    assert kpis.p90_time_to_respond_seconds == pytest.approx(210.0)
+    assert kpis.mean_time_to_resolve_seconds == pytest.approx(1000.0)
+    assert kpis.p90_time_to_resolve_seconds == pytest.approx(600.0)  # 4 of 4: the open bucket's floor
+
+
+def test_the_answer_says_the_whole_days_it_covers() -> None:
+    kpis = kpis_message(KNOWN, DAYS)
+    assert proto_fields.from_timestamp(kpis, "from") == shanghai(date(2024, 2, 1))
+    assert proto_fields.from_timestamp(kpis, "to") == shanghai(date(2024, 3, 1))
+
+
+def test_an_empty_range_gives_zeros_not_errors() -> None:
+    kpis = kpis_message(KpiTotals(), DAYS)
+    assert kpis.tickets == 0
+    assert kpis.record_completeness_rate == kpis.fcr_rate == kpis.satisfaction_rate == 0.0
+    assert kpis.sla_compliance == kpis.p90_time_to_resolve_seconds == kpis.mean_time_to_respond_seconds == 0.0
+    assert len(kpis.sla) == 5
+
+
+class _Recorded:
+    """A KpiSource answering known sums and keeping the query it was asked."""
+
+    def __init__(self, totals: KpiTotals) -> None:
+        self.totals = totals
+        self.queries: list[KpiQuery] = []
+
+    async def kpi_totals(self, query: KpiQuery) -> KpiTotals:
+        self.queries.append(query)
+        return self.totals
+
+
+def test_the_filters_reach_the_read_model_and_bad_input_never_does() -> None:
+    source = _Recorded(KNOWN)
+    kpis = Kpis(source, SHANGHAI)
+    start, end = shanghai(date(2024, 2, 1)), shanghai(date(2024, 3, 1))
+    answer = asyncio.run(kpis.get(request(start, end, team_id="network", kind="fault")))
+    assert answer.tickets == 200
+    assert source.queries[0].filters == KpiFilters(team_id="network", kind="FAULT")
+    with pytest.raises(InvalidArgument):
+        asyncio.run(kpis.get(request(end, start)))
+    assert len(source.queries) == 1
+
+
+# --- record completeness ---
+
+
+def draft(**fields: object) -> TicketDraft:
+    values: dict[str, object] = {
+        "ticket_id": "TK1",
+        "request_id": "r1",
+        "channel": "PHONE",
+        "kind": "FAULT",
+        "reporter": Reporter(name="Li", phone="13800138000"),
+        "category": "network",
+        "priority": "P3",
+        "customer_tier": "STANDARD",
+        "summary": "line silent",
+        "created_at": datetime(2024, 2, 1, tzinfo=UTC),
+    }
+    return TicketDraft(**(values | fields))  # type: ignore[arg-type]
+
+
+def test_a_fault_record_needs_its_description_when_it_began_and_where_it_is() -> None:
+    assert missing_fields(draft()) == ["description", "occurred_at", "fault_number|reporter.address"]
+    began = datetime(2024, 1, 31, tzinfo=UTC)
+    assert missing_fields(draft(description="no tone", occurred_at=began, fault_number="02112345")) == []
+    located = draft(description="no tone", occurred_at=began, reporter=Reporter("Li", address="Rd 1"))
+    assert missing_fields(located) == []
+
+
+def test_other_kinds_need_only_the_description() -> None:
+    assert missing_fields(draft(kind="CONSULTATION")) == ["description"]
+    assert missing_fields(draft(kind="SERVICE_REQUEST", description="a new line")) == []
