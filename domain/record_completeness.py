@@ -11,8 +11,8 @@ the fault number, the contact phone and the symptom of a fault):
   ``fault_number`` or the site's ``reporter.address`` (an IT fault has no telephone line).
 
 Optional and not counted: organisation, e-mail, expected_by, region, agent_id. ``ticket.created``
-carries the missing fields' names (``record_missing``), so stats counts complete records from the
-events alone. docs/statistics-kpis.md says the same for its readers.
+carries their number (``record_fields``) and the missing ones' names (``record_missing``), so stats
+counts complete records (and filled fields) from the events alone. docs/statistics-kpis.md says the same for its readers.
 """
 
 from __future__ import annotations
@@ -22,12 +22,26 @@ from domain.ticket import TicketDraft
 FAULT = "FAULT"
 
 
+def expected_fields(draft: TicketDraft) -> list[str]:
+    """The completeness fields a record of this kind should have, in the form's order."""
+    return (
+        ["description", "occurred_at", "fault_number|reporter.address"]
+        if draft.kind == FAULT
+        else ["description"]
+    )
+
+
 def missing_fields(draft: TicketDraft) -> list[str]:
     """The completeness fields the record lacks, in the form's order; empty: the record is complete."""
-    missing = [] if draft.description.strip() else ["description"]
-    if draft.kind == FAULT:
-        if draft.occurred_at is None:
-            missing.append("occurred_at")
-        if not draft.fault_number.strip() and not draft.reporter.address.strip():
-            missing.append("fault_number|reporter.address")
-    return missing
+    filled = {
+        "description": bool(draft.description.strip()),
+        "occurred_at": draft.occurred_at is not None,
+        "fault_number|reporter.address": bool(draft.fault_number.strip() or draft.reporter.address.strip()),
+    }
+    return [name for name in expected_fields(draft) if not filled[name]]
+
+
+def facts(draft: TicketDraft) -> dict[str, object]:
+    """What ``ticket.created`` says of the record: how many completeness fields it should have and
+    which it lacks (filled = record_fields - len(record_missing); complete when none is missing)."""
+    return {"record_fields": len(expected_fields(draft)), "record_missing": missing_fields(draft)}

@@ -162,7 +162,7 @@ def opened(state: TicketState) -> list[NewEvent]:
     actor = draft.agent_id or SYSTEM_ACTOR
     facts = {"channel": draft.channel, "kind": draft.kind, "category": draft.category}
     facts |= {"priority": draft.priority, "customer_tier": draft.customer_tier}
-    created = facts | {"record_missing": record_completeness.missing_fields(draft)}
+    created = facts | record_completeness.facts(draft)
     return [
         NewEvent("ticket.created", ticket_subject("created"), actor, draft.summary, created),
         NewEvent("ticket.acknowledged", ticket_subject("acknowledged"), actor, "report accepted", facts),

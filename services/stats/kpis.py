@@ -2,31 +2,27 @@
 
 The request is validated here (every bad field named at once), the range is widened to the whole
 days of the desk's time zone it touches (the roll-ups are per day), the day rows are summed by the
-read model (:class:`KpiSource`) and the figures are worked out from the sums by pure arithmetic:
+read model (:class:`KpiSource`, the roll-ups' read API) and the figures are worked out from the sums:
 nothing here reads raw events or a ticket's own row. docs/statistics-kpis.md defines each figure.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from desk import proto_fields
+from desk.db import Executor
 from desk.errors import FieldViolation, InvalidArgument
 from helpdesk.v1 import common_pb2, stats_pb2
+from services.stats import rollups
 
 MAX_RANGE_DAYS = 400
 """The longest range served from the daily roll-ups: a year and a month of slack (a yearly report on
 the day-21 boundary, a year compared with the same month a year before)."""
-
-DEADLINE_KINDS = ("RESPONSE", "RESOLUTION", "CALLBACK", "INVESTIGATION", "KNOWLEDGE_ENTRY")
-"""The order of SlaCompliance lines in an answer: the deadline kinds of common.proto."""
-
-SATISFIED_RATINGS = frozenset({"VERY_SATISFIED", "SATISFIED"})
 
 
 # --- the request ---
@@ -133,133 +129,67 @@ def _enum_names(enum: object, prefix: str) -> list[str]:
     return [n.removeprefix(prefix) for n in names if not n.endswith("_UNSPECIFIED")]
 
 
-# --- what the roll-ups give ---
-
-
-@dataclass(frozen=True)
-class Histogram:
-    """Counts of durations per bucket: bucket i holds ``bounds[i-1] <= d < bounds[i]`` (bucket 0 from
-    0, the last one, ``len(bounds)``, from ``bounds[-1]`` up). ``counts`` has ``len(bounds) + 1``."""
-
-    bounds: tuple[float, ...]
-    counts: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.counts) != len(self.bounds) + 1:
-            raise ValueError(f"{len(self.bounds)} bounds need {len(self.bounds) + 1} counts")
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts)
-
-    def percentile(self, q: float) -> float:
-        """The nearest-rank q-th percentile, interpolated linearly inside its bucket.
-
-        Off from the exact value by less than the width of the bucket it falls in; in the open last
-        bucket the answer is that bucket's lower bound (a floor).
-        """
-        n = self.total
-        if n == 0:
-            return 0.0
-        rank = max(1, math.ceil(q / 100 * n))
-        below = 0
-        for i, count in enumerate(self.counts):
-            if below + count >= rank:
-                low = self.bounds[i - 1] if i > 0 else 0.0
-                if i == len(self.bounds):
-                    return low
-                return low + (self.bounds[i] - low) * (rank - below) / count
-            below += count
-        raise AssertionError("unreachable: the ranks add up to the total")
-
-
-@dataclass(frozen=True)
-class Durations:
-    """Times of one kind (to respond, to resolve) that ended in the range: count, sum and histogram."""
-
-    count: int = 0
-    total_seconds: float = 0.0
-    histogram: Histogram | None = None
-
-    @property
-    def mean(self) -> float:
-        return self.total_seconds / self.count if self.count else 0.0
-
-    @property
-    def p90(self) -> float:
-        return self.histogram.percentile(90) if self.histogram is not None else 0.0
-
-
-@dataclass(frozen=True)
-class DeadlineCounts:
-    met: int = 0
-    missed: int = 0
-
-
-@dataclass(frozen=True)
-class KpiTotals:
-    """The roll-ups' sums over the range's days for the filtered tickets (docs/statistics-kpis.md)."""
-
-    tickets: int = 0
-    complete_records: int = 0
-    first_contact_resolved: int = 0
-    surveys_answered: int = 0
-    satisfied: int = 0
-    deadlines: Mapping[str, DeadlineCounts] = field(default_factory=dict)
-    respond: Durations = Durations()
-    resolve: Durations = Durations()
-    backlog: int = 0
-
-
-class KpiSource(Protocol):
-    """The read model's side: sums of its day rows; the backlog as it stood at ``range.end``."""
-
-    async def kpi_totals(self, query: KpiQuery) -> KpiTotals: ...
-
-
 # --- the figures ---
 
 
-def rate(part: int, whole: int) -> float:
-    """A fraction 0..1; 0 when nothing was counted (the counts beside it say which)."""
-    return part / whole if whole else 0.0
+class KpiSource(Protocol):
+    """The read model's side: the KPIs' inputs summed over the range's days for the filters."""
+
+    async def kpi_inputs(self, query: KpiQuery) -> rollups.KpiInputs: ...
 
 
-def sla_lines(deadlines: Mapping[str, DeadlineCounts]) -> list[stats_pb2.SlaCompliance]:
+class RollupKpiSource:
+    """:class:`KpiSource` over the roll-ups' read API (services/stats/rollups.py)."""
+
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def kpi_inputs(self, query: KpiQuery) -> rollups.KpiInputs:
+        f = query.filters
+        return await rollups.kpi_inputs(
+            self._db,
+            query.range.first_day,
+            query.range.last_day,
+            team_id=f.team_id,
+            channel=f.channel,
+            kind=f.kind,
+            customer_tier=f.customer_tier,
+        )
+
+
+def record_completeness_rate(inputs: rollups.KpiInputs) -> float:
+    """Complete records over records (domain/record_completeness.py): a record counts whole or not."""
+    return inputs.complete_records / inputs.tickets if inputs.tickets else 0.0
+
+
+def sla_lines(inputs: rollups.KpiInputs) -> list[stats_pb2.SlaCompliance]:
     """One line per deadline kind, every kind even when none fell due (so a chart has its bars)."""
-    kinds = [*DEADLINE_KINDS, *sorted(set(deadlines) - set(DEADLINE_KINDS))]
+    counts = {line.deadline_kind: line for line in inputs.sla}
     lines = []
-    for kind in kinds:
-        counts = deadlines.get(kind, DeadlineCounts())
+    for kind in rollups.DEADLINE_KINDS:
+        line = counts.get(kind, rollups.SlaCounts(kind, 0, 0))
         lines.append(
-            stats_pb2.SlaCompliance(
-                deadline_kind=kind,
-                met=counts.met,
-                missed=counts.missed,
-                rate=rate(counts.met, counts.met + counts.missed),
-            )
+            stats_pb2.SlaCompliance(deadline_kind=kind, met=line.met, missed=line.missed, rate=line.rate)
         )
     return lines
 
 
-def kpis_message(totals: KpiTotals, days: KpiRange) -> stats_pb2.Kpis:
-    met = sum(c.met for c in totals.deadlines.values())
-    due = met + sum(c.missed for c in totals.deadlines.values())
+def kpis_message(inputs: rollups.KpiInputs, days: KpiRange) -> stats_pb2.Kpis:
     return stats_pb2.Kpis(
-        record_completeness_rate=rate(totals.complete_records, totals.tickets),
-        fcr_rate=rate(totals.first_contact_resolved, totals.tickets),
-        satisfaction_rate=rate(totals.satisfied, totals.surveys_answered),
-        sla_compliance=rate(met, due),
-        sla=sla_lines(totals.deadlines),
-        mean_time_to_respond_seconds=totals.respond.mean,
-        p90_time_to_respond_seconds=totals.respond.p90,
-        mean_time_to_resolve_seconds=totals.resolve.mean,
-        p90_time_to_resolve_seconds=totals.resolve.p90,
-        backlog=totals.backlog,
-        tickets=totals.tickets,
-        first_contact_resolved=totals.first_contact_resolved,
-        surveys_answered=totals.surveys_answered,
-        satisfied=totals.satisfied,
+        record_completeness_rate=record_completeness_rate(inputs),
+        fcr_rate=inputs.fcr_rate,
+        satisfaction_rate=inputs.satisfaction_rate,
+        sla_compliance=inputs.sla_compliance,
+        sla=sla_lines(inputs),
+        mean_time_to_respond_seconds=inputs.mean_respond_seconds,
+        p90_time_to_respond_seconds=inputs.p90_respond_seconds,
+        mean_time_to_resolve_seconds=inputs.mean_resolve_seconds,
+        p90_time_to_resolve_seconds=inputs.p90_resolve_seconds,
+        backlog=inputs.backlog,
+        tickets=inputs.tickets,
+        first_contact_resolved=inputs.first_contact_resolved,
+        surveys_answered=inputs.surveys_answered,
+        satisfied=inputs.satisfied,
         **{"from": proto_fields.timestamp(days.start), "to": proto_fields.timestamp(days.end)},
     )
 
@@ -273,4 +203,4 @@ class Kpis:
 
     async def get(self, request: stats_pb2.GetKpisRequest) -> stats_pb2.Kpis:
         query = kpi_query(request, self._zone)
-        return kpis_message(await self._source.kpi_totals(query), query.range)
+        return kpis_message(await self._source.kpi_inputs(query), query.range)

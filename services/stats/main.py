@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from desk.config import Settings
 from desk.process import Runtime, ServiceParts, serve
+from services.stats.kpis import Kpis, RollupKpiSource
 from services.stats.server import ACCESS, StatsServicer, binding
 
 
 async def build(runtime: Runtime) -> ServiceParts:
-    return ServiceParts(bindings=[binding(StatsServicer())], access=ACCESS)
+    kpis = Kpis(RollupKpiSource(runtime.pool), runtime.settings.zone)
+    return ServiceParts(bindings=[binding(StatsServicer(kpis=kpis))], access=ACCESS)
 
 
 async def run(settings: Settings) -> None:

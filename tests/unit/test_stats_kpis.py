@@ -13,17 +13,8 @@ from desk.errors import InvalidArgument
 from domain.record_completeness import missing_fields
 from domain.ticket import Reporter, TicketDraft
 from helpdesk.v1 import stats_pb2
-from services.stats.kpis import (
-    DeadlineCounts,
-    Durations,
-    Histogram,
-    KpiFilters,
-    KpiQuery,
-    Kpis,
-    KpiTotals,
-    kpi_query,
-    kpis_message,
-)
+from services.stats.kpis import KpiFilters, KpiQuery, Kpis, kpi_query, kpis_message
+from services.stats.rollups import BUCKET_BOUNDS, KpiInputs, SlaCounts, bucket_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -113,66 +104,70 @@ def test_unknown_filter_names_are_each_named_with_the_bounds() -> None:
     assert "PHONE" in str(error.value)
 
 
-# --- the histogram's p90 ---
+# --- the p90 from the roll-ups' histogram ---
 
-BOUNDS = (60.0, 120.0, 300.0, 600.0)
+
+def histogram(**by_bound: int) -> tuple[int, ...]:
+    """Counts per bucket, given by the bucket's upper bound in seconds (``b600=3``) or ``over=n``."""
+    counts = [0] * (len(BUCKET_BOUNDS) + 1)
+    for name, count in by_bound.items():
+        index = len(BUCKET_BOUNDS) if name == "over" else BUCKET_BOUNDS.index(float(name[1:]))
+        counts[index] = count
+    return tuple(counts)
 
 
 def test_p90_interpolates_inside_the_bucket_it_falls_in() -> None:
-    # 100 durations: 50 under 60 s, 30 in [60, 120), 20 in [120, 300): the 90th is the 10th of 20.
-    histogram = Histogram(BOUNDS, (50, 30, 20, 0, 0))
-    assert histogram.percentile(90) == pytest.approx(120 + 180 * 10 / 20)
-    assert histogram.percentile(50) == pytest.approx(60.0)  # the 50th: the last one under 60 s
-    assert histogram.percentile(100) == pytest.approx(300.0)
+    # 100 times: 50 up to 60 s, 30 in (60, 300], 20 in (300, 600]: the 90th is half-way in the third.
+    inputs = KpiInputs(respond_histogram=histogram(b60=50, b300=30, b600=20))
+    assert inputs.p90_respond_seconds == pytest.approx(300 + 300 * 10 / 20)
 
 
 def test_p90_is_never_off_by_more_than_its_bucket() -> None:
-    exact = [float(s) for s in range(1, 601)]  # 1 s … 600 s, one of each
-    counts = [0] * (len(BOUNDS) + 1)
+    exact = sorted(float(s) for s in range(1, 3601))  # 1 s … 1 h, one of each
+    counts = [0] * (len(BUCKET_BOUNDS) + 1)
     for seconds in exact:
-        counts[sum(seconds >= b for b in BOUNDS)] += 1
-    estimate = Histogram(BOUNDS, tuple(counts)).percentile(90)
-    assert 540.0 - (600 - 300) < estimate < 540.0 + (600 - 300)
-    assert abs(estimate - 540.0) <= 1.0  # uniform inside the bucket: interpolation is all but exact
-
-
-def test_p90_in_the_open_last_bucket_is_its_lower_bound() -> None:
-    assert Histogram(BOUNDS, (1, 0, 0, 0, 9)).percentile(90) == 600.0
+        counts[bucket_of(seconds)] += 1
+    true_p90 = exact[int(0.9 * len(exact)) - 1]
+    estimate = KpiInputs(resolve_histogram=tuple(counts)).p90_resolve_seconds
+    width = 3600 - 1800  # the bucket the 90th falls in: (1800, 3600]
+    assert abs(estimate - true_p90) < width
+    assert abs(estimate - true_p90) <= 1.0  # uniform inside the bucket: interpolation is all but exact
 
 
 def test_an_empty_histogram_gives_zero() -> None:
-    assert Histogram(BOUNDS, (0, 0, 0, 0, 0)).percentile(90) == 0.0
-
-
-def test_a_histogram_needs_one_count_more_than_bounds() -> None:
-    with pytest.raises(ValueError):
-        Histogram(BOUNDS, (1, 2))
+    assert KpiInputs(respond_histogram=histogram()).p90_respond_seconds == 0.0
 
 
 # --- the figures from known sums ---
 
 DAYS = kpi_query(request(shanghai(date(2024, 2, 1)), shanghai(date(2024, 3, 1))), SHANGHAI).range
 
-KNOWN = KpiTotals(
+KNOWN = KpiInputs(
     tickets=200,
     complete_records=150,
+    record_fields_filled=700,
+    record_fields_total=800,
     first_contact_resolved=40,
     surveys_answered=80,
     satisfied=60,
-    deadlines={
-        "RESPONSE": DeadlineCounts(met=90, missed=10),
-        "RESOLUTION": DeadlineCounts(met=70, missed=30),
-        "CALLBACK": DeadlineCounts(met=20, missed=0),
-    },
-    respond=Durations(count=100, total_seconds=9000.0, histogram=Histogram(BOUNDS, (50, 30, 20, 0, 0))),
-    resolve=Durations(count=4, total_seconds=4000.0, histogram=Histogram(BOUNDS, (0, 0, 0, 2, 2))),
+    sla=(
+        SlaCounts("RESPONSE", met=90, missed=10),
+        SlaCounts("RESOLUTION", met=70, missed=30),
+        SlaCounts("CALLBACK", met=20, missed=0),
+    ),
+    response_seconds_sum=9000.0,
+    response_count=100,
+    respond_histogram=histogram(b60=50, b300=30, b600=20),
+    resolve_seconds_sum=4000.0,
+    resolve_count=4,
+    resolve_histogram=histogram(b900=2, b1800=2),
     backlog=17,
 )
 
 
 def test_each_rate_is_its_numerator_over_its_denominator() -> None:
     kpis = kpis_message(KNOWN, DAYS)
-    assert kpis.record_completeness_rate == pytest.approx(150 / 200)
+    assert kpis.record_completeness_rate == pytest.approx(150 / 200)  # whole records, not fields
     assert kpis.fcr_rate == pytest.approx(40 / 200)
     assert kpis.satisfaction_rate == pytest.approx(60 / 80)
     assert kpis.sla_compliance == pytest.approx((90 + 70 + 20) / (100 + 100 + 20))
@@ -190,19 +185,17 @@ def test_sla_has_a_line_for_every_deadline_kind_in_the_contract_order() -> None:
     assert list(lines) == ["RESPONSE", "RESOLUTION", "CALLBACK", "INVESTIGATION", "KNOWLEDGE_ENTRY"]
     assert (lines["RESOLUTION"].met, lines["RESOLUTION"].missed) == (70, 30)
     assert lines["RESOLUTION"].rate == pytest.approx(0.7)
-    assert (lines["INVESTIGATION"].met, lines["INVESTIGATION"].missed, lines["INVESTIGATION"].rate) == (
-        0,
-        0,
-        0,
-    )
+    none_due = lines["INVESTIGATION"]
+    assert (none_due.met, none_due.missed, none_due.rate) == (0, 0, 0.0)
 
 
 def test_times_are_mean_from_the_sum_and_p90_from_the_histogram() -> None:
     kpis = kpis_message(KNOWN, DAYS)
     assert kpis.mean_time_to_respond_seconds == pytest.approx(90.0)
-    assert kpis.p90_time_to_respond_seconds == pytest.approx(210.0)
+    assert kpis.p90_time_to_respond_seconds == pytest.approx(450.0)
     assert kpis.mean_time_to_resolve_seconds == pytest.approx(1000.0)
-    assert kpis.p90_time_to_resolve_seconds == pytest.approx(600.0)  # 4 of 4: the open bucket's floor
+    # the 90th of 4 (3.6th) is 80 % into (900, 1800]
+    assert kpis.p90_time_to_resolve_seconds == pytest.approx(900 + 900 * 1.6 / 2)
 
 
 def test_the_answer_says_the_whole_days_it_covers() -> None:
@@ -212,7 +205,7 @@ def test_the_answer_says_the_whole_days_it_covers() -> None:
 
 
 def test_an_empty_range_gives_zeros_not_errors() -> None:
-    kpis = kpis_message(KpiTotals(), DAYS)
+    kpis = kpis_message(KpiInputs(), DAYS)
     assert kpis.tickets == 0
     assert kpis.record_completeness_rate == kpis.fcr_rate == kpis.satisfaction_rate == 0.0
     assert kpis.sla_compliance == kpis.p90_time_to_resolve_seconds == kpis.mean_time_to_respond_seconds == 0.0
@@ -220,15 +213,15 @@ def test_an_empty_range_gives_zeros_not_errors() -> None:
 
 
 class _Recorded:
-    """A KpiSource answering known sums and keeping the query it was asked."""
+    """A KpiSource answering known inputs and keeping the query it was asked."""
 
-    def __init__(self, totals: KpiTotals) -> None:
-        self.totals = totals
+    def __init__(self, inputs: KpiInputs) -> None:
+        self.inputs = inputs
         self.queries: list[KpiQuery] = []
 
-    async def kpi_totals(self, query: KpiQuery) -> KpiTotals:
+    async def kpi_inputs(self, query: KpiQuery) -> KpiInputs:
         self.queries.append(query)
-        return self.totals
+        return self.inputs
 
 
 def test_the_filters_reach_the_read_model_and_bad_input_never_does() -> None:
