@@ -12,7 +12,8 @@ the fault number, the contact phone and the symptom of a fault):
 
 Optional and not counted: organisation, e-mail, expected_by, region, agent_id. ``ticket.created``
 carries their number (``record_fields``) and the missing ones' names (``record_missing``), so stats
-counts complete records (and filled fields) from the events alone. docs/statistics-kpis.md says the same for its readers.
+counts complete records (and filled fields) from the events alone. docs/statistics-kpis.md says the
+same for its readers.
 """
 
 from __future__ import annotations
