@@ -1,48 +1,40 @@
-"""Is a report's record complete (工作记录完整率, seed 003 4.6.3)?
+"""Record completeness (工作记录完整率, seed 003 4.6.3): which fields of the repair form a record has.
 
-The repair form (CreateTicketRequest) has fields intake refuses a report without: channel, kind,
-category, summary, the reporter's name and phone. Every record has those. Completeness is about the
-fields the form asks for that intake accepts a report without, because a caller may not know them at
-once but the agent should ask (seed 003 4.1.1: 汇集请求内容和相关信息形成记录表; seed 002 一.8 and 二:
-the fault number, the contact phone and the symptom of a fault):
+A complete repair record (障碍申告单) names who reported it and how to reach them, what and where the
+trouble is and since when. Intake already refuses a report without the required fields (reporter name
+and phone, category, summary), so they are always filled; the others an agent should ask for on every
+report, and the fault number on a fault. The reporter's organization, e-mail and address and the
+customer's expected time are not expected: many reporters have none.
 
-- every kind: ``description``, the request in the customer's words beyond the one-line summary;
-- a fault (FAULT) also: ``occurred_at``, when the fault began, and where it is: the broken line's
-  ``fault_number`` or the site's ``reporter.address`` (an IT fault has no telephone line).
-
-Optional and not counted: organisation, e-mail, expected_by, region, agent_id. ``ticket.created``
-carries their number (``record_fields``) and the missing ones' names (``record_missing``), so stats
-counts complete records (and filled fields) from the events alone. docs/statistics-kpis.md says the
-same for its readers.
+The ticket's ``ticket.created`` event carries the names (never the values) of the expected fields and
+of those filled; the statistics count them (services/stats/projection.py).
 """
 
 from __future__ import annotations
 
 from domain.ticket import TicketDraft
 
-FAULT = "FAULT"
+REQUIRED_FIELDS = ("reporter.name", "reporter.phone", "category", "summary")
+EXPECTED_FIELDS = ("description", "region", "occurred_at")
+FAULT_FIELDS = ("fault_number",)
 
 
-def expected_fields(draft: TicketDraft) -> list[str]:
-    """The completeness fields a record of this kind should have, in the form's order."""
-    return (
-        ["description", "occurred_at", "fault_number|reporter.address"]
-        if draft.kind == FAULT
-        else ["description"]
-    )
+def expected_fields(draft: TicketDraft) -> tuple[str, ...]:
+    """The repair form's fields a complete record of this report has, in form order."""
+    fault = FAULT_FIELDS if draft.kind == "FAULT" else ()
+    return REQUIRED_FIELDS + EXPECTED_FIELDS + fault
 
 
-def missing_fields(draft: TicketDraft) -> list[str]:
-    """The completeness fields the record lacks, in the form's order; empty: the record is complete."""
-    filled = {
-        "description": bool(draft.description.strip()),
-        "occurred_at": draft.occurred_at is not None,
-        "fault_number|reporter.address": bool(draft.fault_number.strip() or draft.reporter.address.strip()),
+def filled_fields(draft: TicketDraft) -> tuple[str, ...]:
+    """The expected fields the record has (a value that is not blank)."""
+    values = {
+        "reporter.name": draft.reporter.name,
+        "reporter.phone": draft.reporter.phone,
+        "category": draft.category,
+        "summary": draft.summary,
+        "description": draft.description,
+        "region": draft.region,
+        "occurred_at": "yes" if draft.occurred_at is not None else "",
+        "fault_number": draft.fault_number,
     }
-    return [name for name in expected_fields(draft) if not filled[name]]
-
-
-def facts(draft: TicketDraft) -> dict[str, object]:
-    """What ``ticket.created`` says of the record: how many completeness fields it should have and
-    which it lacks (filled = record_fields - len(record_missing); complete when none is missing)."""
-    return {"record_fields": len(expected_fields(draft)), "record_missing": missing_fields(draft)}
+    return tuple(name for name in expected_fields(draft) if values[name].strip())

@@ -1,6 +1,7 @@
 """GetKpis on the real stack: known roll-up rows (put there by SQL, in February 2019, days no other
-test touches) give exactly the known figures, with and without filters; bad input is refused naming
-each field; an agent is refused, a statistician and a manager are answered; `helpdesk stats kpis`.
+test touches) give exactly the known figures, with and without filters; real tickets reach today's
+KPIs through the read model; bad input is refused naming each field; an agent is refused, a
+statistician and a manager are answered; `helpdesk stats kpis`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import grpc
+import nats
 import pytest
 
-from helpdesk.v1 import stats_pb2, stats_pb2_grpc
+from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc, stats_pb2, stats_pb2_grpc
+from services.stats.read_model import CONSUMER
 from services.stats.rollups import BUCKET_BOUNDS
-from tests.integration.desk_client import auth, bad_fields
+from tests.integration.desk_client import auth, bad_fields, report
+from tests.integration.test_quality_ledger import caught_up
 from tests.stack import PROJECT_ROOT, RunningDesk
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the test desk's time zone (the default)
@@ -47,7 +51,8 @@ ROWS: list[Row] = [
     {
         "day": date(2019, 2, 1), "team_id": "kpi-net", "channel": "PHONE", "kind": "FAULT",
         "customer_tier": "STANDARD", "handling": "MANUAL", "stage": "OPS_TEAM",
-        "tickets": 10, "complete_records": 8, "first_contact_resolved": 2, "opened": 10, "closed": 7,
+        "tickets": 10, "complete_records": 8, "record_fields_filled": 63, "record_fields_total": 70,
+        "first_contact_resolved": 2, "opened": 10, "closed": 7,
         "sla_response_met": 6, "sla_response_missed": 2, "sla_resolution_met": 5, "sla_resolution_missed": 3,
         "surveys_answered": 5, "rating_very_satisfied": 2, "rating_satisfied": 1, "rating_unsatisfied": 2,
         "response_seconds_sum": 8 * 600.0, "response_count": 8,
@@ -57,7 +62,8 @@ ROWS: list[Row] = [
     {
         "day": date(2019, 2, 15), "team_id": "kpi-soft", "channel": "WEB", "kind": "CONSULTATION",
         "customer_tier": "VIP", "handling": "MANUAL", "stage": "SENIOR_AGENT",
-        "tickets": 4, "complete_records": 4, "first_contact_resolved": 4, "opened": 4, "closed": 4,
+        "tickets": 4, "complete_records": 4, "record_fields_filled": 24, "record_fields_total": 24,
+        "first_contact_resolved": 4, "opened": 4, "closed": 4,
         "sla_callback_met": 3, "sla_callback_missed": 1,
         "surveys_answered": 3, "rating_satisfied": 2, "rating_neutral": 1,
         "resolve_seconds_sum": 4 * 300.0, "resolve_count": 4,
@@ -66,13 +72,15 @@ ROWS: list[Row] = [
     {
         "day": date(2019, 1, 20), "team_id": "kpi-net", "channel": "PHONE", "kind": "FAULT",
         "customer_tier": "STANDARD", "handling": "MANUAL", "stage": "OPS_TEAM",
-        "tickets": 3, "complete_records": 3, "opened": 3,
+        "tickets": 3, "complete_records": 3, "record_fields_filled": 21, "record_fields_total": 21,
+        "opened": 3,
     },
     # 2019-03-05 (after the range): counts in no figure of February.
     {
         "day": date(2019, 3, 5), "team_id": "kpi-net", "channel": "PHONE", "kind": "FAULT",
         "customer_tier": "STANDARD", "handling": "MANUAL", "stage": "OPS_TEAM",
-        "tickets": 50, "complete_records": 1, "opened": 50, "surveys_answered": 50, "rating_unsatisfied": 50,
+        "tickets": 50, "complete_records": 1, "record_fields_filled": 100,
+        "record_fields_total": 350, "opened": 50, "surveys_answered": 50, "rating_unsatisfied": 50,
     },
 ]  # fmt: skip
 
@@ -147,7 +155,7 @@ async def _kpis(desk: RunningDesk, request: stats_pb2.GetKpisRequest, role: str 
 async def test_known_rows_give_exactly_the_known_figures(desk: RunningDesk) -> None:
     kpis = await _kpis(desk, _request(*FEBRUARY))
     assert kpis.tickets == 14
-    assert kpis.record_completeness_rate == pytest.approx(12 / 14)
+    assert kpis.record_completeness_rate == pytest.approx((63 + 24) / (70 + 24))  # fields filled / expected
     assert (kpis.first_contact_resolved, kpis.fcr_rate) == (6, pytest.approx(6 / 14))
     assert (kpis.surveys_answered, kpis.satisfied) == (8, 5)
     assert kpis.satisfaction_rate == pytest.approx(5 / 8)
@@ -175,7 +183,7 @@ async def test_known_rows_give_exactly_the_known_figures(desk: RunningDesk) -> N
 async def test_each_filter_keeps_only_its_tickets(desk: RunningDesk) -> None:
     network = await _kpis(desk, _request(*FEBRUARY, team_id="kpi-net"))
     assert (network.tickets, network.first_contact_resolved, network.backlog) == (10, 2, 6)
-    assert network.record_completeness_rate == pytest.approx(0.8)
+    assert network.record_completeness_rate == pytest.approx(63 / 70)
     for name, value in (("channel", "web"), ("kind", "CONSULTATION"), ("customer_tier", "VIP")):
         request = _request(*FEBRUARY)
         setattr(request, name, value)
@@ -190,6 +198,35 @@ async def test_a_range_without_rows_is_all_zeros(desk: RunningDesk) -> None:
     kpis = await _kpis(desk, _request(date(2019, 2, 2), date(2019, 2, 15), team_id="kpi-net"))
     assert (kpis.tickets, kpis.surveys_answered, kpis.sla_compliance) == (0, 0, 0.0)
     assert kpis.backlog == 6  # what was open stays open: the backlog is as it stood at the end
+
+
+async def test_real_tickets_reach_today_s_kpis_through_the_read_model(desk: RunningDesk) -> None:
+    """Two e-mailed change requests (a channel and kind no other test reports by): one settled at first
+    contact, one left with its team."""
+    today = datetime.now(SHANGHAI).date()
+    mine = {"channel": "EMAIL", "kind": "CHANGE_REQUEST"}
+    before = await _kpis(desk, _request(today, date.fromordinal(today.toordinal() + 1), **mine))
+    intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
+    agent = auth(desk.token("agent"))
+    change = {"channel": common_pb2.CHANNEL_EMAIL, "kind": common_pb2.TICKET_KIND_CHANGE_REQUEST}
+    settled, waiting = [
+        (await intake.CreateTicket(report(category="software", **change), metadata=agent)).ticket
+        for _ in range(2)
+    ]
+    await intake.ResolveAtFirstContact(
+        intake_pb2.ResolveAtFirstContactRequest(ticket_id=settled.ticket_id, resolution="explained the form"),
+        metadata=agent,
+    )
+    nc = await nats.connect(desk.endpoints["nats"])
+    try:
+        await caught_up(nc.jetstream(), CONSUMER)
+    finally:
+        await nc.close()
+    after = await _kpis(desk, _request(today, date.fromordinal(today.toordinal() + 1), **mine))
+    assert after.tickets - before.tickets == 2
+    assert after.first_contact_resolved - before.first_contact_resolved == 1
+    assert after.backlog - before.backlog == 1  # the one still with its team
+    assert waiting.work_orders  # dispatched, so the backlog's one is this one
 
 
 @pytest.mark.parametrize(
