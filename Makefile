@@ -14,7 +14,11 @@ INSTALLED := $(VENV)/.installed
 # Generated from these protos; lives in gen/, so deleting gen/ regenerates.
 GENERATED := gen/.generated
 
-.PHONY: venv install proto lint test run bench clean distclean
+# The statistics report page's browser test drives Debian's chromium through Playwright (whose own
+# browser download cannot work here); CI runs as root, as does a developer's machine here.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: venv install proto lint test run bench clean distclean chromium
 
 venv: $(PY)
 
@@ -46,8 +50,18 @@ lint: $(INSTALLED) $(GENERATED)
 	$(BIN)/ruff format --check
 	$(BIN)/mypy desk domain cli services workflows deploy tests
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+chromium: $(CHROMIUM)
+
+# Installed once, only when missing (nothing is run or printed when it is there); the package lists
+# are fetched only if the install cannot find the package without them.
+$(CHROMIUM):
+	@if [ "$$(id -u)" -ne 0 ]; then echo "chromium is missing: run 'apt-get install chromium' as root" >&2; exit 1; fi
+	@echo "installing Debian's chromium for the browser tests"
+	@export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 run: $(INSTALLED) $(GENERATED)
 	$(BIN)/helpdesk up

@@ -12,6 +12,8 @@ Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 - ``GET /healthz``: 200 while intake answers its health check, else 503.
 - ``GET /v1/quality/reports/{week}`` (JSON), ``….csv`` and ``….html``: QualityService's
   GetQualityReport, the weekly QA report (services/http/report_pages.py renders the CSV and the page).
+- ``GET /v1/reports/{report_id}`` (JSON), ``….csv``, ``….xlsx`` and ``….html``: StatsService's
+  GetReport, a statistics report (services/stats/exports.py and report_page.py render them).
 
 Errors are intake's, mapped by :mod:`services.http.errors`; a request without a bearer token is
 refused with 401 before anything reaches intake.
@@ -35,7 +37,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message
 
-from helpdesk.v1 import intake_pb2, quality_pb2
+from desk.report_format import CONTENT_SECURITY_POLICY
+from helpdesk.v1 import intake_pb2, quality_pb2, stats_pb2
 from services.http.errors import (
     HttpError,
     bad_request,
@@ -48,6 +51,7 @@ from services.http.errors import (
 )
 from services.http.models import ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
 from services.http.report_pages import report_csv, report_html
+from services.stats import contract as stats_exports
 
 RPC_TIMEOUT_SECONDS = 30.0
 MAX_BODY_BYTES = 1_000_000
@@ -86,11 +90,14 @@ def _body_doc(model: type[BaseModel], media_types: tuple[str, ...]) -> dict[str,
 class Channels:
     """The routes: each translates its request, calls intake with the caller's token, renders the answer."""
 
-    def __init__(self, intake: Any, health: Any, *, channel_category: str, quality: Any = None) -> None:
+    def __init__(
+        self, intake: Any, health: Any, *, channel_category: str, quality: Any = None, stats: Any = None
+    ) -> None:
         self._intake = intake  # an IntakeServiceStub on a grpc.aio channel
         self._health = health  # a grpc_health HealthStub on the same channel
         self._category = channel_category
         self._quality = quality  # a QualityServiceStub on the quality service's channel
+        self._stats = stats  # a StatsServiceStub on the stats service's channel
 
     async def web_form(
         self, request: Request, credentials: Credentials, idempotency_key: IdempotencyKey = None
@@ -147,7 +154,7 @@ class Channels:
         report = await self._report(week, credentials)
         return HTMLResponse(
             report_html(report),
-            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
         )
 
     async def _report(self, week: str, credentials: Credentials) -> quality_pb2.QualityReport:
@@ -156,6 +163,44 @@ class Channels:
             raise HttpError(503, "UNAVAILABLE", "the quality service is not configured on this gateway")
         report: quality_pb2.QualityReport = await _call(
             self._quality.GetQualityReport, quality_pb2.GetQualityReportRequest(week=week), metadata
+        )
+        return report
+
+    async def stats_report(self, report_id: str, credentials: Credentials) -> Response:
+        """A statistics report (GetReport): made once when its period was over, it never changes."""
+        return JSONResponse(_json(await self._stats_report(report_id, credentials)))
+
+    async def stats_report_csv(self, report_id: str, credentials: Credentials) -> Response:
+        """The same report as CSV: one block of rows per section, each with its header row."""
+        report = await self._stats_report(report_id, credentials)
+        return Response(
+            stats_exports.report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers=_download(f"{stats_exports.file_stem(report)}.csv"),
+        )
+
+    async def stats_report_xlsx(self, report_id: str, credentials: Credentials) -> Response:
+        """The same report as an Excel workbook: one sheet per section, numbers as numbers."""
+        report = await self._stats_report(report_id, credentials)
+        return Response(
+            stats_exports.report_xlsx(report),
+            media_type=stats_exports.XLSX_MEDIA_TYPE,
+            headers=_download(f"{stats_exports.file_stem(report)}.xlsx"),
+        )
+
+    async def stats_report_html(self, report_id: str, credentials: Credentials) -> Response:
+        """The same report as a page with its charts: self-contained, nothing fetched, no script."""
+        report = await self._stats_report(report_id, credentials)
+        return HTMLResponse(
+            stats_exports.report_html(report), headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        )
+
+    async def _stats_report(self, report_id: str, credentials: Credentials) -> stats_pb2.Report:
+        metadata = _metadata(credentials)
+        if self._stats is None:
+            raise HttpError(503, "UNAVAILABLE", "the stats service is not configured on this gateway")
+        report: stats_pb2.Report = await _call(
+            self._stats.GetReport, stats_pb2.GetReportRequest(report_id=report_id), metadata
         )
         return report
 
@@ -184,6 +229,10 @@ def _metadata(credentials: HTTPAuthorizationCredentials | None) -> Metadata:
     if credentials is None:
         raise unauthenticated("missing bearer token (header 'Authorization: Bearer <token>')")
     return (("authorization", f"Bearer {credentials.credentials}"),)
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 def _request_id(header: str | None, field: str) -> str:
@@ -292,6 +341,7 @@ def _routes(app: FastAPI, channels: Channels) -> None:
         response_class=JSONResponse, tags=["tickets"],
     )  # fmt: skip
     _report_routes(app, channels)
+    _stats_routes(app, channels)
     app.add_api_route(
         "/healthz", channels.healthz, methods=["GET"], summary="Intake answers", tags=["health"]
     )
@@ -311,6 +361,28 @@ def _report_routes(app: FastAPI, channels: Channels) -> None:
         app.add_api_route(
             f"/v1/quality/reports/{{week}}{suffix}", endpoint, methods=["GET"], summary=summary,
             responses=responses, response_class=response_class, tags=["quality"],
+        )  # fmt: skip
+
+
+def _stats_routes(app: FastAPI, channels: Channels) -> None:
+    """The suffixed routes first: `{report_id}` alone would also match `….csv`."""
+    responses: dict[int | str, dict[str, Any]] = {
+        **_ERRORS,
+        404: {"model": ErrorBody, "description": "No report with this id."},
+        503: {"model": ErrorBody, "description": "The stats service is not answering; retry."},
+    }
+    xlsx: dict[int | str, dict[str, Any]] = {
+        200: {"content": {stats_exports.XLSX_MEDIA_TYPE: {}}, "description": "The workbook."}
+    }
+    for suffix, endpoint, response_class, summary, extra in (
+        (".csv", channels.stats_report_csv, Response, "A statistics report as CSV", {}),
+        (".xlsx", channels.stats_report_xlsx, Response, "A statistics report as an Excel workbook", xlsx),
+        (".html", channels.stats_report_html, HTMLResponse, "A statistics report as a page with charts", {}),
+        ("", channels.stats_report, JSONResponse, "A statistics report (统计报表)", {}),
+    ):
+        app.add_api_route(
+            f"/v1/reports/{{report_id}}{suffix}", endpoint, methods=["GET"], summary=summary,
+            responses={**responses, **extra}, response_class=response_class, tags=["statistics"],
         )  # fmt: skip
 
 

@@ -1,8 +1,8 @@
 """The HTTP channels' composition root: settings → telemetry → gRPC channels to intake (and to the
-quality service, for the weekly QA report's pages) → uvicorn.
+quality service, for the weekly QA report's pages; to stats, for the statistics reports) → uvicorn.
 
 Run by `helpdesk serve http` (which ends in ``os._exit``, as every desk process does). It opens no
-database or Temporal connection: everything goes through intake, or quality for the reports. SIGTERM
+database or Temporal connection: everything goes through intake, or quality and stats for the reports. SIGTERM
 or Ctrl-C cancel `run`; uvicorn then stops accepting, finishes the requests in flight, and the
 channels close after it.
 """
@@ -22,7 +22,7 @@ from grpc_health.v1 import health_pb2_grpc
 from desk.config import HTTP_GATEWAY, Settings
 from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
-from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc
+from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,18 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
         settings.grpc_address("quality"),
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
+    # The statistics reports' downloads and page are StatsService's (GetReport with the caller's token).
+    stats_channel = grpc.aio.insecure_channel(
+        settings.grpc_address("stats"),
+        interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
+    )
     try:
         channels = Channels(
             intake_pb2_grpc.IntakeServiceStub(channel),
             health_pb2_grpc.HealthStub(channel),
             channel_category=settings.channel_category,
             quality=quality_pb2_grpc.QualityServiceStub(quality_channel),
+            stats=stats_pb2_grpc.StatsServiceStub(stats_channel),
         )
         config = uvicorn.Config(
             build_app(channels),
@@ -77,6 +83,7 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
         log.info("%s serving HTTP on %s", HTTP_GATEWAY, settings.http_url)
         await _serve(_Server(config), listener)
     finally:
+        await stats_channel.close(grace=GRACE_SECONDS)
         await quality_channel.close(grace=GRACE_SECONDS)
         await channel.close(grace=GRACE_SECONDS)
 
