@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         quality_inspections,
         quality_report,
         stats,
+        stats_kpis,
         survey,
     )
 
@@ -61,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     qa.register(commands)  # `qa sample|verify`
     quality_inspections.register(commands)  # `qa spot|inspect|scorecards`
     quality_report.register(commands)  # `qa report`
-    stats.register(commands)  # `stats rebuild`
+    stats.register(commands)  # `stats rebuild` (makes the `stats` group)
+    stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group; makes it if it is not there)
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

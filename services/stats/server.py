@@ -8,6 +8,7 @@ from desk.auth import STATISTICIANS
 from desk.errors import Unimplemented
 from desk.grpc_edge import ServiceBinding
 from helpdesk.v1 import stats_pb2, stats_pb2_grpc
+from services.stats.kpis import Kpis
 
 ACCESS = {
     name: STATISTICIANS for name in stats_pb2.DESCRIPTOR.services_by_name["StatsService"].methods_by_name
@@ -15,6 +16,9 @@ ACCESS = {
 
 
 class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
+    def __init__(self, *, kpis: Kpis) -> None:
+        self._kpis = kpis
+
     async def GenerateReport(
         self, request: stats_pb2.GenerateReportRequest, context: aio.ServicerContext
     ) -> stats_pb2.Report:
@@ -33,7 +37,8 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
     async def GetKpis(
         self, request: stats_pb2.GetKpisRequest, context: aio.ServicerContext
     ) -> stats_pb2.Kpis:
-        raise Unimplemented("GetKpis")
+        """The key figures of a range of the desk's days, from the daily roll-ups (services/stats/kpis.py)."""
+        return await self._kpis.get(request)
 
 
 def binding(servicer: StatsServicer) -> ServiceBinding:

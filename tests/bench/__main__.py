@@ -1,13 +1,16 @@
 """`make bench`: N tickets over gRPC on the embedded stack, against a bare baseline on the same stack.
 
     python -m tests.bench [--tickets 2000] [--rate 150] [--lifecycles 500] [--concurrency 32] [--rounds 5]
+                          [--stats-tickets 1000000]
 
 Starts its own desk (`helpdesk up` in a temporary directory) and drives CreateTicket twice: reports
 arriving at ``--rate`` a second (open loop: the latency callers see at that load), then as fast as
 ``--concurrency`` callers go; after each it waits until the workflows have opened every ticket.
 Then full lifecycles and the baseline workflow (its worker a process at the desk's workers' nice),
 bare and with the desk's worker tuning, in alternating rounds, and prints the numbers with each desk
-process's resident memory. Not a test: nothing here passes or fails.
+process's resident memory. Last, the statistics scenario (tests/bench/stats_kpis.py): a year of
+``--stats-tickets`` tickets' roll-ups written into the desk's stats schema, GetKpis over the year and
+a yearly report's totals timed. Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tests.bench.baseline import TASK_QUEUE, TUNED_TASK_QUEUE
 from tests.bench.drive import DeskLoad, Phase, Rounds, baseline_phase
 from tests.bench.harness import bench_desk, run
 from tests.bench.report import render
+from tests.bench.stats_kpis import measure as measure_stats
 from tests.stack import PROJECT_ROOT, leftovers
 
 
@@ -42,6 +46,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="calls in flight (default 32)")
     parser.add_argument(
         "--rounds", type=int, default=5, help="lifecycle and baseline rounds, alternating (default 5)"
+    )
+    parser.add_argument(
+        "--stats-tickets",
+        type=int,
+        default=1_000_000,
+        help="tickets in the statistics scenario's year of roll-ups (default 1,000,000; 0: skip it)",
     )
     return parser.parse_args()
 
@@ -166,6 +176,9 @@ async def main(args: argparse.Namespace) -> None:
             creates.append((create, await load.opened(since)))
         rounds = await _lifecycles_and_baseline(data_dir, load, endpoints, args) if args.lifecycles else None
         print(render(creates, rounds, _rss(data_dir)))
+        if args.stats_tickets:
+            for line in await measure_stats(endpoints, tickets=args.stats_tickets, calls=5):
+                print(line)
 
 
 if __name__ == "__main__":
