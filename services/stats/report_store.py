@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
+
 from desk.db import Executor
 from services.stats.periods import ReportPeriod
 
@@ -28,7 +30,7 @@ class Correction:
     delta: int
 
 
-def _stored(row: Mapping[str, Any]) -> StoredReport:
+def _stored(row: asyncpg.Record) -> StoredReport:
     return StoredReport(
         report_id=row["report_id"],
         first_day=row["first_day"],

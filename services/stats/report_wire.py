@@ -111,7 +111,9 @@ def _team(team: rollups.TeamTotals) -> stats_pb2.TeamLine:
 
 
 def _agent(agent: rollups.AgentTotals) -> stats_pb2.AgentLine:
-    return stats_pb2.AgentLine(agent_id=agent.agent_id, **{name: getattr(agent, name) for name in _AGENT_COUNTS})
+    return stats_pb2.AgentLine(
+        agent_id=agent.agent_id, **{name: getattr(agent, name) for name in _AGENT_COUNTS}
+    )
 
 
 def measures(report: stats_pb2.Report) -> dict[str, int]:
@@ -144,4 +146,4 @@ def _to_dict(message: Message) -> dict[str, Any]:
 
 
 def report_from_json(stored: Mapping[str, Any]) -> stats_pb2.Report:
-    return json_format.ParseDict(stored, stats_pb2.Report(), ignore_unknown_fields=True)
+    return json_format.ParseDict(dict(stored), stats_pb2.Report(), ignore_unknown_fields=True)

@@ -1,0 +1,132 @@
+"""Generating a period's report once, with the late corrections of earlier reports; reading them back.
+
+A report is made when its period is over, from the read model's roll-ups (services/stats/rollups.py),
+and stored with its ``report.generated`` event in one transaction: from then on it is the answer,
+unchanged. One generation at a time per period kind and boundary (an advisory lock), so that twenty
+concurrent calls store one report, and two reports of the same kind never both claim one correction.
+
+**Late corrections.** An event the read model applies after the report of its day's period was
+generated moves the roll-ups of a day that report froze. Each stored report keeps its counts (its
+measures); when the next report of the same kind and boundary is generated, every earlier one's
+counts are worked out again from the roll-ups and compared with its frozen counts plus the
+corrections issued for it since: what differs is a ``LateCorrection`` line of the new report (the
+earlier period, the measure, the delta), recorded so that it is reported once.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import asyncpg
+
+from desk.db import Executor
+from desk.errors import NotFound
+from helpdesk.v1 import stats_pb2
+from services.stats import events, report_store, rollups
+from services.stats.periods import ReportPeriod, parse_report_id
+from services.stats.report_store import Correction, StoredReport
+from services.stats.report_wire import changes, measures, report_from_json, report_message, report_to_json
+
+GENERATION_LOCK = 0x6865_7374
+"""The advisory lock class of report generation (its object: the period kind and boundary)."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    report: stats_pb2.Report
+    created: bool  # False: stored before, by an earlier or a concurrent call
+
+
+class Reports:
+    def __init__(self, pool: asyncpg.Pool, time_zone: str) -> None:
+        self._pool = pool
+        self._time_zone = time_zone
+
+    async def generate(self, period: ReportPeriod, *, actor: str, now: datetime | None = None) -> Generated:
+        """The period's report: the stored one, or generated now. The caller checked it is over."""
+        stored = await report_store.get(self._pool, period.report_id)
+        if stored is not None:
+            return Generated(report_from_json(stored.report), created=False)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", GENERATION_LOCK, _lock_key(period))
+            stored = await report_store.get(conn, period.report_id)
+            if stored is not None:
+                return Generated(report_from_json(stored.report), created=False)
+            report = await self._generate(conn, period, actor=actor, at=now or datetime.now(UTC))
+        return Generated(report, created=True)
+
+    async def _generate(
+        self, conn: Executor, period: ReportPeriod, *, actor: str, at: datetime
+    ) -> stats_pb2.Report:
+        totals = await rollups.period_totals(conn, period.first_day, period.last_day)
+        found = await self._late_corrections(conn, period)
+        lines = [_line(earlier, correction) for earlier, correction in found]
+        report = report_message(period, totals, generated_at=at, late_corrections=lines)
+        await report_store.insert(
+            conn,
+            period,
+            report=report_to_json(report),
+            measures=measures(report),
+            generated_by=actor,
+            generated_at=at,
+        )
+        await report_store.insert_corrections(conn, period.report_id, [c for _, c in found])
+        event = events.report_generated(
+            period, actor=actor, at=at, tickets=report.tickets, late_corrections=len(lines)
+        )
+        await events.queue(conn, event)
+        return report
+
+    async def _late_corrections(
+        self, conn: Executor, period: ReportPeriod
+    ) -> list[tuple[StoredReport, Correction]]:
+        """What moved in each earlier report of this kind and boundary since it (and its corrections)."""
+        earlier = await report_store.earlier(conn, period)
+        issued = await report_store.corrections_issued(conn, [r.report_id for r in earlier])
+        found: list[tuple[StoredReport, Correction]] = []
+        for stored in earlier:
+            known = dict(stored.measures)
+            for measure, delta in issued.get(stored.report_id, {}).items():
+                known[measure] = known.get(measure, 0) + delta
+            before = parse_report_id(stored.report_id, self._time_zone)
+            totals = await rollups.period_totals(conn, before.first_day, before.last_day)
+            now = measures(report_message(before, totals, generated_at=datetime.now(UTC)))
+            found.extend(
+                (stored, Correction(stored.report_id, measure, delta))
+                for measure, delta in changes(known, now).items()
+            )
+        return found
+
+    async def get(self, report_id: str) -> stats_pb2.Report:
+        stored = await report_store.get(self._pool, report_id.strip())
+        if stored is None:
+            raise NotFound("report", report_id)
+        return report_from_json(stored.report)
+
+    async def page(
+        self, *, period: str, after: tuple[datetime, str] | None, limit: int
+    ) -> tuple[list[stats_pb2.Report], tuple[datetime, str] | None]:
+        """A page of reports, newest period first, and where the next page starts (None: the last)."""
+        keyset = (after[0].date(), after[1]) if after else None
+        rows = await report_store.page(self._pool, period=period, after=keyset, limit=limit)
+        reports = [report_from_json(row) for row in rows[:limit]]
+        if len(rows) <= limit:
+            return reports, None
+        last = reports[-1]
+        return reports, (datetime.combine(date.fromisoformat(last.period_start), time(), UTC), last.report_id)
+
+
+def _lock_key(period: ReportPeriod) -> int:
+    """A stable 31-bit number per period kind and boundary (the lock's object id)."""
+    return zlib.crc32(f"{period.kind.value}/{period.boundary.value}".encode()) & 0x7FFF_FFFF
+
+
+def _line(earlier: StoredReport, correction: Correction) -> stats_pb2.LateCorrection:
+    return stats_pb2.LateCorrection(
+        period_start=earlier.first_day.isoformat(),
+        period_end=earlier.last_day.isoformat(),
+        measure=correction.measure,
+        delta=correction.delta,
+    )
