@@ -360,9 +360,9 @@ async def _cli(desk: RunningDesk, *argv: str) -> subprocess.CompletedProcess[str
 async def test_the_command_line_generates_shows_and_lists_reports(desk: RunningDesk) -> None:
     made = await _cli(desk, "report", "generate", "monthly", "2022-05-09", "--boundary", "day21")
     assert made.returncode == 0, made.stderr
-    assert json.loads(made.stdout)["report_id"] == "MONTHLY21-2022-04-21"
+    assert json.loads(made.stdout)["reportId"] == "MONTHLY21-2022-04-21"
     shown = await _cli(desk, "report", "show", "MONTHLY21-2022-04-21")
-    assert shown.returncode == 0 and json.loads(shown.stdout)["period_end"] == "2022-05-20", shown.stderr
+    assert shown.returncode == 0 and json.loads(shown.stdout)["periodEnd"] == "2022-05-20", shown.stderr
     listed = await _cli(desk, "report", "list", "--period", "monthly")
     assert listed.returncode == 0 and "MONTHLY21-2022-04-21" in listed.stdout, listed.stderr
     unknown = await _cli(desk, "report", "show", "MONTHLY-2019-01")
