@@ -13,6 +13,9 @@ Two layers, for two kinds of reader:
   (:func:`desk.loops.keep_running`). NATS or PostgreSQL lost → the loop reports itself down in the
   process's :class:`~desk.loops.Readiness`, pauses with back-off and binds again; what was not acked
   comes again. A handler's other errors are the event's: it is redelivered, the others flow on.
+  With a ``batch_handler`` each fetch (up to ``batch`` events) is handed over at once, for a reader
+  that applies many events in one transaction (the statistics); a batch that fails is handled again
+  one event at a time, so one bad event does not hold the others back.
 
 Delivery is at least once: an event comes again after a nak, a lost ack, a crash, or when it was
 published twice under different ``Nats-Msg-Id``s (a replayed stream). The handler makes its effect
@@ -79,6 +82,8 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
+"""Handles a fetched batch at once (one transaction for many events); raising naks the batch."""
 
 
 def retry_delay_after(delivered: int, *, first: float, most: float) -> float:
@@ -101,9 +106,11 @@ class EventFeed:
         *,
         retry_delay: float = 1.0,
         most_retry_delay: float = MOST_RETRY_DELAY,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self._subscription = subscription
         self._handler = handler
+        self._batch_handler = batch_handler
         self._retry_delay = retry_delay
         self._most_retry_delay = max(most_retry_delay, retry_delay)
         self.handled = 0
@@ -117,6 +124,9 @@ class EventFeed:
             messages = await self._subscription.fetch(batch, timeout=linger)
         except nats.errors.TimeoutError:
             return 0
+        if self._batch_handler is not None and len(messages) > 1:
+            await self._process_batch(messages, self._batch_handler)
+            return len(messages)
         for msg in messages:
             await self._process(msg)
         return len(messages)
@@ -134,6 +144,30 @@ class EventFeed:
         """Handle one event; returning acks it, raising naks it."""
         await self._handler(delivery)
         self.handled += 1
+
+    async def _process_batch(self, messages: list[Msg], batch_handler: BatchHandler) -> None:
+        """Hand the whole fetch to the batch handler and ack it; if that raised, each event on its own
+        (so one event that cannot be handled is redelivered alone, the others flow on)."""
+        deliveries = []
+        for msg in messages:
+            envelope = _envelope(msg)
+            if envelope is None:
+                log.error("%s: not an EventEnvelope, terminated (it is not delivered again)", msg.subject)
+                self.terminated += 1
+                await msg.term()
+                continue
+            deliveries.append(Delivery(envelope, msg.subject, msg.metadata.num_delivered, msg))
+        try:
+            await batch_handler(deliveries)
+        except Exception as error:
+            log.warning("a batch of %d events failed (%s); one at a time", len(deliveries), describe(error))
+            for delivery in deliveries:
+                await self._process(delivery._msg)
+            return
+        self.handled += len(deliveries)
+        self.last_failure = None
+        for delivery in deliveries:
+            await delivery._msg.ack()
 
     async def _process(self, msg: Msg) -> None:
         envelope = _envelope(msg)
@@ -209,8 +243,10 @@ class DurableEventConsumer:
         batch: int = 50,
         linger: float = 5.0,
         needs: Callable[[], Awaitable[object]] | None = None,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self._js = js
+        self._batch_handler = batch_handler
         self._needs = needs
         self._config = durable_config(durable, filter_subject)
         self._handler = handler
@@ -235,7 +271,9 @@ class DurableEventConsumer:
             subscription = await self._js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
         except nats.errors.Error as error:
             raise _unreachable(error) from error
-        feed = EventFeed(subscription, self._handler, retry_delay=self._retry_delay)
+        feed = EventFeed(
+            subscription, self._handler, retry_delay=self._retry_delay, batch_handler=self._batch_handler
+        )
         self.feed = feed
         try:
             if self._needs is not None:

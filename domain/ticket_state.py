@@ -17,7 +17,7 @@ from typing import Any
 
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
 from desk.events import EventSpec, dispatch_subject, survey_subject, ticket_subject
-from domain import deadlines
+from domain import deadlines, record_completeness
 from domain.callbacks import CallbackRecord
 from domain.commands import (
     AcceptWorkOrderInput,
@@ -160,8 +160,14 @@ def _check_work_order(
 def opened(state: TicketState) -> list[NewEvent]:
     draft = state.view.draft
     actor = draft.agent_id or SYSTEM_ACTOR
-    facts = {"channel": draft.channel, "kind": draft.kind, "category": draft.category}
+    facts: dict[str, Any] = {"channel": draft.channel, "kind": draft.kind, "category": draft.category}
     facts |= {"priority": draft.priority, "customer_tier": draft.customer_tier}
+    # For the statistics: manual or automatic, and the record's completeness (field names, no values).
+    facts |= {
+        "handling": str(draft.handling),
+        "record_fields_expected": list(record_completeness.expected_fields(draft)),
+        "record_fields_filled": list(record_completeness.filled_fields(draft)),
+    }
     return [
         NewEvent("ticket.created", ticket_subject("created"), actor, draft.summary, facts),
         NewEvent("ticket.acknowledged", ticket_subject("acknowledged"), actor, "report accepted", facts),

@@ -8,6 +8,7 @@ from desk.outbox_relay import OutboxRelay
 from desk.process import Runtime, ServiceParts, serve
 from services.stats.events import STATS_OUTBOX
 from services.stats.periods import Boundary
+from services.stats.read_model import ReadModel, read_model_consumer
 from services.stats.report_requests import ReportRequests
 from services.stats.reports import Reports
 from services.stats.schedules import ensure_schedules
@@ -26,11 +27,14 @@ async def build(runtime: Runtime) -> ServiceParts:
         STATS_OUTBOX,
         loop_name="stats event relay",
     )
+    read_model = read_model_consumer(runtime.js, ReadModel(runtime.pool, settings.zone), runtime.readiness)
     reports = ReportRequests(
         Reports(runtime.pool, settings.time_zone), time_zone=settings.time_zone, default_boundary=boundary
     )
     return ServiceParts(
-        bindings=[binding(StatsServicer(reports=reports))], access=ACCESS, background=[relay.run]
+        bindings=[binding(StatsServicer(reports=reports))],
+        access=ACCESS,
+        background=[relay.run, read_model.run],
     )
 
 
