@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         quality_inspections,
         quality_report,
         reports,
+        stats,
         survey,
     )
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality_inspections.register(commands)  # `qa spot|inspect|scorecards`
     quality_report.register(commands)  # `qa report`
     reports.register(commands)  # `report generate|show|list`
+    stats.register(commands)  # `stats rebuild`
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

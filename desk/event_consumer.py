@@ -196,6 +196,11 @@ class EventFeed:
         await msg.ack()
 
 
+def decode_envelope(msg: Msg) -> events_pb2.EventEnvelope | None:
+    """The message's envelope, or None when it is none (for readers of the stream of their own)."""
+    return _envelope(msg)
+
+
 def _envelope(msg: Msg) -> events_pb2.EventEnvelope | None:
     """The message's envelope, or None when it is none (undecodable, or without a type)."""
     try:

@@ -15,7 +15,9 @@ and writes it in one transaction. docs/statistics-readmodel.md states each rule;
   JUNIOR_AGENT < SENIOR_AGENT < OPS_TEAM < MANAGER_HOTLINE. A self-service (AUTOMATIC) report starts
   at IVR; an agent's at JUNIOR_AGENT, a VIP's at SENIOR_AGENT (seed 002 二.3: a VIP goes straight to a
   senior agent); a review moves it to SENIOR_AGENT, a dispatch to OPS_TEAM, a manager-hotline case
-  to MANAGER_HOTLINE.
+  to MANAGER_HOTLINE. A ticket resolved at first contact was handled at the desk: a work order
+  withdrawn before any team took it up does not make it the ops team's (its stage goes back to the
+  furthest reached at the desk, its team to none).
 - SLA: each deadline, by key (``RESPONSE:<work order>``, ``RESOLUTION:<round>``,
   ``CALLBACK:<round>``, ``INVESTIGATION:<survey round>``, ``KNOWLEDGE_ENTRY:1``), is opened by the
   event that starts it and counted once: missed at its ``sla.overdue``, met at the event that meets
@@ -76,6 +78,7 @@ class TicketFacts:
     resolutions: int = 0
     survey_round: int = 0
     in_backlog: bool = False
+    desk_stage: str = ""  # the furthest stage at the desk, where a first-contact resolution was handled
     deadlines: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -249,6 +252,8 @@ def _move(event: _Event, facts: TicketFacts, *, stage: str | None = None, team_i
 
 
 def _reach(event: _Event, facts: TicketFacts, stage: str) -> None:
+    if stage != "OPS_TEAM":
+        facts.desk_stage = further_stage(facts.desk_stage, stage)
     _move(event, facts, stage=further_stage(facts.stage, stage))
 
 
@@ -314,6 +319,7 @@ def _created(event: _Event, ticket_id: str) -> TicketFacts:
         priority=_enum_name(p.get("priority"), "PRIORITY_"),
         handling=handling,
         stage=first_stage(handling, tier),
+        desk_stage=first_stage(handling, tier),
         agent_id="" if event.actor in SYSTEM_ACTORS else event.actor,
         record_fields_filled=len(filled) if counted else 0,
         record_fields_total=len(expected) if counted else 0,
@@ -361,7 +367,7 @@ def _duration(event: _Event, facts: TicketFacts, team_id: str, measure: str, col
 
 def _dispatch_created(event: _Event, facts: TicketFacts) -> None:
     team = event.text("team_id")
-    _move(event, facts, stage=further_stage(facts.stage, "OPS_TEAM"), team_id=team)
+    _move(event, facts, stage=further_stage(facts.stage, "OPS_TEAM"), team_id=team)  # past the desk
     _into_backlog(event, facts)  # a closed ticket dispatched again (二次派单) is open again
     key = _key(facts, event.day, team)
     event.changes.add(key, "dispatches")
@@ -421,6 +427,9 @@ def _ticket_resolved(event: _Event, facts: TicketFacts) -> None:
     key = _key(facts, event.day, team or facts.team_id)
     event.changes.add(key, "resolved")
     if event.payload.get("first_contact") and not facts.first_contact_resolved:
+        # Handled at the desk: a work order withdrawn before any team took it up is not the team's.
+        if facts.stage == "OPS_TEAM":
+            _move(event, facts, stage=facts.desk_stage, team_id="")
         facts.first_contact_resolved = True
         if facts.created_day != date.min:
             event.changes.add(_key(facts, facts.created_day), "first_contact_resolved")

@@ -249,3 +249,14 @@ def test_p90_from_the_bucket_histogram() -> None:
         histogram[bucket_of(seconds)] += 1
     assert percentile(histogram, 0.9) <= 60
     assert percentile([0] * 18, 0.9) == 0.0
+
+
+def test_a_first_contact_resolution_was_handled_at_the_desk_even_after_a_withdrawn_dispatch() -> None:
+    run = Run().apply(created(), dispatched("network", "T1-W1", by="system"))
+    run.apply(event("dispatch.cancelled", {"team_id": "network", "work_order_id": "T1-W1"}))
+    run.apply(event("ticket.resolved", {"first_contact": True}))
+    assert run.by("stage") == {"JUNIOR_AGENT": 1}
+    assert run.by("team_id") == {"": 1}
+    assert run.total("first_contact_resolved") == 1
+    assert run.total("dispatches") == 1  # the dispatch happened, and stays counted for the team
+    assert run.total("sla_response_met") + run.total("sla_response_missed") == 0

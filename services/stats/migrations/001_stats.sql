@@ -36,6 +36,7 @@ CREATE TABLE stats.tickets (
     resolutions       integer NOT NULL DEFAULT 0,  -- how many times it was resolved (the RESOLUTION/CALLBACK round)
     survey_round      integer NOT NULL DEFAULT 0,
     in_backlog        boolean NOT NULL DEFAULT false,  -- counted open in the backlog now
+    desk_stage        text NOT NULL DEFAULT '',    -- the furthest stage reached at the desk (not OPS_TEAM)
     deadlines         jsonb NOT NULL DEFAULT '{}'::jsonb  -- deadline key → MET | MISSED (each counted once)
 );
 
