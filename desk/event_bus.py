@@ -47,6 +47,8 @@ async def connect(url: str) -> NatsClient:
 
 
 async def ensure_stream(js: JetStreamContext) -> None:
+    # No age, count or size limit, on purpose: the stream is the record the statistics read model is
+    # rebuilt from (`helpdesk stats rebuild`), so it keeps every event as long as reports need them.
     config = StreamConfig(
         name=STREAM,
         subjects=STREAM_SUBJECTS,
