@@ -32,6 +32,7 @@ from desk.payload_codec import encrypted_converter, parse_key
 from helpdesk.v1 import stats_pb2, stats_pb2_grpc
 from services.stats.contract import REPORT_SCHEDULES, REPORT_WORKFLOW
 from services.stats.periods import Boundary, PeriodKind, ReportPeriod
+from services.stats.schedules import ensure_schedules
 from tests.integration.desk_client import auth, bad_fields, stream_events
 from tests.stack import PROJECT_ROOT, RunningDesk
 
@@ -399,6 +400,26 @@ async def test_the_four_schedules_run_after_each_period_in_the_desks_time_zone(d
     assert all(t.day == 1 for t in firsts["MONTHLY"])
     assert all(t.day == 1 and t.month in (1, 4, 7, 10) for t in firsts["QUARTERLY"])
     assert all((t.month, t.day) == (1, 1) for t in firsts["YEARLY"])
+
+
+async def test_on_the_day_21_boundary_the_schedules_run_on_the_21st(desk: RunningDesk) -> None:
+    """What a desk with HELPDESK_REPORT_BOUNDARY=day21 gets (its stats process makes them so when it
+    starts); put back to the calendar afterwards, as this desk is configured."""
+    client = await _temporal(desk)
+    zone = ZoneInfo(SHANGHAI)
+    try:
+        await ensure_schedules(client, time_zone=SHANGHAI, boundary=Boundary.DAY_21)
+        expected = {"MONTHLY": range(1, 13), "QUARTERLY": (3, 6, 9, 12), "YEARLY": (12,)}
+        for period, months in expected.items():
+            described = await client.get_schedule_handle(REPORT_SCHEDULES[period]).describe()
+            times = [t.astimezone(zone) for t in described.info.next_action_times]
+            assert times and all((t.day, t.hour) == (21, 1) and t.month in months for t in times), period
+        weekly = await client.get_schedule_handle(REPORT_SCHEDULES["WEEKLY"]).describe()
+        assert all(t.astimezone(zone).weekday() == 0 for t in weekly.info.next_action_times)
+    finally:
+        await ensure_schedules(client, time_zone=SHANGHAI, boundary=Boundary.CALENDAR)
+    monthly = await client.get_schedule_handle(REPORT_SCHEDULES["MONTHLY"]).describe()
+    assert all(t.astimezone(zone).day == 1 for t in monthly.info.next_action_times)
 
 
 async def test_the_weekly_schedule_triggered_makes_last_weeks_report(desk: RunningDesk) -> None:
