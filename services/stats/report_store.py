@@ -77,6 +77,25 @@ async def insert(
     )
 
 
+async def ensure_series(db: Executor, period: ReportPeriod) -> None:
+    """The period kind and boundary's row in ``stats.report_series`` (made once)."""
+    await db.execute(
+        "INSERT INTO stats.report_series (period, boundary) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        period.kind.value,
+        period.boundary.value,
+    )
+
+
+async def claim_series(db: Executor, period: ReportPeriod) -> None:
+    """Update the row: held until the transaction ends; in repeatable read, a transaction that waited
+    for another's update fails to serialize (asyncpg.SerializationError) once that one commits."""
+    await db.execute(
+        "UPDATE stats.report_series SET generations = generations + 1 WHERE period = $1 AND boundary = $2",
+        period.kind.value,
+        period.boundary.value,
+    )
+
+
 async def earlier(db: Executor, period: ReportPeriod) -> list[StoredReport]:
     """The reports of the period's kind and boundary that ended before it began, oldest first."""
     rows = await db.fetch(

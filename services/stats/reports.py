@@ -2,8 +2,10 @@
 
 A report is made when its period is over, from the read model's roll-ups (services/stats/rollups.py),
 and stored with its ``report.generated`` event in one transaction: from then on it is the answer,
-unchanged. One generation at a time per period kind and boundary (an advisory lock), so that twenty
-concurrent calls store one report, and two reports of the same kind never both claim one correction.
+unchanged. One generation at a time per period kind and boundary (a row of ``stats.report_series``
+updated first in a repeatable-read transaction), so that twenty concurrent calls store one report,
+two reports of the same kind never both claim one correction, and a report's numbers are all read
+from one snapshot of the roll-ups.
 
 **Late corrections.** An event the read model applies after the report of its day's period was
 generated moves the roll-ups of a day that report froze. Each stored report keeps its counts (its
@@ -15,7 +17,6 @@ earlier period, the measure, the delta), recorded so that it is reported once.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -29,8 +30,8 @@ from services.stats.periods import ReportPeriod, parse_report_id
 from services.stats.report_store import Correction, StoredReport
 from services.stats.report_wire import changes, measures, report_from_json, report_message, report_to_json
 
-GENERATION_LOCK = 0x6865_7374
-"""The advisory lock class of report generation (its object: the period kind and boundary)."""
+GENERATION_ATTEMPTS = 50
+"""A generation that waited for another of its kind starts again; 50 is far more than ever wait."""
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,31 @@ class Reports:
 
     async def generate(self, period: ReportPeriod, *, actor: str, now: datetime | None = None) -> Generated:
         """The period's report: the stored one, or generated now. The caller checked it is over."""
-        stored = await report_store.get(self._pool, period.report_id)
-        if stored is not None:
-            return Generated(report_from_json(stored.report), created=False)
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", GENERATION_LOCK, _lock_key(period))
-            stored = await report_store.get(conn, period.report_id)
+        for attempt in range(1, GENERATION_ATTEMPTS + 1):
+            stored = await report_store.get(self._pool, period.report_id)
             if stored is not None:
                 return Generated(report_from_json(stored.report), created=False)
-            report = await self._generate(conn, period, actor=actor, at=now or datetime.now(UTC))
-        return Generated(report, created=True)
+            await report_store.ensure_series(self._pool, period)
+            try:
+                report = await self._generate_once(period, actor, now or datetime.now(UTC))
+            except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError):
+                # Another generation of this kind committed while this one waited: look again.
+                if attempt == GENERATION_ATTEMPTS:
+                    raise
+                continue
+            if report is not None:
+                return Generated(report, created=True)
+        raise AssertionError(f"{period.report_id}: no report after {GENERATION_ATTEMPTS} attempts")
+
+    async def _generate_once(self, period: ReportPeriod, actor: str, at: datetime) -> stats_pb2.Report | None:
+        """One repeatable-read transaction: the series row first (waiting for, then failing after, a
+        concurrent generation of the kind), then every read on one snapshot, and the report, its lines
+        and its event stored together. None: the report was stored between the first look and this."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            await report_store.claim_series(conn, period)
+            if await report_store.get(conn, period.report_id) is not None:
+                return None
+            return await self._generate(conn, period, actor=actor, at=at)
 
     async def _generate(
         self, conn: Executor, period: ReportPeriod, *, actor: str, at: datetime
@@ -116,11 +132,6 @@ class Reports:
             return reports, None
         last = reports[-1]
         return reports, (datetime.combine(date.fromisoformat(last.period_start), time(), UTC), last.report_id)
-
-
-def _lock_key(period: ReportPeriod) -> int:
-    """A stable 31-bit number per period kind and boundary (the lock's object id)."""
-    return zlib.crc32(f"{period.kind.value}/{period.boundary.value}".encode()) & 0x7FFF_FFFF
 
 
 def _line(earlier: StoredReport, correction: Correction) -> stats_pb2.LateCorrection:

@@ -253,6 +253,25 @@ async def test_a_late_event_leaves_the_report_unchanged_and_is_the_next_reports_
     assert not any(start == "2023-05-21" for start, _ in june_lines)
 
 
+async def test_two_later_reports_generated_at_once_report_a_late_change_once(
+    desk: RunningDesk, pool: asyncpg.Pool
+) -> None:
+    day21 = S.PERIOD_BOUNDARY_DAY_21
+    first = await _generate(desk, S.PERIOD_YEARLY, "2022-06-01", day21)
+    assert first.report_id == "YEARLY21-2021-12-21"
+    await _row(pool, "2022-06-01", EMAIL_DESK, tickets=7)
+
+    later = await asyncio.gather(
+        _generate(desk, S.PERIOD_YEARLY, "2023-06-01", day21),
+        _generate(desk, S.PERIOD_YEARLY, "2024-06-01", day21),
+    )
+    carried = [
+        c.delta for report in later for c in report.late_corrections
+        if (c.period_start, c.measure) == ("2021-12-21", "tickets")
+    ]  # fmt: skip
+    assert carried == [7]
+
+
 async def _publish_created(desk: RunningDesk, at: datetime) -> None:
     """A ticket.created on the stream, as intake publishes it, for a ticket reported at ``at``."""
     ticket_id = f"TK-late-{uuid.uuid4().hex[:10]}"

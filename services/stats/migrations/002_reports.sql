@@ -18,6 +18,16 @@ CREATE TABLE stats.reports (
 CREATE INDEX reports_kind ON stats.reports (period, boundary, first_day);
 CREATE INDEX reports_newest ON stats.reports (first_day DESC, report_id DESC);
 
+-- One row per period kind and boundary. Generating a report updates its row first, in a repeatable
+-- read transaction: generations of one kind run one at a time, and one that waited for another fails
+-- to serialize and starts again on a snapshot that sees the other's report and corrections.
+CREATE TABLE stats.report_series (
+    period      text NOT NULL,
+    boundary    text NOT NULL,
+    generations bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (period, boundary)
+);
+
 -- Each late correction a report carries: how much one measure of an earlier report (of the same
 -- period and boundary) changed since that report and the corrections before this one.
 CREATE TABLE stats.late_corrections (
