@@ -30,6 +30,8 @@ from services.stats.periods import ReportPeriod, parse_report_id
 from services.stats.report_store import Correction, StoredReport
 from services.stats.report_wire import changes, measures, report_from_json, report_message, report_to_json
 
+ROLLUP_TABLES = "stats.daily, stats.daily_durations, stats.daily_agents"
+"""What rollups.period_totals reads."""
 GENERATION_ATTEMPTS = 50
 """A generation that waited for another of its kind starts again; 50 is far more than ever wait."""
 
@@ -68,6 +70,9 @@ class Reports:
         concurrent generation of the kind), then every read on one snapshot, and the report, its lines
         and its event stored together. None: the report was stored between the first look and this."""
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            # Before the snapshot (LOCK takes none): a rebuild swapping the roll-up tables in now
+            # (services/stats/rebuild.py) finishes first, or waits for this report.
+            await conn.execute(f"LOCK TABLE {ROLLUP_TABLES} IN ACCESS SHARE MODE")
             await report_store.claim_series(conn, period)
             if await report_store.get(conn, period.report_id) is not None:
                 return None
