@@ -31,13 +31,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
+from google.protobuf import struct_pb2
 
 from helpdesk.v1 import events_pb2
 from services.stats.rollups import ESCALATION_SOURCES, RATINGS, STAGES, bucket_of
 
 DESK_TEAM_ID = "service-desk"  # domain.work_orders.DESK_TEAM_ID: who holds the desk's own deadlines
 SYSTEM_ACTORS = ("", "system")
+IVR_ACTOR = "ivr"  # services.intake.ivr.activities.IVR_ACTOR: who records what the IVR takes
 
 OPEN, MET, MISSED, CANCELLED = "OPEN", "MET", "MISSED", "CANCELLED"
 
@@ -139,16 +140,31 @@ def local_day(moment: datetime, zone: tzinfo) -> date:
 
 
 def payload_of(envelope: events_pb2.EventEnvelope) -> dict[str, Any]:
-    return MessageToDict(envelope.payload)
+    """The payload as plain Python values (numbers arrive as floats)."""
+    plain = _plain(envelope.payload)
+    assert isinstance(plain, dict)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    # Faster than json_format.MessageToDict, which the ingest target cannot afford per event.
+    if isinstance(value, struct_pb2.Struct):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, struct_pb2.ListValue):
+        return [_plain(item) for item in value]
+    return value
 
 
 def occurred_at(envelope: events_pb2.EventEnvelope) -> datetime:
     return envelope.occurred_at.ToDatetime(tzinfo=UTC)
 
 
-def ticket_of(envelope: events_pb2.EventEnvelope, payload: dict[str, Any]) -> str:
+def ticket_of(envelope: events_pb2.EventEnvelope) -> str:
     """The ticket an event is about: the envelope's, or (knowledge events) the payload's case."""
-    return envelope.ticket_id or str(payload.get("ticket_id") or "")
+    if envelope.ticket_id:
+        return str(envelope.ticket_id)
+    case = envelope.payload.fields.get("ticket_id")
+    return str(case.string_value) if case is not None else ""
 
 
 def _enum_name(value: Any, prefix: str) -> str:
@@ -199,7 +215,7 @@ def project(
     in place, or new ones for ``ticket.created``), or None when the event has no ticket."""
     at = occurred_at(envelope)
     event = _Event(envelope, payload_of(envelope), at, local_day(at, zone), changes)
-    ticket_id = ticket_of(envelope, event.payload)
+    ticket_id = ticket_of(envelope)
     if event.type == "ticket.created":
         return _created_once(event, ticket_id, facts)
     rule = _RULES.get(event.type)
@@ -302,7 +318,7 @@ def _created(event: _Event, ticket_id: str) -> TicketFacts:
     p = event.payload
     channel = _enum_name(p.get("channel"), "CHANNEL_")
     handling = event.text("handling") or (
-        "AUTOMATIC" if channel == "IVR" and event.actor in SYSTEM_ACTORS else "MANUAL"
+        "AUTOMATIC" if channel == "IVR" and event.actor in (*SYSTEM_ACTORS, IVR_ACTOR) else "MANUAL"
     )
     tier = _enum_name(p.get("customer_tier"), "CUSTOMER_TIER_")
     expected = list(p.get("record_fields_expected") or [])
@@ -320,7 +336,7 @@ def _created(event: _Event, ticket_id: str) -> TicketFacts:
         handling=handling,
         stage=first_stage(handling, tier),
         desk_stage=first_stage(handling, tier),
-        agent_id="" if event.actor in SYSTEM_ACTORS else event.actor,
+        agent_id="" if handling == "AUTOMATIC" or event.actor in SYSTEM_ACTORS else event.actor,
         record_fields_filled=len(filled) if counted else 0,
         record_fields_total=len(expected) if counted else 0,
         deadlines={"RESOLUTION:1": OPEN},

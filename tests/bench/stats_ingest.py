@@ -1,31 +1,39 @@
-"""How fast the statistics read model applies events: ``python -m tests.bench.stats_ingest DATABASE_URL``.
+"""How fast the statistics read model applies events:
+``python -m tests.bench.stats_ingest DATABASE_URL [--nats-url NATS_URL]``.
 
 Makes synthetic tickets with a whole life each (created, acknowledged, dispatched, warned, accepted,
 resolved twice over, called back, surveyed, archived: 10 events), applies them in the consumer's
 batches (services/stats/read_model.BATCH) through services/stats/repository.apply_events, one
-transaction per batch as the consumer does, and prints events per second. The database must have the
-stats schema (services/stats/migrations); the tables are emptied first. Not a timed test: a figure for
-docs/performance.md.
+transaction per batch as the consumer does, and prints events per second; with a NATS server of its
+own, also the whole path: published on the stream, read by the durable consumer ``stats``. The
+database must have the stats schema (services/stats/migrations); its tables are emptied first. Not a
+timed test: a figure for docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import nats.js.errors
 
-from desk.event_bus import envelope
-from desk.events import EventSpec
+from desk import db
+from desk.event_bus import connect, ensure_stream, envelope
+from desk.events import STREAM, EventSpec
+from desk.loops import Readiness
 from helpdesk.v1 import events_pb2
 from services.stats import repository
-from services.stats.read_model import BATCH
+from services.stats.read_model import BATCH, CONSUMER, ReadModel, read_model_consumer
+from services.stats.repository import READ_MODEL_TABLES
 
 T = TypeVar("T")
 CHANNELS = ("PHONE", "IVR", "EMAIL", "WEB", "IM")
@@ -87,6 +95,51 @@ def interleaved(tickets: int, rng: random.Random) -> list[events_pb2.EventEnvelo
     return stream
 
 
+async def measure_through_nats(database_url: str, nats_url: str, tickets: int) -> float:
+    """The whole path: the events published on the stream, then read by the durable consumer ``stats``
+    as the stats process runs it (fetches of 500, a transaction each, acks) until it caught up."""
+    events = interleaved(tickets, random.Random(15))
+    nc = await connect(nats_url)
+    js = nc.jetstream()
+    pool = await db.create_pool(database_url)
+    try:
+        await pool.execute(f"TRUNCATE {', '.join(f'stats.{t}' for t in READ_MODEL_TABLES)}")
+        await ensure_stream(js)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await js.delete_consumer(STREAM, CONSUMER)
+        await js.purge_stream(STREAM)
+        run = uuid.uuid4().hex  # message ids of this run's own: the stream's duplicate window remembers
+        for chunk in chunks(events, 1000):
+            acks = [
+                js.publish(
+                    f"helpdesk.{e.type}",
+                    e.SerializeToString(),
+                    headers={"Nats-Msg-Id": f"{run}/{e.event_id}"},
+                )
+                for e in chunk
+            ]
+            await asyncio.gather(*acks)
+        consumer = read_model_consumer(js, ReadModel(pool, ZoneInfo("Asia/Shanghai")), Readiness())
+        began = time.perf_counter()
+        task = asyncio.create_task(consumer.run())
+        while True:
+            await asyncio.sleep(0.05)
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                info = await js.consumer_info(STREAM, CONSUMER)
+                if info.num_pending == 0 and info.num_ack_pending == 0 and info.delivered.stream_seq > 0:
+                    break
+        elapsed = time.perf_counter() - began
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        applied = await pool.fetchval("SELECT count(*) FROM stats.applied_events")
+    finally:
+        await pool.close()
+        await nc.close()
+    rate = len(events) / elapsed
+    print(f"through NATS: {applied} of {len(events)} events applied in {elapsed:.2f} s: {rate:,.0f} events/s")
+    return rate
+
+
 async def measure(database_url: str, tickets: int) -> float:
     events = interleaved(tickets, random.Random(15))
     conn = await asyncpg.connect(database_url)
@@ -112,8 +165,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("database_url")
     parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument(
+        "--nats-url", default="", help="a NATS server of its own: the stream HELPDESK is purged and refilled"
+    )
     arguments = parser.parse_args()
     asyncio.run(measure(arguments.database_url, arguments.tickets))
+    if arguments.nats_url:
+        asyncio.run(measure_through_nats(arguments.database_url, arguments.nats_url, arguments.tickets))
 
 
 if __name__ == "__main__":

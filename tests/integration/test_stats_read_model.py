@@ -18,8 +18,17 @@ from typing import Any
 import asyncpg
 import nats
 
+from desk.event_consumer import Delivery, DurableEventConsumer
 from desk.events import STREAM
-from helpdesk.v1 import common_pb2, dispatch_pb2, intake_pb2
+from desk.loops import Readiness
+from helpdesk.v1 import (
+    common_pb2,
+    dispatch_pb2,
+    escalation_pb2,
+    escalation_pb2_grpc,
+    events_pb2,
+    intake_pb2,
+)
 from helpdesk.v1 import survey_pb2 as V
 from services.stats import rollups
 from services.stats.read_model import CONSUMER
@@ -47,12 +56,13 @@ async def fax_by(conn: asyncpg.Connection, column: str) -> dict[str, int]:
     return {r["key"]: int(r["n"]) for r in rows}
 
 
-async def scenario(desk: RunningDesk) -> list[str]:
-    """Three fax reports: one repaired by the network team, called back and surveyed; a VIP's resolved
-    at first contact while its dispatch waited for review; one cancelled after it was routed."""
+async def scenario(desk: RunningDesk, channel: common_pb2.Channel.ValueType = FAX) -> list[str]:
+    """Five fax reports: one repaired by the software team, called back and surveyed; a VIP's resolved
+    at first contact while its dispatch waited for review; one cancelled after it was routed; one an
+    agent answered at first contact (its automatic dispatch withdrawn); a complaint to the managers."""
     d = Desk(desk)
     repaired = (
-        await d.intake.CreateTicket(report(channel=FAX, category="software"), metadata=d.agent)
+        await d.intake.CreateTicket(report(channel=channel, category="software"), metadata=d.agent)
     ).ticket
     await d.dispatch.AcceptWorkOrder(
         dispatch_pb2.AcceptWorkOrderRequest(
@@ -66,7 +76,7 @@ async def scenario(desk: RunningDesk) -> list[str]:
 
     vip = (
         await d.intake.CreateTicket(
-            report(channel=FAX, category="software", customer_tier=common_pb2.CUSTOMER_TIER_VIP),
+            report(channel=channel, category="software", customer_tier=common_pb2.CUSTOMER_TIER_VIP),
             metadata=d.agent,
         )
     ).ticket
@@ -77,7 +87,7 @@ async def scenario(desk: RunningDesk) -> list[str]:
 
     cancelled = (
         await d.intake.CreateTicket(
-            report(channel=FAX, category="software", kind=common_pb2.TICKET_KIND_SERVICE_REQUEST),
+            report(channel=channel, category="software", kind=common_pb2.TICKET_KIND_SERVICE_REQUEST),
             metadata=d.agent,
         )
     ).ticket
@@ -85,16 +95,41 @@ async def scenario(desk: RunningDesk) -> list[str]:
         intake_pb2.CancelTicketRequest(ticket_id=cancelled.ticket_id, reason="the customer withdrew it"),
         metadata=d.agent,
     )
+    answered = (
+        await d.intake.CreateTicket(report(channel=channel, category="software"), metadata=d.agent)
+    ).ticket
+    await d.intake.ResolveAtFirstContact(
+        intake_pb2.ResolveAtFirstContactRequest(ticket_id=answered.ticket_id, resolution="a loose cable"),
+        metadata=d.agent,
+    )
+
+    complaint = (
+        await d.intake.CreateTicket(report(channel=channel, category="software"), metadata=d.agent)
+    ).ticket
+    hotline = escalation_pb2_grpc.EscalationServiceStub(desk.channel("survey"))
+    await hotline.OpenEscalation(
+        escalation_pb2.OpenEscalationRequest(
+            ticket_id=complaint.ticket_id,
+            source=escalation_pb2.ESCALATION_SOURCE_COMPLAINT,
+            note="rude engineer",
+            request_id=f"esc-{uuid.uuid4()}",
+        ),
+        metadata=d.agent,
+    )
     await ticket_events(
         desk.endpoints["nats"], repaired.ticket_id, until=lambda e: "survey.submitted" in types(e)
     )
-    return [repaired.ticket_id, vip.ticket_id, cancelled.ticket_id]
+    await ticket_events(
+        desk.endpoints["nats"], complaint.ticket_id, until=lambda e: "escalation.opened" in types(e)
+    )
+    return [repaired.ticket_id, vip.ticket_id, cancelled.ticket_id, answered.ticket_id, complaint.ticket_id]
 
 
 COUNTERS = (
     "tickets", "first_contact_resolved", "opened", "closed", "dispatches", "dispatches_answered",
     "resolved", "cancelled", "callbacks", "surveys_answered", "rating_satisfied", "sla_response_met",
     "sla_resolution_met", "sla_callback_met", "response_count", "resolve_count", "record_fields_total",
+    "escalations_complaint",
 )  # fmt: skip
 
 
@@ -107,48 +142,56 @@ async def test_a_scripted_scenario_gives_its_known_counts_and_a_replay_counts_on
         await caught_up(js, CONSUMER)
         counts = await fax_counts(conn, *COUNTERS)
         assert counts == {
-            "tickets": 3,
-            "first_contact_resolved": 1,
-            "opened": counts["closed"],  # nothing left in the backlog: resolved, resolved, cancelled
+            "tickets": 5,
+            "first_contact_resolved": 2,
+            "opened": counts["closed"] + 1,  # the complaint's ticket is still open
             "closed": counts["closed"],
-            "dispatches": 2,  # routed to software at once; the VIP's waited for review, never sent
+            "dispatches": 4,  # routed to software at once; the VIP's waited for review, never sent
             "dispatches_answered": 1,
-            "resolved": 2,
+            "resolved": 3,
             "cancelled": 1,
             "callbacks": 1,
             "surveys_answered": 1,
             "rating_satisfied": 1,
             "sla_response_met": 1,
-            "sla_resolution_met": 2,
+            "sla_resolution_met": 3,
             "sla_callback_met": 1,
-            "response_count": 2,
-            "resolve_count": 2,
-            # 4 required + description, region, occurred_at; + the fault number on the two faults
-            "record_fields_total": 7 * 3 + 2,
+            "response_count": 3,
+            "resolve_count": 3,
+            # 4 required + description, region, occurred_at; + the fault number on the four faults
+            "record_fields_total": 7 * 5 + 4,
+            "escalations_complaint": 1,
         }
-        assert await fax_by(conn, "handling") == {"MANUAL": 3}
-        assert await fax_by(conn, "kind") == {"FAULT": 2, "SERVICE_REQUEST": 1}
-        assert await fax_by(conn, "customer_tier") == {"STANDARD": 2, "VIP": 1}
-        assert await fax_by(conn, "stage") == {"OPS_TEAM": 2, "SENIOR_AGENT": 1}
+        assert await fax_by(conn, "handling") == {"MANUAL": 5}
+        assert await fax_by(conn, "kind") == {"FAULT": 4, "SERVICE_REQUEST": 1}
+        assert await fax_by(conn, "customer_tier") == {"STANDARD": 4, "VIP": 1}
+        assert await fax_by(conn, "stage") == {
+            "OPS_TEAM": 2,  # repaired; cancelled after it was routed
+            "SENIOR_AGENT": 1,  # the VIP's
+            "JUNIOR_AGENT": 1,  # answered at first contact
+            "MANAGER_HOTLINE": 1,  # the complaint
+        }
         facts = await conn.fetch(
             "SELECT ticket_id, stage, team_id, first_contact_resolved FROM stats.tickets"
-            " WHERE ticket_id = ANY($1::text[]) ORDER BY ticket_id",
+            " WHERE ticket_id = ANY($1::text[]) ORDER BY array_position($1::text[], ticket_id)",
             ticket_ids,
         )
-        assert len(facts) == 3
+        assert [(f["stage"], f["team_id"], f["first_contact_resolved"]) for f in facts] == [
+            ("OPS_TEAM", "software", False),
+            ("SENIOR_AGENT", "", True),
+            ("OPS_TEAM", "software", False),
+            ("JUNIOR_AGENT", "", True),
+            ("MANAGER_HOTLINE", "software", False),
+        ]
 
         # The read API sees them too (whatever the other tests added on the same days).
         today = await conn.fetchval(
             "SELECT max(created_day) FROM stats.tickets WHERE ticket_id = ANY($1)", ticket_ids
         )
         kpis = await rollups.kpi_inputs(conn, today, today, channel="FAX")
-        assert (kpis.tickets, kpis.first_contact_resolved, kpis.surveys_answered, kpis.satisfied) == (
-            3,
-            1,
-            1,
-            1,
-        )
-        assert kpis.backlog == 0
+        counted = (kpis.tickets, kpis.first_contact_resolved, kpis.surveys_answered, kpis.satisfied)
+        assert counted == (5, 2, 1, 1)
+        assert kpis.backlog == 1
 
         # A replayed event, under another Nats-Msg-Id JetStream cannot drop: counted once.
         events = await ticket_events(desk.endpoints["nats"], ticket_ids[0], until=bool)
@@ -185,7 +228,7 @@ async def quiet_snapshot(conn: asyncpg.Connection, js: Any) -> tuple[int, dict[s
 
 
 async def test_rebuild_gives_the_same_rollups_row_for_row(desk: RunningDesk) -> None:
-    await scenario(desk)
+    await scenario(desk, common_pb2.CHANNEL_IM)  # not by fax: the other test counts the fax tickets
     nc = await nats.connect(desk.endpoints["nats"])
     js = nc.jetstream()
     conn = await asyncpg.connect(desk.endpoints["postgres"])
@@ -218,4 +261,58 @@ async def test_rebuild_gives_the_same_rollups_row_for_row(desk: RunningDesk) -> 
         assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'rebuild_%'") == 0
     finally:
         await conn.close()
+        await nc.close()
+
+
+async def test_a_batch_with_one_bad_event_is_applied_one_by_one_and_the_others_flow_on(
+    desk: RunningDesk,
+) -> None:
+    """The consumer's batch mode (DurableEventConsumer batch_handler): a failing batch is handled
+    again event by event, the bad event alone redelivered until it passes."""
+    nc = await nats.connect(desk.endpoints["nats"])
+    js = nc.jetstream()
+    subjects = f"helpdesk.batch-test-{uuid.uuid4().hex[:8]}"
+    durable = subjects.rsplit(".", 1)[1]
+    batches: list[int] = []
+    handled: list[str] = []
+    bad_tries = 0
+
+    def check(delivery: Delivery) -> None:
+        nonlocal bad_tries
+        if delivery.event_id.endswith("-bad"):
+            bad_tries += 1
+            if bad_tries < 3:
+                raise ValueError("cannot apply this one yet")
+
+    async def one(delivery: Delivery) -> None:
+        check(delivery)
+        handled.append(delivery.event_id)
+
+    async def many(deliveries: list[Delivery]) -> None:
+        batches.append(len(deliveries))
+        for delivery in deliveries:
+            check(delivery)
+        handled.extend(d.event_id for d in deliveries)
+
+    names = (
+        [f"{durable}-{n}" for n in range(5)] + [f"{durable}-bad"] + [f"{durable}-{n}" for n in range(5, 9)]
+    )
+    for name in names:
+        body = events_pb2.EventEnvelope(event_id=name, type="test.thing").SerializeToString()
+        await js.publish(f"{subjects}.thing", body, headers={"Nats-Msg-Id": name})
+    consumer = DurableEventConsumer(
+        js, durable, one, Readiness(), filter_subject=f"{subjects}.>", retry_delay=0.2, linger=0.5,
+        batch=20, batch_handler=many,
+    )  # fmt: skip
+    task = asyncio.create_task(consumer.run())
+    try:
+        await caught_up(js, durable)
+        assert sorted(handled) == sorted(names)  # each once: the failed batch applied nothing
+        assert batches[0] == len(names)  # the whole fetch in one call first
+        assert bad_tries == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(js.delete_consumer(STREAM, durable), return_exceptions=True)
+        await js.purge_stream(STREAM, subject=f"{subjects}.>")  # other readers take the stream as envelopes
         await nc.close()
