@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from services.stats.contract import (
+    from workflows.stats_contract import (
         GENERATE_REPORT,
         REPORT_WORKFLOW,
         GeneratedReport,

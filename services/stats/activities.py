@@ -12,9 +12,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from desk.storage_errors import final_storage_errors
-from services.stats.contract import GENERATE_REPORT, GeneratedReport, GenerateReportInput
 from services.stats.periods import Boundary, PeriodKind, ReportPeriod
 from services.stats.reports import Reports
+from workflows.stats_contract import GENERATE_REPORT, GeneratedReport, GenerateReportInput
 
 PERIOD_NOT_OVER = "PeriodNotOver"
 INVALID_REPORT = "InvalidReport"

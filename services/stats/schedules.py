@@ -32,9 +32,9 @@ from temporalio.client import (
 )
 
 from desk.schedules import ensure_schedule
-from services.stats.contract import REPORT_SCHEDULES, REPORT_WORKFLOW, ReportInput
 from services.stats.periods import REPORTING_DAY, Boundary, PeriodKind
 from workflows.contract import TASK_QUEUE
+from workflows.stats_contract import REPORT_SCHEDULES, REPORT_WORKFLOW, ReportInput
 
 CATCHUP_WINDOW = timedelta(days=1)
 MONDAY = 1  # Temporal's day of week: 0 is Sunday

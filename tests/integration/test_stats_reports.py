@@ -30,11 +30,11 @@ from desk.event_bus import EventPublisher, connect
 from desk.events import EventSpec, ticket_subject
 from desk.payload_codec import encrypted_converter, parse_key
 from helpdesk.v1 import stats_pb2, stats_pb2_grpc
-from services.stats.contract import REPORT_SCHEDULES, REPORT_WORKFLOW
 from services.stats.periods import Boundary, PeriodKind, ReportPeriod
 from services.stats.schedules import ensure_schedules
 from tests.integration.desk_client import auth, bad_fields, stream_events
 from tests.stack import PROJECT_ROOT, RunningDesk
+from workflows.stats_contract import REPORT_SCHEDULES, REPORT_WORKFLOW
 
 S = stats_pb2
 SHANGHAI = "Asia/Shanghai"

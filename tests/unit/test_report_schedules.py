@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from temporalio.client import ScheduleActionStartWorkflow, ScheduleCalendarSpec
 
-from services.stats.contract import ReportInput
 from services.stats.periods import Boundary, PeriodKind
 from services.stats.schedules import report_schedule, when
+from workflows.stats_contract import ReportInput
 
 
 def _days(spec: ScheduleCalendarSpec) -> tuple[list[int], list[int], list[int]]:

@@ -1,5 +1,6 @@
-"""What other code may know of the stats service: its report workflow, activity and schedule names,
-and their inputs (the Schedules, the worker and workflows/stats_report.py use these)."""
+"""What the stats service may know of its report workflow, and the workflow of the service: the
+workflow's, activity's and Schedules' names and their inputs (services/stats/schedules.py and
+activities.py, workflows/stats_report.py), as workflows/quality_contract.py is the quality service's."""
 
 from __future__ import annotations
 
