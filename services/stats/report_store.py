@@ -108,6 +108,42 @@ async def earlier(db: Executor, period: ReportPeriod) -> list[StoredReport]:
     return [_stored(row) for row in rows]
 
 
+_FINGERPRINT_SQL = """
+SELECT p.report_id, coalesce(sum(hashtext(r::text)::bigint), 0)::bigint AS fingerprint
+  FROM unnest($1::text[], $2::date[], $3::date[]) AS p(report_id, first_day, last_day)
+  JOIN {table} r ON r.day BETWEEN p.first_day AND p.last_day
+ GROUP BY p.report_id
+"""
+FINGERPRINTED = ("stats.daily", "stats.daily_agents")
+"""The roll-up tables whose rows make a report's measures (rollups.period_totals' counts)."""
+
+
+async def fingerprints(db: Executor, periods: Sequence[tuple[str, date, date]]) -> dict[str, int]:
+    """Per report id, a hash of every roll-up row of its days: equal while none of them changed."""
+    found = {report_id: 0 for report_id, _, _ in periods}
+    columns = [list(column) for column in zip(*periods, strict=True)] if periods else [[], [], []]
+    for table in FINGERPRINTED:
+        for row in await db.fetch(_FINGERPRINT_SQL.format(table=table), *columns):
+            found[row["report_id"]] = (found[row["report_id"]] * 31 + int(row["fingerprint"])) % 2**62
+    return found
+
+
+async def fingerprints_seen(db: Executor, report_ids: Sequence[str]) -> dict[str, int]:
+    rows = await db.fetch(
+        "SELECT report_id, fingerprint FROM stats.report_rollups_seen WHERE report_id = ANY($1::text[])",
+        list(report_ids),
+    )
+    return {row["report_id"]: int(row["fingerprint"]) for row in rows}
+
+
+async def see_fingerprints(db: Executor, seen: Mapping[str, int]) -> None:
+    await db.executemany(
+        "INSERT INTO stats.report_rollups_seen (report_id, fingerprint) VALUES ($1, $2)"
+        " ON CONFLICT (report_id) DO UPDATE SET fingerprint = excluded.fingerprint",
+        list(seen.items()),
+    )
+
+
 async def corrections_issued(db: Executor, report_ids: Sequence[str]) -> dict[str, dict[str, int]]:
     """Per corrected report, each measure's corrections so far, summed."""
     rows = await db.fetch(

@@ -12,7 +12,9 @@ generated moves the roll-ups of a day that report froze. Each stored report keep
 measures); when the next report of the same kind and boundary is generated, every earlier one's
 counts are worked out again from the roll-ups and compared with its frozen counts plus the
 corrections issued for it since: what differs is a ``LateCorrection`` line of the new report (the
-earlier period, the measure, the delta), recorded so that it is reported once.
+earlier period, the measure, the delta), recorded so that it is reported once. Only the earlier
+reports whose days' roll-up rows changed since last seen (a hash of the rows, one query for all of
+them) are worked out again: the cost grows with the late events, not with the reports kept.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class Reports:
         self, conn: Executor, period: ReportPeriod, *, actor: str, at: datetime
     ) -> stats_pb2.Report:
         totals = await rollups.period_totals(conn, period.first_day, period.last_day)
-        found = await self._late_corrections(conn, period)
+        found, seen = await self._late_corrections(conn, period)
         lines = [_line(earlier, correction) for earlier, correction in found]
         report = report_message(period, totals, generated_at=at, late_corrections=lines)
         await report_store.insert(
@@ -94,6 +96,8 @@ class Reports:
             generated_at=at,
         )
         await report_store.insert_corrections(conn, period.report_id, [c for _, c in found])
+        own = await report_store.fingerprints(conn, [(period.report_id, period.first_day, period.last_day)])
+        await report_store.see_fingerprints(conn, {**seen, **own})
         event = events.report_generated(
             period, actor=actor, at=at, tickets=report.tickets, late_corrections=len(lines)
         )
@@ -102,23 +106,32 @@ class Reports:
 
     async def _late_corrections(
         self, conn: Executor, period: ReportPeriod
-    ) -> list[tuple[StoredReport, Correction]]:
-        """What moved in each earlier report of this kind and boundary since it (and its corrections)."""
+    ) -> tuple[list[tuple[StoredReport, Correction]], dict[str, int]]:
+        """What moved in each earlier report of this kind and boundary since it (and its corrections),
+        and the roll-ups' fingerprints of those worked out again. Only an earlier report whose days'
+        roll-up rows changed since they were last seen is worked out again (one query finds them)."""
         earlier = await report_store.earlier(conn, period)
-        issued = await report_store.corrections_issued(conn, [r.report_id for r in earlier])
+        spans = [(r.report_id, r.first_day, r.last_day) for r in earlier]
+        now_seen = await report_store.fingerprints(conn, spans)
+        last_seen = await report_store.fingerprints_seen(conn, [r.report_id for r in earlier])
+        moved = [r for r in earlier if now_seen[r.report_id] != last_seen.get(r.report_id)]
+        issued = await report_store.corrections_issued(conn, [r.report_id for r in moved])
         found: list[tuple[StoredReport, Correction]] = []
-        for stored in earlier:
-            known = dict(stored.measures)
-            for measure, delta in issued.get(stored.report_id, {}).items():
-                known[measure] = known.get(measure, 0) + delta
-            before = parse_report_id(stored.report_id, self._time_zone)
-            totals = await rollups.period_totals(conn, before.first_day, before.last_day)
-            now = measures(report_message(before, totals, generated_at=datetime.now(UTC)))
+        for stored in moved:
             found.extend(
-                (stored, Correction(stored.report_id, measure, delta))
-                for measure, delta in changes(known, now).items()
+                (stored, c) for c in await self._moved(conn, stored, issued.get(stored.report_id, {}))
             )
-        return found
+        return found, {r.report_id: now_seen[r.report_id] for r in moved}
+
+    async def _moved(self, conn: Executor, stored: StoredReport, issued: dict[str, int]) -> list[Correction]:
+        """An earlier report's measures now against what it froze plus the corrections since."""
+        known = dict(stored.measures)
+        for measure, delta in issued.items():
+            known[measure] = known.get(measure, 0) + delta
+        before = parse_report_id(stored.report_id, self._time_zone)
+        totals = await rollups.period_totals(conn, before.first_day, before.last_day)
+        now = measures(report_message(before, totals, generated_at=datetime.now(UTC)))
+        return [Correction(stored.report_id, m, delta) for m, delta in changes(known, now).items()]
 
     async def get(self, report_id: str) -> stats_pb2.Report:
         stored = await report_store.get(self._pool, report_id.strip())

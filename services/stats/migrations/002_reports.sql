@@ -48,6 +48,15 @@ CREATE TRIGGER reports_frozen BEFORE UPDATE OR DELETE ON stats.reports
 CREATE TRIGGER late_corrections_frozen BEFORE UPDATE OR DELETE ON stats.late_corrections
     FOR EACH ROW EXECUTE FUNCTION stats.refuse_change();
 
+-- Each stored report's roll-ups as last seen: a hash of the roll-up rows of its days (every column,
+-- so a count moved between keys changes it too). When a later report of its kind is generated, only
+-- the earlier reports whose hash changed are worked out again for late corrections. Updated as they
+-- are (not part of the frozen report).
+CREATE TABLE stats.report_rollups_seen (
+    report_id   text PRIMARY KEY REFERENCES stats.reports (report_id),
+    fingerprint bigint NOT NULL
+);
+
 -- report.* events wait here for the stats relay (desk/outbox_relay.py), as quality's do.
 CREATE TABLE stats.outbox (
     position bigserial PRIMARY KEY,
