@@ -389,6 +389,7 @@ def _dispatch_created(event: _Event, facts: TicketFacts) -> None:
     event.changes.add(key, "dispatches")
     if event.text("dispatch_kind") == "SECOND_DISPATCH":
         event.changes.add(key, "second_dispatches")
+        _open_deadline(facts, _deadline_key(event, facts, "RESOLUTION"))  # the workflow starts a new one
     event.changes.agent(event.day, event.text("dispatched_by"), "dispatches")
     _open_deadline(facts, _deadline_key(event, facts, "RESPONSE"))
 
@@ -419,7 +420,8 @@ def _dispatch_cancelled(event: _Event, facts: TicketFacts) -> None:
 
 def _sla_alarm(event: _Event, facts: TicketFacts) -> None:
     kind = event.text("deadline")
-    team = event.text("team_id") or facts.team_id
+    # The holder the alarm names; a knowledge case's (no team in its payload) is the desk's.
+    team = event.text("team_id") or (DESK_TEAM_ID if kind == "KNOWLEDGE_ENTRY" else facts.team_id)
     key = _key(facts, event.day, team)
     if event.type == "sla.warning":
         event.changes.add(key, "warnings")

@@ -26,6 +26,7 @@ from datetime import tzinfo
 
 import asyncpg
 import nats.errors
+from asyncpg.pool import PoolConnectionProxy
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -52,7 +53,7 @@ class Rebuilt:
 async def rebuild(conn: asyncpg.Connection, js: JetStreamContext, zone: tzinfo) -> Rebuilt:
     """Make the read model again from the stream and swap it in; what it read and applied."""
     began = time.perf_counter()
-    await _fresh_tables(conn)
+    await fresh_tables(conn)
     first_part = await _last_sequence(js)
     read, applied = await _apply_range(conn, js, zone, after=0, until=first_part, each_in_transaction=True)
     async with conn.transaction():
@@ -88,7 +89,8 @@ async def _apply_range(
     return read, applied
 
 
-async def _fresh_tables(conn: asyncpg.Connection) -> None:
+async def fresh_tables(conn: asyncpg.Connection | PoolConnectionProxy) -> None:
+    """Empty ``stats.rebuild_<table>``s, each like its live table."""
     async with conn.transaction():
         for table in READ_MODEL_TABLES:
             await conn.execute(f"DROP TABLE IF EXISTS {getattr(FRESH, table)}")

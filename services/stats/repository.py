@@ -128,6 +128,7 @@ async def add_counters(db: Executor, changes: Changes, tables: Tables = LIVE) ->
     ]
     if daily:
         await db.executemany(_upsert_adding(tables.daily, DAILY_KEY, DAILY_COUNTERS), daily)
+    await _drop_emptied(db, changes, tables)
     durations = [
         (*_values(key, _DURATION_KEY), count) for key, count in sorted(changes.durations.items()) if count
     ]
@@ -139,6 +140,21 @@ async def add_counters(db: Executor, changes: Changes, tables: Tables = LIVE) ->
     ]
     if agents:
         await db.executemany(_upsert_adding(tables.daily_agents, ("day", "agent_id"), AGENT_COUNTERS), agents)
+
+
+async def _drop_emptied(db: Executor, changes: Changes, tables: Tables) -> None:
+    """A row a ticket moved out of may be all zeros now: drop it, so the roll-ups hold the same rows
+    however the events were batched (a rebuild equals the live model row for row)."""
+    decreased = [
+        _values(key, DAILY_KEY)
+        for key, values in changes.nonzero_daily().items()
+        if any(v < 0 for v in values.values())
+    ]
+    if not decreased:
+        return
+    key = " AND ".join(f"{c} = ${i}" for i, c in enumerate(DAILY_KEY, 1))
+    empty = " AND ".join(f"{c} = 0" for c in DAILY_COUNTERS)
+    await db.executemany(f"DELETE FROM {tables.daily} WHERE {key} AND {empty}", decreased)
 
 
 def _values(record: object, names: Sequence[str]) -> tuple[Any, ...]:

@@ -8,7 +8,7 @@ thousand rows at most whatever the number of tickets.
 Days are the desk's local days (``Settings.zone``), both ends included. A caller holding timestamps
 (``GetKpis``' ``from``/``to``) turns them into the local days they fall on.
 
-- :func:`period_totals` → :class:`PeriodTotals`: every number a ``stats.v1.Report`` has for
+- :func:`period_totals` → :class:`PeriodTotals`: every number a ``helpdesk.v1.Report`` has for
   [first_day, last_day] (volumes by channel, kind, tier, handling, stage; dispatches, answered,
   warnings, alarms, chases, returns, second dispatches; surveys; escalations; team and agent lines;
   the daily volume per channel) and the :class:`KpiInputs` of the whole desk.
@@ -17,6 +17,8 @@ Days are the desk's local days (``Settings.zone``), both ends included. A caller
   ``last_day``. :class:`KpiInputs` has the rates too (``fcr_rate``, ``p90_respond_seconds`` …), each
   0.0 when its denominator is 0.
 
+:func:`local_days` turns a range of instants into the desk-local days it covers.
+
 Names here are stable: other modules build on them (add, don't rename).
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from desk.db import Executor
@@ -56,6 +58,12 @@ DAILY_COUNTERS: tuple[str, ...] = (
 AGENT_COUNTERS = ("recorded", "first_contact_resolved", "dispatches", "reviews", "callbacks", "surveys")
 DAILY_KEY = ("day", "team_id", "channel", "kind", "customer_tier", "handling", "stage")
 FILTERS = ("team_id", "channel", "kind", "customer_tier")
+
+
+def local_days(since: datetime, until: datetime, zone: tzinfo) -> tuple[date, date]:
+    """The desk-local days [first, last] the instants ``since`` … ``until`` fall on (the roll-ups'
+    granularity: a KPI range is counted in whole days)."""
+    return since.astimezone(zone).date(), until.astimezone(zone).date()
 
 
 def bucket_of(seconds: float) -> int:

@@ -202,6 +202,10 @@ def test_after_care_callbacks_surveys_and_a_second_dispatch() -> None:
     assert run.total("sla_callback_met") == 2
     assert run.total("sla_resolution_met") == 2
     assert run.total("sla_investigation_met") == 1
+    run.apply(dispatched("network", "T1-W3", "SECOND_DISPATCH"))  # after the investigation
+    run.apply(event("ticket.resolved", {"team_id": "network", "work_order_id": "T1-W3"}))
+    assert run.total("second_dispatches") == 2
+    assert run.total("sla_resolution_met") == 3  # the second dispatch's own resolution deadline
     assert (run.total("surveys_answered"), run.total("surveys_expired")) == (1, 1)
     assert run.total("rating_unsatisfied") == 1
     assert run.total("opened") - run.total("closed") == 0
@@ -226,6 +230,16 @@ def test_escalation_resolved_and_knowledge_case_deadline() -> None:
     assert run.total("escalations_complaint") == 1
     assert run.total("escalations_resolved") == 1
     assert run.total("sla_knowledge_entry_met") == 1
+    assert run.by("stage") == {"MANAGER_HOTLINE": 1}
+
+
+def test_a_knowledge_case_overdue_is_missed_by_the_desk_and_then_never_met() -> None:
+    run = Run().apply(created())
+    run.apply(event("knowledge.proposed", {"ticket_id": "T1", "deadline": "KNOWLEDGE_ENTRY"}, ticket_id=""))
+    run.apply(event("sla.overdue", {"ticket_id": "T1", "deadline": "KNOWLEDGE_ENTRY"}, ticket_id=""))
+    run.apply(event("knowledge.published", {"ticket_id": "T1", "entry_id": "K1"}, ticket_id=""))
+    assert run.by("team_id", "sla_knowledge_entry_missed") == {"service-desk": 1}
+    assert run.total("sla_knowledge_entry_met") == 0
 
 
 def test_events_without_a_ticket_or_a_rule_count_nothing() -> None:
