@@ -30,7 +30,7 @@ class StatsActivities:
         """The period's report, stored once with its report.generated event; a period not over is
         refused for good (a Schedule's run never asks for one; a starter that did not check might)."""
         now = datetime.now(UTC)
-        period = _period(request)
+        period = period_of(request)
         if not period.is_over(now):
             raise ApplicationError(
                 f"{period.report_id} is not over in {period.time_zone}",
@@ -46,7 +46,8 @@ class StatsActivities:
         return [self.generate_report]
 
 
-def _period(request: GenerateReportInput) -> ReportPeriod:
+def period_of(request: GenerateReportInput) -> ReportPeriod:
+    """The period asked for: the one holding the day, or without one the newest over at ``at``."""
     asked = request.report
     try:
         kind, boundary = PeriodKind(asked.period), Boundary(asked.boundary)
