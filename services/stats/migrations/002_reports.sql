@@ -9,7 +9,7 @@ CREATE TABLE stats.reports (
     first_day    date NOT NULL,
     last_day     date NOT NULL,
     report       jsonb NOT NULL,                 -- the Report message's JSON, as GetReport answers it
-    -- The counts it froze, one number per measure (services/stats/report_measures.py): what a late
+    -- The counts it froze, one number per measure (services/stats/report_wire.py measures): what a late
     -- event is compared against when a later report of the same period and boundary is generated.
     measures     jsonb NOT NULL,
     generated_by text NOT NULL,
