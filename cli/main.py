@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         qa,
         quality_inspections,
         quality_report,
+        reports,
         stats,
         stats_kpis,
         survey,
@@ -62,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     qa.register(commands)  # `qa sample|verify`
     quality_inspections.register(commands)  # `qa spot|inspect|scorecards`
     quality_report.register(commands)  # `qa report`
+    reports.register(commands)  # `report generate|show|list`
     stats.register(commands)  # `stats rebuild` (makes the `stats` group)
-    stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group; makes it if it is not there)
+    stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group)
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

@@ -82,6 +82,9 @@ class Settings:
     # Chooses the daily quality sample (services/quality/sampling.py): outside the database, so staff
     # cannot predict it; `helpdesk up` makes one under data_dir.
     quality_sampling_secret: bytes | None = None
+    # Where monthly, quarterly and yearly reports begin (services/stats/periods.py): "calendar" (the 1st)
+    # or "day21" (the regulation's reporting day, seed 002 七.5); weeks are ISO weeks either way.
+    report_boundary: str = "calendar"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -202,6 +205,16 @@ def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLi
     )
 
 
+REPORT_BOUNDARIES = ("calendar", "day21")
+
+
+def _report_boundary(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in REPORT_BOUNDARIES:
+        raise ConfigurationError(f"{name}={value!r} is no period boundary: calendar or day21")
+    return value
+
+
 def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name) or default
     try:
@@ -270,4 +283,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         quality_sampling_secret=(
             parse_sampling_secret(env[SAMPLING_SECRET_SETTING]) if env.get(SAMPLING_SECRET_SETTING) else None
         ),
+        report_boundary=_report_boundary(env, "HELPDESK_REPORT_BOUNDARY", Settings.report_boundary),
     )

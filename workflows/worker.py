@@ -26,6 +26,7 @@ from services.intake.opening.line_test import line_tester_from
 from services.intake.outages.activities import OutageActivities
 from services.knowledge.activities import KnowledgeActivities
 from services.quality.activities import QualityActivities
+from services.stats.activities import StatsActivities
 from services.survey.activities import SurveyActivities
 from workflows.contract import TASK_QUEUE
 from workflows.inspection_violations import InspectionViolationsWorkflow
@@ -34,6 +35,7 @@ from workflows.knowledge import KnowledgeCaseWorkflow
 from workflows.outage import OutageResolutionWorkflow
 from workflows.quality_report import WeeklyReportWorkflow
 from workflows.quality_sampling import DailySamplingWorkflow
+from workflows.stats_report import StatsReportWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_client import TicketWorkflows
 from workflows.ticket_persistence import TicketPersistence
@@ -55,6 +57,7 @@ def ticket_activities(runtime: Runtime) -> list[Callable[..., Any]]:
         *survey.all(),
         *TicketPersistence(intake=intake, dispatch=dispatch, survey=survey).all(),
         *QualityActivities(runtime.pool, runtime.settings.require_quality_sampling_secret()).all(),
+        *StatsActivities(runtime.pool).all(),
     ]
 
 
@@ -84,6 +87,7 @@ def workflow_worker(runtime: Runtime) -> Worker:
             DailySamplingWorkflow,
             InspectionViolationsWorkflow,
             WeeklyReportWorkflow,
+            StatsReportWorkflow,
         ],
         activities=ticket_activities(runtime),
         workflow_runner=workflow_runner(),

@@ -15,8 +15,6 @@ Temporal, a missed run is caught up within a day (past that, RunDailySampling sa
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import logging
 from datetime import timedelta
 
@@ -24,17 +22,14 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
-from temporalio.service import RPCError
 
+from desk.schedules import ensure_schedule
 from workflows.contract import TASK_QUEUE
 from workflows.quality_contract import (
     DAILY_SAMPLING_SCHEDULE,
@@ -49,7 +44,6 @@ log = logging.getLogger(__name__)
 
 CATCHUP_WINDOW = timedelta(days=1)
 MONDAY = 1  # Temporal's day of week: 0 is Sunday
-UPDATE_ATTEMPTS = 5
 
 
 def daily_sampling_schedule(time_zone: str, task_queue: str = TASK_QUEUE) -> Schedule:
@@ -97,25 +91,3 @@ async def ensure_schedules(client: Client, *, time_zone: str, task_queue: str = 
     """Create both schedules, or bring existing ones to this definition."""
     await ensure_schedule(client, DAILY_SAMPLING_SCHEDULE, daily_sampling_schedule(time_zone, task_queue))
     await ensure_schedule(client, WEEKLY_REPORT_SCHEDULE, weekly_report_schedule(time_zone, task_queue))
-
-
-async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
-    try:
-        await client.create_schedule(schedule_id, schedule)
-        log.info("schedule %s created", schedule_id)
-        return
-    except ScheduleAlreadyRunningError:
-        pass  # made by an earlier start or another replica: bring it to this definition
-
-    def keeping_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(dataclasses.replace(schedule, state=current.description.schedule.state))
-
-    for attempt in range(1, UPDATE_ATTEMPTS + 1):
-        try:
-            await client.get_schedule_handle(schedule_id).update(keeping_state)
-            return
-        except RPCError as error:  # another replica updated it between our read and our write
-            if attempt == UPDATE_ATTEMPTS:
-                raise
-            log.info("schedule %s: update raced another (%s), trying again", schedule_id, error.message)
-            await asyncio.sleep(0.2 * attempt)

@@ -28,6 +28,7 @@ WORKFLOW_SURFACE = {
     "workflows.contract",
     "workflows.ivr_contract",
     "workflows.quality_contract",
+    "workflows.stats_contract",
     "workflows.ticket_client",
 }
 """What a service may know of the workflows: ids, update names and inputs, and the client sending them."""
