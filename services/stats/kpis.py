@@ -3,7 +3,7 @@
 The request is validated here (every bad field named at once), the range is widened to the whole
 days of the desk's time zone it touches (the roll-ups are per day), the day rows are summed by the
 read model (:class:`KpiSource`, the roll-ups' read API) and the figures are worked out from the sums:
-nothing here reads raw events or a ticket's own row. docs/statistics-kpis.md defines each figure.
+nothing here reads raw events or a ticket's own row. docs/statistics.md (KPIs) defines each figure.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def sla_lines(inputs: rollups.KpiInputs) -> list[stats_pb2.SlaCompliance]:
 def kpis_message(inputs: rollups.KpiInputs, days: KpiRange) -> stats_pb2.Kpis:
     return stats_pb2.Kpis(
         # One definition for GetKpis and the reports' KPIs: the read model's (fields filled over fields
-        # expected, domain/record_completeness.py); docs/statistics-kpis.md says why and the alternative.
+        # expected, domain/record_completeness.py); docs/statistics.md (KPIs) says why and the alternative.
         record_completeness_rate=inputs.record_completeness_rate,
         fcr_rate=inputs.fcr_rate,
         satisfaction_rate=inputs.satisfaction_rate,

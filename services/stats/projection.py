@@ -3,7 +3,7 @@
 Pure: :func:`project` takes the envelope, the ticket's facts as they are (``None`` before its
 ``ticket.created``) and the desk's time zone, changes the facts in place and adds the counters the
 event moves to a :class:`Changes`. services/stats/read_model.py loads the facts, projects a batch
-and writes it in one transaction. docs/statistics-readmodel.md states each rule; in short:
+and writes it in one transaction. docs/statistics.md (the read model) states each rule; in short:
 
 - Every counter lands in exactly one roll-up row: ``(day, team, channel, kind, tier, handling,
   stage)``. The ticket counters (tickets, first-contact resolved, record completeness) are on the

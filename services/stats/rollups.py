@@ -110,7 +110,7 @@ class SlaCounts:
 
 @dataclass(frozen=True)
 class KpiInputs:
-    """What each KPI is computed from (docs/statistics-readmodel.md defines each)."""
+    """What each KPI is computed from (docs/statistics.md (the read model) defines each)."""
 
     tickets: int = 0
     first_contact_resolved: int = 0
