@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from helpdesk.v1 import stats_pb2
-from services.stats import rollups
+from services.stats import kpis, rollups
 from services.stats.periods import Boundary, PeriodKind, ReportPeriod
 
 PERIODS: dict[PeriodKind, stats_pb2.Period.ValueType] = {
@@ -61,7 +62,7 @@ def report_message(
         period_end=period.last_day.isoformat(),
         redispatches=totals.second_dispatches,  # the older field: the same 二次派单
         satisfaction_rate=totals.satisfaction_rate,
-        kpis=kpis_message(period, totals.kpis),
+        kpis=_kpis(period, totals.kpis),
         teams=[_team(team) for team in totals.teams],
         agents=[_agent(agent) for agent in totals.agents],
         daily_volume=[
@@ -77,29 +78,10 @@ def report_message(
     return report
 
 
-def kpis_message(period: ReportPeriod, kpis: rollups.KpiInputs) -> stats_pb2.Kpis:
-    message = stats_pb2.Kpis(
-        record_completeness_rate=kpis.record_completeness_rate,
-        fcr_rate=kpis.fcr_rate,
-        satisfaction_rate=kpis.satisfaction_rate,
-        sla_compliance=kpis.sla_compliance,
-        mean_time_to_resolve_seconds=kpis.mean_resolve_seconds,
-        backlog=kpis.backlog,
-        sla=[
-            stats_pb2.SlaCompliance(deadline_kind=s.deadline_kind, met=s.met, missed=s.missed, rate=s.rate)
-            for s in kpis.sla
-        ],
-        mean_time_to_respond_seconds=kpis.mean_respond_seconds,
-        p90_time_to_respond_seconds=kpis.p90_respond_seconds,
-        p90_time_to_resolve_seconds=kpis.p90_resolve_seconds,
-        tickets=kpis.tickets,
-        first_contact_resolved=kpis.first_contact_resolved,
-        surveys_answered=kpis.surveys_answered,
-        satisfied=kpis.satisfied,
-    )
-    getattr(message, "from").FromDatetime(period.start)
-    message.to.FromDatetime(period.end)
-    return message
+def _kpis(period: ReportPeriod, inputs: rollups.KpiInputs) -> stats_pb2.Kpis:
+    """The period's KPIs as GetKpis gives them for the same days: one definition of each figure."""
+    days = kpis.KpiRange(period.first_day, period.last_day, ZoneInfo(period.time_zone))
+    return kpis.kpis_message(inputs, days)
 
 
 def _team(team: rollups.TeamTotals) -> stats_pb2.TeamLine:
