@@ -63,7 +63,7 @@ def register(commands: Any) -> None:
     group = commands.add_parser("report", help="statistics reports: weekly, monthly, quarterly, yearly")
     verbs = group.add_subparsers(dest="verb", required=True, metavar="VERB")
     make = verbs.add_parser("generate", help="generate the report of a period that is over (or show it)")
-    make.add_argument("period", choices=PERIODS)
+    make.add_argument("period", type=str.lower, choices=PERIODS)
     make.add_argument("day", help="any day inside the period, YYYY-MM-DD (the desk's time zone)")
     make.add_argument(
         "--boundary",
@@ -76,7 +76,7 @@ def register(commands: Any) -> None:
     one.add_argument("report_id")
     one.set_defaults(run=show)
     many = verbs.add_parser("list", help="the stored reports, newest period first")
-    many.add_argument("--period", choices=PERIODS, default="")
+    many.add_argument("--period", type=str.lower, choices=PERIODS, default="")
     many.add_argument("--page-size", type=int, default=0)
     many.add_argument("--page-token", default="")
     many.set_defaults(run=list_reports)
