@@ -492,7 +492,9 @@ def _callback_recorded(event: _Event, facts: TicketFacts) -> None:
 def _survey_submitted(event: _Event, facts: TicketFacts) -> None:
     rating = _enum_name(event.payload.get("rating"), "SURVEY_RATING_")
     facts.survey_round = int(event.payload.get("round") or facts.survey_round + 1)
-    key = _key(facts, event.day, DESK_TEAM_ID)
+    # On the ticket's team, as GetKpis' team filter means it: a team's satisfaction is its tickets'.
+    # (The desk holds the callback and investigation deadlines; the customer's answer is about the ticket.)
+    key = _key(facts, event.day)
     event.changes.add(key, "surveys_answered")
     if rating in RATINGS:
         facts.survey_rating = rating
@@ -504,7 +506,7 @@ def _survey_submitted(event: _Event, facts: TicketFacts) -> None:
 
 def _survey_expired(event: _Event, facts: TicketFacts) -> None:
     facts.survey_round = int(event.payload.get("round") or facts.survey_round)
-    event.changes.add(_key(facts, event.day, DESK_TEAM_ID), "surveys_expired")
+    event.changes.add(_key(facts, event.day), "surveys_expired")
 
 
 def _survey_investigated(event: _Event, facts: TicketFacts) -> None:

@@ -212,6 +212,22 @@ def test_after_care_callbacks_surveys_and_a_second_dispatch() -> None:
     assert run.facts is not None and run.facts.closed_at is not None
 
 
+def test_a_survey_counts_on_the_tickets_team_and_its_deadlines_on_the_desk() -> None:
+    """GetKpis(team_id=network) is about network's tickets: their customers' answers are network's;
+    the callback and investigation deadlines stay the desk's, who holds them."""
+    run = Run().apply(created(), dispatched("network", "T1-W1"))
+    run.apply(event("ticket.resolved", {"team_id": "network", "work_order_id": "T1-W1"}))
+    run.apply(event("survey.callback_recorded", {"reached": True, "outcome": "confirmed"}, actor="sam"))
+    run.apply(event("survey.submitted", {"round": 1, "rating": "UNSATISFIED", "investigation_due_at": "x"}))
+    run.apply(event("survey.investigated", {"round": 1, "responsibility": "SERVICE_DESK"}))
+    run.apply(event("survey.expired", {"round": 2}, actor="system"))
+    assert run.by("team_id", "surveys_answered") == {"network": 1}
+    assert run.by("team_id", "rating_unsatisfied") == {"network": 1}
+    assert run.by("team_id", "surveys_expired") == {"network": 1}
+    assert run.by("team_id", "sla_callback_met") == {"service-desk": 1}
+    assert run.by("team_id", "sla_investigation_met") == {"service-desk": 1}
+
+
 def test_a_cancelled_ticket_leaves_the_backlog_and_its_deadlines_count_neither_way() -> None:
     run = Run().apply(created(), dispatched("network", "T1-W1"))
     run.apply(event("ticket.cancelled", {}))
