@@ -371,7 +371,9 @@ def _first_response(event: _Event, facts: TicketFacts, team_id: str) -> None:
 
 
 def _duration(event: _Event, facts: TicketFacts, team_id: str, measure: str, column: str) -> None:
-    seconds = max((event.at - facts.created_at).total_seconds(), 0.0)
+    # Whole seconds: sums of whole numbers are exact in any order, so a rebuild (batched otherwise)
+    # gives the same sums to the last digit; a KPI's mean needs no finer grain.
+    seconds = float(max(round((event.at - facts.created_at).total_seconds()), 0))
     key = _key(facts, event.day, team_id)
     event.changes.add(key, f"{column}_seconds_sum", seconds)
     event.changes.add(key, f"{column}_count")
