@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from desk.errors import ConfigurationError
-from desk.payload_codec import parse_key
+from desk.payload_codec import KeyRing, parse_key, parse_ring
 
 SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
 
@@ -85,6 +85,9 @@ class Settings:
     # Where monthly, quarterly and yearly reports begin (services/stats/periods.py): "calendar" (the 1st)
     # or "day21" (the regulation's reporting day, seed 002 七.5); weeks are ISO weeks either way.
     report_boundary: str = "calendar"
+    # HELPDESK_PAYLOAD_KEYS: the payload key ring (current + retired keys); HELPDESK_PAYLOAD_KEY alone
+    # is a ring of one. `helpdesk keys rotate` keeps one under data_dir (docs/security-keys.md).
+    payload_keys: KeyRing | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -100,6 +103,17 @@ class Settings:
     @property
     def payload_key_file(self) -> Path:
         return self.data_dir / "payload.key"
+
+    @property
+    def payload_keys_file(self) -> Path:
+        return self.data_dir / "payload.keys"
+
+    @property
+    def payload_ring(self) -> KeyRing | None:
+        """The keys Temporal payloads are encrypted (current) and decrypted (any) with, if configured."""
+        if self.payload_keys is not None:
+            return self.payload_keys
+        return KeyRing(current=self.payload_key) if self.payload_key is not None else None
 
     @property
     def quality_sampling_key_file(self) -> Path:
@@ -243,6 +257,17 @@ def parse_sampling_secret(encoded: str, *, source: str = SAMPLING_SECRET_SETTING
     return secret
 
 
+def _payload_keys(env: Mapping[str, str]) -> KeyRing | None:
+    """HELPDESK_PAYLOAD_KEYS; a HELPDESK_PAYLOAD_KEY set beside it must be one of its keys, or the two
+    settings would disagree about what the desk's histories are encrypted with."""
+    if not env.get("HELPDESK_PAYLOAD_KEYS"):
+        return None
+    ring = parse_ring(env["HELPDESK_PAYLOAD_KEYS"])
+    if env.get("HELPDESK_PAYLOAD_KEY") and parse_key(env["HELPDESK_PAYLOAD_KEY"]) not in ring.keys:
+        raise ConfigurationError("HELPDESK_PAYLOAD_KEY is not in HELPDESK_PAYLOAD_KEYS: set one of them")
+    return ring
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once. Empty values count as unset."""
     ports = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
@@ -262,6 +287,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         database_url=env.get("DATABASE_URL") or None,
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         payload_key=parse_key(env["HELPDESK_PAYLOAD_KEY"]) if env.get("HELPDESK_PAYLOAD_KEY") else None,
+        payload_keys=_payload_keys(env),
         embedded=embedded,
         line_tester=env.get("HELPDESK_LINE_TESTER") or "simulator",
         http_port=_port(env, port_setting(HTTP_GATEWAY), DEFAULT_HTTP_PORT),

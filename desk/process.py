@@ -84,15 +84,17 @@ class ServiceParts:
 
 async def connect_temporal(settings: Settings) -> Client:
     address, _, _ = settings.require_stack()
-    if settings.payload_key is None:
+    ring = settings.payload_ring
+    if ring is None:
         raise ConfigurationError(
-            "not configured: HELPDESK_PAYLOAD_KEY (Temporal payloads carry personal data)"
+            "not configured: HELPDESK_PAYLOAD_KEYS or HELPDESK_PAYLOAD_KEY (Temporal payloads carry"
+            " personal data)"
         )
     return await Client.connect(
         address,
         namespace=settings.temporal_namespace,
         interceptors=[TracingInterceptor()],
-        data_converter=encrypted_converter(settings.payload_key),
+        data_converter=encrypted_converter(ring),
     )
 
 
