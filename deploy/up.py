@@ -40,6 +40,7 @@ from desk.config import HTTP_GATEWAY, SERVICES, Settings, embedded_port_setting,
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
+from desk.payload_keys import desk_ring
 from desk.ports import ensure_free
 from services.dispatch.seed import seed_defaults
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
@@ -168,14 +169,6 @@ async def _ready(child: ChildProcess, probe: Probe) -> None:
     log.info("%-9s ready, pid %s (%.1f s)", child.name, child.pid, waited)
 
 
-def payload_key(settings: Settings) -> str:
-    """The key the desk's processes encrypt Temporal payloads with: configured, or kept in the data dir.
-
-    Kept with the data it protects: losing it makes the running workflows' histories unreadable.
-    """
-    return _configured_or_kept(settings.payload_key, settings.payload_key_file)
-
-
 def quality_sampling_secret(settings: Settings) -> str:
     """The secret the daily quality sample is drawn with (services/quality/sampling.py): configured, or
     kept in the data dir, made once. Outside the database, so that staff cannot predict the sample; an
@@ -197,7 +190,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     """`helpdesk serve <service>` for each service, `serve http` and `helpdesk worker`, on the same stack."""
     env = dict(os.environ)
     env.update(
-        HELPDESK_PAYLOAD_KEY=payload_key(settings),
+        HELPDESK_PAYLOAD_KEYS=desk_ring(settings).to_text(),  # desk/payload_keys.py
         HELPDESK_QUALITY_SAMPLING_SECRET=quality_sampling_secret(settings),
         TEMPORAL_ADDRESS=stack.temporal,
         NATS_URL=stack.nats,
