@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         directory,
         escalations,
         events,
+        keys,
         knowledge,
         ops,
         qa,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.register(commands)  # `stats rebuild` (makes the `stats` group)
     stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group)
     client.add_as_option(commands)
+    keys.register(commands)  # `keys rotate|list`: local files, no gRPC call, so no `--as`
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(
         "--no-services",

@@ -58,7 +58,7 @@ def rotate(settings: Settings) -> KeyRing:
 
 def write_private(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``, owner-only from the first byte; a crash leaves the old file whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     try:
