@@ -35,6 +35,8 @@ _NOT_INHERITED = (
     "DATABASE_URL",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "HELPDESK_QUALITY_SAMPLING_SECRET",
+    "HELPDESK_PAYLOAD_KEY",  # each test desk keeps its own payload keys in its data dir
+    "HELPDESK_PAYLOAD_KEYS",
 )
 
 
