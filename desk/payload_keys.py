@@ -35,8 +35,9 @@ def desk_ring(settings: Settings) -> KeyRing:
     ring = settings.payload_ring or kept_ring(settings)
     if ring is not None:
         return ring
-    write_private(settings.payload_key_file, new_key())
-    return KeyRing(current=parse_key(settings.payload_key_file.read_text().strip()))
+    first = new_key()
+    write_private(settings.payload_key_file, first)
+    return KeyRing(current=parse_key(first))
 
 
 def rotate(settings: Settings) -> KeyRing:
