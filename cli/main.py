@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         stats,
         stats_kpis,
         survey,
+        tokens,
     )
 
     parser = argparse.ArgumentParser(
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports.register(commands)  # `report generate|show|list`
     stats.register(commands)  # `stats rebuild` (makes the `stats` group)
     stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group)
+    tokens.register(commands)  # `token issue|revoke|list`
     client.add_as_option(commands)
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(

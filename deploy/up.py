@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -65,7 +66,7 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         for port in listening_ports(settings, with_services=with_services):
             ensure_free(port.host, port.port, owner=port.owner, setting=port.setting)
         stack = await start_stack(settings, exits)
-        tokens = await _prepare_database(stack.postgres)
+        tokens = await _prepare_database(stack.postgres, settings)
         published = EndpointsFile(
             settings.endpoints_file,
             Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
@@ -133,14 +134,22 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
         yield
 
 
-async def _prepare_database(database_url: str) -> dict[str, str]:
+async def _prepare_database(database_url: str, settings: Settings) -> dict[str, str]:
     pool = await create_pool(database_url, max_size=2)
     try:
         applied = await migrate(pool)
         log.info("migrations: %s", ", ".join(applied) if applied else "none new")
         await seed_defaults(pool)
-        tokens = await ensure_dev_tokens(pool)
-        log.info("seeded default teams and policies; issued %d development tokens", len(tokens))
+        lifetime = timedelta(hours=settings.dev_token_hours)
+        tokens = await ensure_dev_tokens(pool, lifetime=lifetime, production=settings.production)
+        if settings.production:
+            log.info("seeded default teams and policies; production mode: no development tokens")
+        else:
+            log.info(
+                "seeded default teams and policies; issued %d development tokens for %s",
+                len(tokens),
+                lifetime,
+            )
     finally:
         await pool.close()
     return tokens
