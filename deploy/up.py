@@ -33,6 +33,7 @@ from temporalio.service import RPCError
 
 from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
+from deploy.postgres import PGDATA
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
@@ -42,6 +43,7 @@ from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
 from desk.ports import ensure_free
+from desk.private_files import private_directory, restrict_tree
 from services.dispatch.seed import seed_defaults
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
@@ -57,9 +59,11 @@ class AlreadyRunning(DeskError):
 async def up(settings: Settings, *, with_services: bool) -> None:
     """Run until cancelled; cancellation stops everything this started, in order."""
     started = time.monotonic()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     async with AsyncExitStack() as exits:
         exits.enter_context(_exclusive(settings.data_dir))
+        # Owner-only, also what an older desk left readable; PostgreSQL's directory is its own account's.
+        restrict_tree(settings.data_dir, leave=[settings.data_dir / PGDATA])
         ensure_data_format(settings.data_dir)  # before anything starts on data it could not run
         settings.endpoints_file.unlink(missing_ok=True)  # left by a killed run: it describes nothing now
         await stop_leftovers(settings.data_dir / "run", last=STACK_STOP_ORDER)
