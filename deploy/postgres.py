@@ -158,9 +158,9 @@ def _grant_access(pgdata: Path, user: str) -> None:
     readable, executable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     ensure_prefix_permissions(pgdata)
     # The wheel opened the desk's data dir to everyone (o+rx) for the server's account to pass through:
-    # its group alone may pass (x, not r), everyone else nothing.
-    os.chown(pgdata.parent, -1, entry.pw_gid)
-    pgdata.parent.chmod(0o710)
+    # passing is all it needs (x, not r: nobody lists it), and every file below is owner-only. (Not its
+    # group: the server runs with root's group, `subprocess`'s `user=` changes only the user.)
+    pgdata.parent.chmod(0o711)
     ensure_prefix_permissions(bin_dir)
     ensure_folder_permissions(bin_dir, readable | executable)
     ensure_folder_permissions(bin_dir.parent / "lib", readable)
