@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import asyncpg
 import grpc
+import httpx
 import pytest
 
 from desk import db
@@ -58,6 +59,17 @@ async def test_an_expired_token_is_refused_and_a_fresh_one_accepted(
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert "expired" in (caught.value.details() or "")
     assert await list_tickets(desk, fresh) == grpc.StatusCode.OK
+
+
+async def test_the_http_gateway_refuses_an_expired_token_with_401(
+    desk: RunningDesk, pool: asyncpg.Pool
+) -> None:
+    expired = await issue_token(pool, AN_AGENT, lifetime=-timedelta(minutes=1))
+    async with httpx.AsyncClient(base_url=desk.endpoints["http"]["intake"], timeout=60) as http:
+        answer = await http.get("/v1/tickets/TK1", headers={"Authorization": f"Bearer {expired}"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["status"] == "UNAUTHENTICATED"
+    assert "expired" in answer.json()["error"]["message"]
 
 
 async def test_a_cached_token_is_refused_from_its_expiry_not_a_cache_period_later(pool: asyncpg.Pool) -> None:
