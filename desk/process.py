@@ -33,6 +33,7 @@ from desk.grpc_edge import ServiceBinding, start_server
 from desk.loops import Readiness, describe
 from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
+from desk.token_records import refuse_development_tokens
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
 
     runtime = await open_runtime(settings, name)
     try:
+        if settings.production:
+            await refuse_development_tokens(runtime.pool)
         parts = await build(runtime)
         health_service = health.aio.HealthServicer()
         server, port = await start_server(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from desk.config import FileLimits
+from desk.private_files import open_private_append, private_directory
 
 SUFFIX = ".jsonl"
 
@@ -29,7 +30,7 @@ class SpanFiles:
     """Appends lines to this process's span file, rotating it; not thread-safe (the exporter locks)."""
 
     def __init__(self, directory: Path, stem: str, limits: FileLimits) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)
         self._directory = directory
         self._stem = stem
         self._limits = limits
@@ -66,7 +67,7 @@ class SpanFiles:
         self._size += len(data)
 
     def _open(self) -> tuple[IO[bytes], int]:
-        file = self.path.open("ab")
+        file = open_private_append(self.path)
         fcntl.flock(file, fcntl.LOCK_EX)  # blocks only while a sweeper looks at the new file
         return file, file.seek(0, os.SEEK_END)
 

@@ -78,3 +78,15 @@ def test_the_disk_caps_and_the_workflow_cache_are_read() -> None:
 def test_a_bad_value_is_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         load_settings({name: value})
+
+
+def test_tokens_last_twelve_hours_and_the_desk_is_in_development_unless_told() -> None:
+    assert (load_settings({}).dev_token_hours, load_settings({}).production) == (12.0, False)
+    settings = load_settings({"HELPDESK_DEV_TOKEN_HOURS": "0.5", "HELPDESK_MODE": "Production"})
+    assert (settings.dev_token_hours, settings.mode, settings.production) == (0.5, "production", True)
+
+
+@pytest.mark.parametrize(("name", "value"), [("HELPDESK_DEV_TOKEN_HOURS", "0"), ("HELPDESK_MODE", "prod")])
+def test_a_bad_token_setting_is_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings({name: value})
