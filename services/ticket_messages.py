@@ -5,12 +5,15 @@ domain every service shares, so their one mapping lives here, beside the service
 
 from __future__ import annotations
 
+from desk.auth import Principal
+from desk.grpc_edge import current_principal
 from desk.proto_fields import duration, enum_value, timestamp
 from domain.deadlines import Deadline
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketView
 from domain.work_orders import OnsiteReport, WorkOrderRecord
 from helpdesk.v1 import common_pb2
+from services import customer_data
 
 
 def onsite_to_proto(report: OnsiteReport) -> common_pb2.OnsiteReport:
@@ -85,7 +88,11 @@ def line_test_to_proto(t: LineTestResult) -> common_pb2.LineTest:
 def ticket_to_proto(
     view: TicketView, timeline: list[common_pb2.TimelineEntry] | None = None
 ) -> common_pb2.Ticket:
-    draft, r = view.draft, view.draft.reporter
+    """The ticket as the RPC's caller may see it: customer data by role (services.customer_data).
+
+    Outside an RPC there is no caller and this raises LookupError: no answer without a reader."""
+    reader = current_principal()
+    draft, r = view.draft, customer_data.reporter_for(reader, view.draft.reporter)
     return common_pb2.Ticket(
         ticket_id=draft.ticket_id,
         request_id=draft.request_id,
@@ -98,30 +105,39 @@ def ticket_to_proto(
         reporter=common_pb2.Reporter(
             name=r.name, organization=r.organization, phone=r.phone, email=r.email, address=r.address
         ),
-        fault_number=draft.fault_number,
-        summary=draft.summary,
-        description=draft.description,
+        fault_number=customer_data.fault_number_for(reader, draft.fault_number),
+        summary=customer_data.free_text_for(reader, draft.summary),
+        description=customer_data.free_text_for(reader, draft.description),
         occurred_at=timestamp(draft.occurred_at),
         expected_by=timestamp(draft.expected_by),
         agent_id=draft.agent_id,
         region=draft.region,
         line_test=line_test_to_proto(view.line_test) if view.line_test else None,
         resolved_at_first_contact=view.resolved_at_first_contact,
-        cancel_reason=view.cancel_reason,
+        cancel_reason=customer_data.free_text_for(reader, view.cancel_reason),
         supplement_count=view.supplements,
         outage_id=draft.outage_id,
         handling=enum_value(common_pb2.Handling, draft.handling, "HANDLING_"),
         callback_attempts=view.callback_attempts,
         next_callback_at=timestamp(view.next_callback_at),
         second_dispatch_count=view.second_dispatches,
-        close_reason=view.close_reason,
+        close_reason=customer_data.free_text_for(reader, view.close_reason),
         archived_at=timestamp(view.archived_at),
         repeat_count=view.repeat_count,
         escalated=view.escalated,
         assigned_team_id=view.assigned_team_id,
         work_orders=[work_order_to_proto(w) for w in view.work_orders],
         deadlines=[deadline_to_proto(d) for d in view.deadlines],
-        timeline=timeline or [],
+        timeline=[_timeline_for(reader, entry) for entry in timeline or []],
         created_at=timestamp(draft.created_at),
         updated_at=timestamp(view.updated_at),
     )
+
+
+def _timeline_for(reader: Principal, entry: common_pb2.TimelineEntry) -> common_pb2.TimelineEntry:
+    """Reasons and details quote what people typed (a supplement, a note): numbers by role too."""
+    shown = common_pb2.TimelineEntry()
+    shown.CopyFrom(entry)
+    shown.reason = customer_data.free_text_for(reader, entry.reason)
+    shown.detail = customer_data.free_text_for(reader, entry.detail)
+    return shown
