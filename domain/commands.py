@@ -85,6 +85,7 @@ class RepeatReport:
 class RecordRepeatInput:
     report: RepeatReport
     actor: str
+    on_behalf_of: str = ""  # the person an integrator reported it for (desk/actors.py)
 
 
 @dataclass
