@@ -284,7 +284,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def StartIvrCall(
         self, request: intake_pb2.StartIvrCallRequest, context: aio.ServicerContext
     ) -> intake_pb2.IvrTurn:
-        return ivr_edge.turn_to_proto(await self._ivr.start(ivr_edge.call_input(request)))
+        # Who drives the call is recorded on what it reports, beside the actor ``ivr`` (desk/actors.py).
+        call = dataclasses.replace(ivr_edge.call_input(request), switch=current_principal().principal_id)
+        return ivr_edge.turn_to_proto(await self._ivr.start(call))
 
     async def SendIvrInput(
         self, request: intake_pb2.SendIvrInputRequest, context: aio.ServicerContext

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import auth, bad_fields, recorded, report, ticket_events
+from tests.integration.test_ivr import _line, report_by_phone
 from tests.stack import RunningDesk
 
 
@@ -130,3 +131,13 @@ async def test_an_engineer_names_who_takes_the_work_but_the_actor_is_the_token(d
     (accepted,) = _entries(seen, "dispatch.accepted")
     assert accepted.actor == "dev-ops-network"  # the name is the engineer on the job, never the actor
     assert "engineer=dev-manager" in accepted.detail
+
+
+async def test_an_ivr_ticket_is_the_ivrs_and_names_the_switch_that_drove_the_call(desk: RunningDesk) -> None:
+    v9 = await report_by_phone(desk, _line())  # with the integrator's token, as a switch calls
+    seen = await recorded(
+        intake_pb2_grpc.IntakeServiceStub(desk.channel("intake")), v9.ticket_id, auth(desk.token("agent"))
+    )
+    (created,) = _entries(seen, "ticket.created")
+    assert (created.actor, created.on_behalf_of) == ("ivr", "")
+    assert "via=dev-integrator" in created.detail

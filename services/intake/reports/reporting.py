@@ -145,6 +145,7 @@ def new_draft(report: ValidReport, *, ticket_id: str, created_at: datetime, reco
         agent_id=report.agent_id or recorded_by,
         region=report.region,
         on_behalf_of=report.on_behalf_of,
+        via=report.via,
     )
 
 
@@ -201,6 +202,7 @@ async def _repeat(
         ),
         actor=report.agent_id or actor,
         on_behalf_of=report.on_behalf_of,
+        via=report.via,
     )
     return await tickets.update(
         ticket_id,
