@@ -9,9 +9,9 @@ dispatch proposed, then sent), make one item: the first one wins.
 Which post a person held when doing it: the event's type implies one; where more than one post does
 such work (recording, dispatching, chasing, answering at first contact) the actor's roles decide
 (:mod:`services.quality.staff` looks them up), and a person the desk issued no token to (an
-integrator's own agent, named in the event's ``on_behalf_of`` beside the integrator as the actor:
-desk/actors.py) holds the implied post. An actor whose roles hold none of the
-possible posts (a manager, an ops engineer, an integrator, the IVR) did no sampled work: no item.
+integrator's own agent, named in the event's ``on_behalf_of`` beside the integrator as the actor,
+and credited as ``<integrator>/<agent>``: desk/actors.py) holds the implied post. An actor whose
+roles hold none of the possible posts (a manager, an ops engineer, an integrator, the IVR) did no sampled work: no item.
 """
 
 from __future__ import annotations
@@ -105,8 +105,13 @@ def worker(envelope: events_pb2.EventEnvelope) -> str:
 
 def _doer(envelope: events_pb2.EventEnvelope, work: _Work) -> str:
     """Whose work it is: the one the work names, else the person an integrator acted for (the actor
-    is the integrator itself, desk/actors.py), else the actor."""
-    return work.staff_id or _text(envelope.payload, ON_BEHALF_OF) or envelope.actor
+    is the integrator itself, desk/actors.py), else the actor.
+
+    An integrator's person is qualified by the integrator (``crm/agent-12``): its names are its own,
+    so naming a desk principal cannot put work on that principal's ledger.
+    """
+    on_behalf_of = _text(envelope.payload, ON_BEHALF_OF)
+    return work.staff_id or (f"{envelope.actor}/{on_behalf_of}" if on_behalf_of else envelope.actor)
 
 
 def post_of(posts: Sequence[Post], roles: Roles) -> Post | None:
