@@ -11,7 +11,8 @@ such work (recording, dispatching, chasing, answering at first contact) the acto
 (:mod:`services.quality.staff` looks them up), and a person the desk issued no token to (an
 integrator's own agent, named in the event's ``on_behalf_of`` beside the integrator as the actor,
 and credited as ``<integrator>/<agent>``: desk/actors.py) holds the implied post. An actor whose
-roles hold none of the possible posts (a manager, an ops engineer, an integrator, the IVR) did no sampled work: no item.
+roles hold none of the possible posts (a manager, an ops engineer, an integrator, the IVR) did no
+sampled work: no item.
 """
 
 from __future__ import annotations
