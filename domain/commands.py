@@ -85,6 +85,8 @@ class RepeatReport:
 class RecordRepeatInput:
     report: RepeatReport
     actor: str
+    on_behalf_of: str = ""  # the person an integrator reported it for (desk/actors.py)
+    via: str = ""  # the principal whose token drove the IVR call that reported it
 
 
 @dataclass

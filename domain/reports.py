@@ -26,7 +26,7 @@ from domain.commands import (
 from domain.deadlines import DeadlineKind, DeadlineState
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus
-from domain.ticket_state import SYSTEM_ACTOR, NewEvent, TicketState
+from domain.ticket_state import ON_BEHALF_OF, SYSTEM_ACTOR, VIA, NewEvent, TicketState
 from domain.work_orders import DESK_TEAM_ID, WorkOrderRecord, WorkOrderStatus
 
 MAX_REPEATS = 3
@@ -51,6 +51,10 @@ def repeat(state: TicketState, request: RecordRepeatInput) -> list[NewEvent]:
         "channel": report.channel,
         "request_id": report.request_id,
     }
+    if request.on_behalf_of:  # only when set: a history recorded before the field replays unchanged
+        facts[ON_BEHALF_OF] = request.on_behalf_of
+    if request.via:
+        facts[VIA] = request.via
     events = [NewEvent("ticket.repeated", ticket_subject("repeated"), request.actor, report.summary, facts)]
     missed = any(d.state == DeadlineState.OVERDUE for d in state.view.deadlines)
     if not state.view.escalated and (state.view.repeat_count > MAX_REPEATS or missed):

@@ -55,11 +55,13 @@ class TicketDraft:
     fault_number: str = ""
     occurred_at: datetime | None = None
     expected_by: datetime | None = None
-    agent_id: str = ""
+    agent_id: str = ""  # who recorded it: the caller's principal (desk/actors.py)
     region: str = ""
     handling: Handling = Handling.MANUAL
     outage_id: str = ""  # a known outage (KNOWN_OUTAGE): linked to it, not dispatched on its own
     line_test: LineTestResult | None = None  # a test already run (by the IVR, or intake) before opening
+    on_behalf_of: str = ""  # the person an integrator recorded it for (desk/actors.py); "" for none
+    via: str = ""  # the principal whose token drove the IVR call that recorded it; "" for none
 
     @property
     def line_testable(self) -> bool:

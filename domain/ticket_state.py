@@ -38,6 +38,10 @@ from domain.work_orders import (
 )
 
 SYSTEM_ACTOR = "system"
+ON_BEHALF_OF = "on_behalf_of"
+"""The event fact naming the person an integrator acted for (desk/actors.py); the actor is the caller."""
+VIA = "via"
+"""The event fact naming the principal whose token drove the IVR (the actor ``ivr``): desk/actors.py."""
 
 _OPEN_WORK_ORDER = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED)
 _FINISHED = (TicketStatus.CLOSED, TicketStatus.CANCELLED, TicketStatus.ARCHIVED)
@@ -161,6 +165,10 @@ def opened(state: TicketState) -> list[NewEvent]:
     draft = state.view.draft
     actor = draft.agent_id or SYSTEM_ACTOR
     facts: dict[str, Any] = {"channel": draft.channel, "kind": draft.kind, "category": draft.category}
+    if draft.on_behalf_of:  # only when set: a history recorded before the field replays unchanged
+        facts[ON_BEHALF_OF] = draft.on_behalf_of
+    if draft.via:
+        facts[VIA] = draft.via
     facts |= {"priority": draft.priority, "customer_tier": draft.customer_tier}
     # For the statistics: manual or automatic, and the record's completeness (field names, no values).
     facts |= {

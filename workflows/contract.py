@@ -142,6 +142,7 @@ def ivr_workflow_id(call_id: str) -> str:
 class IvrCallInput:
     call_id: str  # the switch's id of the call
     caller_number: str = ""  # caller id, if the switch has it
+    switch: str = ""  # the principal whose token started the call: recorded as ``via`` (desk/actors.py)
 
 
 @dataclass

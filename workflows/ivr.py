@@ -111,6 +111,7 @@ class IvrCallWorkflow:
     def __init__(self, input: IvrCallInput) -> None:
         self._call_id = input.call_id
         self._caller = input.caller_number
+        self._switch = input.switch
         self._first = start_call()
         self._turn = self._view(1, self._first, self._first.say)
         self._inbox: IvrInput | None = None  # the input being acted on
@@ -229,6 +230,7 @@ class IvrCallWorkflow:
                         action.contact,
                         action.symptom,
                         self._line_test,
+                        switch=self._switch,
                     )
                     return await _local(intake.IVR_CREATE_TICKET, report, TicketCreated, CREATE_TIMEOUT)
         except _FAILED as error:
@@ -252,7 +254,7 @@ class IvrCallWorkflow:
         match effect:
             case RecordRepeat(ticket_id):
                 repeat = intake.IvrRepeatInput(
-                    self._call_id, ticket_id, call.number, self._caller, workflow.now()
+                    self._call_id, ticket_id, call.number, self._caller, workflow.now(), switch=self._switch
                 )
                 return intake.IVR_RECORD_REPEAT, repeat
             case LeaveMessage(ticket_id, message):

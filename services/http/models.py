@@ -85,7 +85,13 @@ class WebTicket(BaseModel):
     description: str = ""
     occurred_at: AwareDatetime | None = None
     expected_by: AwareDatetime | None = None
-    agent_id: str = Field(default="", description="Who recorded it; the caller's principal when empty.")
+    agent_id: str = Field(
+        default="",
+        description=(
+            "Who recorded it is the caller's principal. An integrator's token may name its own agent"
+            " here (recorded as on_behalf_of beside the integrator); another role only itself."
+        ),
+    )
     region: str = ""
     wait_for_routing: bool = Field(
         default=False,

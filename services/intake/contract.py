@@ -54,6 +54,7 @@ class IvrTicketInput:
     contact: str
     symptom: str
     line_test: LineTestResult | None = None  # the test the call ran
+    switch: str = ""  # the principal whose token started the call (IvrCallInput.switch)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class IvrRepeatInput:
     fault_number: str
     caller_number: str
     received_at: datetime
+    switch: str = ""  # the principal whose token started the call (IvrCallInput.switch)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ import asyncpg
 from grpc import aio
 
 from desk import proto_fields
+from desk.actors import acting
 from desk.auth import DESK_AGENTS, INTEGRATORS, OPS_ENGINEERS, REVIEWERS, TICKET_READERS
 from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
@@ -17,6 +19,7 @@ from desk.loops import describe
 from desk.paging import decode_token, encode_token, page_size
 from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirstContactInput
 from domain.ticket import TicketView
+from domain.ticket_state import ON_BEHALF_OF
 from helpdesk.v1 import common_pb2, intake_pb2, intake_pb2_grpc, knowledge_pb2
 from services import ticket_messages
 from services.intake import repository
@@ -57,10 +60,17 @@ def _timeline_entry(row: repository.TimelineRow) -> common_pb2.TimelineEntry:
         sequence=row.sequence,
         type=row.type,
         actor=row.actor,
+        on_behalf_of=str(row.payload.get(ON_BEHALF_OF, "")),
         occurred_at=proto_fields.timestamp(row.occurred_at),
         reason=row.reason,
         detail=detail,
     )
+
+
+def _caller(agent_id: str) -> str:
+    """The actor of a desk agent's change: the caller; ``agent_id`` may only name the caller itself
+    (only desk agents make these changes, and none acts on another's behalf: desk/actors.py)."""
+    return acting(current_principal(), "agent_id", agent_id).actor
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
@@ -97,6 +107,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                 outcome=intake_pb2.CREATE_OUTCOME_CREATED,
                 replayed=True,
             )
+        # The caller records the report; an integrator's agent_id is kept as on_behalf_of.
+        caller = acting(current_principal(), "agent_id", report.agent_id)
+        report = dataclasses.replace(report, agent_id=caller.actor, on_behalf_of=caller.on_behalf_of)
         received = await self._reception.take(
             report,
             fingerprint=fingerprint,
@@ -199,15 +212,14 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     ) -> common_pb2.Ticket:
         """A supplement (补充申告) to the record; the team holding the ticket is told."""
         _require(ticket_id=request.ticket_id, text=request.text)
-        arg = AddSupplementInput(request.text, request.agent_id or current_principal().principal_id)
+        arg = AddSupplementInput(request.text, _caller(request.agent_id))
         return await self._change(request.ticket_id, wf.ADD_SUPPLEMENT, arg)
 
     async def ResolveAtFirstContact(
         self, request: intake_pb2.ResolveAtFirstContactRequest, context: aio.ServicerContext
     ) -> common_pb2.Ticket:
         _require(ticket_id=request.ticket_id, resolution=request.resolution)
-        actor = request.agent_id or current_principal().principal_id
-        arg = ResolveAtFirstContactInput(request.resolution, actor)
+        arg = ResolveAtFirstContactInput(request.resolution, _caller(request.agent_id))
         update_id = f"{wf.RESOLVE_AT_FIRST_CONTACT}/{request.ticket_id}"  # once per ticket: a retry gets it
         return await self._change(request.ticket_id, wf.RESOLVE_AT_FIRST_CONTACT, arg, update_id)
 
@@ -272,7 +284,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def StartIvrCall(
         self, request: intake_pb2.StartIvrCallRequest, context: aio.ServicerContext
     ) -> intake_pb2.IvrTurn:
-        return ivr_edge.turn_to_proto(await self._ivr.start(ivr_edge.call_input(request)))
+        # Who drives the call is recorded on what it reports, beside the actor ``ivr`` (desk/actors.py).
+        call = dataclasses.replace(ivr_edge.call_input(request), switch=current_principal().principal_id)
+        return ivr_edge.turn_to_proto(await self._ivr.start(call))
 
     async def SendIvrInput(
         self, request: intake_pb2.SendIvrInputRequest, context: aio.ServicerContext

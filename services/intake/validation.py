@@ -39,8 +39,10 @@ class ValidReport:
     description: str
     occurred_at: datetime | None
     expected_by: datetime | None
-    agent_id: str
+    agent_id: str  # as the request names it; CreateTicket then sets the caller (desk/actors.py)
     region: str = ""
+    on_behalf_of: str = ""  # the person an integrator names in agent_id, when not itself
+    via: str = ""  # the principal whose token drove the IVR call that took the report
 
 
 class _Checker:

@@ -8,9 +8,11 @@ dispatch proposed, then sent), make one item: the first one wins.
 
 Which post a person held when doing it: the event's type implies one; where more than one post does
 such work (recording, dispatching, chasing, answering at first contact) the actor's roles decide
-(:mod:`services.quality.staff` looks them up), and an actor the desk issued no token to (an
-integrator's own ``agent_id``) holds the implied post. An actor whose roles hold none of the
-possible posts (a manager, an ops engineer, an integrator, the IVR) did no sampled work: no item.
+(:mod:`services.quality.staff` looks them up), and a person the desk issued no token to (an
+integrator's own agent, named in the event's ``on_behalf_of`` beside the integrator as the actor,
+and credited as ``<integrator>/<agent>``: desk/actors.py) holds the implied post. An actor whose
+roles hold none of the possible posts (a manager, an ops engineer, an integrator, the IVR) did no
+sampled work: no item.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from google.protobuf import struct_pb2
 
+from domain.ticket_state import ON_BEHALF_OF
 from helpdesk.v1 import events_pb2
 from services.quality.contract import LedgerItem
 from services.quality.scorecards import ItemKind, Post
@@ -68,7 +71,7 @@ def ledger_item(envelope: events_pb2.EventEnvelope, *, zone: tzinfo, roles: Role
     work = _work(envelope)
     if work is None:
         return None
-    staff_id = work.staff_id or envelope.actor
+    staff_id = _doer(envelope, work)
     if staff_id in SYSTEM_ACTORS and not work.system_work:
         return None
     post = work.posts[0] if work.system_work else post_of(work.posts, roles)
@@ -97,8 +100,19 @@ def worker(envelope: events_pb2.EventEnvelope) -> str:
     work = _work(envelope)
     if work is None or work.system_work:
         return ""
-    person = work.staff_id or envelope.actor
+    person = _doer(envelope, work)
     return "" if person in SYSTEM_ACTORS else person
+
+
+def _doer(envelope: events_pb2.EventEnvelope, work: _Work) -> str:
+    """Whose work it is: the one the work names, else the person an integrator acted for (the actor
+    is the integrator itself, desk/actors.py), else the actor.
+
+    An integrator's person is qualified by the integrator (``crm/agent-12``): its names are its own,
+    so naming a desk principal cannot put work on that principal's ledger.
+    """
+    on_behalf_of = _text(envelope.payload, ON_BEHALF_OF)
+    return work.staff_id or (f"{envelope.actor}/{on_behalf_of}" if on_behalf_of else envelope.actor)
 
 
 def post_of(posts: Sequence[Post], roles: Roles) -> Post | None:

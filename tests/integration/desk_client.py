@@ -50,7 +50,6 @@ def report(**overrides: Any) -> intake_pb2.CreateTicketRequest:
         "customer_tier": common_pb2.CUSTOMER_TIER_STANDARD,
         "summary": "No dial tone on the office line",
         "description": "Since this morning the line is silent.",
-        "agent_id": "agent-7",
         "wait_for_routing": True,
     }
     fields.update(overrides)

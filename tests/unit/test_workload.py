@@ -69,6 +69,17 @@ def test_a_recorded_report_is_the_agents_or_the_senior_agents_who_took_it() -> N
     assert item(created, None).post == Post.AGENT  # an integrator's own agent id: no token
 
 
+def test_an_integrators_report_is_its_own_agents_work_not_the_integrators() -> None:
+    """The actor is the integrator (the caller); the person it acted for did the work."""
+    created = event("ticket.created", "dev-integrator", {"channel": "CHANNEL_WEB", "on_behalf_of": "crm-7"})
+    assert worker(created) == "dev-integrator/crm-7"  # its names are its own: never a desk principal's
+    assert who(item(created, None)) == ("T1/record", Post.AGENT, "dev-integrator/crm-7", ItemKind.RECORD)
+    assert (
+        ledger_item(event("ticket.created", "dev-integrator"), zone=SHANGHAI, roles=frozenset({"integrator"}))
+        is None
+    )
+
+
 def test_a_supplement_is_an_item_per_event() -> None:
     first, second = event("ticket.supplemented", sequence=5), event("ticket.supplemented", sequence=9)
     assert who(item(first, AGENT)) == ("T1/supplement/5", Post.AGENT, "amy", ItemKind.SUPPLEMENT)

@@ -14,6 +14,7 @@ unreachable) is retried by the workflow.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -132,7 +133,7 @@ class IvrActivities:
             accepted = await accept_report(
                 db=self._pool,
                 tickets=self._tickets,
-                report=validate_report(report, now=now),
+                report=dataclasses.replace(validate_report(report, now=now), via=request.switch),
                 fingerprint=hashlib.sha256(report.SerializeToString(deterministic=True)).digest(),
                 now=now,
                 recorded_by=IVR_ACTOR,
@@ -156,7 +157,7 @@ class IvrActivities:
             received_at=request.received_at,
             agent_id=IVR_ACTOR,
         )
-        repeat = RecordRepeatInput(report, actor=IVR_ACTOR)
+        repeat = RecordRepeatInput(report, actor=IVR_ACTOR, via=request.switch)
         with _refusals():
             await self._tickets.update(
                 request.ticket_id,

@@ -144,6 +144,8 @@ def new_draft(report: ValidReport, *, ticket_id: str, created_at: datetime, reco
         expected_by=report.expected_by,
         agent_id=report.agent_id or recorded_by,
         region=report.region,
+        on_behalf_of=report.on_behalf_of,
+        via=report.via,
     )
 
 
@@ -199,6 +201,8 @@ async def _repeat(
             agent_id=report.agent_id or actor,
         ),
         actor=report.agent_id or actor,
+        on_behalf_of=report.on_behalf_of,
+        via=report.via,
     )
     return await tickets.update(
         ticket_id,
