@@ -1,4 +1,4 @@
-"""`helpdesk keys`: the key ring Temporal payloads are encrypted with (docs/security-keys.md).
+"""`helpdesk keys`: the key ring Temporal payloads are encrypted with (docs/security.md).
 
 `keys rotate` adds a new key to the ring kept under the data dir and makes it current; the keys before
 it stay, retired, so histories written under them still decode. `keys list` shows each key's id (a

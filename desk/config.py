@@ -86,7 +86,7 @@ class Settings:
     # or "day21" (the regulation's reporting day, seed 002 七.5); weeks are ISO weeks either way.
     report_boundary: str = "calendar"
     # HELPDESK_PAYLOAD_KEYS: the payload key ring (current + retired keys); HELPDESK_PAYLOAD_KEY alone
-    # is a ring of one. `helpdesk keys rotate` keeps one under data_dir (docs/security-keys.md).
+    # is a ring of one. `helpdesk keys rotate` keeps one under data_dir (docs/security.md).
     payload_keys: KeyRing | None = None
     dev_token_hours: float = 12.0  # how long a development token `helpdesk up` issues is accepted
     mode: str = "development"  # "production": services refuse to start while development tokens work

@@ -6,7 +6,7 @@ its UI. Every client and worker of the desk encodes payloads with the same key r
 stores only ciphertext. A payload that is not encrypted (written before the codec, or by a tool) is
 passed through on decode.
 
-Keys rotate (docs/security-keys.md): a :class:`KeyRing` holds the current key, which encrypts, and
+Keys rotate (docs/security.md): a :class:`KeyRing` holds the current key, which encrypts, and
 the retired ones, which still decrypt. Each encrypted payload names its key in the metadata
 (``encryption-key-id``: a fingerprint, never the key), so a history written under any key of the
 ring replays. A payload without a key id (none are known, but the format allowed it) is tried
@@ -149,7 +149,7 @@ class EncryptionCodec(PayloadCodec):
             known = ", ".join(sorted(k.decode() for k in self._by_id))
             raise PayloadKeyError(
                 f"payload encrypted under key {named.decode(errors='replace')}, not in this process's"
-                f" ring ({known}): add that key to the ring as retired (docs/security-keys.md)"
+                f" ring ({known}): add that key to the ring as retired (docs/security.md)"
             )
         try:
             return _open(aead, payload)

@@ -48,7 +48,7 @@ def rotate(settings: Settings) -> KeyRing:
     if settings.payload_ring is not None:
         raise ConfigurationError(
             "the payload keys are configured by HELPDESK_PAYLOAD_KEYS or HELPDESK_PAYLOAD_KEY: rotate them"
-            " where that setting is kept (docs/security-keys.md), not in the data directory"
+            " where that setting is kept (docs/security.md), not in the data directory"
         )
     ring = kept_ring(settings)
     fresh = parse_key(new_key())

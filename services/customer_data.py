@@ -3,7 +3,7 @@
 Every answer carrying a ticket is built by :func:`services.ticket_messages.ticket_to_proto`, which
 passes the reporter and the fault number through :func:`reporter_for` and :func:`fault_number_for`
 with the caller's principal: a new RPC answering a ticket is covered without anyone remembering to.
-The table is docs/security-masking.md's; change both together.
+The table is docs/security.md's; change both together.
 
 A field is CLEAR (as recorded), MASKED (enough to recognise the customer on the phone, not to call
 them: ``138****6138``, ``张*``, ``z***@example.com``) or ABSENT (empty). A principal with several

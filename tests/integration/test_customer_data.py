@@ -1,6 +1,6 @@
 """Customer data on a need-to-know basis: every development token against every answer carrying a ticket.
 
-The role-by-field matrix of docs/security-masking.md, read on the real stack: GetTicket, ListTickets,
+The role-by-field matrix of docs/security.md, read on the real stack: GetTicket, ListTickets,
 the surveyors' callback queue, the integrator's own CreateTicket answer and the HTTP gateway's
 GET /v1/tickets/{id}. A token in endpoints.json without a row here fails the test: a new role is
 answered customer data only once someone decides what it needs.
