@@ -40,14 +40,19 @@ from desk.errors import (
 )
 from desk.loops import connection_lost, describe
 from desk.ports import ensure_free, split_address
+from desk.request_bounds import check_bounds, desk_text_limits
 from desk.storage_errors import UNSTORABLE_DATA, storage_refusal
-from desk.text_rules import TEXT_LIMITS, TextLimits, check_text
+from desk.text_rules import TextLimits, check_text
 
 log = logging.getLogger(__name__)
 
 _PRINCIPAL: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
-MAX_REQUEST_BYTES = 512 * 1024
-"""The largest request a server takes (gRPC answers RESOURCE_EXHAUSTED past it): see start_server."""
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+"""The largest request a server takes (gRPC answers RESOURCE_EXHAUSTED past it): see start_server.
+
+Deliberately above 1 MB: a request carrying one oversized field (a 1 MB reason) reaches the edge,
+which refuses it naming the field; only a request larger than any field limit explains is refused
+whole. What a request may carry into an event stays bounded by the field rules (request_bounds)."""
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 _STATUS = {
@@ -102,11 +107,11 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self,
         authenticator: TokenAuthenticator,
         access: Mapping[str, frozenset[str]],
-        text_limits: TextLimits = TEXT_LIMITS,
+        text_limits: TextLimits | None = None,
     ) -> None:
         self._authenticator = authenticator
         self._access = access
-        self._text_limits = text_limits
+        self._text_limits = text_limits or desk_text_limits()
 
     async def intercept_service(
         self,
@@ -132,6 +137,7 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 principal = await self._authenticator.authenticate(metadata.get("authorization"))
                 principal.require_any(roles)
                 check_text(request, self._text_limits)  # after authentication: strangers learn nothing
+                check_bounds(request)  # counts, times, durations, enums: desk/request_bounds.py
                 token = _PRINCIPAL.set(principal)
                 try:
                     return await behavior(request, context)
@@ -211,7 +217,7 @@ async def start_server(
     access: Mapping[str, frozenset[str]],
     interceptors: Iterable[aio.ServerInterceptor] = (),
     health: health_module.aio.HealthServicer | None = None,
-    text_limits: TextLimits = TEXT_LIMITS,
+    text_limits: TextLimits | None = None,
 ) -> tuple[aio.Server, int]:
     """Start a server with health and reflection; returns it and its bound port (address may use port 0).
 
@@ -225,9 +231,9 @@ async def start_server(
             # gRPC shares a port between servers of one user by default (SO_REUSEPORT): a second desk on
             # the same ports would silently take half of the first one's calls. The port is this server's.
             ("grpc.so_reuseport", 0),
-            # No request may carry more than this: an event made from one request then stays well
-            # under NATS's 1 MB maximum payload (the text rules cap a request's text at 100,000
-            # characters; this bounds everything else, repeated numbers included).
+            # No request may carry more than this (see MAX_REQUEST_BYTES); what passes the edge's
+            # field rules (100,000 characters of text, bounded lists) makes events well under NATS's
+            # 1 MB maximum payload.
             ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
         ],
     )

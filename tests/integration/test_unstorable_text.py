@@ -14,6 +14,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from desk.db import create_pool
+from desk.grpc_edge import MAX_REQUEST_BYTES
 from desk.storage_errors import UNSTORABLE_DATA
 from domain.callbacks import CallbackRecord
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, intake_pb2, intake_pb2_grpc
@@ -111,8 +112,11 @@ async def test_what_postgresql_refuses_for_good_fails_each_services_write_for_go
 async def test_a_request_over_the_size_bound_is_refused_before_it_reaches_the_service(
     desk: RunningDesk,
 ) -> None:
-    """No request can make an event over NATS's 1 MB maximum payload: gRPC refuses it whole."""
+    """A request larger than the servers' deliberate maximum is refused whole by gRPC (one with a
+    single oversized field gets to the edge, which names the field: test_request_bounds.py)."""
     intake = intake_pb2_grpc.IntakeServiceStub(desk.channel("intake"))
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await intake.CreateTicket(report(description="x" * 600_000), metadata=auth(desk.token("agent")))
+        await intake.CreateTicket(
+            report(description="x" * (MAX_REQUEST_BYTES + 1)), metadata=auth(desk.token("agent"))
+        )
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
