@@ -52,11 +52,11 @@ _KIND_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
         re.compile(
             r"^(name|organization|code|fault_code|category|categories|channel|kind|type|unit|currency|time_zone"
             r"|region|regions|day|week|first_day|last_day|period_start|period_end|customer_tier|deadline_kind"
-            r"|criterion|key|key_id|tags|model|violation_codes)$"
+            r"|criterion|key|key_id|tags|model|violation_codes|exchanges)$"
         ),
         NAME_CHARS,
     ),
-    (re.compile(r"^(summary|title|subject|excerpt|gloss|address)$"), TITLE_CHARS),
+    (re.compile(r"^(summary|title|subject|excerpt|gloss|address|on_call_contacts)$"), TITLE_CHARS),
 )
 """String limits by field name; anything not matched is free text (:data:`FREE_TEXT_CHARS`)."""
 

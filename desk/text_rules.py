@@ -98,7 +98,12 @@ def _map_strings(path: str, entry: Descriptor, entries: Mapping[Any, Any]) -> Fo
     for key, value in entries.items():
         if isinstance(key, str):
             yield path, key_field, key  # a bad key is named by its map: the key itself may be unprintable
-        yield from _value_strings(f"{path}[{json.dumps(key)}]", value_field, value)
+        yield from _value_strings(f"{path}[{_short(json.dumps(key))}]", value_field, value)
+
+
+def _short(text: str, limit: int = 20) -> str:
+    """At most a short prefix of a key: a path must not echo a 1 MB value into an error."""
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def _value_strings(path: str, descriptor: FieldDescriptor, value: Any) -> Found:
