@@ -7,9 +7,12 @@ import json
 from datetime import datetime
 
 from desk.errors import InvalidArgument
+from desk.request_bounds import EARLIEST, LATEST
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+MAX_KEY_CHARS = 100
+"""The longest key a token carries (an id, or "1:<escalation id>"): a forged token cannot smuggle more."""
 
 
 def page_size(requested: int) -> int:
@@ -23,10 +26,19 @@ def encode_token(at: datetime, key: str) -> str:
 
 
 def decode_token(token: str) -> tuple[datetime, str] | None:
+    """The position a token left off at; a token this desk could not have issued (a time without a
+    zone or outside the desk's years, an overlong key) is refused here, not by the database."""
     if not token:
         return None
     try:
         at, key = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(at), str(key)
+        position, key = datetime.fromisoformat(at), str(key)
     except (ValueError, TypeError) as exc:
-        raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
+        raise _foreign_token() from exc
+    if position.tzinfo is None or not EARLIEST <= position < LATEST or len(key) > MAX_KEY_CHARS:
+        raise _foreign_token()
+    return position, key
+
+
+def _foreign_token() -> InvalidArgument:
+    return InvalidArgument.one("page_token", "is not a token this service issued")

@@ -152,7 +152,7 @@ def _position_after(token: str) -> int:
     if decoded is None:
         return 0
     _, position = decoded
-    if not position.isdigit():
+    if not position.isdigit() or int(position) > 2**63 - 1:  # a ledger position is a bigint
         raise InvalidArgument.one("page_token", "is not a token this service issued")
     return int(position)
 

@@ -5,13 +5,16 @@ included), so a field added to any contract is covered without anyone rememberin
 gets a 1 MB, a NUL and a control-character value, each repeated field and map 10,000 elements, each
 timestamp a time in year 9999, each duration a negative one, each enum the number 99: every answer
 is INVALID_ARGUMENT naming the field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or
-DEADLINE_EXCEEDED. An empty value is the empty request (proto3 sends no default): any answer but
+DEADLINE_EXCEEDED. Each page token also gets tokens no server issued (dated 9999, without a time
+zone, with an overlong key). An empty value is the empty request (proto3 sends no default): any answer but
 those five.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -62,6 +65,21 @@ MANY = 10_000
 _WELL_KNOWN = "google.protobuf."
 _YEAR_9999 = 253_402_214_400
 
+
+def _token(*position: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(position)).encode()).decode()
+
+
+FORGED_TOKENS = {
+    "token dated 9999": _token("9999-12-31T00:00:00+00:00", "TK1"),
+    "token without a zone": _token("2026-01-01T00:00:00", "1"),
+    "token with a huge key": _token("2026-01-01T00:00:00+00:00", "9" * 300),
+    "token not base64": "not a token!",
+}
+"""Page tokens this desk could not have issued (desk/paging.py's shape: base64 of [time, key])."""
+VALID_CONTEXT: Mapping[str, Mapping[str, object]] = {"ListWorkload": {"day": "2026-03-01"}}
+"""Fields a method needs before it looks at its page token (the token cases only)."""
+
 Mutation = Callable[[Message, FieldDescriptor], None]
 
 
@@ -92,6 +110,15 @@ def _set(value: Any) -> Mutation:
             getattr(message, field.name).append(value)
         else:
             setattr(message, field.name, value)
+
+    return mutate
+
+
+def _forged(token: str, context: Mapping[str, object]) -> Mutation:
+    def mutate(message: Message, field: FieldDescriptor) -> None:
+        for name, value in context.items():
+            setattr(message, name, value)
+        setattr(message, field.name, token)
 
     return mutate
 
@@ -150,6 +177,9 @@ def _field_cases(
             yield Case(method, here, path, f"{MANY} elements", _many)
         if is_map:
             continue
+        if field.name == "page_token":
+            for label, token in FORGED_TOKENS.items():
+                yield Case(method, here, path, label, _forged(token, VALID_CONTEXT.get(method.name, {})))
         if field.type == FieldDescriptor.TYPE_STRING:
             yield Case(method, here, element_path, "1 MB", _set("x" * 1_000_000))
             yield Case(method, here, element_path, "NUL", _set("a\x00b"))
