@@ -60,6 +60,9 @@ _KIND_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 """String limits by field name; anything not matched is free text (:data:`FREE_TEXT_CHARS`)."""
 
+_MULTI_LINE = re.compile(r"^(address|on_call_contacts|excerpt|gloss)$")
+"""Short fields that may still span lines."""
+
 MAX_CHARS_OVERRIDES: Mapping[str, int] = {
     # by full proto name, where one field needs a limit other than its kind's
     "helpdesk.v1.Reporter.organization": TITLE_CHARS,
@@ -104,10 +107,19 @@ def _fields_of(message: Descriptor) -> Iterator[FieldDescriptor]:
 @cache
 def desk_text_limits() -> TextLimits:
     """The text limits the edge applies: every string field of the contracts by its kind, then overrides."""
-    by_field = {
-        f.full_name: max_chars_of(f.name) for f in _request_fields() if f.type == FieldDescriptor.TYPE_STRING
-    }
-    return TextLimits(default_max_chars=FREE_TEXT_CHARS, max_chars={**by_field, **MAX_CHARS_OVERRIDES})
+    strings = [f for f in _request_fields() if f.type == FieldDescriptor.TYPE_STRING]
+    by_field = {f.full_name: max_chars_of(f.name) for f in strings}
+    return TextLimits(
+        default_max_chars=FREE_TEXT_CHARS,
+        max_chars={**by_field, **MAX_CHARS_OVERRIDES},
+        single_line=frozenset(f.full_name for f in strings if _is_single_line(f.name)),
+    )
+
+
+def _is_single_line(name: str) -> bool:
+    """Ids, names, codes, e-mails, tokens and summaries are one line; free text, addresses and
+    contact lists may span several."""
+    return max_chars_of(name) < FREE_TEXT_CHARS and not _MULTI_LINE.match(name)
 
 
 def check_bounds(request: Message) -> None:

@@ -29,6 +29,7 @@ from desk.errors import FieldViolation, InvalidArgument
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """Unicode's control characters (category Cc), newline, carriage return and tab aside."""
+_LINE_BREAK = re.compile(r"[\t\n\r]")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class TextLimits:
     default_max_chars: int = 10_000
     max_chars: Mapping[str, int] = field(default_factory=dict)
     max_request_chars: int = 100_000
+    single_line: frozenset[str] = frozenset()
+    """Fields (full proto names) of one line: ids, names, codes, titles take no newline nor tab."""
 
     def limit(self, descriptor: FieldDescriptor) -> int:
         by_name = self.max_chars.get(descriptor.name, self.default_max_chars)
@@ -56,7 +59,7 @@ def check_text(request: Message, limits: TextLimits = TEXT_LIMITS) -> None:
     total = 0
     for path, descriptor, text in _strings(request, ""):
         total += len(text)
-        if problem := _problem(text, limits.limit(descriptor)):
+        if problem := _problem(text, limits.limit(descriptor), descriptor.full_name in limits.single_line):
             violations.append(FieldViolation(path, problem))
     if total > limits.max_request_chars:
         described = f"carries {total} characters of text; at most {limits.max_request_chars}"
@@ -65,7 +68,12 @@ def check_text(request: Message, limits: TextLimits = TEXT_LIMITS) -> None:
         raise InvalidArgument(violations)
 
 
-def _problem(text: str, limit: int) -> str | None:
+def _problem(text: str, limit: int, single_line: bool = False) -> str | None:
+    if single_line and (breaks := _LINE_BREAK.search(text)):
+        return (
+            f"contains the control character U+{ord(breaks.group()):04X} at position {breaks.start()};"
+            " this field is one line: no newline, carriage return nor tab"
+        )
     if control := _CONTROL.search(text):
         return (
             f"contains the control character U+{ord(control.group()):04X} at position {control.start()};"

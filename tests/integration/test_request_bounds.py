@@ -2,12 +2,12 @@
 
 For each method of each service the request's descriptor is walked (nested and repeated messages
 included), so a field added to any contract is covered without anyone remembering to. Each string
-gets a 1 MB, a NUL and a control-character value, each repeated field and map 10,000 elements, each
-timestamp a time in year 9999, each duration a negative one, each enum the number 99: every answer
-is INVALID_ARGUMENT naming the field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or
-DEADLINE_EXCEEDED. Each page token also gets tokens no server issued (dated 9999, without a time
-zone, with an overlong key). An empty value is the empty request (proto3 sends no default): any answer but
-those five.
+gets a 1 MB, a NUL and a control-character value, each one-line field (ids, names, summaries) a
+newline, each repeated field and map 10,000 elements, each timestamp a time in year 9999, each
+duration a negative one, each enum the number 99, each page token tokens no server issued (dated
+9999, without a time zone, with an overlong key): every answer is INVALID_ARGUMENT naming the
+field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED. An empty
+value is the empty request (proto3 sends no default): any answer but those five.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from desk.request_bounds import desk_text_limits
 from helpdesk.v1 import (
     dispatch_pb2,
     escalation_pb2,
@@ -62,6 +63,7 @@ NEVER = {
     grpc.StatusCode.DEADLINE_EXCEEDED,
 }
 MANY = 10_000
+ONE_LINE = desk_text_limits().single_line
 _WELL_KNOWN = "google.protobuf."
 _YEAR_9999 = 253_402_214_400
 
@@ -184,6 +186,8 @@ def _field_cases(
             yield Case(method, here, element_path, "1 MB", _set("x" * 1_000_000))
             yield Case(method, here, element_path, "NUL", _set("a\x00b"))
             yield Case(method, here, element_path, "ANSI escape", _set("\x1b[31mred"))
+            if field.full_name in ONE_LINE:
+                yield Case(method, here, element_path, "newline in one line", _set("one\ntwo"))
         elif field.type == FieldDescriptor.TYPE_ENUM:
             yield Case(method, here, element_path, "enum 99", _set(99))
         elif field.message_type is not None and field.message_type.full_name == "google.protobuf.Timestamp":

@@ -81,3 +81,11 @@ def test_a_page_token_no_server_issued_is_refused(position: list[str]) -> None:
 def test_a_page_token_a_server_issued_is_taken() -> None:
     at = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     assert decode_token(encode_token(at, "TK1")) == (at, "TK1")
+
+
+def test_one_line_fields_refuse_a_newline_and_free_text_keeps_it() -> None:
+    limits = desk_text_limits()
+    check_text(intake_pb2.AddSupplementRequest(ticket_id="TK1", text="line one\nline two\tend"), limits)
+    with pytest.raises(InvalidArgument) as caught:
+        check_text(intake_pb2.AddSupplementRequest(ticket_id="TK1\n", text="fine"), limits)
+    assert [v.field for v in caught.value.violations] == ["ticket_id"]
