@@ -148,7 +148,7 @@ async def _answer(stub: dispatch_pb2_grpc.DispatchServiceStub, token: str, line:
 
 def parse_command(line: str) -> Rpc | str:
     """A DispatchService call, or "quit", "help" or "" (nothing to do). ValueError: not a command."""
-    words = line.split(maxsplit=2)
+    words = line.strip().split(maxsplit=2)  # the typed line's newline is no part of its last word
     if not words:
         return ""
     verb = words[0].lower()
