@@ -282,6 +282,12 @@ def register(sub: Any) -> None:
     cb.set_defaults(run=callback)
 
 
+def group_verbs(commands: Any, group: str) -> Any:
+    """The subcommands of a command group another module made (`qa`, `stats`), to add verbs to it."""
+    parser = commands.choices[group]
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
 def add_as_option(sub: Any) -> None:
     """Every command present gets `--as ROLE`, the development token it calls with; every one that
     answers with a protobuf message (its `run`) also gets `--json` and `--human` (cli/output.py)."""

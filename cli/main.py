@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality_report.register(commands)  # `qa report`
     reports.register(commands)  # `report generate|show|list`
     stats.register(commands)  # `stats rebuild` (makes the `stats` group)
-    stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group)
+    stats_kpis.register(commands)  # `stats kpis` (joins the `stats` group: after `stats`)
     tokens.register(commands)  # `token issue|revoke|list`
     client.add_as_option(commands)
     keys.register(commands)  # `keys rotate|list`: local files, no gRPC call, so no `--as`

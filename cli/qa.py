@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 from google.protobuf import message
 
-from cli.client import bearer, call
+from cli.client import bearer, call, group_verbs
 from cli.endpoints import read_endpoints
 from desk.config import Settings, parse_sampling_secret
 from desk.errors import ConfigurationError
@@ -45,9 +45,7 @@ def _stub(endpoints: dict[str, Any], args: argparse.Namespace) -> tuple[grpc.Cha
 
 def qa_verbs(commands: Any) -> Any:
     """The `qa` group's subcommands: `register` below makes the group; the other qa modules add to it."""
-    group = commands.choices["qa"]
-    found = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
-    return found[0]
+    return group_verbs(commands, "qa")
 
 
 def sample(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message:

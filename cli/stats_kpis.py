@@ -15,19 +15,9 @@ from zoneinfo import ZoneInfo
 
 from google.protobuf import message
 
-from cli.client import call
+from cli.client import call, group_verbs
 from desk.config import load_settings
 from helpdesk.v1 import stats_pb2, stats_pb2_grpc
-
-
-def stats_verbs(commands: Any) -> Any:
-    """The `stats` group's subcommands, made by whichever stats module registers first."""
-    if "stats" not in commands.choices:
-        group = commands.add_parser("stats", help="statistics (统计): the read model, KPIs")
-        group.add_subparsers(dest="verb", required=True, metavar="VERB")
-    group = commands.choices["stats"]
-    found = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
-    return found[0]
 
 
 def instant(option: str, text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
@@ -62,8 +52,8 @@ def kpis(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Message
 
 
 def register(commands: Any) -> None:
-    """Add `helpdesk stats kpis` (in the `stats` group, made here if no other stats module has)."""
-    verb = stats_verbs(commands).add_parser(
+    """Add `helpdesk stats kpis` (in the `stats` group cli/stats.py makes)."""
+    verb = group_verbs(commands, "stats").add_parser(
         "kpis", help="record completeness, FCR, satisfaction, SLA, times to respond and resolve, backlog"
     )
     verb.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (or a date-time)")

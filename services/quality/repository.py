@@ -59,16 +59,6 @@ _ITEM_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class LedgerRow:
-    """A ledger item with its place in the ledger and, once inspected, its inspection."""
-
-    item: LedgerItem
-    position: int
-    inspection_id: str = ""
-    score: int = 0
-
-
-@dataclass(frozen=True)
 class StoredRun:
     day: date
     key_id: str
@@ -108,9 +98,10 @@ def _ledger_item(row: asyncpg.Record) -> LedgerItem:
     )
 
 
-def _ledger_row(row: asyncpg.Record) -> LedgerRow:
-    item = _ledger_item(row)
-    return LedgerRow(item, row["position"], row.get("inspection_id") or "", row.get("score") or 0)
+def _ledger_row(row: asyncpg.Record) -> ItemState:
+    """A ledger item with its place in the ledger and, once inspected, its inspection."""
+    inspection_id, score = row.get("inspection_id") or "", row.get("score") or 0
+    return ItemState(_ledger_item(row), row["position"], inspection_id=inspection_id, score=score)
 
 
 async def hold_day_for_sampling(*, db: Executor, day: date) -> None:
@@ -130,7 +121,7 @@ async def ledger_position(*, db: Executor) -> int:
     return int(await db.fetchval("SELECT coalesce(max(position), 0) FROM quality.items"))
 
 
-async def day_items(*, db: Executor, day: date, up_to: int) -> list[LedgerRow]:
+async def day_items(*, db: Executor, day: date, up_to: int) -> list[ItemState]:
     rows = await db.fetch(
         f"SELECT {_ITEM_COLUMNS} FROM quality.items i"
         " WHERE i.day = $1 AND i.position <= $2 ORDER BY i.position",
@@ -188,7 +179,7 @@ async def get_run(*, db: Executor, day: date) -> StoredRun | None:
     )
 
 
-async def run_samples(*, db: Executor, day: date) -> list[LedgerRow]:
+async def run_samples(*, db: Executor, day: date) -> list[ItemState]:
     """The items a day's run drew, with their inspections, in item id order."""
     rows = await db.fetch(
         f"SELECT {_ITEM_COLUMNS}, n.inspection_id, n.score FROM quality.samples s"
@@ -209,7 +200,7 @@ async def late_items(*, db: Executor, day: date, after: int) -> int:
 
 async def workload(
     *, db: Executor, day: date, post: Post | None, staff_id: str, after: int, limit: int
-) -> list[LedgerRow]:
+) -> list[ItemState]:
     """A page of the day's ledger items in ledger order, after position ``after``, with inspections."""
     rows = await db.fetch(
         f"SELECT {_ITEM_COLUMNS}, n.inspection_id, n.score FROM quality.items i"

@@ -82,7 +82,7 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         )
         token = encode_token(rows[-1].item.occurred_at, str(rows[-1].position)) if len(rows) == limit else ""
         return quality_pb2.ListWorkloadResponse(
-            items=[wire.ledger_item_to_proto(row) for row in rows], next_page_token=token
+            items=[wire.item_to_proto(row) for row in rows], next_page_token=token
         )
 
     def _today(self) -> date:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from desk.errors import FieldViolation, InvalidArgument
 from desk.proto_fields import enum_value, from_timestamp, timestamp
 from helpdesk.v1 import quality_pb2
@@ -16,7 +18,7 @@ from services.quality.inspection_records import (
     SpotCheck,
 )
 from services.quality.inspections import MAX_REQUEST_ID, MAX_SPOT_CHECK_SIZE, MAX_TEXT
-from services.quality.repository import LedgerRow, StoredRun
+from services.quality.repository import StoredRun
 from services.quality.sampling import Count
 from services.quality.scorecards import SCORECARDS, Post, Scorecard
 
@@ -139,13 +141,6 @@ def item_to_proto(state: ItemState) -> quality_pb2.SampledTicket:
     )
 
 
-def ledger_item_to_proto(row: LedgerRow, origin: Origin | None = None) -> quality_pb2.SampledTicket:
-    state = ItemState(
-        item=row.item, position=row.position, origin=origin, inspection_id=row.inspection_id, score=row.score
-    )
-    return item_to_proto(state)
-
-
 def population_to_proto(count: Count) -> quality_pb2.PopulationCount:
     return quality_pb2.PopulationCount(
         post=post_to_proto(count.post), agent_id=count.staff_id, items=count.items, sampled=count.sampled
@@ -153,11 +148,11 @@ def population_to_proto(count: Count) -> quality_pb2.PopulationCount:
 
 
 def sampling_run_to_proto(
-    run: StoredRun, samples: list[LedgerRow], late_items: int
+    run: StoredRun, samples: list[ItemState], late_items: int
 ) -> quality_pb2.SamplingRun:
     return quality_pb2.SamplingRun(
         day=run.day.isoformat(),
-        samples=[ledger_item_to_proto(row, Origin.DAILY) for row in samples],
+        samples=[item_to_proto(replace(row, origin=Origin.DAILY)) for row in samples],
         ran_at=timestamp(run.ran_at),
         key_id=run.key_id,
         population=[population_to_proto(count) for count in run.population],
