@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -222,13 +221,13 @@ class _Recorded:
         return self.inputs
 
 
-def test_the_filters_reach_the_read_model_and_bad_input_never_does() -> None:
+async def test_the_filters_reach_the_read_model_and_bad_input_never_does() -> None:
     source = _Recorded(KNOWN)
     kpis = Kpis(source, SHANGHAI)
     start, end = shanghai(date(2024, 2, 1)), shanghai(date(2024, 3, 1))
-    answer = asyncio.run(kpis.get(request(start, end, team_id="network", kind="fault")))
+    answer = await kpis.get(request(start, end, team_id="network", kind="fault"))
     assert answer.tickets == 200
     assert source.queries[0].filters == KpiFilters(team_id="network", kind="FAULT")
     with pytest.raises(InvalidArgument):
-        asyncio.run(kpis.get(request(end, start)))
+        await kpis.get(request(end, start))
     assert len(source.queries) == 1
