@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Endpoints:
     services: dict[str, str] = field(default_factory=dict)
     http: dict[str, str] = field(default_factory=dict)
     processes: dict[str, int] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    """Where each generated secret is kept (deploy/secrets.py), by name: paths, never the values."""
 
     def document(self) -> dict[str, Any]:
         return {
@@ -35,15 +38,25 @@ class Endpoints:
             "postgres": self.postgres,
             "tokens": self.tokens,
             "processes": self.processes,
+            "secrets": self.secrets,
         }
 
     def table(self) -> str:
         rows = [(name, f"grpc://{address}") for name, address in self.services.items()]
         rows += [(f"{name} (http)", url) for name, url in self.http.items()]
         rows += [("temporal", self.temporal), ("temporal ui", self.temporal_ui or "(not embedded)")]
-        rows += [("nats", self.nats), ("postgres", self.postgres)]
+        rows += [("nats", without_password(self.nats)), ("postgres", without_password(self.postgres))]
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"  {name.ljust(width)}  {address}" for name, address in rows)
+
+
+def without_password(url: str) -> str:
+    """``url`` fit to print: a password in it (``scheme://user:secret@host``) replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class EndpointsFile:
