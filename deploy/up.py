@@ -165,7 +165,9 @@ async def _start_desk(
 ) -> None:
     workers = worker_names(settings)
     await supervisor.start()
-    temporal = await Client.connect(stack.temporal, namespace=settings.temporal_namespace)
+    temporal = await Client.connect(
+        stack.temporal, namespace=settings.temporal_namespace, **settings.temporal_access.connect_options()
+    )
     probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}
     probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/healthz")
     for name in workers:

@@ -6,7 +6,10 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from temporalio.service import TLSConfig
 
 from desk.errors import ConfigurationError
 from desk.payload_codec import KeyRing, parse_key, parse_ring
@@ -32,6 +35,28 @@ class EmbeddedPorts:
     temporal_ui: int = 18233
     nats: int = 14222
     postgres: int = 15432
+
+
+@dataclass(frozen=True)
+class TemporalAccess:
+    """How the desk proves itself to a Temporal that asks (docs/security.md): TLS or mTLS, an API key,
+    gRPC metadata. Read with Temporal's own environment configuration (``temporalio.envconfig``), so
+    the settings are the ones Temporal's CLI and SDKs read: TEMPORAL_TLS, TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+    TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_NAME,
+    TEMPORAL_API_KEY, TEMPORAL_GRPC_META_<NAME>, or a profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
+    Certificates and keys are read once, when the settings are."""
+
+    tls: bool | TLSConfig = False
+    api_key: str | None = None
+    rpc_metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def configured(self) -> bool:
+        return self.tls is not False or self.api_key is not None or bool(self.rpc_metadata)
+
+    def connect_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``temporalio.client.Client.connect``."""
+        return {"tls": self.tls, "api_key": self.api_key, "rpc_metadata": self.rpc_metadata}
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,7 @@ class Settings:
     payload_keys: KeyRing | None = None
     dev_token_hours: float = 12.0  # how long a development token `helpdesk up` issues is accepted
     mode: str = "development"  # "production": services refuse to start while development tokens work
+    temporal_access: TemporalAccess = field(default_factory=TemporalAccess)  # TLS, API key: see the class
 
     @property
     def production(self) -> bool:
@@ -252,6 +278,48 @@ def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+_TEMPORAL_ACCESS_SETTINGS = (
+    "TEMPORAL_TLS",
+    "TEMPORAL_API_KEY",
+    "TEMPORAL_GRPC_META_",
+    "TEMPORAL_CONFIG_FILE",
+    "TEMPORAL_PROFILE",
+)
+
+
+def _temporal_access(env: Mapping[str, str]) -> TemporalAccess:
+    """TLS and credentials for Temporal from Temporal's own settings (see :class:`TemporalAccess`).
+
+    The default profile file (~/.config/temporalio/temporal.toml) is read only when TEMPORAL_CONFIG_FILE
+    names it: a developer's CLI profile must not turn `make run` towards another server. Set without
+    TEMPORAL_ADDRESS, they would be offered to the embedded dev server, which speaks neither: refused.
+    """
+    named = sorted(key for key in env if env[key] and key.startswith(_TEMPORAL_ACCESS_SETTINGS))
+    if not named:
+        return TemporalAccess()
+    if not env.get("TEMPORAL_ADDRESS"):
+        raise ConfigurationError(
+            f"{', '.join(named)} set without TEMPORAL_ADDRESS: the embedded Temporal is a development"
+            " server without TLS or API keys; set TEMPORAL_ADDRESS to the Temporal they are for"
+        )
+    from temporalio.envconfig import ClientConfigProfile
+
+    try:
+        profile = ClientConfigProfile.load(
+            env.get("TEMPORAL_PROFILE") or None,
+            disable_file=not env.get("TEMPORAL_CONFIG_FILE"),
+            override_env_vars=dict(env),
+        )
+        options = profile.to_client_connect_config()
+    except (OSError, RuntimeError, ValueError) as error:
+        raise ConfigurationError(f"Temporal access settings ({', '.join(named)}): {error}") from error
+    return TemporalAccess(
+        tls=options.get("tls", False),
+        api_key=options.get("api_key"),
+        rpc_metadata=dict(options.get("rpc_metadata") or {}),
+    )
+
+
 SAMPLING_SECRET_SETTING = "HELPDESK_QUALITY_SAMPLING_SECRET"
 MIN_SAMPLING_SECRET_BYTES = 16
 
@@ -326,4 +394,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         report_boundary=_report_boundary(env, "HELPDESK_REPORT_BOUNDARY", Settings.report_boundary),
         dev_token_hours=_hours(env, "HELPDESK_DEV_TOKEN_HOURS", Settings.dev_token_hours),
         mode=_mode(env, "HELPDESK_MODE", Settings.mode),
+        temporal_access=_temporal_access(env),
     )

@@ -96,6 +96,7 @@ async def connect_temporal(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         interceptors=[TracingInterceptor()],
         data_converter=encrypted_converter(ring),
+        **settings.temporal_access.connect_options(),
     )
 
 

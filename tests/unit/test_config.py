@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import astuple
+from pathlib import Path
 
 import pytest
+from temporalio.service import TLSConfig
 
 from desk.config import FileLimits, load_settings
 from desk.errors import ConfigurationError
@@ -90,3 +92,47 @@ def test_tokens_last_twelve_hours_and_the_desk_is_in_development_unless_told() -
 def test_a_bad_token_setting_is_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         load_settings({name: value})
+
+
+def test_temporal_access_is_off_unless_temporal_asks_for_it() -> None:
+    access = load_settings({"TEMPORAL_ADDRESS": "temporal.example:7233"}).temporal_access
+    assert not access.configured
+    assert access.connect_options() == {"tls": False, "api_key": None, "rpc_metadata": {}}
+
+
+def test_temporal_access_reads_temporals_own_settings(tmp_path: Path) -> None:
+    ca, cert, key = (tmp_path / name for name in ("ca.pem", "client.pem", "client.key"))
+    for path in (ca, cert, key):
+        path.write_bytes(f"-- {path.name} --".encode())
+    access = load_settings(
+        {
+            "TEMPORAL_ADDRESS": "desk.a1b2c.tmprl.cloud:7233",
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(ca),
+            "TEMPORAL_TLS_CLIENT_CERT_PATH": str(cert),
+            "TEMPORAL_TLS_CLIENT_KEY_PATH": str(key),
+            "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
+            "TEMPORAL_GRPC_META_X_TENANT": "fault-desk",
+        }
+    ).temporal_access
+    assert isinstance(access.tls, TLSConfig)
+    assert access.tls.server_root_ca_cert == b"-- ca.pem --"
+    assert access.tls.client_cert == b"-- client.pem --"
+    assert access.tls.client_private_key == b"-- client.key --"
+    assert access.tls.domain == "temporal.internal"
+    assert access.rpc_metadata == {"x-tenant": "fault-desk"}
+
+
+def test_an_api_key_turns_tls_on() -> None:
+    access = load_settings({"TEMPORAL_ADDRESS": "cloud:7233", "TEMPORAL_API_KEY": "k-123"}).temporal_access
+    assert access.api_key == "k-123"
+    assert access.tls is not False
+
+
+def test_temporal_access_without_an_address_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match="TEMPORAL_API_KEY set without TEMPORAL_ADDRESS"):
+        load_settings({"TEMPORAL_API_KEY": "k-123"})
+
+
+def test_a_missing_certificate_file_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match="TEMPORAL_TLS_CLIENT_CERT_PATH"):
+        load_settings({"TEMPORAL_ADDRESS": "t:7233", "TEMPORAL_TLS_CLIENT_CERT_PATH": "/nonexistent/c.pem"})
