@@ -53,7 +53,11 @@ def free_ports(count: int) -> list[int]:
 
 
 def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _NOT_INHERITED and not key.startswith("TEMPORAL_")  # TLS, API keys: for another server
+    }
     env.update(settings or {})
     ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED)))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
