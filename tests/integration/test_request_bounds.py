@@ -73,12 +73,13 @@ def _token(*position: object) -> str:
 
 
 FORGED_TOKENS = {
-    "token dated 9999": _token("9999-12-31T00:00:00+00:00", "TK1"),
-    "token without a zone": _token("2026-01-01T00:00:00", "1"),
-    "token with a huge key": _token("2026-01-01T00:00:00+00:00", "9" * 300),
+    "unsigned token": _token("2026-01-01T00:00:00+00:00", "TK1"),
+    "token dated 9999": _token("9999-12-31T00:00:00+00:00", "TK1") + ".c2lnbmVk",
+    "token with a huge key": _token("2026-01-01T00:00:00+00:00", "9" * 300) + ".c2lnbmVk",
     "token not base64": "not a token!",
 }
-"""Page tokens this desk could not have issued (desk/paging.py's shape: base64 of [time, key])."""
+"""Page tokens this desk could not have issued (desk/paging.py's shape: base64 of [time, key], a dot,
+the signature): unsigned as they once were, or with a signature the desk's key did not make."""
 VALID_CONTEXT: Mapping[str, Mapping[str, object]] = {"ListWorkload": {"day": "2026-03-01"}}
 """Fields a method needs before it looks at its page token (the token cases only)."""
 
