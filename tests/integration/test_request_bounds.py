@@ -6,8 +6,11 @@ gets a 1 MB, a NUL and a control-character value, each one-line field (ids, name
 newline, each repeated field and map 10,000 elements, each timestamp a time in year 9999, each
 duration a negative one, each enum the number 99, each page token tokens no server issued (dated
 9999, without a time zone, with an overlong key): every answer is INVALID_ARGUMENT naming the
-field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED. An empty
-value is the empty request (proto3 sends no default): any answer but those five.
+field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED. And a refused
+request stores nothing: every table of every desk schema (row count and a hash of the rows), the
+event stream's last sequence and the number of Temporal workflows are the same after all the
+malformed requests as before them. An empty value is the empty request (proto3 sends no default):
+any answer but those five; empty requests run after the check, as some are legitimately accepted.
 """
 
 from __future__ import annotations
@@ -20,14 +23,18 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import asyncpg
 import grpc
+import nats
 import pytest
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from temporalio.client import Client
 
+from desk.events import STREAM
 from desk.request_bounds import desk_text_limits
 from helpdesk.v1 import (
     dispatch_pb2,
@@ -66,6 +73,7 @@ MANY = 10_000
 ONE_LINE = desk_text_limits().single_line
 _WELL_KNOWN = "google.protobuf."
 _YEAR_9999 = 253_402_214_400
+DESK_SCHEMAS = ("intake", "dispatch", "survey", "quality", "stats", "knowledge", "desk")
 
 
 def _token(*position: object) -> str:
@@ -263,5 +271,62 @@ async def test_every_malformed_field_is_refused_by_name(desk: RunningDesk, servi
         elif error.details() and len(error.details()) > 2_000:
             wrong.append(f"{name}: the error echoes {len(error.details())} characters")
 
-    await asyncio.gather(*(empty(m) for m in methods), *(malformed(c) for c in cases))
+    before = await _settled(desk)
+    await asyncio.gather(*(malformed(c) for c in cases))
+    stored = _changes(before, await _stored(desk))
+    await asyncio.gather(*(empty(m) for m in methods))
     assert not wrong, f"{len(wrong)} of {len(cases)} answers wrong:\n" + "\n".join(sorted(wrong))
+    assert not stored, f"refused requests stored something: {stored}"
+
+
+Stored = dict[str, tuple[int, int]]
+
+
+async def _stored(desk: RunningDesk) -> Stored:
+    """What the desk holds: each table's rows (count, order-free hash of their text), the event
+    stream's last sequence and the count of Temporal workflows."""
+    found: Stored = {}
+    connection = await asyncpg.connect(desk.endpoints["postgres"])
+    try:
+        tables = await connection.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'",
+            list(DESK_SCHEMAS),
+        )
+        for schema, table in sorted((row["table_schema"], row["table_name"]) for row in tables):
+            row = await connection.fetchrow(
+                f'SELECT count(*), coalesce(sum(hashtext(t::text)::bigint), 0) FROM "{schema}"."{table}" t'
+            )
+            assert row is not None
+            found[f"{schema}.{table}"] = (int(row[0]), int(row[1]))
+    finally:
+        await connection.close()
+    bus = await nats.connect(desk.endpoints["nats"])
+    try:
+        info = await bus.jetstream().stream_info(STREAM)
+        found[f"stream {STREAM}"] = (int(info.state.last_seq), 0)
+    finally:
+        await bus.close()
+    temporal = await Client.connect(desk.endpoints["temporal"])
+    found["temporal workflows"] = ((await temporal.count_workflows()).count, 0)
+    return found
+
+
+async def _settled(desk: RunningDesk, *, within: float = 30.0) -> Stored:
+    """What the desk holds once the work of earlier tests has ended (two looks a second apart agree)."""
+    last = await _stored(desk)
+    for _ in range(int(within)):
+        await asyncio.sleep(1.0)
+        now = await _stored(desk)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the desk kept changing for {within:.0f} s: {_changes(last, await _stored(desk))}")
+
+
+def _changes(before: Stored, after: Stored) -> dict[str, str]:
+    return {
+        name: f"{before.get(name)} -> {after.get(name)}"
+        for name in sorted({*before, *after})
+        if before.get(name) != after.get(name)
+    }
