@@ -89,6 +89,8 @@ class Bounded:
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
         json_schema["maxLength"] = self.max_chars
+        if self.one_line:
+            json_schema["x-one-line"] = True  # no newline, carriage return nor tab
         return json_schema
 
     def _check(self, text: str) -> str:
