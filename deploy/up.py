@@ -35,6 +35,7 @@ from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
 from deploy.postgres import PGDATA
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
+from deploy.secrets import SecretFiles
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
 from desk.auth import ensure_dev_tokens
@@ -50,6 +51,7 @@ from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
 log = logging.getLogger(__name__)
 
+PAGE_TOKEN_KEY_SECRET = "page-token-key"
 READY_TIMEOUT_SECONDS = 120.0  # seven Python processes importing gRPC, Temporal and OpenTelemetry at once
 
 
@@ -191,6 +193,14 @@ def quality_sampling_secret(settings: Settings) -> str:
     return _configured_or_kept(settings.quality_sampling_secret, settings.quality_sampling_key_file)
 
 
+def page_token_key(settings: Settings) -> str:
+    """The key every service signs its page tokens with (desk/paging.py): configured, or kept in the
+    data dir's secrets, made once; so a token stays good across restarts of the desk."""
+    if settings.page_token_key is not None:
+        return settings.page_token_key.decode()
+    return SecretFiles(settings.data_dir).kept(PAGE_TOKEN_KEY_SECRET)
+
+
 def _configured_or_kept(configured: bytes | None, path: Path) -> str:
     """A configured key as URL-safe base64, else the one kept in ``path`` (0600), made the first time."""
     if configured is not None:
@@ -207,6 +217,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     env.update(
         HELPDESK_PAYLOAD_KEYS=desk_ring(settings).to_text(),  # desk/payload_keys.py
         HELPDESK_QUALITY_SAMPLING_SECRET=quality_sampling_secret(settings),
+        HELPDESK_PAGE_TOKEN_KEY=page_token_key(settings),
         TEMPORAL_ADDRESS=stack.temporal,
         NATS_URL=stack.nats,
         DATABASE_URL=stack.postgres,

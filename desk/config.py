@@ -116,6 +116,9 @@ class Settings:
     dev_token_hours: float = 12.0  # how long a development token `helpdesk up` issues is accepted
     mode: str = "development"  # "production": services refuse to start while development tokens work
     temporal_access: TemporalAccess = field(default_factory=TemporalAccess)  # TLS, API key: see the class
+    # Signs the List RPCs' page tokens (desk/paging.py): HELPDESK_PAGE_TOKEN_KEY, at least 16 bytes of
+    # text; `helpdesk up` keeps one in <data dir>/secrets/page-token-key.
+    page_token_key: bytes | None = None
 
     @property
     def production(self) -> bool:
@@ -183,6 +186,15 @@ class Settings:
                 " with; `helpdesk up` keeps one in <data dir>/quality-sampling.key)"
             )
         return self.quality_sampling_secret
+
+    def require_page_token_key(self) -> bytes:
+        """The key page tokens are signed with; a service that pages cannot start without it."""
+        if self.page_token_key is None:
+            raise ConfigurationError(
+                f"not configured: {PAGE_TOKEN_KEY_SETTING} (the key List RPCs sign their page tokens"
+                " with; `helpdesk up` keeps one in <data dir>/secrets/page-token-key)"
+            )
+        return self.page_token_key
 
 
 def port_setting(process: str) -> str:
@@ -321,6 +333,8 @@ def _temporal_access(env: Mapping[str, str]) -> TemporalAccess:
 
 
 SAMPLING_SECRET_SETTING = "HELPDESK_QUALITY_SAMPLING_SECRET"
+PAGE_TOKEN_KEY_SETTING = "HELPDESK_PAGE_TOKEN_KEY"
+MIN_PAGE_TOKEN_KEY_CHARS = 16
 MIN_SAMPLING_SECRET_BYTES = 16
 
 
@@ -337,6 +351,17 @@ def parse_sampling_secret(encoded: str, *, source: str = SAMPLING_SECRET_SETTING
             f"{source} must be at least {MIN_SAMPLING_SECRET_BYTES} bytes, got {len(secret)}"
         )
     return secret
+
+
+def _page_token_key(env: Mapping[str, str]) -> bytes | None:
+    text = (env.get(PAGE_TOKEN_KEY_SETTING) or "").strip()
+    if not text:
+        return None
+    if len(text) < MIN_PAGE_TOKEN_KEY_CHARS:
+        raise ConfigurationError(
+            f"{PAGE_TOKEN_KEY_SETTING} must be at least {MIN_PAGE_TOKEN_KEY_CHARS} characters"
+        )
+    return text.encode()
 
 
 def _payload_keys(env: Mapping[str, str]) -> KeyRing | None:
@@ -395,4 +420,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         dev_token_hours=_hours(env, "HELPDESK_DEV_TOKEN_HOURS", Settings.dev_token_hours),
         mode=_mode(env, "HELPDESK_MODE", Settings.mode),
         temporal_access=_temporal_access(env),
+        page_token_key=_page_token_key(env),
     )

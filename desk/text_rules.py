@@ -59,7 +59,8 @@ def check_text(request: Message, limits: TextLimits = TEXT_LIMITS) -> None:
     total = 0
     for path, descriptor, text in _strings(request, ""):
         total += len(text)
-        if problem := _problem(text, limits.limit(descriptor), descriptor.full_name in limits.single_line):
+        one_line = descriptor.full_name in limits.single_line
+        if problem := text_problem(text, limits.limit(descriptor), one_line):
             violations.append(FieldViolation(path, problem))
     if total > limits.max_request_chars:
         described = f"carries {total} characters of text; at most {limits.max_request_chars}"
@@ -68,7 +69,9 @@ def check_text(request: Message, limits: TextLimits = TEXT_LIMITS) -> None:
         raise InvalidArgument(violations)
 
 
-def _problem(text: str, limit: int, single_line: bool = False) -> str | None:
+def text_problem(text: str, limit: int, single_line: bool = False) -> str | None:
+    """What breaks the rules in ``text`` (None: nothing); also for texts that are not proto fields
+    (the HTTP gateway's own)."""
     if single_line and (breaks := _LINE_BREAK.search(text)):
         return (
             f"contains the control character U+{ord(breaks.group()):04X} at position {breaks.start()};"

@@ -37,6 +37,7 @@ _NOT_INHERITED = (
     "HELPDESK_QUALITY_SAMPLING_SECRET",
     "HELPDESK_PAYLOAD_KEY",  # each test desk keeps its own payload keys in its data dir
     "HELPDESK_PAYLOAD_KEYS",
+    "HELPDESK_PAGE_TOKEN_KEY",  # each test desk keeps its own in its data dir's secrets
 )
 
 

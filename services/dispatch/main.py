@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desk.config import Settings
 from desk.event_bus import ensure_team_consumer
+from desk.paging import PageTokens
 from desk.process import Runtime, ServiceParts, serve
 from services.dispatch import repository
 from services.dispatch.server import ACCESS, DispatchServicer, binding
@@ -18,6 +19,7 @@ async def build(runtime: Runtime) -> ServiceParts:
         runtime.pool,
         TicketWorkflows(runtime.temporal),
         team_added=lambda team_id: ensure_team_consumer(runtime.js, team_id),
+        page_tokens=PageTokens(runtime.settings.require_page_token_key()),
     )
     return ServiceParts(
         bindings=[binding(servicer)],

@@ -21,7 +21,7 @@ from desk.auth import (
 from desk.db import Executor
 from desk.errors import InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
-from desk.paging import decode_token, encode_token, page_size
+from desk.paging import PageTokens, page_size
 from domain.commands import (
     AcceptWorkOrderInput,
     ChaseWorkOrderInput,
@@ -61,9 +61,15 @@ ACCESS = {
 
 class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     def __init__(
-        self, db: Executor, tickets: TicketWorkflows, *, team_added: Callable[[str], Awaitable[None]]
+        self,
+        db: Executor,
+        tickets: TicketWorkflows,
+        *,
+        team_added: Callable[[str], Awaitable[None]],
+        page_tokens: PageTokens,
     ) -> None:
         self._db = db
+        self._page_tokens = page_tokens
         self._tickets = tickets
         self._team_added = team_added  # gives a team its durable JetStream consumer
 
@@ -223,13 +229,13 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
             team_id=team_id,
             ticket_id=request.ticket_id,
             status=status,
-            after=decode_token(request.page_token),
+            after=self._page_tokens.after(request),
             limit=limit + 1,
         )
         last = rows[limit - 1] if len(rows) > limit else None
+        token = self._page_tokens.next(request, last.created_at, last.work_order_id) if last else ""
         return dispatch_pb2.ListWorkOrdersResponse(
-            work_orders=[ticket_messages.work_order_to_proto(w) for w in rows[:limit]],
-            next_page_token=encode_token(last.created_at, last.work_order_id) if last else "",
+            work_orders=[ticket_messages.work_order_to_proto(w) for w in rows[:limit]], next_page_token=token
         )
 
     async def ListViolations(
@@ -248,13 +254,13 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
             agent_id=request.agent_id,
             since=since,
             until=until,
-            after=decode_token(request.page_token),
+            after=self._page_tokens.after(request),
             limit=limit + 1,
         )
         last = rows[limit - 1] if len(rows) > limit else None
+        token = self._page_tokens.next(request, last.recorded_at, last.violation_id) if last else ""
         return dispatch_pb2.ListViolationsResponse(
-            violations=[wire.violation_to_proto(v) for v in rows[:limit]],
-            next_page_token=encode_token(last.recorded_at, last.violation_id) if last else "",
+            violations=[wire.violation_to_proto(v) for v in rows[:limit]], next_page_token=token
         )
 
     # --- helpers ---

@@ -16,7 +16,11 @@ Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
   GetReport, a statistics report (services/stats/exports.py and report_page.py render them).
 
 Errors are intake's, mapped by :mod:`services.http.errors`; a request without a bearer token is
-refused with 401 before anything reaches intake.
+refused with 401 before anything reaches intake. Every answer but a success is JSON in one shape
+(ErrorBody), the gateway's own too: 404 and 405 for a route that is not there, 413 for a body over
+:data:`MAX_BODY_BYTES` (by its Content-Length before anything is read, or counted as a chunked body
+arrives), 400 naming the field for bad input, and a bare 500 (the exception only in the log) for a
+failure of the gateway itself.
 """
 
 from __future__ import annotations
@@ -315,6 +319,7 @@ def build_app(channels: Channels) -> FastAPI:
     _routes(app, channels)
     _error_handlers(app)
     app.middleware("http")(_traced)
+    app.middleware("http")(_bounded_body)  # outermost: before the span, before any body is read
     _document_bodies(app, [WebTicket, InboundEmail, InboundIm])
     return app
 
@@ -399,9 +404,25 @@ def _error_handlers(app: FastAPI) -> None:
         assert isinstance(error, HTTPException)
         return from_http_status(error.status_code, str(error.detail)).response()
 
+    async def on_unexpected(request: Request, error: Exception) -> Response:
+        # Starlette logs the exception after this answer; its text stays out of the answer.
+        return HttpError(
+            500, "INTERNAL", "the gateway failed to answer; the failure is in its log"
+        ).response()
+
     app.add_exception_handler(HttpError, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(HTTPException, on_starlette)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+async def _bounded_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """413 for any route when the declared body is too large, before a byte of it is read; a chunked
+    body is counted by :func:`_read` as it arrives."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_large(MAX_BODY_BYTES).response()
+    return await call_next(request)
 
 
 async def _traced(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

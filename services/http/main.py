@@ -16,18 +16,60 @@ import socket
 from collections.abc import Iterator
 
 import grpc
+import h11
 import uvicorn
 from grpc_health.v1 import health_pb2_grpc
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from desk.config import HTTP_GATEWAY, Settings
 from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
+from services.http.errors import HttpError
 
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 10.0
+MAX_HEAD_BYTES = 16 * 1024
+"""The longest request line and headers read (h11's default, made deliberate): a longer one, a 1 MB
+ticket id in a path, is refused before routing, as a malformed request."""
+
+
+LINGER_SECONDS = 2.0
+"""How long a refused connection is still read (and what arrives dropped) after the answer."""
+
+
+class _JsonErrors(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, refusing a request it cannot parse (not HTTP, or a head over
+    :data:`MAX_HEAD_BYTES`) in the gateway's JSON error shape rather than in plain text.
+
+    The answer is followed by a lingering close, as web servers do: closing at once with the rest of
+    the request unread makes the kernel reset the connection, and the client loses the answer."""
+
+    _refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self._refused:  # else the rest of a refused request: read, and dropped
+            super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        problem = f"not an HTTP/1.1 request, or its request line and headers exceed {MAX_HEAD_BYTES} bytes"
+        body = bytes(HttpError(400, "INVALID_ARGUMENT", problem).response().body)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self._refused = True
+        self.transport.write_eof()  # the answer, then the end: the client reads it whole
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 class _Server(uvicorn.Server):
@@ -78,6 +120,8 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
             log_config=None,  # the process's logging, as configured by `helpdesk serve`
             lifespan="off",
             server_header=False,
+            http=_JsonErrors,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
             timeout_graceful_shutdown=int(GRACE_SECONDS),
         )
         log.info("%s serving HTTP on %s", HTTP_GATEWAY, settings.http_url)

@@ -1,21 +1,38 @@
 """The bodies the HTTP channels accept and answer, and the CreateTicketRequest each request becomes.
 
 Nothing here judges a report: fields default to empty and intake's own validation names whatever is
-missing or wrong, exactly as it does for gRPC callers. Enum values are the proto names without their
-prefix ("FAULT", "P2", "VIP"); the full names ("TICKET_KIND_FAULT") are accepted too, so a ticket read
-back can be posted again.
+missing or wrong, exactly as it does for gRPC callers. Only each text's bounds are checked here, the
+gRPC edge's own (desk/request_bounds.py: length by field kind, no control characters, one line where
+the proto field is one line): an e-mail's ``subject`` becomes the ticket's summary, and the caller is
+told about ``subject``, the field it sent, rather than ``summary``. Enum values are the proto names
+without their prefix ("FAULT", "P2", "VIP"); the full names ("TICKET_KIND_FAULT") are accepted too,
+so a ticket read back can be posted again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from google.protobuf import timestamp_pb2
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
+from desk.request_bounds import ID_CHARS, desk_text_limits
+from desk.text_rules import text_problem
 from helpdesk.v1 import common_pb2, intake_pb2
 
 IM_SUMMARY_CHARS = 80
@@ -37,6 +54,57 @@ PriorityName = Annotated[Literal["P1", "P2", "P3", "P4"], BeforeValidator(_witho
 TierName = Annotated[Literal["STANDARD", "VIP"], BeforeValidator(_without("CUSTOMER_TIER_"))]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+WEBHOOK_KEY_CHARS = 998
+"""A webhook's own message keys (a Message-ID, a conversation id) are hashed into the request id, so
+they may be longer than the desk's ids: up to RFC 5322's longest line."""
+IM_CONVERSATION_CHARS = 256
+IM_SUFFIX_CHARS = 400
+"""Room an IM's description keeps for the conversation and sender ids added after the text (at most
+256 + 64 characters, and the words around them)."""
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A text's bounds as pydantic metadata: the limit in the OpenAPI schema (maxLength), the desk's
+    text rules (desk/text_rules.py) as a validator, so a breach is a 400 naming the field."""
+
+    max_chars: int
+    one_line: bool
+
+    @classmethod
+    def like(cls, message: Any, name: str, *, room: int = 0) -> Bounded:
+        """The gRPC edge's bounds of the proto field this text becomes, less ``room`` for what the
+        gateway adds to it."""
+        field = message.DESCRIPTOR.fields_by_name[name]
+        limits = desk_text_limits()
+        return cls(limits.limit(field) - room, field.full_name in limits.single_line)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["maxLength"] = self.max_chars
+        if self.one_line:
+            json_schema["x-one-line"] = True  # no newline, carriage return nor tab
+        return json_schema
+
+    def _check(self, text: str) -> str:
+        if problem := text_problem(text, self.max_chars, self.one_line):
+            raise ValueError(problem)
+        return text
+
+
+def _as(message: Any, name: str, *, room: int = 0) -> Bounded:
+    return Bounded.like(message, name, room=room)
+
+
+_REPORTER, _CREATE = common_pb2.Reporter, intake_pb2.CreateTicketRequest
+
 
 def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
@@ -57,11 +125,11 @@ def derived_request_id(channel: str, *keys: str) -> str:
 
 
 class ReporterIn(BaseModel):
-    name: str = ""
-    organization: str = ""
-    phone: str = ""
-    email: str = ""
-    address: str = ""
+    name: Annotated[str, _as(_REPORTER, "name")] = ""
+    organization: Annotated[str, _as(_REPORTER, "organization")] = ""
+    phone: Annotated[str, _as(_REPORTER, "phone")] = ""
+    email: Annotated[str, _as(_REPORTER, "email")] = ""
+    address: Annotated[str, _as(_REPORTER, "address")] = ""
 
 
 class WebTicket(BaseModel):
@@ -71,28 +139,28 @@ class WebTicket(BaseModel):
     same paths a 400 answer names.
     """
 
-    request_id: str = Field(
+    request_id: Annotated[str, _as(_CREATE, "request_id")] = Field(
         default="",
         description="Idempotency key (1-128 of A-Z a-z 0-9 . _ : -); or send the Idempotency-Key header.",
     )
     kind: KindName | None = None
     reporter: ReporterIn | None = None
-    fault_number: str = ""
-    category: str = ""
+    fault_number: Annotated[str, _as(_CREATE, "fault_number")] = ""
+    category: Annotated[str, _as(_CREATE, "category")] = ""
     priority: PriorityName | None = Field(default=None, description="P3 when not given.")
     customer_tier: TierName | None = Field(default=None, description="STANDARD when not given.")
-    summary: str = ""
-    description: str = ""
+    summary: Annotated[str, _as(_CREATE, "summary")] = ""
+    description: Annotated[str, _as(_CREATE, "description")] = ""
     occurred_at: AwareDatetime | None = None
     expected_by: AwareDatetime | None = None
-    agent_id: str = Field(
+    agent_id: Annotated[str, _as(_CREATE, "agent_id")] = Field(
         default="",
         description=(
             "Who recorded it is the caller's principal. An integrator's token may name its own agent"
             " here (recorded as on_behalf_of beside the integrator); another role only itself."
         ),
     )
-    region: str = ""
+    region: Annotated[str, _as(_CREATE, "region")] = ""
     wait_for_routing: bool = Field(
         default=False,
         description="Answer once the ticket is routed and dispatched, not as soon as it is accepted.",
@@ -127,14 +195,26 @@ class InboundEmail(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    message_id: NonBlank = Field(description="The Message-ID header, with or without its angle brackets.")
-    from_address: NonBlank = Field(alias="from", description="The sender's address: the reporter's e-mail.")
-    from_name: str = Field(default="", description="The sender's display name; the address when empty.")
-    subject: str = ""
-    text: str = Field(default="", description="The plain-text body: the ticket's description.")
-    phone: str = Field(default="", description="The reporter's phone, when the gateway knows it.")
-    organization: str = ""
-    category: str = Field(default="", description="The desk's configured channel category when empty.")
+    message_id: Annotated[NonBlank, Bounded(WEBHOOK_KEY_CHARS, one_line=True)] = Field(
+        description="The Message-ID header, with or without its angle brackets."
+    )
+    from_address: Annotated[NonBlank, _as(_REPORTER, "email")] = Field(
+        alias="from", description="The sender's address: the reporter's e-mail."
+    )
+    from_name: Annotated[str, _as(_REPORTER, "name")] = Field(
+        default="", description="The sender's display name; the address when empty."
+    )
+    subject: Annotated[str, _as(_CREATE, "summary")] = ""
+    text: Annotated[str, _as(_CREATE, "description")] = Field(
+        default="", description="The plain-text body: the ticket's description."
+    )
+    phone: Annotated[str, _as(_REPORTER, "phone")] = Field(
+        default="", description="The reporter's phone, when the gateway knows it."
+    )
+    organization: Annotated[str, _as(_REPORTER, "organization")] = ""
+    category: Annotated[str, _as(_CREATE, "category")] = Field(
+        default="", description="The desk's configured channel category when empty."
+    )
     kind: KindName = "FAULT"
 
     def to_request(self, *, default_category: str) -> intake_pb2.CreateTicketRequest:
@@ -163,13 +243,19 @@ class InboundIm(BaseModel):
     the conversation and sender ids, so an agent knows where to answer.
     """
 
-    message_id: NonBlank
-    conversation_id: NonBlank
-    sender_id: NonBlank
-    sender_name: str = Field(default="", description="The sender's display name; the sender id when empty.")
-    phone: str = Field(default="", description="The sender's phone, when the platform knows it.")
-    text: str = ""
-    category: str = Field(default="", description="The desk's configured channel category when empty.")
+    message_id: Annotated[NonBlank, Bounded(WEBHOOK_KEY_CHARS, one_line=True)]
+    conversation_id: Annotated[NonBlank, Bounded(IM_CONVERSATION_CHARS, one_line=True)]
+    sender_id: Annotated[NonBlank, Bounded(ID_CHARS, one_line=True)]  # also the reporter's name when unnamed
+    sender_name: Annotated[str, _as(_REPORTER, "name")] = Field(
+        default="", description="The sender's display name; the sender id when empty."
+    )
+    phone: Annotated[str, _as(_REPORTER, "phone")] = Field(
+        default="", description="The sender's phone, when the platform knows it."
+    )
+    text: Annotated[str, _as(_CREATE, "description", room=IM_SUFFIX_CHARS)] = ""
+    category: Annotated[str, _as(_CREATE, "category")] = Field(
+        default="", description="The desk's configured channel category when empty."
+    )
     kind: KindName = "FAULT"
 
     def to_request(self, *, default_category: str) -> intake_pb2.CreateTicketRequest:

@@ -11,6 +11,7 @@ import asyncpg
 from desk.config import Settings
 from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
+from desk.paging import PageTokens
 from desk.process import Runtime, ServiceParts, serve
 from services.intake import repository
 from services.intake.events.relay import EventRelay
@@ -57,7 +58,13 @@ async def build(runtime: Runtime) -> ServiceParts:
     await asyncio.to_thread(segmenter.warm)  # jieba's dictionary: about a second, before the first report
     search = EntrySearch(runtime.pool, segmenter)
     servicer = IntakeServicer(
-        runtime.pool, tickets, reception, outages, IvrCalls(runtime.temporal), knowledge=search
+        runtime.pool,
+        tickets,
+        reception,
+        outages,
+        IvrCalls(runtime.temporal),
+        knowledge=search,
+        page_tokens=PageTokens(runtime.settings.require_page_token_key()),
     )
     library = KnowledgeBase(
         runtime.pool, segmenter, CaseWorkflows(runtime.temporal), RecordedTickets(runtime.pool)

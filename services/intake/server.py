@@ -16,7 +16,7 @@ from desk.auth import DESK_AGENTS, INTEGRATORS, OPS_ENGINEERS, REVIEWERS, TICKET
 from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.loops import describe
-from desk.paging import decode_token, encode_token, page_size
+from desk.paging import PageTokens, page_size
 from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirstContactInput
 from domain.ticket import TicketView
 from domain.ticket_state import ON_BEHALF_OF
@@ -83,8 +83,10 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         ivr: IvrCalls,
         *,
         knowledge: KnowledgeSearch,
+        page_tokens: PageTokens,
     ) -> None:
         self._db = db
+        self._page_tokens = page_tokens
         self._tickets = tickets
         self._reception = reception
         self._outages = outages
@@ -199,12 +201,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             team_id=team_id,
             created_after=after,
             created_before=before,
-            after=decode_token(request.page_token),
+            after=self._page_tokens.after(request),
             limit=limit + 1,
         )
+        last = views[limit - 1].draft if len(views) > limit else None
         return intake_pb2.ListTicketsResponse(
             tickets=[ticket_messages.ticket_to_proto(v) for v in views[:limit]],
-            next_page_token=_next_token(views, limit),
+            next_page_token=self._page_tokens.next(request, last.created_at, last.ticket_id) if last else "",
         )
 
     async def AddSupplement(
@@ -337,13 +340,6 @@ def _outage_to_proto(o: OutageRecord) -> intake_pb2.Outage:
         resolved_at=proto_fields.timestamp(o.resolved_at),
         resolution=o.resolution,
     )
-
-
-def _next_token(views: list[TicketView], limit: int) -> str:
-    if len(views) <= limit:
-        return ""
-    last = views[limit - 1].draft
-    return encode_token(last.created_at, last.ticket_id)
 
 
 def binding(servicer: IntakeServicer) -> ServiceBinding:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from desk.config import Settings
 from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
+from desk.paging import PageTokens
 from desk.process import Runtime, ServiceParts, serve
 from services.quality.events import QUALITY_OUTBOX
 from services.quality.inspection_handoff import ViolationsHandOff
@@ -35,6 +36,7 @@ async def build(runtime: Runtime) -> ServiceParts:
         time_zone=runtime.settings.time_zone,
         inspections=Inspections(runtime.pool, hand_off),
         reports=WeeklyReports(runtime.pool, runtime.temporal, time_zone=runtime.settings.time_zone),
+        page_tokens=PageTokens(runtime.settings.require_page_token_key()),
     )
     return ServiceParts(
         bindings=[binding(servicer)], access=ACCESS, background=[relay.run, ledger.run, hand_off.run]

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from desk.auth import QA_INSPECTORS
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed
 from desk.grpc_edge import ServiceBinding, current_principal
-from desk.paging import decode_token, encode_token, page_size
+from desk.paging import PageTokens, Position, page_size
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import repository, wire
 from services.quality.daily_runs import DailyRuns
@@ -37,8 +37,10 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         time_zone: str,
         inspections: Inspections,
         reports: WeeklyReports,
+        page_tokens: PageTokens,
     ) -> None:
         self._db = db
+        self._page_tokens = page_tokens
         self._zone = ZoneInfo(time_zone)
         self._daily_runs = DailyRuns(db, temporal, time_zone=time_zone)
         self._inspections = inspections
@@ -77,10 +79,11 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
             day=day,
             post=post,
             staff_id=request.agent_id.strip(),
-            after=_position_after(request.page_token),
+            after=_position_after(self._page_tokens.after(request)),
             limit=limit,
         )
-        token = encode_token(rows[-1].item.occurred_at, str(rows[-1].position)) if len(rows) == limit else ""
+        last = rows[-1] if len(rows) == limit else None
+        token = self._page_tokens.next(request, last.item.occurred_at, str(last.position)) if last else ""
         return quality_pb2.ListWorkloadResponse(
             items=[wire.item_to_proto(row) for row in rows], next_page_token=token
         )
@@ -146,12 +149,11 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         return await self._reports.get(request.week)
 
 
-def _position_after(token: str) -> int:
-    """The ledger position a ListWorkload page token left off at (0: from the start)."""
-    decoded = decode_token(token)
-    if decoded is None:
+def _position_after(after: Position | None) -> int:
+    """The ledger position a verified ListWorkload page token left off at (0: from the start)."""
+    if after is None:
         return 0
-    _, position = decoded
+    _, position = after
     if not position.isdigit() or int(position) > 2**63 - 1:  # a ledger position is a bigint
         raise InvalidArgument.one("page_token", "is not a token this service issued")
     return int(position)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from desk.config import Settings
 from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
+from desk.paging import PageTokens
 from desk.process import Runtime, ServiceParts, serve
 from services.stats.events import STATS_OUTBOX
 from services.stats.kpis import Kpis, RollupKpiSource
@@ -30,7 +31,10 @@ async def build(runtime: Runtime) -> ServiceParts:
     )
     read_model = read_model_consumer(runtime.js, ReadModel(runtime.pool, settings.zone), runtime.readiness)
     reports = ReportRequests(
-        Reports(runtime.pool, settings.time_zone), time_zone=settings.time_zone, default_boundary=boundary
+        Reports(runtime.pool, settings.time_zone),
+        time_zone=settings.time_zone,
+        default_boundary=boundary,
+        page_tokens=PageTokens(settings.require_page_token_key()),
     )
     kpis = Kpis(RollupKpiSource(runtime.pool), settings.zone)
     return ServiceParts(

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from desk.errors import FieldViolation, InvalidArgument, TransitionNotAllowed
-from desk.paging import decode_token, encode_token, page_size
+from desk.paging import PageTokens, page_size
 from helpdesk.v1 import stats_pb2
 from services.stats.periods import Boundary, PeriodKind, ReportPeriod
 from services.stats.report_wire import BOUNDARIES, PERIODS
@@ -22,8 +22,11 @@ _BOUNDARIES = {value: boundary for boundary, value in BOUNDARIES.items()}
 
 
 class ReportRequests:
-    def __init__(self, reports: Reports, *, time_zone: str, default_boundary: Boundary) -> None:
+    def __init__(
+        self, reports: Reports, *, time_zone: str, default_boundary: Boundary, page_tokens: PageTokens
+    ) -> None:
         self._reports = reports
+        self._page_tokens = page_tokens
         self._time_zone = time_zone
         self._default_boundary = default_boundary
 
@@ -72,9 +75,9 @@ class ReportRequests:
                 raise InvalidArgument.one("period", "is not a period: WEEKLY, MONTHLY, QUARTERLY or YEARLY")
         limit = page_size(request.page_size)
         reports, following = await self._reports.page(
-            period=kind.value if kind else "", after=decode_token(request.page_token), limit=limit
+            period=kind.value if kind else "", after=self._page_tokens.after(request), limit=limit
         )
-        token = encode_token(*following) if following else ""
+        token = self._page_tokens.next(request, *following) if following else ""
         return stats_pb2.ListReportsResponse(reports=reports, next_page_token=token)
 
 

@@ -13,7 +13,7 @@ from grpc import aio
 from desk.auth import DESK_AGENTS, MANAGERS, SURVEYORS
 from desk.errors import NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
-from desk.paging import page_size
+from desk.paging import PageTokens, page_size
 from domain.hotline import EscalationOutcome
 from helpdesk.v1 import escalation_pb2, escalation_pb2_grpc
 from services.survey import escalations
@@ -34,9 +34,10 @@ ACCESS = {
 
 
 class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
-    def __init__(self, tickets: TicketWorkflows, pool: asyncpg.Pool) -> None:
+    def __init__(self, tickets: TicketWorkflows, pool: asyncpg.Pool, page_tokens: PageTokens) -> None:
         self._tickets = tickets
         self._pool = pool
+        self._page_tokens = page_tokens
 
     async def OpenEscalation(
         self, request: E.OpenEscalationRequest, context: aio.ServicerContext
@@ -68,12 +69,12 @@ class EscalationServicer(escalation_pb2_grpc.EscalationServiceServicer):
             status=status,
             source=source,
             ticket_id=request.ticket_id.strip(),
-            after=wire.queue_position(request.page_token),
+            after=wire.queue_position(self._page_tokens.after(request)),
             limit=limit + 1,
         )
+        token = wire.page_token(self._page_tokens, request, rows[limit - 1]) if len(rows) > limit else ""
         return E.ListEscalationsResponse(
-            escalations=[wire.escalation_to_proto(e) for e in rows[:limit]],
-            next_page_token=wire.page_token(rows[limit - 1]) if len(rows) > limit else "",
+            escalations=[wire.escalation_to_proto(e) for e in rows[:limit]], next_page_token=token
         )
 
     async def ResolveEscalation(

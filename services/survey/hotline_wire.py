@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from desk import proto_fields
 from desk.errors import FieldViolation, InvalidArgument
-from desk.paging import decode_token, encode_token
+from desk.paging import PageTokens, Position
 from domain import escalations
 from domain.commands import OpenEscalationInput, ResolveEscalationInput
 from domain.hotline import OPENED_BY_THE_DESK, CompensationRule, EscalationRecord, check_rule
@@ -78,15 +78,15 @@ def list_filters(request: E.ListEscalationsRequest) -> tuple[str, str]:
     return status, source
 
 
-def page_token(last: EscalationRecord) -> str:
-    return encode_token(last.opened_at, f"{int(not last.is_open)}:{last.escalation_id}")
+def page_token(tokens: PageTokens, request: E.ListEscalationsRequest, last: EscalationRecord) -> str:
+    return tokens.next(request, last.opened_at, f"{int(not last.is_open)}:{last.escalation_id}")
 
 
-def queue_position(token: str) -> QueuePosition | None:
-    decoded = decode_token(token)
-    if decoded is None:
+def queue_position(after: Position | None) -> QueuePosition | None:
+    """The escalation queue's place a verified page token left off at."""
+    if after is None:
         return None
-    at, key = decoded
+    at, key = after
     resolved, _, escalation_id = key.partition(":")
     if resolved not in ("0", "1") or not escalation_id:
         raise InvalidArgument.one("page_token", "is not a token this service issued")

@@ -9,7 +9,7 @@ from desk.auth import DESK_AGENTS, SURVEYORS
 from desk.db import Executor
 from desk.errors import AlreadyExists, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
-from desk.paging import decode_token, encode_token, page_size
+from desk.paging import PageTokens, page_size
 from desk.proto_fields import enum_name
 from domain import survey_state as surveys
 from domain.commands import RecordCallbackInput, RecordInvestigationInput, SubmitSurveyInput
@@ -31,9 +31,10 @@ ACCESS = {
 
 
 class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
-    def __init__(self, db: Executor, tickets: TicketWorkflows) -> None:
+    def __init__(self, db: Executor, tickets: TicketWorkflows, page_tokens: PageTokens) -> None:
         self._db = db
         self._tickets = tickets
+        self._page_tokens = page_tokens
 
     async def RecordCallback(
         self, request: survey_pb2.RecordCallbackRequest, context: aio.ServicerContext
@@ -117,10 +118,10 @@ class SurveyServicer(survey_pb2_grpc.SurveyServiceServicer):
         """Tickets awaiting a callback, earliest deadline first, with their attempts so far."""
         limit = page_size(request.page_size)
         rows = await repository.list_pending_callbacks(
-            db=self._db, after=decode_token(request.page_token), limit=limit + 1
+            db=self._db, after=self._page_tokens.after(request), limit=limit + 1
         )
         last = rows[limit - 1] if len(rows) > limit else None
-        token = encode_token(last.due_at, last.ticket_id) if last and last.due_at else ""
+        token = self._page_tokens.next(request, last.due_at, last.ticket_id) if last and last.due_at else ""
         return wire.pending_callbacks_to_proto(rows[:limit], token)
 
 

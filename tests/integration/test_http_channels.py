@@ -132,7 +132,9 @@ async def test_bad_input_is_a_400_naming_the_fields_grpc_names(
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await intake.CreateTicket(report(**overrides), metadata=auth(desk.token("agent")))
     answer = await http.post("/v1/tickets", json=web_form(**overrides), headers=bearer(desk, "agent"))
-    assert http_bad_fields(answer) == bad_fields(caught.value)
+    # The gateway bounds each field itself (services/http/models.py) and refuses before forwarding, so
+    # gRPC's request-wide total ("request": over 100,000 characters) never arises behind it.
+    assert http_bad_fields(answer) == [f for f in bad_fields(caught.value) if f != "request"]
     assert bad_fields(caught.value)  # the case is bad at all
 
 

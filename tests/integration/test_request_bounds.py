@@ -6,8 +6,11 @@ gets a 1 MB, a NUL and a control-character value, each one-line field (ids, name
 newline, each repeated field and map 10,000 elements, each timestamp a time in year 9999, each
 duration a negative one, each enum the number 99, each page token tokens no server issued (dated
 9999, without a time zone, with an overlong key): every answer is INVALID_ARGUMENT naming the
-field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED. An empty
-value is the empty request (proto3 sends no default): any answer but those five.
+field, never UNKNOWN, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED. And a refused
+request stores nothing: every table of every desk schema (row count and a hash of the rows), the
+event stream's last sequence and the number of Temporal workflows are the same after all the
+malformed requests as before them. An empty value is the empty request (proto3 sends no default):
+any answer but those five; empty requests run after the check, as some are legitimately accepted.
 """
 
 from __future__ import annotations
@@ -15,19 +18,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote
 
+import asyncpg
 import grpc
+import httpx
+import nats
 import pytest
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from temporalio.client import Client
 
+from desk.events import STREAM
 from desk.request_bounds import desk_text_limits
 from helpdesk.v1 import (
     dispatch_pb2,
@@ -66,6 +75,7 @@ MANY = 10_000
 ONE_LINE = desk_text_limits().single_line
 _WELL_KNOWN = "google.protobuf."
 _YEAR_9999 = 253_402_214_400
+DESK_SCHEMAS = ("intake", "dispatch", "survey", "quality", "stats", "knowledge", "desk")
 
 
 def _token(*position: object) -> str:
@@ -73,12 +83,13 @@ def _token(*position: object) -> str:
 
 
 FORGED_TOKENS = {
-    "token dated 9999": _token("9999-12-31T00:00:00+00:00", "TK1"),
-    "token without a zone": _token("2026-01-01T00:00:00", "1"),
-    "token with a huge key": _token("2026-01-01T00:00:00+00:00", "9" * 300),
+    "unsigned token": _token("2026-01-01T00:00:00+00:00", "TK1"),
+    "token dated 9999": _token("9999-12-31T00:00:00+00:00", "TK1") + ".c2lnbmVk",
+    "token with a huge key": _token("2026-01-01T00:00:00+00:00", "9" * 300) + ".c2lnbmVk",
     "token not base64": "not a token!",
 }
-"""Page tokens this desk could not have issued (desk/paging.py's shape: base64 of [time, key])."""
+"""Page tokens this desk could not have issued (desk/paging.py's shape: base64 of [time, key], a dot,
+the signature): unsigned as they once were, or with a signature the desk's key did not make."""
 VALID_CONTEXT: Mapping[str, Mapping[str, object]] = {"ListWorkload": {"day": "2026-03-01"}}
 """Fields a method needs before it looks at its page token (the token cases only)."""
 
@@ -262,5 +273,241 @@ async def test_every_malformed_field_is_refused_by_name(desk: RunningDesk, servi
         elif error.details() and len(error.details()) > 2_000:
             wrong.append(f"{name}: the error echoes {len(error.details())} characters")
 
-    await asyncio.gather(*(empty(m) for m in methods), *(malformed(c) for c in cases))
+    before = await _settled(desk)
+    await asyncio.gather(*(malformed(c) for c in cases))
+    stored = _changes(before, await _stored(desk))
+    await asyncio.gather(*(empty(m) for m in methods))
     assert not wrong, f"{len(wrong)} of {len(cases)} answers wrong:\n" + "\n".join(sorted(wrong))
+    assert not stored, f"refused requests stored something: {stored}"
+
+
+Stored = dict[str, tuple[int, int]]
+
+
+async def _stored(desk: RunningDesk) -> Stored:
+    """What the desk holds: each table's rows (count, order-free hash of their text), the event
+    stream's last sequence and the count of Temporal workflows."""
+    found: Stored = {}
+    connection = await asyncpg.connect(desk.endpoints["postgres"])
+    try:
+        tables = await connection.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'",
+            list(DESK_SCHEMAS),
+        )
+        for schema, table in sorted((row["table_schema"], row["table_name"]) for row in tables):
+            row = await connection.fetchrow(
+                f'SELECT count(*), coalesce(sum(hashtext(t::text)::bigint), 0) FROM "{schema}"."{table}" t'
+            )
+            assert row is not None
+            found[f"{schema}.{table}"] = (int(row[0]), int(row[1]))
+    finally:
+        await connection.close()
+    bus = await nats.connect(desk.endpoints["nats"])
+    try:
+        info = await bus.jetstream().stream_info(STREAM)
+        found[f"stream {STREAM}"] = (int(info.state.last_seq), 0)
+    finally:
+        await bus.close()
+    temporal = await Client.connect(desk.endpoints["temporal"])
+    found["temporal workflows"] = ((await temporal.count_workflows()).count, 0)
+    return found
+
+
+async def _settled(desk: RunningDesk, *, within: float = 30.0) -> Stored:
+    """What the desk holds once the work of earlier tests has ended (two looks a second apart agree)."""
+    last = await _stored(desk)
+    for _ in range(int(within)):
+        await asyncio.sleep(1.0)
+        now = await _stored(desk)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the desk kept changing for {within:.0f} s: {_changes(last, await _stored(desk))}")
+
+
+def _changes(before: Stored, after: Stored) -> dict[str, str]:
+    return {
+        name: f"{before.get(name)} -> {after.get(name)}"
+        for name in sorted({*before, *after})
+        if before.get(name) != after.get(name)
+    }
+
+
+# --- the HTTP gateway: every route of its OpenAPI document, so a new route is covered too ---
+
+BODY_TEXT = 900_000
+"""The longest text a body over the gateway's 1 MB limit still carries: a longer one is a 413."""
+PATH_LONG = 8_000
+"""Over every field's limit, within the 16 KB head the HTTP server reads; a 1 MB path is refused unread."""
+GATEWAY_TOKEN_ROLE = "manager"  # a manager may call every route of the gateway
+
+
+@dataclass(frozen=True)
+class HttpCase:
+    method: str
+    path: str  # the URL's path, its parameters filled in
+    body: Mapping[str, Any] | None
+    field: str | None  # what the answer must name; None: a 400 in JSON naming nothing (unparsed)
+    value: str
+
+    def label(self) -> str:
+        return f"{self.method} {self.path[:80]} {self.field} = {self.value}"
+
+
+def _resolve(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A schema with its $ref followed, and an optional (anyOf with null) reduced to the value's."""
+    if "$ref" in schema:
+        return _resolve(document, document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    options = [option for option in schema.get("anyOf", ()) if option.get("type") != "null"]
+    return _resolve(document, options[0]) if len(options) == 1 else schema
+
+
+def _bad_values(schema: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    if "enum" in schema:
+        yield "not in the enum", "NOT_A_VALUE"
+    elif schema.get("format") == "date-time":
+        yield "year 9999", "9999-12-31T00:00:00Z"
+    elif schema.get("type") == "string":
+        yield f"{BODY_TEXT} characters", "x" * BODY_TEXT
+        yield "NUL", "a\x00b"
+        yield "ANSI escape", "\x1b[31mred"
+        if schema.get("x-one-line"):
+            yield "newline in one line", "one\ntwo"
+
+
+def _body_cases(
+    document: Mapping[str, Any], schema: Mapping[str, Any], prefix: str
+) -> Iterator[tuple[str, Any, Any]]:
+    """(field path, bad value's label, body) for each leaf field of a body schema."""
+    for name, declared in schema.get("properties", {}).items():
+        field = _resolve(document, declared)
+        if field.get("type") == "object" or "properties" in field:
+            for path, label, value in _body_cases(document, field, ""):
+                yield f"{prefix}{name}.{path}", label, {name: value}
+        else:
+            for label, value in _bad_values(field):
+                yield f"{prefix}{name}", label, {name: value}
+
+
+def _required(document: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The least body the schema's required fields make: a short text each."""
+    body: dict[str, Any] = {}
+    for name in schema.get("required", ()):
+        field = _resolve(document, schema["properties"][name])
+        body[name] = field["enum"][0] if "enum" in field else "m1@example.com"
+    return body
+
+
+def _gateway_cases(document: Mapping[str, Any]) -> Iterator[HttpCase]:
+    for template, operations in document["paths"].items():
+        for method, operation in operations.items():
+            params = [p["name"] for p in operation.get("parameters", ()) if p["in"] == "path"]
+            valid = {name: "TK1" for name in params}
+            filled = template.format(**valid)
+            for name in params:
+                for label, value in (
+                    (f"{PATH_LONG} characters", "x" * PATH_LONG),
+                    ("NUL", "a\x00b"),
+                    ("ANSI escape", "\x1b[31mred"),
+                    ("newline", "one\ntwo"),
+                ):
+                    path = template.format(**{**valid, name: quote(value, safe="")})
+                    yield HttpCase(method.upper(), path, None, name, label)
+                path = template.format(**{**valid, name: "x" * 1_000_000})
+                yield HttpCase(method.upper(), path, None, None, "1 MB path")
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                schema = _resolve(document, content["application/json"]["schema"])
+                base = _required(document, schema)
+                for field, label, value in _body_cases(document, schema, ""):
+                    yield HttpCase(method.upper(), filled, _merged(base, value), field, label)
+
+
+def _merged(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in change.items():
+        merged[key] = _merged(merged.get(key) or {}, value) if isinstance(value, dict) else value
+    return merged
+
+
+def _http_fields(answer: httpx.Response) -> list[str]:
+    return [
+        violation["field"]
+        for detail in answer.json()["error"].get("details", ())
+        if detail.get("@type") == "type.googleapis.com/google.rpc.BadRequest"
+        for violation in detail["field_violations"]
+    ]
+
+
+def _http_wrong(case: HttpCase, answer: httpx.Response) -> str | None:
+    name = case.label()
+    if not answer.headers.get("content-type", "").startswith("application/json"):
+        return f"{name}: {answer.status_code} {answer.headers.get('content-type')} {answer.text[:100]!r}"
+    if answer.status_code != 400:
+        return f"{name}: {answer.status_code} {answer.text[:200]}"
+    if case.field is not None and not any(
+        f == case.field or f.startswith(case.field) for f in _http_fields(answer)
+    ):
+        return f"{name}: names {_http_fields(answer)} instead"
+    if len(answer.text) > 2_000:
+        return f"{name}: the error echoes {len(answer.text)} characters"
+    return None
+
+
+async def _raw(base_url: str, method: str, path: str, headers: Mapping[str, str]) -> httpx.Response:
+    """One request written on a socket (httpx refuses a URL this long), its answer read back."""
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    head = [f"{method} {path} HTTP/1.1", f"Host: {url.host}", "Connection: close"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    status_line, _, rest = answer.partition(b"\r\n")
+    head_text, _, body = rest.partition(b"\r\n\r\n")
+    fields = dict(line.split(": ", 1) for line in head_text.decode().split("\r\n") if ": " in line)
+    return httpx.Response(int(status_line.split()[1]), headers=fields, content=body)
+
+
+async def test_every_gateway_route_refuses_bad_input_by_name_in_json(desk: RunningDesk) -> None:
+    headers = {"Authorization": f"Bearer {desk.token(GATEWAY_TOKEN_ROLE)}"}
+    async with httpx.AsyncClient(base_url=desk.endpoints["http"]["intake"], timeout=60) as http:
+        document = (await http.get("/openapi.json")).json()
+        cases = list(_gateway_cases(document))
+        body_routes = sorted({(c.method, c.path) for c in cases if c.body is not None})
+        assert cases and body_routes, "no route of the gateway found"
+        print(f"gateway: {len(document['paths'])} routes, {len(cases)} malformed requests")
+        gate = asyncio.Semaphore(8)
+        wrong: list[str] = []
+
+        async def send(case: HttpCase) -> None:
+            async with gate:
+                if len(case.path) > PATH_LONG * 3:  # over httpx's own URL limit: sent by hand
+                    answer = await _raw(desk.endpoints["http"]["intake"], case.method, case.path, headers)
+                else:
+                    answer = await http.request(case.method, case.path, json=case.body, headers=headers)
+            if problem := _http_wrong(case, answer):
+                wrong.append(problem)
+
+        async def oversized(method: str, path: str) -> None:
+            json_headers = {**headers, "Content-Type": "application/json"}
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for _ in range(11):
+                    yield b" " * 100_000
+
+            for label, content in (("declared", b" " * 1_000_001), ("chunked", chunks())):
+                answer = await http.request(method, path, content=content, headers=json_headers)
+                json = answer.headers.get("content-type", "").startswith("application/json")
+                if answer.status_code != 413 or not json:
+                    wrong.append(
+                        f"{method} {path} {label} 1 MB body: {answer.status_code} {answer.text[:100]}"
+                    )
+
+        before = await _settled(desk)
+        await asyncio.gather(*(send(c) for c in cases), *(oversized(m, p) for m, p in body_routes))
+        stored = _changes(before, await _stored(desk))
+    assert not wrong, f"{len(wrong)} of {len(cases)} answers wrong:\n" + "\n".join(sorted(wrong))
+    assert not stored, f"refused requests stored something: {stored}"

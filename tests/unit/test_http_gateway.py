@@ -109,3 +109,89 @@ async def test_a_form_becomes_the_same_request_as_json() -> None:
     assert [a.status_code for a in answers] == [201, 201, 415, 401]
     assert intake.requests[0] == intake.requests[1]
     assert intake.requests[0].channel == common_pb2.CHANNEL_WEB
+
+
+class BrokenIntake:
+    """A stub that fails as no stub should: the gateway's own failure, not a gRPC status."""
+
+    async def GetTicket(self, request: intake_pb2.GetTicketRequest, **_: Any) -> Any:
+        raise RuntimeError("secret detail of the failure")
+
+
+def _gateway(intake: Any) -> httpx.AsyncClient:
+    app = build_app(Channels(intake, None, channel_category="software"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://gw")
+
+
+def _error_of(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.headers["content-type"] == "application/json", answer.text
+    error: dict[str, Any] = answer.json()["error"]
+    assert error["code"] == answer.status_code
+    return error
+
+
+async def test_every_refusal_of_the_gateway_is_json() -> None:
+    token = {"Authorization": "Bearer t", "Idempotency-Key": "k-1"}
+    async with _gateway(BrokenIntake()) as client:
+        failed = await client.get("/v1/tickets/TK1", headers=token)
+        missing = await client.get("/v1/nowhere", headers=token)
+        wrong_method = await client.delete("/v1/tickets/TK1", headers=token)
+        malformed = await client.post(
+            "/v1/tickets", content=b'{"summary": ', headers={**token, "Content-Type": "application/json"}
+        )
+        oversized = await client.post(
+            "/v1/tickets", content=b"x" * 1_000_001, headers={**token, "Content-Type": "application/json"}
+        )
+
+        async def chunks() -> Any:
+            for _ in range(20):
+                yield b" " * 100_000
+
+        chunked = await client.post(
+            "/v1/tickets", content=chunks(), headers={**token, "Content-Type": "application/json"}
+        )
+    assert [a.status_code for a in (failed, missing, wrong_method, malformed, oversized, chunked)] == [
+        500, 404, 405, 400, 413, 413,
+    ]  # fmt: skip
+    assert "secret" not in failed.text and _error_of(failed)["status"] == "INTERNAL"
+    assert [_error_of(a)["status"] for a in (missing, oversized, chunked)] == ["NOT_FOUND"] + [
+        "INVALID_ARGUMENT"
+    ] * 2
+    assert _error_of(wrong_method)
+    assert [v["field"] for v in _error_of(malformed)["details"][0]["field_violations"]] == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"summary": "x" * 201}, "summary"),
+        ({"reporter": {"name": "a\x00b"}}, "reporter.name"),
+        ({"region": "one\ntwo"}, "region"),
+        ({"description": "\x1b[31mred"}, "description"),
+    ],
+    ids=["long summary", "NUL in a name", "newline in one line", "ANSI escape"],
+)
+async def test_the_web_form_bounds_its_fields_as_the_grpc_edge_does(body: dict[str, Any], field: str) -> None:
+    intake = FakeIntake()
+    token = {"Authorization": "Bearer t", "Idempotency-Key": "k-1"}
+    async with _gateway(intake) as client:
+        answer = await client.post("/v1/tickets", json=body, headers=token)
+    assert answer.status_code == 400
+    assert [v["field"] for v in _error_of(answer)["details"][0]["field_violations"]] == [field]
+    assert len(answer.text) < 2_000 and not intake.requests
+
+
+async def test_a_webhooks_fields_are_named_as_sent_not_as_the_proto_fields_they_become() -> None:
+    intake = FakeIntake()
+    token = {"Authorization": "Bearer t"}
+    async with _gateway(intake) as client:
+        mail = {"message_id": "m1", "from": "a@example.com", "subject": "x" * 201, "from_name": "\x07"}
+        chat = {"message_id": "m1", "conversation_id": "c" * 257, "sender_id": "s", "text": "t" * 9_700}
+        answers = [
+            await client.post("/v1/channels/email", json=mail, headers=token),
+            await client.post("/v1/channels/im", json=chat, headers=token),
+        ]
+    named = [{v["field"] for v in _error_of(a)["details"][0]["field_violations"]} for a in answers]
+    assert named == [{"subject", "from_name"}, {"conversation_id", "text"}]
+    assert not intake.requests

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from desk.errors import InvalidArgument, TransitionNotAllowed
+from desk.paging import PageTokens
 from helpdesk.v1 import stats_pb2 as S
 from services.stats.periods import Boundary
 from services.stats.report_requests import ReportRequests
@@ -17,7 +18,8 @@ NOW = datetime(2026, 12, 2, 3, tzinfo=UTC)  # 11:00 on Wednesday 2 December in S
 
 def requests(boundary: Boundary = Boundary.CALENDAR) -> ReportRequests:
     reports: Any = None  # period() never reaches the store
-    return ReportRequests(reports, time_zone="Asia/Shanghai", default_boundary=boundary)
+    tokens = PageTokens(b"a page token key for the tests")
+    return ReportRequests(reports, time_zone="Asia/Shanghai", default_boundary=boundary, page_tokens=tokens)
 
 
 def test_the_period_of_the_day_on_the_desks_boundary_unless_asked() -> None:

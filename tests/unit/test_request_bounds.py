@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import UTC, datetime
-
 import pytest
 from google.protobuf.message import Message
 
 from desk.errors import InvalidArgument
-from desk.paging import decode_token, encode_token
 from desk.request_bounds import check_bounds, desk_text_limits, max_chars_of
 from desk.text_rules import check_text
 from helpdesk.v1 import dispatch_pb2, intake_pb2
@@ -60,27 +55,6 @@ def test_the_edge_refuses_a_long_id_but_takes_long_free_text() -> None:
     with pytest.raises(InvalidArgument) as caught:
         check_text(intake_pb2.AddSupplementRequest(ticket_id="T" * 65, text="x" * 10_000), limits)
     assert [v.field for v in caught.value.violations] == ["ticket_id"]
-
-
-@pytest.mark.parametrize(
-    "position",
-    [
-        ["9999-12-31T00:00:00+00:00", "TK1"],
-        ["2026-01-01T00:00:00", "TK1"],
-        ["2026-01-01T00:00:00+00:00", "K" * 101],
-    ],
-    ids=["dated 9999", "without a zone", "overlong key"],
-)
-def test_a_page_token_no_server_issued_is_refused(position: list[str]) -> None:
-    forged = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
-    with pytest.raises(InvalidArgument) as caught:
-        decode_token(forged)
-    assert [v.field for v in caught.value.violations] == ["page_token"]
-
-
-def test_a_page_token_a_server_issued_is_taken() -> None:
-    at = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
-    assert decode_token(encode_token(at, "TK1")) == (at, "TK1")
 
 
 def test_one_line_fields_refuse_a_newline_and_free_text_keeps_it() -> None:
