@@ -26,6 +26,7 @@ import asyncpg
 
 from desk.errors import DeskError, InvalidArgument, TransitionNotAllowed
 from desk.loops import Readiness, keep_running, reraise_if_cancelled
+from desk.ticket_spans import ticket_scope
 from domain.ticket import TicketDraft, TicketView
 from services.intake import repository
 from services.intake.opening import pending_tickets
@@ -132,8 +133,9 @@ class TicketStarter:
         await self._opened(draft)
 
     async def _opened(self, draft: TicketDraft) -> TicketView:
-        tested = await with_line_test(draft, self._line_tester)
-        return await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
+        with ticket_scope(draft.ticket_id):  # the workflow it starts, and all it does, say the ticket
+            tested = await with_line_test(draft, self._line_tester)
+            return await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
 
     async def _set_aside(self, draft: TicketDraft, refusal: DeskError) -> None:
         """The opening was refused for good (its workflow could not store the ticket): trying it again
