@@ -35,6 +35,9 @@ KEEP_REPEATS = 3
 """Like siblings (same service and operation) shown one by one; the rest of the run fold into a row."""
 
 _TRACE_ID_KEY = '"trace_id": "'
+_STATEMENT_KEYS = ("db.query.text", "db.statement")  # OpenTelemetry's SQL text, new name and old
+STATEMENT_SHOWN = 72
+"""Characters of a SQL span's statement shown beside its operation (bind parameters, never values)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class SpanRecord:
     start_ns: int
     end_ns: int
     status: str
+    detail: str = ""  # what the name leaves out: a SQL span's statement, shortened
 
     @property
     def duration_ns(self) -> int:
@@ -65,6 +69,7 @@ class Row:
     offset_ns: int  # from the trace's first span
     duration_ns: int  # a folded run: from the first one's start to the last one's end
     status: str  # a folded run: ERROR if any of them failed
+    detail: str = ""
     orphan: bool = False  # its parent is not in the span files
     folded: int = 0  # the spans this row stands for, counting their descendants
 
@@ -199,7 +204,7 @@ def _runs(siblings: list[SpanRecord]) -> Iterator[list[SpanRecord]]:
 
 def _row(span: SpanRecord, depth: int, start: int, *, orphan: bool) -> Row:
     offset = span.start_ns - start
-    return Row(depth, span.service, span.name, offset, span.duration_ns, span.status, orphan=orphan)
+    return Row(depth, span.service, span.name, offset, span.duration_ns, span.status, span.detail, orphan)
 
 
 def _subtree(span: SpanRecord, children: dict[str, list[SpanRecord]]) -> set[str]:
@@ -249,10 +254,17 @@ def _parsed(line: str) -> tuple[SpanRecord, dict[str, Any]] | None:
             start_ns=int(raw["start_time"]),
             end_ns=int(raw.get("end_time") or raw["start_time"]),
             status=str(raw.get("status", "UNSET")),
+            detail=_statement(raw.get("attributes") or {}),
         )
-    except (ValueError, KeyError, TypeError):  # a line being written, or not a span
+    except (ValueError, KeyError, TypeError, AttributeError):  # a line being written, or not a span
         return None
     return span, raw.get("attributes") or {}
+
+
+def _statement(attributes: dict[str, Any]) -> str:
+    text = next((str(attributes[key]) for key in _STATEMENT_KEYS if attributes.get(key)), "")
+    text = " ".join(text.split())
+    return text if len(text) <= STATEMENT_SHOWN else text[: STATEMENT_SHOWN - 1] + "…"
 
 
 def _trace_id_in(line: str) -> str:
@@ -288,9 +300,10 @@ def duration_text(ns: int) -> str:
 
 def row_label(row: Row) -> str:
     """The operation, with what a reader must know about the row: folded, or without its parent."""
+    name = f"{row.name}: {row.detail}" if row.detail and row.detail != row.name else row.name
     if row.folded:
         return f"{row.name} … and {row.folded} more like it"
-    return f"{row.name} (parent not found)" if row.orphan else row.name
+    return f"{name} (parent not found)" if row.orphan else name
 
 
 def left_out_text(view: TicketTrace, *, option: str) -> str:
