@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         stats_kpis,
         survey,
         tokens,
+        trace,
     )
 
     parser = argparse.ArgumentParser(
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     tokens.register(commands)  # `token issue|revoke|list`
     client.add_as_option(commands)
     keys.register(commands)  # `keys rotate|list`: local files, no gRPC call, so no `--as`
+    trace.register(commands)  # `trace TICKET_ID`: the span files, no gRPC call
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(
         "--no-services",

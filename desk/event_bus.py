@@ -88,6 +88,8 @@ class EventPublisher:
             kind=trace.SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "nats",
+                "messaging.operation.type": "send",  # OpenTelemetry's messaging conventions (v1.26 on)
+                "messaging.operation.name": "publish",
                 "messaging.destination.name": event.subject,
                 "messaging.message.id": event.event_id,
                 "helpdesk.ticket_id": event.ticket_id,

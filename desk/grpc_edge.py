@@ -43,6 +43,7 @@ from desk.ports import ensure_free, split_address
 from desk.request_bounds import check_bounds, desk_text_limits
 from desk.storage_errors import UNSTORABLE_DATA, storage_refusal
 from desk.text_rules import TextLimits, check_text
+from desk.ticket_spans import ticket_of, ticket_scope
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,8 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 check_bounds(request)  # counts, times, durations, enums: desk/request_bounds.py
                 token = _PRINCIPAL.set(principal)
                 try:
-                    return await behavior(request, context)
+                    with ticket_scope(ticket_of(request)):  # the spans of this call say its ticket
+                        return await behavior(request, context)
                 finally:
                     _PRINCIPAL.reset(token)
             except DeskError as error:

@@ -33,6 +33,7 @@ from desk.grpc_edge import ServiceBinding, start_server
 from desk.loops import Readiness, describe
 from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
+from desk.ticket_spans import TicketActivityInterceptor
 from desk.token_records import refuse_development_tokens
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ async def connect_temporal(settings: Settings) -> Client:
     return await Client.connect(
         address,
         namespace=settings.temporal_namespace,
-        interceptors=[TracingInterceptor()],
+        # The ticket interceptor after the tracing one: it runs inside the activity's span (ticket_spans).
+        interceptors=[TracingInterceptor(), TicketActivityInterceptor()],
         data_converter=encrypted_converter(ring),
         **settings.temporal_access.connect_options(),
     )

@@ -5,7 +5,9 @@ process under ``<data_dir>/spans/`` so a developer (and the test suite) can read
 without a collector; those files rotate, within the budget of ``Settings.spans``
 (:mod:`desk.span_files`). SQL spans come from the asyncpg instrumentation; gRPC server spans from the
 gRPC aio interceptor; Temporal spans from its TracingInterceptor; NATS publish spans from
-:mod:`desk.event_bus`, which also puts the trace context in the message headers.
+:mod:`desk.event_bus`, which also puts the trace context in the message headers. Every span of a
+ticket says ``helpdesk.ticket_id`` (:mod:`desk.ticket_spans`); :mod:`desk.trace_view` reads a
+ticket's trace back from the span files.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from desk.config import Settings
 from desk.span_files import SpanFiles
+from desk.ticket_spans import TicketSpanProcessor
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -84,6 +87,7 @@ def _exporter(settings: Settings, process_name: str) -> SpanExporter:
 def setup_telemetry(settings: Settings, process_name: str) -> TracerProvider:
     """Install the global tracer provider and the SQL instrumentation; call once per process."""
     provider = TracerProvider(resource=Resource.create({"service.name": f"helpdesk-{process_name}"}))
+    provider.add_span_processor(TicketSpanProcessor())  # helpdesk.ticket_id: desk/ticket_spans.py
     provider.add_span_processor(
         BatchSpanProcessor(_exporter(settings, process_name), schedule_delay_millis=500)
     )

@@ -9,6 +9,8 @@ Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 - ``POST /v1/channels/email``: an inbound e-mail (channel EMAIL); request id from the Message-ID.
 - ``POST /v1/channels/im``: an inbound instant message (channel IM); request id from the message id.
 - ``GET /v1/tickets/{ticket_id}``: GetTicket.
+- ``GET /v1/tickets/{ticket_id}/trace``: the ticket's traces as a page, read by the gateway itself from
+  the span files, for admins and managers (services/http/trace_page.py).
 - ``GET /healthz``: 200 while intake answers its health check, else 503.
 - ``GET /v1/quality/reports/{week}`` (JSON), ``….csv`` and ``….html``: QualityService's
   GetQualityReport, the weekly QA report (services/http/report_pages.py renders the CSV and the page).
@@ -55,6 +57,7 @@ from services.http.errors import (
 )
 from services.http.models import ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
 from services.http.report_pages import report_csv, report_html
+from services.http.trace_page import TracePages
 from services.stats import contract as stats_exports
 
 RPC_TIMEOUT_SECONDS = 30.0
@@ -95,13 +98,21 @@ class Channels:
     """The routes: each translates its request, calls intake with the caller's token, renders the answer."""
 
     def __init__(
-        self, intake: Any, health: Any, *, channel_category: str, quality: Any = None, stats: Any = None
+        self,
+        intake: Any,
+        health: Any,
+        *,
+        channel_category: str,
+        quality: Any = None,
+        stats: Any = None,
+        traces: TracePages | None = None,
     ) -> None:
         self._intake = intake  # an IntakeServiceStub on a grpc.aio channel
         self._health = health  # a grpc_health HealthStub on the same channel
         self._category = channel_category
         self._quality = quality  # a QualityServiceStub on the quality service's channel
         self._stats = stats  # a StatsServiceStub on the stats service's channel
+        self._traces = traces  # the trace pages, read from this desk's span files
 
     async def web_form(
         self, request: Request, credentials: Credentials, idempotency_key: IdempotencyKey = None
@@ -138,6 +149,15 @@ class Channels:
             self._intake.GetTicket, intake_pb2.GetTicketRequest(ticket_id=ticket_id), metadata
         )
         return JSONResponse(_json(ticket))
+
+    async def ticket_trace(self, ticket_id: str, credentials: Credentials, limit: int = 400) -> Response:
+        """The ticket's traces as waterfalls (the span files of this desk; with an OTLP backend
+        configured, that backend's UI). For admins and managers. `limit`: rows shown at most."""
+        if self._traces is None:
+            raise HttpError(503, "UNAVAILABLE", "trace pages are not configured on this gateway")
+        token = credentials.credentials if credentials else None
+        html = await self._traces.page(ticket_id, token, limit=limit)
+        return HTMLResponse(html, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
     async def quality_report(self, week: str, credentials: Credentials) -> Response:
         """The weekly QA report (GetQualityReport): a week over is final and never changes; the
@@ -344,6 +364,11 @@ def _routes(app: FastAPI, channels: Channels) -> None:
         "/v1/tickets/{ticket_id}", channels.get_ticket, methods=["GET"], summary="Read a ticket",
         responses={**_ERRORS, 404: {"model": ErrorBody, "description": "No such ticket."}},
         response_class=JSONResponse, tags=["tickets"],
+    )  # fmt: skip
+    app.add_api_route(
+        "/v1/tickets/{ticket_id}/trace", channels.ticket_trace, methods=["GET"],
+        summary="A ticket's traces as a page (admins, managers)", responses=_ERRORS,
+        response_class=HTMLResponse, tags=["tickets"],
     )  # fmt: skip
     _report_routes(app, channels)
     _stats_routes(app, channels)

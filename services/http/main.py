@@ -2,7 +2,9 @@
 quality service, for the weekly QA report's pages; to stats, for the statistics reports) → uvicorn.
 
 Run by `helpdesk serve http` (which ends in ``os._exit``, as every desk process does). It opens no
-database or Temporal connection: everything goes through intake, or quality and stats for the reports. SIGTERM
+Temporal connection: everything goes through intake, or quality and stats for the reports, but for the
+trace pages, which it reads from the span files itself, checking their callers' tokens on a small
+database pool of its own (opened at the first such request). SIGTERM
 or Ctrl-C cancel `run`; uvicorn then stops accepting, finishes the requests in flight, and the
 channels close after it.
 """
@@ -21,12 +23,15 @@ import uvicorn
 from grpc_health.v1 import health_pb2_grpc
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from desk import db
+from desk.auth import TokenAuthenticator
 from desk.config import HTTP_GATEWAY, Settings
 from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
 from services.http.errors import HttpError
+from services.http.trace_page import TracePages
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +110,19 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
         settings.grpc_address("stats"),
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
+    # min_size 0: no connection until a trace page is asked for, so the gateway starts without PostgreSQL.
+    token_pool = (
+        await db.create_pool(settings.database_url, min_size=0, max_size=2) if settings.database_url else None
+    )
     try:
+        traces = TracePages(settings.span_dir, TokenAuthenticator(token_pool)) if token_pool else None
         channels = Channels(
             intake_pb2_grpc.IntakeServiceStub(channel),
             health_pb2_grpc.HealthStub(channel),
             channel_category=settings.channel_category,
             quality=quality_pb2_grpc.QualityServiceStub(quality_channel),
             stats=stats_pb2_grpc.StatsServiceStub(stats_channel),
+            traces=traces,
         )
         config = uvicorn.Config(
             build_app(channels),
@@ -130,6 +141,8 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
         await stats_channel.close(grace=GRACE_SECONDS)
         await quality_channel.close(grace=GRACE_SECONDS)
         await channel.close(grace=GRACE_SECONDS)
+        if token_pool is not None:
+            await token_pool.close()
 
 
 async def _serve(server: uvicorn.Server, listener: socket.socket) -> None:

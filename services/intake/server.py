@@ -17,6 +17,7 @@ from desk.errors import FieldViolation, InvalidArgument, NotFound
 from desk.grpc_edge import ServiceBinding, current_principal
 from desk.loops import describe
 from desk.paging import PageTokens, page_size
+from desk.ticket_spans import label_current_span
 from domain.commands import AddSupplementInput, CancelTicketInput, ResolveAtFirstContactInput
 from domain.ticket import TicketView
 from domain.ticket_state import ON_BEHALF_OF
@@ -119,6 +120,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             recorded_by=current_principal().principal_id,
             wait_for_routing=request.wait_for_routing,
         )
+        label_current_span(received.view.draft.ticket_id)
         outcome = intake_pb2.CREATE_OUTCOME_REPEAT if received.repeat else intake_pb2.CREATE_OUTCOME_CREATED
         return await self._answer(
             received.view, outcome, replayed=received.replayed, recorded=received.recorded

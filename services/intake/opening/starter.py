@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from opentelemetry import trace
 
 from desk.errors import DeskError, InvalidArgument, TransitionNotAllowed
 from desk.loops import Readiness, keep_running, reraise_if_cancelled
+from desk.ticket_spans import ticket_scope
 from domain.ticket import TicketDraft, TicketView
 from services.intake import repository
 from services.intake.opening import pending_tickets
@@ -89,6 +91,7 @@ class TicketStarter:
         self.admission = admission or Admission()
         self._told = datetime.min.replace(tzinfo=UTC)
         self._queue: asyncio.Queue[tuple[TicketDraft, bool]] = asyncio.Queue()  # (draft, just accepted)
+        self._tracer = trace.get_tracer(__name__)
 
     def lease(self, now: datetime) -> datetime | None:
         """This process's lease on a ticket about to be accepted, if it has room to queue it."""
@@ -132,8 +135,10 @@ class TicketStarter:
         await self._opened(draft)
 
     async def _opened(self, draft: TicketDraft) -> TicketView:
-        tested = await with_line_test(draft, self._line_tester)
-        return await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
+        # One span for the opening: in the background it is the root of the opening's trace.
+        with self._tracer.start_as_current_span("intake.open_ticket"), ticket_scope(draft.ticket_id):
+            tested = await with_line_test(draft, self._line_tester)
+            return await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
 
     async def _set_aside(self, draft: TicketDraft, refusal: DeskError) -> None:
         """The opening was refused for good (its workflow could not store the ticket): trying it again
