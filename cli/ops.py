@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
     watch.add_argument(
         "--observe",
         action="store_true",
-        help="only new events, through a temporary consumer: leave the durable one to the team's integration",
+        help="only new events, live (nothing acked): leave the durable consumer to the team's integration",
     )
     watch.add_argument(
         "--as", dest="as_role", default="", help="whose development token (default ops_engineer:<TEAM>)"
