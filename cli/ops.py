@@ -3,7 +3,12 @@
 It reads the team's durable JetStream consumer through :mod:`desk.team_feed` (so it also shows what
 arrived while nobody watched, and acks what it shows), prints one line per event (local times, as
 cli/render.py writes them), and reads commands from stdin meanwhile; each command is one
-DispatchService call with the team's ops-engineer token.
+DispatchService call with the team's ops-engineer token. It connects to NATS as the team, with the
+team's credential file.
+
+`helpdesk ops credential TEAM` gives a team its user on the embedded NATS (a team created after
+`helpdesk up` started); `helpdesk ops nats-permissions TEAM` prints that user's permissions, for a
+NATS run elsewhere.
 """
 
 from __future__ import annotations
@@ -11,17 +16,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import shlex
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 from google.protobuf import message
 
 from cli.render import enum_text, local_time
 from desk.config import Settings
+from desk.nats_access import DESK_USER, checked_team_id, team_permissions, team_user
 from desk.rich_errors import explain
 from desk.team_feed import TeamEvent, open_team_feed
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
@@ -41,8 +50,8 @@ Rpc = tuple[str, message.Message]  # a DispatchService method and its request
 
 
 def register(sub: Any) -> None:
-    """Add `ops watch` to the `helpdesk` parser's subcommands."""
-    ops = sub.add_parser("ops", help="an ops team's side: watch and answer work orders")
+    """Add `ops watch`, `ops credential` and `ops nats-permissions` to the `helpdesk` parser's subcommands."""
+    ops = sub.add_parser("ops", help="an ops team's side: watch and answer work orders; its NATS user")
     verbs = ops.add_subparsers(dest="verb", required=True)
     watch = verbs.add_parser(
         "watch",
@@ -55,12 +64,32 @@ def register(sub: Any) -> None:
     watch.add_argument(
         "--observe",
         action="store_true",
-        help="only new events, through a temporary consumer: leave the durable one to the team's integration",
+        help="only new events, live (nothing acked): leave the durable consumer to the team's integration",
     )
     watch.add_argument(
         "--as", dest="as_role", default="", help="whose development token (default ops_engineer:<TEAM>)"
     )
+    watch.add_argument(
+        "--credential",
+        default="",
+        help="the file with the team's NATS URL (default: the one `helpdesk ops credential` wrote)",
+    )
     watch.set_defaults(entry=watch_command)
+    credential = verbs.add_parser(
+        "credential",
+        help="give a team its user on the embedded NATS; prints the path of its credential file",
+        description="Give TEAM its user on the embedded NATS (made for every active team at `helpdesk up`;"
+        " this is for a team created later), have the running server take it, and print the path of"
+        " the team's credential file: one line, the NATS URL with the team's user and password.",
+    )
+    credential.add_argument("team")
+    credential.set_defaults(entry=credential_command)
+    permissions = verbs.add_parser(
+        "nats-permissions",
+        help="print the NATS permissions of a team's user, for a NATS server run elsewhere",
+    )
+    permissions.add_argument("team")
+    permissions.set_defaults(entry=permissions_command)
 
 
 def watch_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -72,15 +101,31 @@ def watch_command(args: argparse.Namespace, settings: Settings) -> int:
     if token is None:
         known = ", ".join(sorted(endpoints["tokens"]))
         raise SystemExit(f"no development token for {role!r}; known: {known}")
-    asyncio.run(_watch(endpoints, team=args.team, token=str(token), observe=args.observe))
+    nats_url = _team_nats_url(endpoints, settings, args.team, args.credential)
+    asyncio.run(_watch(endpoints, nats_url, team=args.team, token=str(token), observe=args.observe))
     return 0
 
 
-async def _watch(endpoints: dict[str, Any], *, team: str, token: str, observe: bool) -> None:
+def _team_nats_url(endpoints: dict[str, Any], settings: Settings, team: str, credential: str) -> str:
+    """The team's NATS URL from its credential file: the one given, or the embedded NATS's for the team.
+    The desk's own URL only when NATS is configured elsewhere (it is then the operator's, used as is)."""
+    from deploy.nats_users import NatsUsers
+
+    if credential:
+        return Path(credential).read_text().strip()
+    if urlsplit(endpoints["nats"]).username != DESK_USER:
+        return str(endpoints["nats"])
+    kept = NatsUsers(settings.data_dir, *_embedded_nats_address(settings)).credential_path(team)
+    if not kept.exists():
+        raise SystemExit(f"team {team!r} has no NATS user yet: `helpdesk ops credential {team}` makes it")
+    return kept.read_text().strip()
+
+
+async def _watch(endpoints: dict[str, Any], nats_url: str, *, team: str, token: str, observe: bool) -> None:
     lines = _stdin_lines()
     async with (
         grpc.aio.insecure_channel(endpoints["services"]["dispatch"]) as channel,
-        open_team_feed(endpoints["nats"], team, _show, observe=observe) as feed,
+        open_team_feed(nats_url, team, _show, observe=observe) as feed,
     ):
         stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
         source = "new events only" if observe else "durable consumer"
@@ -95,6 +140,42 @@ async def _watch(endpoints: dict[str, Any], *, team: str, token: str, observe: b
             reading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reading  # before the connection closes; raises what stopped it, if it failed
+
+
+def credential_command(args: argparse.Namespace, settings: Settings) -> int:
+    from deploy.nats_users import NatsUsers, admitted
+
+    if settings.nats_url is not None:
+        raise SystemExit(
+            "NATS_URL is set: that NATS is not the desk's own, its operator gives the team a user with"
+            f" the permissions `helpdesk ops nats-permissions {args.team}` prints (docs/security.md, NATS)"
+        )
+    team = checked_team_id(args.team)
+    host, port = _embedded_nats_address(settings)
+    users = NatsUsers(settings.data_dir, host, port)
+    changed = users.admit([team])
+    path = users.credential_path(team)
+    if changed and users.reload() and not asyncio.run(admitted(path.read_text().strip())):
+        raise SystemExit(f"the embedded NATS did not take team {team!r}'s user; see its log (logs/nats.log)")
+    print(path)
+    return 0
+
+
+def _embedded_nats_address(settings: Settings) -> tuple[str, int]:
+    """Where the embedded NATS listens: the running desk's, else where `helpdesk up` would start it."""
+    from deploy.stack import EMBEDDED_HOST
+
+    if settings.endpoints_file.exists():
+        running = urlsplit(json.loads(settings.endpoints_file.read_text())["nats"])
+        if running.hostname and running.port:
+            return running.hostname, running.port
+    return EMBEDDED_HOST, settings.embedded.nats
+
+
+def permissions_command(args: argparse.Namespace, settings: Settings) -> int:
+    user = {"user": team_user(args.team), "password": "…", "permissions": team_permissions(args.team)}
+    print(json.dumps(user, indent=2, ensure_ascii=False))
+    return 0
 
 
 async def _show(event: TeamEvent) -> None:

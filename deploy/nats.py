@@ -2,20 +2,26 @@
 
 It runs from a generated configuration file because `sync_interval` has no command-line flag: the
 desk's JetStream flushes every write to disk (DESIGN section 4, durability note), so an acknowledged
-event survives a crash of the machine, not only of the process.
+event survives a crash of the machine, not only of the process. The file includes the users
+(deploy/nats_users.py): no connection without a user and its password.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
+import asyncpg
 import nats
 from nats.errors import Error as NatsError
 
+from deploy.endpoints import without_password
+from deploy.nats_users import USERS_FILE, NatsUsers
 from deploy.processes import ChildProcess, ChildSpec, find_binary, wait_ready
 from desk.config import DEFAULT_LOG_LIMITS, FileLimits
+from services.dispatch import repository
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,7 @@ def _config(*, host: str, port: int, store_dir: Path) -> str:
             f"  store_dir: {json.dumps(str(store_dir))}",
             "  sync_interval: always",
             "}",
+            f"include {json.dumps(USERS_FILE)}",  # relative to this file; rewritten when teams are added
             "",
         ]
     )
@@ -50,7 +57,8 @@ class EmbeddedNats:
         self.config_path = self.store_dir / "nats-server.conf"
         self.host = host
         self.port = port
-        self.url = f"nats://{host}:{port}"
+        self.users = NatsUsers(data_dir, host, port)
+        self.url = self.users.desk_url()  # the desk's user and password in it: print without_password
         self.child = ChildProcess(
             ChildSpec(
                 name="nats",
@@ -64,10 +72,17 @@ class EmbeddedNats:
 
     async def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.users.admit(())  # the users the secrets name (after a crash: the teams admitted since too)
         self.config_path.write_text(_config(host=self.host, port=self.port, store_dir=self.store_dir))
         await self.child.start()
         waited = await wait_ready(self.child, self._jetstream_answers, within=30.0)
-        log.info("nats      ready on %s with JetStream in %s (%.1f s)", self.url, self.store_dir, waited)
+        address = without_password(self.url)
+        log.info("nats      ready on %s with JetStream in %s (%.1f s)", address, self.store_dir, waited)
+
+    def admit(self, team_ids: Iterable[str]) -> None:
+        """Give these teams their users (deploy/nats_users.py); the running server reads them at once."""
+        if self.users.admit(team_ids) and self.users.reload():
+            log.info("nats      users of %d ops teams reloaded", len(self.users.team_ids()))
 
     async def stop(self) -> None:
         await self.child.stop()
@@ -95,3 +110,16 @@ class EmbeddedNats:
         finally:
             await nc.close()
         return True
+
+
+async def admit_active_teams(embedded: Iterable[object], database_url: str) -> None:
+    """Every active team gets its user on the embedded NATS, when NATS is embedded; one configured
+    elsewhere has the users its operator gave it (docs/security.md, NATS)."""
+    for server in embedded:
+        if isinstance(server, EmbeddedNats):
+            conn = await asyncpg.connect(database_url)
+            try:
+                teams = await repository.list_teams(db=conn)
+            finally:
+                await conn.close()
+            server.admit(team.team_id for team in teams)

@@ -33,6 +33,7 @@ from temporalio.service import RPCError
 
 from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
+from deploy.nats import admit_active_teams
 from deploy.postgres import PGDATA
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
 from deploy.secrets import SecretFiles
@@ -74,9 +75,11 @@ async def up(settings: Settings, *, with_services: bool) -> None:
             ensure_free(port.host, port.port, owner=port.owner, setting=port.setting)
         stack = await start_stack(settings, exits)
         tokens = await _prepare_database(stack.postgres, settings)
+        await admit_active_teams(stack.embedded, stack.postgres)  # their NATS users (deploy/nats_users.py)
+        secrets = SecretFiles(settings.data_dir).named()
         published = EndpointsFile(
             settings.endpoints_file,
-            Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
+            Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens, secrets=secrets),
         )
         supervisor = Supervisor(
             desk_processes(settings, stack) if with_services else [],

@@ -37,7 +37,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import nats.errors
 from google.protobuf.message import DecodeError
@@ -82,6 +82,15 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class Fetching(Protocol):
+    """What a feed pulls from: a JetStream pull subscription, or :class:`desk.team_feed.LiveSubscription`."""
+
+    # nats-py's signature, timeout included
+    async def fetch(self, batch: int = 1, timeout: float | None = 5) -> list[Msg]: ...  # noqa: ASYNC109
+
+
 BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 """Handles a fetched batch at once (one transaction for many events); raising naks the batch."""
 
@@ -96,19 +105,22 @@ class EventFeed:
 
     ``handled``, ``failures`` (handler errors, each answered with a nak) and ``terminated`` (messages
     that were no envelope) count what happened. Subclasses change what handling is by overriding
-    :meth:`handle`.
+    :meth:`handle`. ``acks=False`` is for messages nobody acks (a live view of new events, from a core
+    subscription): a failed or undecodable one is only logged and counted.
     """
 
     def __init__(
         self,
-        subscription: JetStreamContext.PullSubscription,
+        subscription: Fetching,
         handler: Handler,
         *,
         retry_delay: float = 1.0,
         most_retry_delay: float = MOST_RETRY_DELAY,
         batch_handler: BatchHandler | None = None,
+        acks: bool = True,
     ) -> None:
         self._subscription = subscription
+        self._acks = acks
         self._handler = handler
         self._batch_handler = batch_handler
         self._retry_delay = retry_delay
@@ -154,9 +166,10 @@ class EventFeed:
             if envelope is None:
                 log.error("%s: not an EventEnvelope, terminated (it is not delivered again)", msg.subject)
                 self.terminated += 1
-                await msg.term()
+                if self._acks:
+                    await msg.term()
                 continue
-            deliveries.append(Delivery(envelope, msg.subject, msg.metadata.num_delivered, msg))
+            deliveries.append(Delivery(envelope, msg.subject, _delivered(msg), msg))
         try:
             await batch_handler(deliveries)
         except Exception as error:
@@ -167,16 +180,18 @@ class EventFeed:
         self.handled += len(deliveries)
         self.last_failure = None
         for delivery in deliveries:
-            await delivery._msg.ack()
+            if self._acks:
+                await delivery._msg.ack()
 
     async def _process(self, msg: Msg) -> None:
         envelope = _envelope(msg)
         if envelope is None:
             log.error("%s: not an EventEnvelope, terminated (it is not delivered again)", msg.subject)
             self.terminated += 1
-            await msg.term()
+            if self._acks:
+                await msg.term()
             return
-        delivery = Delivery(envelope, msg.subject, msg.metadata.num_delivered, msg)
+        delivery = Delivery(envelope, msg.subject, _delivered(msg), msg)
         try:
             await self.handle(delivery)
         except Exception as error:
@@ -186,14 +201,25 @@ class EventFeed:
                 delivery.delivered, first=self._retry_delay, most=self._most_retry_delay
             )
             log.warning(
-                "%s %s: handler failed (%s), redelivered in %.1f s",
-                delivery.type, delivery.event_id, describe(error), delay,
+                "%s %s: handler failed (%s), %s",
+                delivery.type, delivery.event_id, describe(error),
+                f"redelivered in {delay:.1f} s" if self._acks else "not delivered again",
                 exc_info=not connection_lost(error),  # an outage needs no stack; a defect does
             )  # fmt: skip
-            await msg.nak(delay=delay)
+            if self._acks:
+                await msg.nak(delay=delay)
             return
         self.last_failure = None
-        await msg.ack()
+        if self._acks:
+            await msg.ack()
+
+
+def _delivered(msg: Msg) -> int:
+    """How often JetStream delivered it; 1 for a message of a core subscription (no JetStream metadata)."""
+    try:
+        return msg.metadata.num_delivered
+    except nats.errors.NotJSMessageError:
+        return 1
 
 
 def decode_envelope(msg: Msg) -> events_pb2.EventEnvelope | None:

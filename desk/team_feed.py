@@ -18,6 +18,11 @@ in the same transaction as the effect), or makes the effect idempotent by ``work
 
     async with open_team_feed(nats_url, "network", handle) as feed:
         await feed.run()  # until cancelled
+
+``nats_url`` is the team's credential: the URL with the team's NATS user and password in it
+(`helpdesk ops credential TEAM` writes it to a file). The team's user may read only its own consumer
+and receive only on its own inbox prefix (desk/nats_access.py), so every connection of a team's is
+made by :func:`connect_team`.
 """
 
 from __future__ import annotations
@@ -30,13 +35,14 @@ from typing import Protocol
 
 import nats
 from nats.aio.client import Client as NatsClient
-from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.errors import NotFoundError
 
 from desk.errors import NotFound
-from desk.event_consumer import Delivery, EventFeed
+from desk.event_consumer import Delivery, EventFeed, Fetching
 from desk.events import STREAM, team_consumer_name, team_consumer_subject
+from desk.nats_access import team_inbox_prefix
 
 
 @dataclass(frozen=True)
@@ -90,19 +96,20 @@ class TeamFeed(EventFeed):
     A handler that raises gets the event again after ``retry_delay`` seconds (nak), as often as it
     takes: the team consumer has no delivery limit. An undecodable message is logged and terminated.
     The pulling, acking and naking are :class:`desk.event_consumer.EventFeed`'s; this adds the skipping
-    of event ids handled before.
+    of event ids handled before. ``acks=False`` for a :class:`LiveSubscription`'s messages.
     """
 
     def __init__(
         self,
-        subscription: JetStreamContext.PullSubscription,
+        subscription: Fetching,
         handler: Handler,
         *,
         seen: SeenStore | None = None,
         retry_delay: float = 1.0,
+        acks: bool = True,
     ) -> None:
         super().__init__(
-            subscription, self._handle_new, retry_delay=retry_delay, most_retry_delay=retry_delay
+            subscription, self._handle_new, retry_delay=retry_delay, most_retry_delay=retry_delay, acks=acks
         )
         self._team_handler = handler
         self._seen: SeenStore = seen if seen is not None else SeenIds()
@@ -122,8 +129,34 @@ class TeamFeed(EventFeed):
         await self._seen.remember(delivery.event_id)
 
 
+class LiveSubscription:
+    """A core subscription to the team's subjects, fetched like a pull subscription: the events
+    published from now on, each once, none kept for later and none acked."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self._subscription = subscription
+
+    async def fetch(self, batch: int = 1, timeout: float | None = 5) -> list[Msg]:  # noqa: ASYNC109
+        """What has come, up to ``batch``, waiting up to ``timeout`` s for the first (then
+        nats.errors.TimeoutError, as a pull subscription's fetch)."""
+        messages = [await self._subscription.next_msg(timeout=timeout)]
+        while len(messages) < batch and self._subscription.pending_msgs:
+            messages.append(await self._subscription.next_msg())
+        return messages
+
+
+async def connect_team(nats_url: str, team_id: str) -> NatsClient:
+    """A connection as the team's user: its replies and deliveries on the team's own inbox prefix."""
+    return await nats.connect(
+        nats_url,
+        inbox_prefix=team_inbox_prefix(team_id),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+    )
+
+
 async def bind_team_feed(
-    js: JetStreamContext,
+    nc: NatsClient,
     team_id: str,
     handler: Handler,
     *,
@@ -133,19 +166,21 @@ async def bind_team_feed(
 ) -> TeamFeed:
     """A feed on the team's durable consumer (created by the dispatch service for every team).
 
-    ``observe``: read only events published from now on, through an ephemeral consumer, leaving the
-    durable one (and its backlog) to the team's integration.
+    ``observe``: only events published from now on, through a core subscription to the team's
+    subjects, leaving the durable consumer (and its backlog) to the team's integration. Nothing is
+    acked, and an event whose handler failed is not delivered again. (A team's user may create no
+    consumer: desk/nats_access.py says why.) ``nc`` is a connection made by :func:`connect_team`
+    (or one with the desk's own user).
     """
     if observe:
-        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW, ack_policy=AckPolicy.EXPLICIT)
-        sub = await js.pull_subscribe(team_consumer_subject(team_id), stream=STREAM, config=config)
-    else:
-        durable = team_consumer_name(team_id)
-        try:
-            await js.consumer_info(STREAM, durable)
-        except NotFoundError as missing:
-            raise NotFound("team consumer", durable) from missing
-        sub = await js.pull_subscribe_bind(durable=durable, stream=STREAM)
+        live = await nc.subscribe(team_consumer_subject(team_id))
+        return TeamFeed(LiveSubscription(live), handler, seen=seen, retry_delay=retry_delay, acks=False)
+    js, durable = nc.jetstream(), team_consumer_name(team_id)
+    try:
+        await js.consumer_info(STREAM, durable)
+    except NotFoundError as missing:
+        raise NotFound("team consumer", durable) from missing
+    sub = await js.pull_subscribe_bind(durable=durable, stream=STREAM)
     return TeamFeed(sub, handler, seen=seen, retry_delay=retry_delay)
 
 
@@ -159,10 +194,10 @@ async def open_team_feed(
     retry_delay: float = 1.0,
     observe: bool = False,
 ) -> AsyncIterator[TeamFeed]:
-    """Connect, bind the team's feed (as :func:`bind_team_feed`), and close the connection after."""
-    nc: NatsClient = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
+    """Connect as the team (:func:`connect_team`), bind the team's feed (as :func:`bind_team_feed`),
+    and close the connection after."""
+    nc = await connect_team(nats_url, team_id)
     try:
-        js = nc.jetstream()
-        yield await bind_team_feed(js, team_id, handler, seen=seen, retry_delay=retry_delay, observe=observe)
+        yield await bind_team_feed(nc, team_id, handler, seen=seen, retry_delay=retry_delay, observe=observe)
     finally:
         await nc.close()

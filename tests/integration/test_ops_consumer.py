@@ -12,16 +12,20 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Callable
-
-import nats
+from pathlib import Path
 
 from desk.events import STREAM, team_consumer_name
-from desk.team_feed import SeenIds, TeamEvent, open_team_feed
+from desk.team_feed import SeenIds, TeamEvent, connect_team, open_team_feed
 from helpdesk.v1 import common_pb2, events_pb2, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import auth, report
 from tests.stack import PROJECT_ROOT, RunningDesk
 
 S = common_pb2
+
+
+def team_url(desk: RunningDesk, team: str) -> str:
+    """The team's NATS credential, as `helpdesk up` wrote it and endpoints.json names it: its own user."""
+    return Path(desk.endpoints["secrets"][f"nats-credential-{team}"]).read_text().strip()
 
 
 async def _create_tickets(desk: RunningDesk, team: str, count: int) -> dict[str, str]:
@@ -46,7 +50,7 @@ async def _handle_one_then_crash(
 
     The team consumer waits 30 s for an ack before it redelivers; the nak stands in for that wait.
     """
-    nc = await nats.connect(nats_url)
+    nc = await connect_team(nats_url, team)  # as the team's user: its inbox prefix
     try:
         sub = await nc.jetstream().pull_subscribe_bind(durable=team_consumer_name(team), stream=STREAM)
         for _ in range(200):
@@ -65,7 +69,8 @@ async def _handle_one_then_crash(
 
 
 async def test_a_resumed_team_consumer_gets_every_work_order_exactly_once(desk: RunningDesk) -> None:
-    team, nats_url = "machine-room", desk.endpoints["nats"]
+    team = "machine-room"
+    nats_url = team_url(desk, team)
     # The team's consumer is down (nobody pulls) while eight tickets are routed to it.
     mine = await _create_tickets(desk, team, 8)
 
