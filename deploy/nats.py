@@ -20,13 +20,14 @@ from desk.config import DEFAULT_LOG_LIMITS, FileLimits
 log = logging.getLogger(__name__)
 
 
-def _config(*, host: str, port: int, store_dir: Path) -> str:
+def _config(*, host: str, port: int, store_dir: Path, monitor_port: int = 0) -> str:
     # json.dumps quotes paths the way the NATS configuration format expects.
     return "\n".join(
         [
             "# Written by `helpdesk up` at every start; edits are overwritten.",
             'server_name: "helpdesk-dev"',  # JetStream keys its state by server name: keep it stable
             f"listen: {json.dumps(f'{host}:{port}')}",
+            *([f"http: {json.dumps(f'{host}:{monitor_port}')}"] if monitor_port else []),  # monitoring
             "jetstream {",
             f"  store_dir: {json.dumps(str(store_dir))}",
             "  sync_interval: always",
@@ -45,12 +46,15 @@ class EmbeddedNats:
         port: int,
         run_dir: Path,
         log_limits: FileLimits = DEFAULT_LOG_LIMITS,
+        monitor_port: int = 0,  # its monitoring endpoint's (0: none)
     ) -> None:
         self.store_dir = data_dir / "nats"
         self.config_path = self.store_dir / "nats-server.conf"
         self.host = host
         self.port = port
         self.url = f"nats://{host}:{port}"
+        self.monitor_port = monitor_port
+        self.monitoring_url = f"http://{host}:{monitor_port}" if monitor_port else None
         self.child = ChildProcess(
             ChildSpec(
                 name="nats",
@@ -64,7 +68,9 @@ class EmbeddedNats:
 
     async def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(_config(host=self.host, port=self.port, store_dir=self.store_dir))
+        self.config_path.write_text(
+            _config(host=self.host, port=self.port, store_dir=self.store_dir, monitor_port=self.monitor_port)
+        )
         await self.child.start()
         waited = await wait_ready(self.child, self._jetstream_answers, within=30.0)
         log.info("nats      ready on %s with JetStream in %s (%.1f s)", self.url, self.store_dir, waited)

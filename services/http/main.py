@@ -20,10 +20,12 @@ import uvicorn
 from grpc_health.v1 import health_pb2_grpc
 
 from desk.config import HTTP_GATEWAY, Settings
+from desk.metrics import MetricsEndpoint
 from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
+from services.http.metrics import RequestMetrics
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,12 @@ async def run(settings: Settings) -> None:
     # Bound here rather than by uvicorn, which logs a taken port and exits: PortInUse lets the command
     # line name the setting to change.
     with bound_socket(settings.host, settings.http_port) as listener:
-        await _run(settings, listener)
+        endpoint = MetricsEndpoint.start(settings, HTTP_GATEWAY)
+        try:
+            await _run(settings, listener)
+        finally:
+            if endpoint is not None:
+                endpoint.stop()
 
 
 async def _run(settings: Settings, listener: socket.socket) -> None:
@@ -72,7 +79,7 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
             stats=stats_pb2_grpc.StatsServiceStub(stats_channel),
         )
         config = uvicorn.Config(
-            build_app(channels),
+            RequestMetrics(build_app(channels)),
             host=settings.host,
             port=settings.http_port,
             log_config=None,  # the process's logging, as configured by `helpdesk serve`
