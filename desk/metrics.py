@@ -172,13 +172,14 @@ def count_recorded(*, channel: str, team: str, events: Iterable[EventSpec]) -> N
         elif event.type == "ticket.archived":
             TICKETS_ARCHIVED.labels(channel, team).inc()
         elif event.type in ("sla.warning", "sla.overdue"):
-            _count_alarm(event)
+            count_alarm(event)
         elif event.type == "dispatch.chased":
             by = "deadline" if event.actor == "system" else "desk"
             CHASES.labels(str(event.payload.get("team_id") or NO_TEAM), by).inc()
 
 
-def _count_alarm(event: EventSpec) -> None:
+def count_alarm(event: EventSpec) -> None:
+    """Count an sla.warning or sla.overdue, and how late it fired."""
     kind = str(event.payload.get("deadline") or "unknown")
     alarm = event.type.removeprefix("sla.")
     (DEADLINE_WARNINGS if alarm == "warning" else DEADLINE_OVERDUE).labels(kind).inc()

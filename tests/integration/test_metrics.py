@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+from google.protobuf import duration_pb2
 from prometheus_client.parser import text_string_to_metric_families
 
 from helpdesk.v1 import (
@@ -25,7 +26,6 @@ from helpdesk.v1 import (
     survey_pb2_grpc,
 )
 from tests.integration.desk_client import auth, report
-from tests.integration.test_sla_and_crash import _seconds
 from tests.stack import RunningDesk
 
 S = common_pb2
@@ -98,6 +98,10 @@ class Counts:
 
     def has(self, name: str, process: str, **labels: str) -> bool:
         return any(s.name == name and labels.items() <= s.labels.items() for s in self._by_process[process])
+
+
+def seconds(value: float) -> duration_pb2.Duration:
+    return duration_pb2.Duration(seconds=int(value), nanos=int(value % 1 * 1e9))
 
 
 def workers(desk: RunningDesk) -> list[str]:
@@ -202,9 +206,9 @@ async def test_deadline_alarms_are_counted_with_their_lateness(desk: RunningDesk
     policy = S.SlaPolicy(
         priority=S.PRIORITY_P1,
         team_id="automation",
-        response_target=_seconds(2),
-        resolution_target=_seconds(4),
-        callback_target=_seconds(60),
+        response_target=seconds(2),
+        resolution_target=seconds(4),
+        callback_target=seconds(60),
         warning_percent=50,
     )
     await dispatch.SetSlaPolicy(
