@@ -144,8 +144,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     run: Callable[[Settings], Awaitable[None]] = importlib.import_module(f"services.{args.service}.main").run
     try:
         return _run_process(run, settings)
-    except PortInUse as taken:  # the one port this process listens on: say which setting moves it
-        raise taken.of(args.service, port_setting(args.service)) from None
+    except PortInUse as taken:  # its gRPC or HTTP port, unless it names another: say which setting moves it
+        raise (taken if taken.setting else taken.of(args.service, port_setting(args.service))) from None
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

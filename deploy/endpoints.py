@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from desk.config import Settings
 
 
 @dataclass
@@ -27,6 +30,20 @@ class Endpoints:
     processes: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     """Where each generated secret is kept (deploy/secrets.py), by name: paths, never the values."""
+    metrics: dict[str, str] = field(default_factory=dict)
+    """Each desk process's Prometheus endpoint (desk/metrics.py), by process."""
+    temporal_sdk_metrics: dict[str, str] = field(default_factory=dict)
+    """The Temporal SDK's runtime metrics of each process with a Temporal client, by process."""
+    temporal_metrics: str | None = None  # the embedded Temporal server's Prometheus endpoint
+    nats_monitoring: str | None = None  # the embedded NATS's monitoring endpoint (/varz, /jsz, …)
+
+    def add_metrics(self, settings: Settings, processes: Iterable[str]) -> None:
+        """The metrics URLs of these processes, those served (a port of 0 serves none)."""
+        for name in processes:
+            if url := settings.metrics_url(name):
+                self.metrics[name] = url
+            if sdk := settings.temporal_metrics_url(name):
+                self.temporal_sdk_metrics[name] = sdk
 
     def document(self) -> dict[str, Any]:
         return {
@@ -39,6 +56,10 @@ class Endpoints:
             "tokens": self.tokens,
             "processes": self.processes,
             "secrets": self.secrets,
+            "metrics": self.metrics,
+            "temporal_sdk_metrics": self.temporal_sdk_metrics,
+            "temporal_metrics": self.temporal_metrics,
+            "nats_monitoring": self.nats_monitoring,
         }
 
     def table(self) -> str:
@@ -46,6 +67,10 @@ class Endpoints:
         rows += [(f"{name} (http)", url) for name, url in self.http.items()]
         rows += [("temporal", self.temporal), ("temporal ui", self.temporal_ui or "(not embedded)")]
         rows += [("nats", without_password(self.nats)), ("postgres", without_password(self.postgres))]
+        rows += [(f"{name} metrics", url) for name, url in self.metrics.items()]
+        rows += [(f"{name} sdk metrics", url) for name, url in self.temporal_sdk_metrics.items()]
+        rows += [("temporal metrics", self.temporal_metrics)] if self.temporal_metrics else []
+        rows += [("nats monitoring", self.nats_monitoring)] if self.nats_monitoring else []
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"  {name.ljust(width)}  {address}" for name, address in rows)
 

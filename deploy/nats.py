@@ -26,13 +26,14 @@ from services.dispatch import repository
 log = logging.getLogger(__name__)
 
 
-def _config(*, host: str, port: int, store_dir: Path) -> str:
+def _config(*, host: str, port: int, store_dir: Path, monitor_port: int = 0) -> str:
     # json.dumps quotes paths the way the NATS configuration format expects.
     return "\n".join(
         [
             "# Written by `helpdesk up` at every start; edits are overwritten.",
             'server_name: "helpdesk-dev"',  # JetStream keys its state by server name: keep it stable
             f"listen: {json.dumps(f'{host}:{port}')}",
+            *([f"http: {json.dumps(f'{host}:{monitor_port}')}"] if monitor_port else []),  # monitoring
             "jetstream {",
             f"  store_dir: {json.dumps(str(store_dir))}",
             "  sync_interval: always",
@@ -52,6 +53,7 @@ class EmbeddedNats:
         port: int,
         run_dir: Path,
         log_limits: FileLimits = DEFAULT_LOG_LIMITS,
+        monitor_port: int = 0,  # its monitoring endpoint's (0: none)
     ) -> None:
         self.store_dir = data_dir / "nats"
         self.config_path = self.store_dir / "nats-server.conf"
@@ -59,6 +61,8 @@ class EmbeddedNats:
         self.port = port
         self.users = NatsUsers(data_dir, host, port)
         self.url = self.users.desk_url()  # the desk's user and password in it: print without_password
+        self.monitor_port = monitor_port
+        self.monitoring_url = f"http://{host}:{monitor_port}" if monitor_port else None
         self.child = ChildProcess(
             ChildSpec(
                 name="nats",
@@ -73,7 +77,9 @@ class EmbeddedNats:
     async def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.users.admit(())  # the users the secrets name (after a crash: the teams admitted since too)
-        self.config_path.write_text(_config(host=self.host, port=self.port, store_dir=self.store_dir))
+        self.config_path.write_text(
+            _config(host=self.host, port=self.port, store_dir=self.store_dir, monitor_port=self.monitor_port)
+        )
         await self.child.start()
         waited = await wait_ready(self.child, self._jetstream_answers, within=30.0)
         address = without_password(self.url)

@@ -36,6 +36,8 @@ class StackAddresses:
     nats: str
     postgres: str
     embedded: tuple[Embedded, ...] = ()  # those started here, to be kept running
+    temporal_metrics: str | None = None  # the embedded Temporal's Prometheus endpoint
+    nats_monitoring: str | None = None  # the embedded NATS's monitoring endpoint
 
 
 async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddresses:
@@ -50,6 +52,7 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
     embedded: list[Embedded] = []
     database_url, nats_url = settings.database_url, settings.nats_url
     temporal_address, temporal_ui = settings.temporal_address, None
+    temporal_metrics = nats_monitoring = None
     if database_url is None:
         postgres = EmbeddedPostgres(
             data_dir=settings.data_dir, host=host, port=ports.postgres, run_dir=run_dir, log_limits=logs
@@ -58,9 +61,14 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
         embedded.append(postgres)
     if nats_url is None:
         nats = EmbeddedNats(
-            data_dir=settings.data_dir, host=host, port=ports.nats, run_dir=run_dir, log_limits=logs
+            data_dir=settings.data_dir,
+            host=host,
+            port=ports.nats,
+            run_dir=run_dir,
+            log_limits=logs,
+            monitor_port=ports.nats_monitor,
         )
-        nats_url = nats.url
+        nats_url, nats_monitoring = nats.url, nats.monitoring_url
         embedded.append(nats)
     if temporal_address is None:
         temporal = EmbeddedTemporal(
@@ -68,14 +76,20 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
             host=host,
             port=ports.temporal,
             ui_port=ports.temporal_ui,
+            metrics_port=ports.temporal_metrics,
             namespace=settings.temporal_namespace,
             run_dir=run_dir,
             nice=settings.temporal_nice,
             log_limits=logs,
         )
         temporal_address, temporal_ui = temporal.address, temporal.ui_url
+        temporal_metrics = temporal.metrics_url
         embedded.append(temporal)
     for component in embedded:
         exits.push_async_callback(component.stop)
     await run_together(component.start() for component in embedded)
-    return StackAddresses(temporal_address, temporal_ui, nats_url, database_url, tuple(embedded))
+    return StackAddresses(
+        *(temporal_address, temporal_ui, nats_url, database_url, tuple(embedded)),
+        temporal_metrics=temporal_metrics,
+        nats_monitoring=nats_monitoring,
+    )

@@ -26,6 +26,7 @@ class EmbeddedTemporal:
         host: str,
         port: int,
         ui_port: int,
+        metrics_port: int,
         namespace: str,
         run_dir: Path,
         nice: int = 0,
@@ -33,6 +34,7 @@ class EmbeddedTemporal:
     ) -> None:
         self.address = f"{host}:{port}"
         self.ui_url = f"http://{host}:{ui_port}"
+        self.metrics_url = f"http://{host}:{metrics_port}/metrics" if metrics_port else None
         self.namespace = namespace
         argv = [
             find_binary("temporal"),
@@ -40,6 +42,8 @@ class EmbeddedTemporal:
             *("--ip", host, "--port", str(port), "--ui-port", str(ui_port)),
             *("--log-level", "warn", "--ui-disable-news-fetch"),  # the news feed is on the closed internet
         ]
+        if metrics_port:  # its own Prometheus metrics; without the flag, on a random port
+            argv += ["--metrics-port", str(metrics_port)]
         for pragma in SQLITE_PRAGMAS:
             argv += ["--sqlite-pragma", pragma]
         if namespace != "default":  # "default" always exists; another must be created at launch

@@ -39,8 +39,19 @@ from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_
 from deploy.secrets import SecretFiles
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
+from desk import config
 from desk.auth import ensure_dev_tokens
-from desk.config import HTTP_GATEWAY, SERVICES, Settings, embedded_port_setting, port_setting
+from desk.config import (
+    HTTP_GATEWAY,
+    SERVICES,
+    WORKER,
+    WORKER_PROCESSES,
+    Settings,
+    embedded_port_setting,
+    metrics_port_setting,
+    port_setting,
+    temporal_metrics_port_setting,
+)
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
@@ -81,6 +92,8 @@ async def up(settings: Settings, *, with_services: bool) -> None:
             settings.endpoints_file,
             Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens, secrets=secrets),
         )
+        published.endpoints.temporal_metrics = stack.temporal_metrics
+        published.endpoints.nats_monitoring = stack.nats_monitoring
         supervisor = Supervisor(
             desk_processes(settings, stack) if with_services else [],
             settings.data_dir / "run",
@@ -116,6 +129,8 @@ def listening_ports(settings: Settings, *, with_services: bool) -> list[Listenin
         ("nats", embedded.nats, settings.nats_url is None),
         ("temporal", embedded.temporal, settings.temporal_address is None),
         ("temporal_ui", embedded.temporal_ui, settings.temporal_address is None),
+        ("temporal_metrics", embedded.temporal_metrics, settings.temporal_address is None),
+        ("nats_monitor", embedded.nats_monitor, settings.nats_url is None),
     ]
     ports = [
         ListeningPort(name, embedded_port_setting(name), EMBEDDED_HOST, port)
@@ -125,6 +140,8 @@ def listening_ports(settings: Settings, *, with_services: bool) -> list[Listenin
     if with_services:
         desk = [*settings.grpc_ports.items(), (HTTP_GATEWAY, settings.http_port)]
         ports += [ListeningPort(name, port_setting(name), settings.host, port) for name, port in desk]
+        metrics = metrics_ports(settings)
+        ports += [ListeningPort(owner, setting, settings.host, port) for owner, setting, port in metrics]
     return ports
 
 
@@ -182,6 +199,7 @@ async def _start_desk(
     published.endpoints.services = {name: settings.grpc_address(name) for name in SERVICES}
     published.endpoints.services["knowledge"] = settings.grpc_address("intake")  # served by intake
     published.endpoints.http = {"intake": settings.http_url}
+    published.endpoints.add_metrics(settings, [*SERVICES, HTTP_GATEWAY, *workers])
 
 
 async def _ready(child: ChildProcess, probe: Probe) -> None:
@@ -230,12 +248,14 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     )
     env.update({port_setting(name): str(port) for name, port in settings.grpc_ports.items()})
     env[port_setting(HTTP_GATEWAY)] = str(settings.http_port)
+    env.update(metrics_environment(settings, WORKER))
     grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
 
     def spec(name: str, *command: str, nice: int = 0) -> ChildSpec:
         argv = [sys.executable, "-m", "cli", *command]
         log = settings.data_dir / "logs" / f"{name}.log"
-        return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice, log_limits=settings.logs)
+        own = {**env, **metrics_environment(settings, name)} if name in WORKER_PROCESSES else env
+        return ChildSpec(name, argv, log, env=own, stop_timeout=grace, nice=nice, log_limits=settings.logs)
 
     services = [spec(name, "serve", name) for name in SERVICES]
     # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:
@@ -250,7 +270,30 @@ def worker_names(settings: Settings) -> list[str]:
     """ "worker", "worker-2", …: a workflow worker runs its workflows and local activities on one Python
     thread, so on a machine with spare cores a second process opens and updates tickets faster
     (docs/performance.md: lifecycle 9.4 → 13.1/s on 2 cores)."""
-    return ["worker", *(f"worker-{n}" for n in range(2, settings.workflow_workers + 1))]
+    return config.worker_names(settings.workflow_workers)
+
+
+def metrics_environment(settings: Settings, worker: str) -> dict[str, str]:
+    """The metrics ports of the services and the gateway, and the workers': every `helpdesk worker`
+    reads its own as "worker"'s (HELPDESK_WORKER_METRICS_PORT), so each is given the one of its name."""
+    ports, sdk_ports = settings.metrics_ports, settings.temporal_metrics_ports
+    env = {metrics_port_setting(name): str(ports[name]) for name in (*SERVICES, HTTP_GATEWAY)}
+    env.update({temporal_metrics_port_setting(name): str(sdk_ports[name]) for name in SERVICES})
+    env[metrics_port_setting(WORKER)] = str(ports[worker])
+    env[temporal_metrics_port_setting(WORKER)] = str(sdk_ports[worker])
+    return env
+
+
+def metrics_ports(settings: Settings) -> list[tuple[str, str, int]]:
+    """(owner, setting, port) of each metrics endpoint the desk's processes serve (port 0: none)."""
+    ports = []
+    for name in (*SERVICES, HTTP_GATEWAY, *worker_names(settings)):
+        setting = metrics_port_setting(name)
+        ports.append((f"{name} metrics", setting, settings.metrics_ports[name]))
+        if name in settings.temporal_metrics_ports:
+            setting = temporal_metrics_port_setting(name)
+            ports.append((f"{name} Temporal SDK metrics", setting, settings.temporal_metrics_ports[name]))
+    return [port for port in ports if port[2]]
 
 
 def _serving(address: str) -> Probe:

@@ -26,6 +26,33 @@ HTTP_GATEWAY = "http"
 DEFAULT_HTTP_PORT = 20180
 DEFAULT_CHANNEL_CATEGORY = "software"
 
+WORKER = "worker"
+"""The workflow worker (`helpdesk worker`); `helpdesk up` runs "worker", "worker-2", … (workflow_workers)."""
+MAX_WORKFLOW_WORKERS = 16
+
+
+def worker_names(count: int) -> list[str]:
+    """ "worker", "worker-2", …, one name per workflow worker process `helpdesk up` runs."""
+    return [WORKER, *(f"{WORKER}-{n}" for n in range(2, count + 1))]
+
+
+WORKER_PROCESSES = tuple(worker_names(MAX_WORKFLOW_WORKERS))
+METRICS_PROCESSES = (*SERVICES, HTTP_GATEWAY, *WORKER_PROCESSES)
+"""The processes that serve Prometheus metrics (desk/metrics.py), each on a port of its own."""
+TEMPORAL_PROCESSES = (*SERVICES, *WORKER_PROCESSES)
+"""The processes with a Temporal client, whose SDK serves its own runtime metrics on another port."""
+_METRICS_BASE, _TEMPORAL_METRICS_BASE = 20250, 20350
+DEFAULT_METRICS_PORTS = {
+    **{name: _METRICS_BASE + 1 + n for n, name in enumerate(SERVICES)},  # 20251 … 20255
+    HTTP_GATEWAY: _METRICS_BASE + 30,  # 20280
+    **{name: _METRICS_BASE + 40 + n for n, name in enumerate(WORKER_PROCESSES)},  # 20290 …
+}
+DEFAULT_TEMPORAL_METRICS_PORTS = {
+    name: port - _METRICS_BASE + _TEMPORAL_METRICS_BASE  # 20351 … 20355, 20390 …
+    for name, port in DEFAULT_METRICS_PORTS.items()
+    if name in TEMPORAL_PROCESSES
+}
+
 
 @dataclass(frozen=True)
 class EmbeddedPorts:
@@ -35,6 +62,8 @@ class EmbeddedPorts:
     temporal_ui: int = 18233
     nats: int = 14222
     postgres: int = 15432
+    temporal_metrics: int = 19233  # the embedded Temporal server's own Prometheus metrics
+    nats_monitor: int = 18222  # the embedded NATS's monitoring endpoint (/varz, /jsz …; JSON)
 
 
 @dataclass(frozen=True)
@@ -119,6 +148,11 @@ class Settings:
     # Signs the List RPCs' page tokens (desk/paging.py): HELPDESK_PAGE_TOKEN_KEY, at least 16 bytes of
     # text; `helpdesk up` keeps one in <data dir>/secrets/page-token-key.
     page_token_key: bytes | None = None
+    # Each process's Prometheus endpoint (desk/metrics.py), and its Temporal SDK's; 0: none served.
+    metrics_ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_METRICS_PORTS))
+    temporal_metrics_ports: Mapping[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_TEMPORAL_METRICS_PORTS)
+    )
 
     @property
     def production(self) -> bool:
@@ -130,6 +164,16 @@ class Settings:
 
     def grpc_address(self, service: str) -> str:
         return f"{self.host}:{self.grpc_ports[service]}"
+
+    def metrics_url(self, process: str) -> str | None:
+        """Where the process serves its Prometheus metrics, None when it serves none (port 0)."""
+        port = self.metrics_ports.get(process, 0)
+        return f"http://{self.host}:{port}/metrics" if port else None
+
+    def temporal_metrics_url(self, process: str) -> str | None:
+        """Where the process's Temporal SDK serves its runtime metrics, None when it serves none."""
+        port = self.temporal_metrics_ports.get(process, 0)
+        return f"http://{self.host}:{port}/metrics" if port else None
 
     @property
     def http_url(self) -> str:
@@ -202,8 +246,19 @@ def port_setting(process: str) -> str:
     return f"HELPDESK_{process.upper()}_PORT"
 
 
+def metrics_port_setting(process: str) -> str:
+    """The setting that chooses a process's metrics port: HELPDESK_INTAKE_METRICS_PORT, HELPDESK_WORKER_2_…"""
+    return f"HELPDESK_{process.upper().replace('-', '_')}_METRICS_PORT"
+
+
+def temporal_metrics_port_setting(process: str) -> str:
+    """The setting that chooses the port of a process's Temporal SDK metrics: HELPDESK_INTAKE_TEMPORAL_…"""
+    return f"HELPDESK_{process.upper().replace('-', '_')}_TEMPORAL_METRICS_PORT"
+
+
 def embedded_port_setting(server: str) -> str:
-    """The setting that chooses an embedded server's port (temporal, temporal_ui, nats, postgres)."""
+    """The setting that chooses an embedded server's port (temporal, temporal_ui, nats, postgres,
+    temporal_metrics, nats_monitor)."""
     return f"HELPDESK_EMBEDDED_{server.upper()}_PORT"
 
 
@@ -383,6 +438,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         temporal_ui=_port(env, embedded_port_setting("temporal_ui"), EmbeddedPorts.temporal_ui),
         nats=_port(env, embedded_port_setting("nats"), EmbeddedPorts.nats),
         postgres=_port(env, embedded_port_setting("postgres"), EmbeddedPorts.postgres),
+        temporal_metrics=_port(
+            env, embedded_port_setting("temporal_metrics"), EmbeddedPorts.temporal_metrics
+        ),
+        nats_monitor=_port(env, embedded_port_setting("nats_monitor"), EmbeddedPorts.nats_monitor),
     )
     return Settings(
         data_dir=Path(env.get("HELPDESK_DATA_DIR") or ".data").resolve(),
@@ -402,7 +461,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", Settings.pending_lease_seconds),
         max_backlog=_whole(env, "HELPDESK_MAX_BACKLOG", Settings.max_backlog, low=1, high=10_000_000),
         worker_nice=_whole(env, "HELPDESK_WORKER_NICE", Settings.worker_nice, low=0, high=19),
-        workflow_workers=_whole(env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=16),
+        workflow_workers=_whole(
+            env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=MAX_WORKFLOW_WORKERS
+        ),
         temporal_nice=_whole(env, "HELPDESK_TEMPORAL_NICE", Settings.temporal_nice, low=0, high=19),
         logs=_file_limits(env, ("HELPDESK_LOG_MAX_BYTES", "HELPDESK_LOG_FILES_KEPT"), DEFAULT_LOG_LIMITS),
         spans=_file_limits(
@@ -421,4 +482,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         mode=_mode(env, "HELPDESK_MODE", Settings.mode),
         temporal_access=_temporal_access(env),
         page_token_key=_page_token_key(env),
+        metrics_ports={
+            name: _port(env, metrics_port_setting(name), port) for name, port in DEFAULT_METRICS_PORTS.items()
+        },
+        temporal_metrics_ports={
+            name: _port(env, temporal_metrics_port_setting(name), port)
+            for name, port in DEFAULT_TEMPORAL_METRICS_PORTS.items()
+        },
     )

@@ -45,6 +45,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from desk import metrics
 from desk.events import STREAM
 from desk.loops import Backoff, Readiness, connection_lost, describe, keep_running
 from helpdesk.v1 import events_pb2
@@ -293,8 +294,10 @@ class DurableEventConsumer:
         return str(self._config.durable_name)
 
     async def run(self) -> NoReturn:
-        """Consume until cancelled."""
-        await keep_running(self.loop_name, self._consume, self._readiness, backoff=Backoff(most=10.0))
+        """Consume until cancelled; beside it, keep the consumer's gauges current (desk/metrics.py)."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(metrics.watch_consumers(self._js, lambda name: name == self.durable)())
+            await keep_running(self.loop_name, self._consume, self._readiness, backoff=Backoff(most=10.0))
 
     async def _consume(self, working: Callable[[], None]) -> None:
         try:

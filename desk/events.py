@@ -63,9 +63,12 @@ def team_consumer_subject(team_id: str) -> str:
     return f"helpdesk.dispatch.{team_id}.>"
 
 
+TEAM_CONSUMER_PREFIX = "team-"
+
+
 def team_consumer_name(team_id: str) -> str:
     """Durable consumer name of a team; JetStream names may not contain dots."""
-    return "team-" + team_id.replace(".", "_")
+    return TEAM_CONSUMER_PREFIX + team_id.replace(".", "_")
 
 
 def quality_subject(verb: str) -> str:

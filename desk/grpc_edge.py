@@ -23,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from desk import metrics
 from desk.auth import Principal, TokenAuthenticator
 from desk.errors import (
     AlreadyExists,
@@ -155,6 +156,55 @@ class EdgeInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         return guarded
 
 
+class RequestMetricsInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    """Counts every unary RPC by method and status code, and times it (desk/metrics.py): the
+    outermost interceptor, so refusals of the edge (UNAUTHENTICATED, INVALID_ARGUMENT …) count too."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        service, _, method = str(details.method).lstrip("/").rpartition("/")
+        return grpc.unary_unary_rpc_method_handler(
+            _measured(handler.unary_unary, service, method),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _measured(behavior: Behavior, service: str, method: str) -> Behavior:
+    duration = metrics.GRPC_DURATION.labels(service, method)
+
+    async def measured(request: Any, context: aio.ServicerContext) -> Any:
+        watch = metrics.Stopwatch()
+        failed = False
+        try:
+            return await behavior(request, context)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            # An abort has set the code; anything else that escaped the edge leaves it UNKNOWN.
+            fallback = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+            metrics.GRPC_REQUESTS.labels(service, method, _code_name(context.code(), fallback)).inc()
+            duration.observe(watch.seconds())
+
+    return measured
+
+
+def _code_name(code: object, fallback: grpc.StatusCode) -> str:
+    """The status code's name ("OK", "NOT_FOUND"): gRPC keeps it as a StatusCode or as its number."""
+    if isinstance(code, grpc.StatusCode):
+        return str(code.name)
+    if isinstance(code, int):
+        return str(next((c.name for c in grpc.StatusCode if c.value[0] == code), fallback.name))
+    return str(fallback.name)
+
+
 def unexpected_error(error: Exception, method: str) -> DeskError:
     """An error no servicer meant to raise, as a status that names no class nor internal text.
 
@@ -228,7 +278,11 @@ async def start_server(
     bindings = list(bindings)
     check_access(bindings, access)
     server = aio.server(
-        interceptors=[*interceptors, EdgeInterceptor(authenticator, access, text_limits)],
+        interceptors=[
+            RequestMetricsInterceptor(),
+            *interceptors,
+            EdgeInterceptor(authenticator, access, text_limits),
+        ],
         options=[
             # gRPC shares a port between servers of one user by default (SO_REUSEPORT): a second desk on
             # the same ports would silently take half of the first one's calls. The port is this server's.

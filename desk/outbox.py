@@ -110,6 +110,16 @@ class Outbox:
         )
         return letter_id
 
+    async def unpublished(self, *, db: Executor) -> tuple[int, datetime | None]:
+        """How many events wait to be published, and the time of the oldest event (its occurred_at:
+        the outbox keeps no time of its own; an event is queued when its change is recorded)."""
+        row = await db.fetchrow(
+            "SELECT count(*) AS n, min((event->>'occurred_at')::timestamptz) AS oldest"
+            f" FROM {self.schema}.outbox"
+        )
+        assert row is not None
+        return row["n"], row["oldest"]
+
     async def dead_letter_count(self, *, db: Executor) -> int:
         count: int = await db.fetchval(f"SELECT count(*) FROM {self.schema}.dead_letters")
         return count

@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import asyncpg
@@ -34,6 +35,7 @@ import nats.js.errors
 from google.protobuf.message import EncodeError
 from opentelemetry import context, propagate
 
+from desk import metrics
 from desk.event_bus import EventPublisher
 from desk.loops import Backoff, Readiness, describe, keep_running
 from desk.outbox import Outbox, Queued
@@ -82,6 +84,7 @@ class OutboxRelay:
         self._outbox = outbox
         self._loop_name = loop_name
         self._blocked_since: float | None = None
+        self._measured_at = 0.0  # when the outbox's gauges were last refreshed (monotonic)
 
     async def run(self) -> NoReturn:
         """Relay until cancelled; a lost database connection is opened again."""
@@ -102,6 +105,7 @@ class OutboxRelay:
         pauses = Backoff(most=MAX_BACKOFF)
         while True:
             wake.clear()
+            await self._measure(conn)
             batch = await self._publish_batch(conn)
             if batch.blocked_by is not None:
                 self._blocked(batch.blocked_by)
@@ -113,6 +117,16 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(POLL_EVERY):
                         await wake.wait()
+
+    async def _measure(self, conn: asyncpg.Connection) -> None:
+        """Refresh the outbox's gauges (desk/metrics.py) every few seconds: the relay holding the
+        outbox's lock reports it, so one process among the desk's does."""
+        if time.monotonic() - self._measured_at < metrics.REFRESH_SECONDS:
+            return
+        self._measured_at = time.monotonic()
+        count, oldest = await self._outbox.unpublished(db=conn)
+        metrics.OUTBOX_EVENTS.labels(self._outbox.schema).set(count)
+        metrics.set_age(metrics.OUTBOX_AGE.labels(self._outbox.schema), oldest, datetime.now(UTC))
 
     async def _publish_batch(self, conn: asyncpg.Connection) -> _Batch:
         """Publish the oldest queued events in order; forget those sent, even if a later one fails."""

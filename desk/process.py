@@ -31,6 +31,7 @@ from desk.config import Settings
 from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, start_server
 from desk.loops import Readiness, describe
+from desk.metrics import MetricsEndpoint, temporal_runtime
 from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
 from desk.ticket_spans import TicketActivityInterceptor
@@ -73,6 +74,8 @@ class Runtime:
     js: JetStreamContext
     readiness: Readiness = field(default_factory=Readiness)
     """Which of the process's background loops are down; its gRPC health service follows it."""
+    metrics: MetricsEndpoint | None = None
+    """The process's /metrics (desk/metrics.py), stopped with the connections."""
 
 
 @dataclass
@@ -84,7 +87,9 @@ class ServiceParts:
     A loop that raises ends the process (see :mod:`desk.loops`)."""
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, process: str | None = None) -> Client:
+    """The desk's Temporal client; a desk ``process``'s SDK serves its runtime metrics on the process's
+    port (desk/metrics.py), a tool's (no process) serves none."""
     address, _, _ = settings.require_stack()
     ring = settings.payload_ring
     if ring is None:
@@ -98,6 +103,7 @@ async def connect_temporal(settings: Settings) -> Client:
         # The ticket interceptor after the tracing one: it runs inside the activity's span (ticket_spans).
         interceptors=[TracingInterceptor(), TicketActivityInterceptor()],
         data_converter=encrypted_converter(ring),
+        runtime=temporal_runtime(settings, process) if process else None,
         **settings.temporal_access.connect_options(),
     )
 
@@ -105,16 +111,19 @@ async def connect_temporal(settings: Settings) -> Client:
 async def open_runtime(settings: Settings, process_name: str) -> Runtime:
     setup_telemetry(settings, process_name)
     _, nats_url, database_url = settings.require_stack()
+    metrics = MetricsEndpoint.start(settings, process_name)
     pool = await db.create_pool(database_url)
-    temporal = await connect_temporal(settings)
+    temporal = await connect_temporal(settings, process_name)
     nc = await event_bus.connect(nats_url)
     js = nc.jetstream()
     await event_bus.ensure_stream(js)
-    return Runtime(settings=settings, pool=pool, temporal=temporal, nats=nc, js=js)
+    return Runtime(settings=settings, pool=pool, temporal=temporal, nats=nc, js=js, metrics=metrics)
 
 
 async def close_runtime(runtime: Runtime) -> None:
     """Close the connections; one whose server is gone is dropped instead of waited for."""
+    if runtime.metrics is not None:
+        runtime.metrics.stop()
     try:
         async with asyncio.timeout(CLOSE_WAIT_SECONDS):
             await runtime.nats.drain()

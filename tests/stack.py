@@ -21,9 +21,17 @@ from typing import Any
 
 import grpc
 
-from desk.config import HTTP_GATEWAY, SERVICES, parse_sampling_secret
+from desk.config import (
+    HTTP_GATEWAY,
+    SERVICES,
+    Settings,
+    metrics_port_setting,
+    parse_sampling_secret,
+    temporal_metrics_port_setting,
+    worker_names,
+)
 
-EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres")
+EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres", "temporal_metrics", "nats_monitor")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Settings that would point the desk at servers outside the test, or its spans away from the span files;
@@ -60,10 +68,14 @@ def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) 
         if key not in _NOT_INHERITED and not key.startswith("TEMPORAL_")  # TLS, API keys: for another server
     }
     env.update(settings or {})
-    ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED)))
+    workers = worker_names(int(env.get("HELPDESK_WORKFLOW_WORKERS") or Settings.workflow_workers))
+    metered = [metrics_port_setting(name) for name in (*SERVICES, HTTP_GATEWAY, *workers)]
+    metered += [temporal_metrics_port_setting(name) for name in (*SERVICES, *workers)]
+    ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED) + len(metered)))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
     env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in (*SERVICES, HTTP_GATEWAY)})
     env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
+    env.update({setting: str(next(ports)) for setting in metered})
     return env
 
 

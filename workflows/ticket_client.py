@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from desk import metrics
 from desk.errors import (
     AlreadyExists,
     DeskError,
@@ -114,6 +116,20 @@ class _TicketQueue:
     users: int = 0
 
 
+@contextmanager
+def _timed(update: str) -> Iterator[None]:
+    """Time a call to a ticket's workflow by update and outcome ("ok", or the DeskError it became)."""
+    watch = metrics.Stopwatch()
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as failed:  # a DeskError; or cancelled, or an error no translation knew
+        error = failed
+        raise
+    finally:
+        metrics.TICKET_UPDATE_DURATION.labels(update, metrics.outcome_of(error)).observe(watch.seconds())
+
+
 class TicketWorkflows:
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -121,6 +137,10 @@ class TicketWorkflows:
 
     async def start(self, draft: TicketDraft) -> TicketView:
         """Start the ticket's workflow (or join the running one) and wait until it has recorded the ticket."""
+        with _timed(wf.AWAIT_RECORDED):
+            return await self._start(draft)
+
+    async def _start(self, draft: TicketDraft) -> TicketView:
         try:
             view: TicketView = await self._client.execute_update_with_start_workflow(
                 wf.AWAIT_RECORDED,
@@ -158,10 +178,11 @@ class TicketWorkflows:
         queue = self._in_flight.setdefault(ticket_id, _TicketQueue())
         queue.users += 1
         try:
-            async with queue.slots:
-                return await self._update(
-                    ticket_id, update, arg, result_type, update_id or str(uuid.uuid4()), start=start
-                )
+            with _timed(update):  # its wait for a slot too: the caller waits that out as well
+                async with queue.slots:
+                    return await self._update(
+                        ticket_id, update, arg, result_type, update_id or str(uuid.uuid4()), start=start
+                    )
         finally:
             queue.users -= 1
             if not queue.users:

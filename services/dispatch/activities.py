@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from desk import metrics
 from desk.storage_errors import final_storage_errors
 from domain.work_orders import SlaPolicyRecord
 from services.dispatch import repository
@@ -95,6 +96,9 @@ class DispatchActivities:
                 await repository.set_violation_chase_count(
                     db=conn, violation_id=request.violation_id, chase_count=work_order.chase_count
                 )
+        if recorded:
+            source, kind = str(request.source), request.deadline_kind
+            metrics.VIOLATIONS.labels(source, kind, request.team_id or metrics.NO_TEAM).inc()
         return RecordViolationResult(recorded=recorded, work_order=work_order)
 
     @activity.defn(name=LIST_VIOLATIONS)

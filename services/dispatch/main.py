@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from desk import metrics
 from desk.config import Settings
 from desk.event_bus import ensure_team_consumer
+from desk.events import TEAM_CONSUMER_PREFIX
 from desk.paging import PageTokens
 from desk.process import Runtime, ServiceParts, serve
 from services.dispatch import repository
@@ -24,6 +26,9 @@ async def build(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         bindings=[binding(servicer)],
         access=ACCESS,
+        # The ops teams' consumers are read by the teams' own systems: dispatch, which makes them, tells
+        # how far behind each is (desk/metrics.py).
+        background=[metrics.watch_consumers(runtime.js, lambda name: name.startswith(TEAM_CONSUMER_PREFIX))],
     )
 
 

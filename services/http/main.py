@@ -26,11 +26,13 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from desk import db
 from desk.auth import TokenAuthenticator
 from desk.config import HTTP_GATEWAY, Settings
+from desk.metrics import MetricsEndpoint
 from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
 from services.http.errors import HttpError
+from services.http.metrics import RequestMetrics
 from services.http.trace_page import TracePages
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,12 @@ async def run(settings: Settings) -> None:
     # Bound here rather than by uvicorn, which logs a taken port and exits: PortInUse lets the command
     # line name the setting to change.
     with bound_socket(settings.host, settings.http_port) as listener:
-        await _run(settings, listener)
+        endpoint = MetricsEndpoint.start(settings, HTTP_GATEWAY)
+        try:
+            await _run(settings, listener)
+        finally:
+            if endpoint is not None:
+                endpoint.stop()
 
 
 async def _run(settings: Settings, listener: socket.socket) -> None:
@@ -125,7 +132,7 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
             traces=traces,
         )
         config = uvicorn.Config(
-            build_app(channels),
+            RequestMetrics(build_app(channels)),
             host=settings.host,
             port=settings.http_port,
             log_config=None,  # the process's logging, as configured by `helpdesk serve`

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from desk import metrics
 from desk.storage_errors import final_storage_errors
 from domain.line_tests import LineTestResult
 from domain.ticket import TicketStatus
@@ -38,6 +39,12 @@ class IntakeActivities:
             events=request.timeline,
             trace=outbox.trace_context(),
             release_keys=request.view.status in _NO_MORE_REPEATS,
+        )
+        # Counted once stored: a step retried after it was stored (a worker lost before its workflow
+        # task completed) counts again, rarely; the counts are for rates and alerts, not for reports.
+        view = request.view
+        metrics.count_recorded(
+            channel=view.draft.channel, team=view.assigned_team_id, events=request.timeline
         )
 
     @activity.defn(name=RUN_LINE_TEST)

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from desk import metrics
 from desk.db import Executor
 from desk.outbox import trace_context
 from services.knowledge import repository
@@ -29,6 +30,7 @@ class KnowledgeActivities:
 
         Once per alarm: a retry finds the state moved on and queues nothing again.
         """
+        raised = None
         async with self._pool.acquire() as conn, conn.transaction():
             case = await repository.get_case(db=conn, ticket_id=request.ticket_id, for_update=True)
             if case is None:  # the workflow starts only after its case is stored
@@ -41,8 +43,10 @@ class KnowledgeActivities:
                 case.state = _RAISED[request.alarm]
                 await repository.save_case_state(db=conn, case=case)
                 sequence = await repository.next_case_sequence(db=conn, ticket_id=case.ticket_id)
-                event = alarm_event(case, request.alarm, sequence, request.raised_at)
-                await KNOWLEDGE_OUTBOX.enqueue(db=conn, events=[event], trace=trace_context())
+                raised = alarm_event(case, request.alarm, sequence, request.raised_at)
+                await KNOWLEDGE_OUTBOX.enqueue(db=conn, events=[raised], trace=trace_context())
+        if raised is not None:  # counted once committed: a retry raises nothing again
+            metrics.count_alarm(raised)
         return CaseAlarmResult("")
 
     def all(self) -> list[Callable[..., Any]]:

@@ -48,20 +48,43 @@ async def test_up_names_the_setting_of_a_taken_port_and_starts_nothing(
     assert not leftovers(tmp_path) and not (tmp_path / "postgres").exists()  # it failed before starting
 
 
-async def test_a_service_names_the_setting_of_its_taken_port(
-    desk: RunningDesk, tmp_path: Path, taken: int
-) -> None:
-    env = {
+def _service_environment(desk: RunningDesk, data_dir: Path, **ports: int) -> dict[str, str]:
+    """`serve dispatch` beside the desk, on the ports given (its metrics' off unless given)."""
+    return {
         **os.environ,
-        "HELPDESK_DATA_DIR": str(tmp_path),
+        "HELPDESK_DATA_DIR": str(data_dir),
         "TEMPORAL_ADDRESS": desk.endpoints["temporal"],
         "NATS_URL": desk.endpoints["nats"],
         "DATABASE_URL": desk.endpoints["postgres"],
         "HELPDESK_PAYLOAD_KEY": (desk.data_dir / "payload.key").read_text().strip(),
-        "HELPDESK_DISPATCH_PORT": str(taken),
+        "HELPDESK_DISPATCH_METRICS_PORT": "0",
+        "HELPDESK_DISPATCH_TEMPORAL_METRICS_PORT": "0",
+        **{setting: str(port) for setting, port in ports.items()},
     }
+
+
+async def test_a_service_names_the_setting_of_its_taken_port(
+    desk: RunningDesk, tmp_path: Path, taken: int
+) -> None:
+    env = _service_environment(desk, tmp_path, HELPDESK_DISPATCH_PORT=taken)
     status, output = await helpdesk("serve", "dispatch", env=env)
     assert status == 1 and told(output, taken, "dispatch", "HELPDESK_DISPATCH_PORT"), output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "owner"),
+    [
+        ("HELPDESK_DISPATCH_METRICS_PORT", "dispatch metrics"),
+        ("HELPDESK_DISPATCH_TEMPORAL_METRICS_PORT", "dispatch Temporal SDK metrics"),
+    ],
+)
+async def test_a_service_names_the_setting_of_its_taken_metrics_port(
+    desk: RunningDesk, tmp_path: Path, taken: int, setting: str, owner: str
+) -> None:
+    env = _service_environment(desk, tmp_path, **{setting: taken})
+    status, output = await helpdesk("serve", "dispatch", env=env)
+    assert status == 1 and told(output, taken, owner, setting), output
     assert "Traceback" not in output
 
 

@@ -30,7 +30,9 @@ def test_every_default_port_is_below_the_ephemeral_range() -> None:
     by any program's connection when the desk starts."""
     settings = load_settings({})
     ports = [*settings.grpc_ports.values(), settings.http_port, *astuple(settings.embedded)]
-    assert len(set(ports)) == len(ports) == 10
+    ports += [*settings.metrics_ports.values(), *settings.temporal_metrics_ports.values()]
+    # 5 services, the gateway, 6 embedded; metrics of the 5, the gateway and 16 workers; 21 SDKs'
+    assert len(set(ports)) == len(ports) == 12 + 22 + 21
     assert all(1024 <= port < 32768 for port in ports), ports
 
 

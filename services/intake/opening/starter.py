@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from opentelemetry import trace
 
+from desk import metrics
 from desk.errors import DeskError, InvalidArgument, TransitionNotAllowed
 from desk.loops import Readiness, keep_running, reraise_if_cancelled
 from desk.ticket_spans import ticket_scope
@@ -170,6 +171,8 @@ class TicketStarter:
             now = datetime.now(UTC)
             started = self.admission.count_starts()
             self.backlog = Backlog(*await pending_tickets.pending_backlog(db=self._db))
+            metrics.INTAKE_BACKLOG.set(self.backlog.count)
+            metrics.set_age(metrics.INTAKE_BACKLOG_AGE, self.backlog.oldest, now)
             self.admission.counted(self.backlog.count, started)
             working()
             self._tell_backlog(now)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from desk import metrics
 from desk.errors import InvalidArgument, NotFound, TransitionNotAllowed, Unavailable
 from domain.commands import RecordRepeatInput, RepeatReport, ResolveByOutageInput
 from domain.line_tests import LineTestResult
@@ -96,6 +97,7 @@ async def accept_report(
         return Accepted(repeated, repeat=True, replayed=not claim.fresh)
     if claim.fresh:
         draft.ticket_id, draft.outage_id = claim.ticket_id, claim.outage_id
+        metrics.TICKETS_ACCEPTED.labels(draft.channel).inc()
         return Accepted(pending_tickets.received(draft), repeat=False, pending=draft)
     return await _accepted_before(db, claim, draft, leased_until)
 
