@@ -19,6 +19,9 @@ from services.dispatch.contract import RoutingRuleRecord
 from services.dispatch.repository import TeamRow
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+"""A team id is one token of its NATS subjects (`helpdesk.dispatch.<team>.>`) and of its consumer's and
+user's names: with a '.', team `a.b`'s work orders would fall under team `a`'s subjects and credential."""
 _TARGETS = ("response_target", "resolution_target", "callback_target")
 
 
@@ -35,8 +38,8 @@ def _raise_if(violations: list[FieldViolation]) -> None:
 
 def team_from_proto(team: common_pb2.Team) -> TeamRow:
     violations = []
-    if not _ID.match(team.team_id):
-        violations.append(FieldViolation("team.team_id", "lowercase letters, digits, '.', '_', '-'; 1-64"))
+    if not _TEAM_ID.match(team.team_id):
+        violations.append(FieldViolation("team.team_id", "lowercase letters, digits, '_', '-'; 1-64"))
     if not team.name.strip():
         violations.append(FieldViolation("team.name", "is required"))
     violations += [

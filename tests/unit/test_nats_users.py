@@ -19,6 +19,8 @@ from deploy.processes import find_binary
 from desk.config import load_settings
 from desk.errors import InvalidArgument
 from desk.nats_access import team_inbox_prefix, team_permissions
+from helpdesk.v1 import common_pb2
+from services.dispatch.validation import team_from_proto
 
 
 def test_a_team_may_read_and_ack_only_its_own_consumer_and_publish_nothing_else() -> None:
@@ -103,3 +105,11 @@ def test_ops_nats_permissions_prints_the_user(capsys: pytest.CaptureFixture[str]
     assert permissions_command(args, load_settings({"HELPDESK_DATA_DIR": str(tmp_path)})) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["user"] == "team-network" and printed["permissions"] == team_permissions("network")
+
+
+def test_a_new_team_id_with_a_dot_is_refused_by_dispatch() -> None:
+    # Team "ops.east"'s subjects helpdesk.dispatch.ops.east.> lie under team "ops"'s filter and permission.
+    with pytest.raises(InvalidArgument) as refused:
+        team_from_proto(common_pb2.Team(team_id="ops.east", name="East"))
+    assert refused.value.violations[0].field == "team.team_id"
+    assert team_from_proto(common_pb2.Team(team_id="ops-east", name="East")).team_id == "ops-east"
