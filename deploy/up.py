@@ -33,12 +33,14 @@ from temporalio.service import RPCError
 
 from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
-from deploy.postgres import PGDATA
+from deploy.postgres import PGDATA, process_database_urls, role_passwords
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
+from deploy.secrets import SecretFiles
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
 from deploy.supervisor import Supervisor
 from desk.auth import ensure_dev_tokens
 from desk.config import HTTP_GATEWAY, SERVICES, Settings, embedded_port_setting, port_setting
+from desk.database_roles import apply_roles
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
@@ -76,6 +78,7 @@ async def up(settings: Settings, *, with_services: bool) -> None:
             settings.endpoints_file,
             Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
         )
+        published.endpoints.secrets = SecretFiles(settings.data_dir).named()  # the files, not the values
         supervisor = Supervisor(
             desk_processes(settings, stack) if with_services else [],
             settings.data_dir / "run",
@@ -144,6 +147,9 @@ async def _prepare_database(database_url: str, settings: Settings) -> dict[str, 
     try:
         applied = await migrate(pool)
         log.info("migrations: %s", ", ".join(applied) if applied else "none new")
+        if settings.database_url is None:  # embedded: each process logs in as its own role
+            async with pool.acquire() as conn:
+                await apply_roles(conn, role_passwords(SecretFiles(settings.data_dir)))
         await seed_defaults(pool)
         lifetime = timedelta(hours=settings.dev_token_hours)
         tokens = await ensure_dev_tokens(pool, lifetime=lifetime, production=settings.production)
@@ -207,19 +213,23 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         HELPDESK_QUALITY_SAMPLING_SECRET=quality_sampling_secret(settings),
         TEMPORAL_ADDRESS=stack.temporal,
         NATS_URL=stack.nats,
-        DATABASE_URL=stack.postgres,
         HELPDESK_DATA_DIR=str(settings.data_dir),
         HELPDESK_HOST=settings.host,
         PYTHONUNBUFFERED="1",  # a crash's last lines reach the log
     )
     env.update({port_setting(name): str(port) for name, port in settings.grpc_ports.items()})
     env[port_setting(HTTP_GATEWAY)] = str(settings.http_port)
+    env.pop("DATABASE_URL", None)  # each process its own (desk/database_roles.py), the HTTP gateway none
+    databases = process_database_urls(
+        settings.database_url, stack.postgres, settings.data_dir, [*SERVICES, *worker_names(settings)]
+    )
     grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
 
     def spec(name: str, *command: str, nice: int = 0) -> ChildSpec:
         argv = [sys.executable, "-m", "cli", *command]
         log = settings.data_dir / "logs" / f"{name}.log"
-        return ChildSpec(name, argv, log, env=env, stop_timeout=grace, nice=nice, log_limits=settings.logs)
+        own = {**env, "DATABASE_URL": databases[name]} if name in databases else env
+        return ChildSpec(name, argv, log, env=own, stop_timeout=grace, nice=nice, log_limits=settings.logs)
 
     services = [spec(name, "serve", name) for name in SERVICES]
     # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:
