@@ -26,7 +26,7 @@ from deploy.postgres import (
 from desk.config import HTTP_GATEWAY, SERVICES
 from desk.database_roles import DESK_ROLES, SERVICE_SCHEMAS, role_name
 from desk.db import MIGRATION_OWNERS
-from tests.stack import RunningDesk, free_ports
+from tests.stack import RunningDesk, free_ports, helpdesk
 
 REFUSED = (asyncpg.InsufficientPrivilegeError,)
 LOGIN_REFUSED = (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
@@ -158,6 +158,21 @@ def test_each_process_logs_in_as_its_own_role(desk: RunningDesk) -> None:
             assert urls == []
         else:
             assert [urlsplit(url).username for url in urls] == [role_name(process)], process
+
+
+async def test_the_roles_command_applies_again_and_keeps_the_passwords(desk: RunningDesk) -> None:
+    """`helpdesk db roles --apply`, as an operator runs it on their server: idempotent, no password."""
+    env = {**os.environ, "HELPDESK_DATA_DIR": str(desk.data_dir)}
+    status, output = await helpdesk("db", "roles", "--apply", env=env)
+    assert status == 0, output
+    assert role_password(desk, "admin") not in output and ":***@" in output
+    stats = await asyncpg.connect(url_as(desk, "helpdesk_stats", role_password(desk, "helpdesk_stats")))
+    try:
+        await stats.fetch("SELECT * FROM stats.daily LIMIT 1")
+        with pytest.raises(REFUSED):
+            await stats.fetch("SELECT * FROM intake.tickets LIMIT 1")
+    finally:
+        await stats.close()
 
 
 def test_no_password_is_printed_or_logged(desk: RunningDesk) -> None:
