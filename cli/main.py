@@ -35,6 +35,7 @@ Entry = Callable[[argparse.Namespace, Settings], int]
 def build_parser() -> argparse.ArgumentParser:
     from cli import (
         client,
+        database,
         directory,
         escalations,
         events,
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_as_option(commands)
     keys.register(commands)  # `keys rotate|list`: local files, no gRPC call, so no `--as`
     trace.register(commands)  # `trace TICKET_ID`: the span files, no gRPC call
+    database.register(commands)  # `db roles`: SQL on the database, no gRPC call, so no `--as`
     up = commands.add_parser("up", help="run the whole desk, starting whatever is not configured elsewhere")
     up.add_argument(
         "--no-services",

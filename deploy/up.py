@@ -34,7 +34,7 @@ from temporalio.service import RPCError
 from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
 from deploy.nats import admit_active_teams
-from deploy.postgres import PGDATA
+from deploy.postgres import PGDATA, process_database_urls, role_passwords
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
 from deploy.secrets import SecretFiles
 from deploy.stack import EMBEDDED_HOST, STACK_STOP_ORDER, StackAddresses, start_stack
@@ -52,6 +52,7 @@ from desk.config import (
     port_setting,
     temporal_metrics_port_setting,
 )
+from desk.database_roles import apply_roles
 from desk.db import create_pool, migrate
 from desk.errors import DeskError
 from desk.payload_codec import new_key
@@ -87,10 +88,9 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         stack = await start_stack(settings, exits)
         tokens = await _prepare_database(stack.postgres, settings)
         await admit_active_teams(stack.embedded, stack.postgres)  # their NATS users (deploy/nats_users.py)
-        secrets = SecretFiles(settings.data_dir).named()
         published = EndpointsFile(
             settings.endpoints_file,
-            Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens, secrets=secrets),
+            Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
         )
         published.endpoints.temporal_metrics = stack.temporal_metrics
         published.endpoints.nats_monitoring = stack.nats_monitoring
@@ -105,6 +105,8 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         if with_services:
             await _start_desk(settings, stack, published, supervisor)
         exits.callback(published.withdraw)
+        # Every secret by now, the page token key's too (desk_processes): the files, not the values.
+        published.endpoints.secrets = SecretFiles(settings.data_dir).named()
         published.publish()
         print(f"\nThe desk is up ({time.monotonic() - started:.1f} s):\n{published.endpoints.table()}")
         print(f"Endpoints and development tokens: {settings.endpoints_file}")
@@ -166,6 +168,9 @@ async def _prepare_database(database_url: str, settings: Settings) -> dict[str, 
     try:
         applied = await migrate(pool)
         log.info("migrations: %s", ", ".join(applied) if applied else "none new")
+        if settings.database_url is None:  # embedded: each process logs in as its own role
+            async with pool.acquire() as conn:
+                await apply_roles(conn, role_passwords(SecretFiles(settings.data_dir)))
         await seed_defaults(pool)
         lifetime = timedelta(hours=settings.dev_token_hours)
         tokens = await ensure_dev_tokens(pool, lifetime=lifetime, production=settings.production)
@@ -241,7 +246,6 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         HELPDESK_PAGE_TOKEN_KEY=page_token_key(settings),
         TEMPORAL_ADDRESS=stack.temporal,
         NATS_URL=stack.nats,
-        DATABASE_URL=stack.postgres,
         HELPDESK_DATA_DIR=str(settings.data_dir),
         HELPDESK_HOST=settings.host,
         PYTHONUNBUFFERED="1",  # a crash's last lines reach the log
@@ -249,12 +253,21 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     env.update({port_setting(name): str(port) for name, port in settings.grpc_ports.items()})
     env[port_setting(HTTP_GATEWAY)] = str(settings.http_port)
     env.update(metrics_environment(settings, WORKER))
+    env.pop("DATABASE_URL", None)  # each process its own (desk/database_roles.py)
+    databases = process_database_urls(
+        settings.database_url,
+        stack.postgres,
+        settings.data_dir,
+        [*SERVICES, HTTP_GATEWAY, *worker_names(settings)],
+    )
     grace = settings.worker_shutdown_seconds + 10.0  # the worker finishes its tasks, the server its calls
 
     def spec(name: str, *command: str, nice: int = 0) -> ChildSpec:
         argv = [sys.executable, "-m", "cli", *command]
         log = settings.data_dir / "logs" / f"{name}.log"
         own = {**env, **metrics_environment(settings, name)} if name in WORKER_PROCESSES else env
+        if name in databases:
+            own = {**own, "DATABASE_URL": databases[name]}
         return ChildSpec(name, argv, log, env=own, stop_timeout=grace, nice=nice, log_limits=settings.logs)
 
     services = [spec(name, "serve", name) for name in SERVICES]
