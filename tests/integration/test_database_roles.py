@@ -165,16 +165,25 @@ async def test_a_table_the_admin_makes_later_is_its_schemas_roles_at_once(
 
 
 def test_each_process_logs_in_as_its_own_role(desk: RunningDesk) -> None:
-    """Its DATABASE_URL names its role; the HTTP gateway, which keeps no data, has none."""
+    """Its DATABASE_URL names its role."""
     workers = [name for name in desk.endpoints["processes"] if name.startswith("worker")]
     assert workers
     for process in (*SERVICES, HTTP_GATEWAY, *workers):
         environ = Path(f"/proc/{desk.pid(process)}/environ").read_bytes().split(b"\0")
         urls = [entry.split(b"=", 1)[1].decode() for entry in environ if entry.startswith(b"DATABASE_URL=")]
-        if process == HTTP_GATEWAY:
-            assert urls == []
-        else:
-            assert [urlsplit(url).username for url in urls] == [role_name(process)], process
+        assert [urlsplit(url).username for url in urls] == [role_name(process)], process
+
+
+async def test_the_gateway_reads_the_tokens_and_nothing_else(
+    desk: RunningDesk, connect: dict[str, asyncpg.Connection]
+) -> None:
+    """The HTTP gateway keeps no data; it authenticates the trace page's callers."""
+    gateway = connect[role_name(HTTP_GATEWAY)]
+    assert await gateway.fetchval("SELECT count(*) FROM desk.tokens") > 0
+    for schema, table in (await one_table_per_schema(desk)).items():
+        if schema != "desk":
+            with pytest.raises(REFUSED):
+                await gateway.fetch(f"SELECT * FROM {table} LIMIT 1")
 
 
 async def test_the_roles_command_applies_again_and_keeps_the_passwords(desk: RunningDesk) -> None:
