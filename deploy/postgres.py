@@ -69,6 +69,8 @@ class EmbeddedPostgres:
                     *("-D", str(self.pgdata), "-h", host, "-p", str(port)),
                     *("-k", ""),  # no unix socket: a long data path would not fit, and TCP is the contract
                     *("-c", "max_connections=200"),  # six processes with pools, plus tests and tools
+                    # No DETAIL in its log: "Failing row contains (…)" and "Key (…)=(…)" quote customer data.
+                    *("-c", "log_error_verbosity=terse"),
                 ],
                 log_path=data_dir / "logs" / "postgres.log",
                 cwd=self.pgdata,
