@@ -136,7 +136,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
 
     os.umask(UMASK)  # owner-only files under the data dir, the embedded servers' too (desk/private_files.py)
     # Every line: `up` says what it starts, stops and restarts, each line about another process.
-    _configure_logging("%(asctime)s %(message)s", stream=sys.stdout, repeat_interval=None)
+    _configure_logging("%(asctime)s %(message)s", settings, "up", stream=sys.stdout, repeat_interval=None)
     asyncio.run(until_signalled(up(settings, with_services=not args.no_services)))
     print("The desk is stopped.", flush=True)
     return 0
@@ -145,7 +145,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     run: Callable[[Settings], Awaitable[None]] = importlib.import_module(f"services.{args.service}.main").run
     try:
-        return _run_process(run, settings)
+        return _run_process(run, settings, args.service)
     except PortInUse as taken:  # its gRPC or HTTP port, unless it names another: say which setting moves it
         raise (taken if taken.setting else taken.of(args.service, port_setting(args.service))) from None
 
@@ -153,15 +153,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from workflows.worker import run
 
-    return _run_process(run, settings)
+    return _run_process(run, settings, "worker")
 
 
-def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings) -> int:
+def _run_process(run: Callable[[Settings], Awaitable[None]], settings: Settings, name: str) -> int:
     from desk.process import tune_garbage_collection
 
     os.umask(UMASK)  # its span files are owner-only (desk/private_files.py)
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    _configure_logging(fmt, stream=sys.stderr, repeat_interval=settings.log_repeat_seconds)
+    fmt = "%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s"  # ids: desk/log_format.py
+    _configure_logging(fmt, settings, name, stream=sys.stderr, repeat_interval=settings.log_repeat_seconds)
     tune_garbage_collection()  # the service's modules are loaded by now
 
     async def composition_root() -> None:
@@ -197,10 +197,13 @@ async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
             raise
 
 
-def _configure_logging(fmt: str, *, stream: TextIO, repeat_interval: float | None) -> None:
-    from desk.process_logging import configure_logging
+def _configure_logging(
+    fmt: str, settings: Settings, process: str, *, stream: TextIO, repeat_interval: float | None
+) -> None:
+    from desk.process_logging import LogStyle, configure_logging
 
-    configure_logging(fmt, stream=stream, repeat_interval=repeat_interval)
+    style = LogStyle(process, settings.log_format, settings.log_level)
+    configure_logging(fmt, stream=stream, repeat_interval=repeat_interval, style=style)
 
 
 def _flush_spans() -> None:

@@ -128,6 +128,8 @@ class EmbeddedPostgres:
                     *("-k", ""),  # no unix socket: a long data path would not fit, and TCP is the contract
                     *("-c", "max_connections=200"),  # six processes with pools, plus tests and tools
                     *PASSWORD_ENCRYPTION,
+                    # No DETAIL in its log: "Failing row contains (…)" and "Key (…)=(…)" quote customer data.
+                    *("-c", "log_error_verbosity=terse"),
                 ],
                 log_path=data_dir / "logs" / "postgres.log",
                 cwd=self.pgdata,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,8 @@ class Settings:
     logs: FileLimits = DEFAULT_LOG_LIMITS  # each child's log under `helpdesk up` (deploy/child_log.py)
     spans: FileLimits = DEFAULT_SPAN_LIMITS  # the span files (desk/span_files.py)
     log_repeat_seconds: float = 10.0  # an identical log line is written once per interval, then counted
+    log_level: int = logging.INFO  # HELPDESK_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL
+    log_format: str = "auto"  # HELPDESK_LOG_FORMAT: json, text, or auto (JSON unless on a terminal)
     max_cached_workflows: int = 500  # per workflow worker, ~110 KiB each (docs/performance.md)
     time_zone: str = "Asia/Shanghai"  # the desk's local day: quality's sampling days, report weeks
     # Chooses the daily quality sample (services/quality/sampling.py): outside the database, so staff
@@ -319,6 +322,26 @@ def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLi
 
 
 REPORT_BOUNDARIES = ("calendar", "day21")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("auto", "json", "text")
+
+
+def _log_level(env: Mapping[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip().upper()
+    if not value:
+        return default
+    if value not in LOG_LEVELS:
+        raise ConfigurationError(f"{name}={value!r} is no log level: {', '.join(LOG_LEVELS)}")
+    return logging.getLevelNamesMapping()[value]
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigurationError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 MODES = ("development", "production")
 
 
@@ -470,6 +493,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, ("HELPDESK_SPAN_FILE_MAX_BYTES", "HELPDESK_SPAN_FILES_KEPT"), DEFAULT_SPAN_LIMITS
         ),
         log_repeat_seconds=_seconds(env, "HELPDESK_LOG_REPEAT_SECONDS", Settings.log_repeat_seconds),
+        log_level=_log_level(env, "HELPDESK_LOG_LEVEL", Settings.log_level),
+        log_format=_choice(env, "HELPDESK_LOG_FORMAT", Settings.log_format, LOG_FORMATS),
         max_cached_workflows=_whole(
             env, "HELPDESK_MAX_CACHED_WORKFLOWS", Settings.max_cached_workflows, low=0, high=1_000_000
         ),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from desk.errors import ConfigurationError
 from desk.records import RecordPayloadConverter
@@ -174,9 +174,13 @@ def _open(aead: AESGCM, payload: Payload) -> Payload:
 
 def encrypted_converter(ring: KeyRing | bytes) -> DataConverter:
     """The desk's data converter: contract records as JSON (see :mod:`desk.records`), then encrypted
-    with the ring's current key; any key of the ring decrypts."""
+    with the ring's current key; any key of the ring decrypts.
+
+    Failures' messages and stack traces are encrypted too: Temporal keeps them in the history beside
+    the payloads, and a refusal's message may quote what was refused."""
     return dataclasses.replace(
         DataConverter.default,
         payload_converter_class=RecordPayloadConverter,
         payload_codec=EncryptionCodec(ring),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -26,7 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from desk.log_format import JsonFormatter, TextFormatter, TraceContextFilter
+
 Kind = tuple[str, int, str, str]
+
+
+@dataclass(frozen=True)
+class LogStyle:
+    """How a process's lines look: its name on each JSON line, the format (auto, json, text), the level."""
+
+    process: str
+    format: str = "auto"
+    level: int = logging.INFO
+
+
 Schedule = Callable[[float, Callable[[], None]], None]
 """Calls the function once after the given seconds."""
 
@@ -120,12 +133,19 @@ def _kind(record: logging.LogRecord) -> Kind:
     return record.name, record.levelno, str(record.msg), exception
 
 
-def configure_logging(fmt: str, *, stream: TextIO, repeat_interval: float | None) -> None:
-    """The process's logging, once, by its entry point (`cli.main`); None: every line written."""
+def configure_logging(
+    text_format: str, *, stream: TextIO, repeat_interval: float | None, style: LogStyle
+) -> None:
+    """The process's logging, once, by its entry point (`cli.main`); None: every line written.
+
+    JSON lines unless `style` says text or (``auto``) the stream is a terminal, where `text_format`
+    is used (desk/log_format.py)."""
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
+    as_text = style.format == "text" or (style.format == "auto" and stream.isatty())
+    handler.setFormatter(TextFormatter(text_format) if as_text else JsonFormatter(style.process))
+    handler.addFilter(TraceContextFilter())  # first: a repeat count keeps the ids of its last line
     if repeat_interval is not None:
         handler.addFilter(RepeatFilter(handler.handle, repeat_interval))
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    root.setLevel(style.level)

@@ -8,11 +8,18 @@ later change to it) for ever. The activities that use the database wear :func:`f
 those errors leave them as ``ApplicationError(non_retryable=True)`` of one of the types below,
 without the driver's class names; anything else (a lost connection, a server restarting) stays
 retryable. The workflow turns these failures into a refusal of the change (workflows/ticket_steps.py).
+
+A refusal carries no customer data: its message is the first line of the database's words with every
+quoted value left out (``invalid input for query argument $1: '…'``; the names of constraints,
+relations, columns and types stay), and the driver's error is not its cause, for the driver's text
+goes on (PostgreSQL's DETAIL line: ``Failing row contains (…, 欧阳娜娜, 13912345678, …)``) and a
+failure's message, cause and stack go into Temporal's history and the worker's log.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
@@ -57,12 +64,22 @@ def final_storage_errors(activity: Callable[P, Awaitable[R]]) -> Callable[P, Cor
             refusal = storage_refusal(error)
             if refusal is None:
                 raise
-            raise refusal from error  # the driver's error stays as the cause, for whoever debugs
+            raise refusal from None  # not the driver's error: its words may quote the data (see the module)
 
     return guarded
 
 
 def _refusal(kind: str, error: BaseException, sqlstate: str) -> ApplicationError:
-    """The database's own words (they name no Python class), with its SQLSTATE as a detail."""
-    message = str(error).splitlines()[0] if str(error) else "the data was refused"
-    return ApplicationError(message, sqlstate, type=kind, non_retryable=True)
+    """The database's own words (they name no Python class) without the values they quote, with its
+    SQLSTATE as a detail."""
+    message = _QUOTED.sub(_name_or_left_out, str(error).splitlines()[0]) if str(error) else ""
+    return ApplicationError(message or "the data was refused", sqlstate, type=kind, non_retryable=True)
+
+
+_NAMED = ("constraint", "relation", "column", "type", "table", "index", "encoding", "schema")
+_QUOTED = re.compile(rf"""(?P<name>\b(?:{"|".join(_NAMED)}) "[^"]*")|"[^"]*"|'[^']*'""")
+"""A quoted text: the name of a constraint, relation, column, … (kept), or a value (left out)."""
+
+
+def _name_or_left_out(quoted: re.Match[str]) -> str:
+    return quoted.group("name") or "'…'"

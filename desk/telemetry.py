@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from desk.config import Settings
 from desk.span_files import SpanFiles
+from desk.span_scrub import ScrubbingExporter
 from desk.ticket_spans import TicketSpanProcessor
 
 
@@ -89,7 +90,8 @@ def setup_telemetry(settings: Settings, process_name: str) -> TracerProvider:
     provider = TracerProvider(resource=Resource.create({"service.name": f"helpdesk-{process_name}"}))
     provider.add_span_processor(TicketSpanProcessor())  # helpdesk.ticket_id: desk/ticket_spans.py
     provider.add_span_processor(
-        BatchSpanProcessor(_exporter(settings, process_name), schedule_delay_millis=500)
+        # numbers masked before any span leaves the process: desk/span_scrub.py
+        BatchSpanProcessor(ScrubbingExporter(_exporter(settings, process_name)), schedule_delay_millis=500)
     )
     trace.set_tracer_provider(provider)
     AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from desk.auth import ROLES, Principal
+from desk.masks import mask_email, mask_name, mask_number
 from domain.ticket import Reporter, TicketDraft, TicketStatus, TicketView
 from services import customer_data
 from services.customer_data import (
@@ -15,9 +16,6 @@ from services.customer_data import (
     MASKED,
     fault_number_for,
     free_text_for,
-    mask_email,
-    mask_name,
-    mask_number,
     policy_for,
     reporter_for,
 )

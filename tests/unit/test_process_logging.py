@@ -158,8 +158,9 @@ def test_every_desk_process_logs_through_the_filter() -> None:
     """What `helpdesk serve` and `helpdesk worker` set up (cli.main), in a process of its own."""
     program = (
         "import logging, sys\n"
-        "from desk.process_logging import configure_logging\n"
-        "configure_logging('%(levelname)s %(name)s: %(message)s', stream=sys.stderr, repeat_interval=60)\n"
+        "from desk.process_logging import LogStyle, configure_logging\n"
+        "configure_logging('%(levelname)s %(name)s: %(message)s', stream=sys.stderr, repeat_interval=60,\n"
+        "                  style=LogStyle('intake', 'text'))\n"
         "for n in range(1000):\n"
         "    logging.getLogger('services.intake.events.relay').warning('events not published yet (%s)', n)\n"
     )

@@ -74,3 +74,26 @@ async def test_a_successful_write_answers_as_it_would_unwrapped() -> None:
         return value * 2 if twice else value
 
     assert await write(21, twice=True) == 42
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (
+            "invalid input for query argument $1: '13912345678' (expected int)",
+            "invalid input for query argument $1: '…' (expected int)",
+        ),
+        ('invalid input syntax for type integer: "欧阳娜娜"', "invalid input syntax for type integer: '…'"),
+        (
+            'null value in column "name" of relation "tickets" violates not-null constraint\n'
+            "DETAIL:  Failing row contains (TK-1, 欧阳娜娜, 13912345678).",
+            'null value in column "name" of relation "tickets" violates not-null constraint',
+        ),
+    ],
+)
+async def test_a_refusal_quotes_no_value_and_carries_not_the_drivers_words(words: str, message: str) -> None:
+    """Its message, cause and stack go into Temporal's history and the worker's log."""
+    with pytest.raises(ApplicationError) as caught:
+        await _failing(asyncpg.DataError(words))()
+    assert caught.value.message == message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__

@@ -139,7 +139,10 @@ class TicketStarter:
         # One span for the opening: in the background it is the root of the opening's trace.
         with self._tracer.start_as_current_span("intake.open_ticket"), ticket_scope(draft.ticket_id):
             tested = await with_line_test(draft, self._line_tester)
-            return await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
+            view = await open_ticket(db=self._db, tickets=self._tickets, draft=tested)
+            # One line a ticket, with its trace: where an SRE starts from a ticket id. Ids only.
+            log.info("ticket %s opened", draft.ticket_id)
+            return view
 
     async def _set_aside(self, draft: TicketDraft, refusal: DeskError) -> None:
         """The opening was refused for good (its workflow could not store the ticket): trying it again
