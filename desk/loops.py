@@ -74,15 +74,26 @@ class Backoff:
         return pause * random.uniform(0.5, 1.5)
 
 
+Report = Callable[[str, bool], None]
+"""Told each time a loop says it works (True) or is down (False): the process's metrics
+(:func:`desk.metrics.report_readiness`)."""
+
+
+def _report_nothing(name: str, up: bool) -> None:
+    pass
+
+
 class Readiness:
     """Which background loops of a process are down; the process serves while none is.
 
-    The gRPC health service follows it (:func:`desk.process.serve`).
+    The gRPC health service follows it (:func:`desk.process.serve`), and ``report`` is told every
+    report, so that a metric shows what health answers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, report: Report = _report_nothing) -> None:
         self._down: dict[str, str] = {}
         self._changed = asyncio.Event()
+        self._report = report
 
     @property
     def serving(self) -> bool:
@@ -97,9 +108,11 @@ class Readiness:
         if loop not in self._down:
             log.warning("%s is down: %s", loop, reason)
         self._down[loop] = reason
+        self._report(loop, False)
         self._changed.set()
 
     def up(self, loop: str) -> None:
+        self._report(loop, True)
         if self._down.pop(loop, None) is not None:
             log.info("%s is working again", loop)
             self._changed.set()

@@ -153,6 +153,24 @@ CONSUMER_REDELIVERED = Gauge(
     ["consumer"],
 )
 
+# --- readiness: what the gRPC health service answers from ---------------------------------------------
+
+LOOP_UP = Gauge(
+    "helpdesk_loop_up",
+    "1 while a background loop works, 0 while it is down, retrying a backing server it cannot reach"
+    " (its process's gRPC health then answers NOT_SERVING), by loop.",
+    ["loop"],
+)
+DEPENDENCY_UP = Gauge(
+    "helpdesk_dependency_up",
+    "1 while the process reaches a backing server it needs, 0 while it does not (its gRPC health then"
+    " answers NOT_SERVING), by dependency: postgres, temporal, nats.",
+    ["dependency"],
+)
+DEPENDENCIES = frozenset({"postgres", "temporal", "nats"})
+"""The names under which a process's checks of its backing servers report to its Readiness; any other
+name reported there is a background loop's."""
+
 REFRESH_SECONDS = 5.0
 """How often gauges read from PostgreSQL or NATS are refreshed (half a typical scrape interval)."""
 NO_TEAM = "none"
@@ -199,6 +217,14 @@ def lateness_seconds(event: EventSpec) -> float | None:
     except ValueError:
         return None
     return (event.occurred_at - due_at).total_seconds()
+
+
+def report_readiness(name: str, up: bool) -> None:
+    """A process's Readiness report (desk/loops.py) as a gauge: a backing server's or a loop's."""
+    if name in DEPENDENCIES:
+        DEPENDENCY_UP.labels(name).set(1 if up else 0)
+    else:
+        LOOP_UP.labels(name).set(1 if up else 0)
 
 
 # --- gauges refreshed from the stores ----------------------------------------------------------------

@@ -31,7 +31,7 @@ from desk.config import Settings
 from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, start_server
 from desk.loops import Readiness, describe
-from desk.metrics import MetricsEndpoint, temporal_runtime
+from desk.metrics import MetricsEndpoint, report_readiness, temporal_runtime
 from desk.payload_codec import encrypted_converter
 from desk.telemetry import setup_telemetry
 from desk.ticket_spans import TicketActivityInterceptor
@@ -72,7 +72,7 @@ class Runtime:
     temporal: Client
     nats: NatsClient
     js: JetStreamContext
-    readiness: Readiness = field(default_factory=Readiness)
+    readiness: Readiness = field(default_factory=lambda: Readiness(report_readiness))
     """Which of the process's background loops are down; its gRPC health service follows it."""
     metrics: MetricsEndpoint | None = None
     """The process's /metrics (desk/metrics.py), stopped with the connections."""

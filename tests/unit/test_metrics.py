@@ -19,6 +19,7 @@ from desk import metrics
 from desk.config import load_settings, metrics_port_setting, temporal_metrics_port_setting
 from desk.errors import PortInUse
 from desk.events import EventSpec
+from desk.loops import Readiness
 from services.http.metrics import RequestMetrics
 
 DUE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -76,6 +77,21 @@ def test_recorded_events_count_by_channel_team_and_deadline_kind() -> None:
     metrics.count_recorded(channel="IM", team="", events=[event("ticket.archived")])
     grown = [after - earlier for after, earlier in zip(counts(), before, strict=True)]
     assert grown == [1, 1, 1, 1, 1, 1, 0, 1, 1]
+
+
+def test_readiness_reports_are_gauges_a_backing_server_s_or_a_loop_s() -> None:
+    """What the health service answers from, as metrics: helpdesk_dependency_up for a backing server's
+    check (postgres, temporal, nats), helpdesk_loop_up for a background loop; 0 while down."""
+    readiness = Readiness(metrics.report_readiness)
+    readiness.up("pending-ticket poller")
+    readiness.down("postgres", "ConnectionRefusedError")
+    assert value("helpdesk_loop_up", loop="pending-ticket poller") == 1.0
+    assert REGISTRY.get_sample_value("helpdesk_dependency_up", {"dependency": "postgres"}) == 0.0
+    readiness.down("pending-ticket poller", "ConnectionRefusedError")
+    readiness.up("postgres")
+    assert REGISTRY.get_sample_value("helpdesk_loop_up", {"loop": "pending-ticket poller"}) == 0.0
+    assert value("helpdesk_dependency_up", dependency="postgres") == 1.0
+    assert REGISTRY.get_sample_value("helpdesk_loop_up", {"loop": "postgres"}) is None
 
 
 async def test_the_gateway_counts_route_templates_never_paths() -> None:
