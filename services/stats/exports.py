@@ -13,6 +13,7 @@ message, so ``json_format.Parse`` gives the report back.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from desk.report_format import Row, Section, sections_csv
 from helpdesk.v1 import stats_pb2
@@ -220,7 +222,20 @@ def report_xlsx(report: S.Report) -> bytes:
     book.properties.created = book.properties.modified = made  # naive UTC, as openpyxl writes it
     book.properties.title = f"Statistics report {period_name(report)} {report.period_start}"
     out = io.BytesIO()
-    book.save(out)
+    # Not `book.save`, which sets the modified time to now.
+    ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    return _stamped(out.getvalue(), made)
+
+
+def _stamped(workbook: bytes, made: datetime) -> bytes:
+    """The workbook's zip with every entry dated ``made``: the zip writer dates them by the clock, so
+    two saves seconds apart differed."""
+    stamp = (max(made.year, 1980), made.month, made.day, made.hour, made.minute, made.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            entry.date_time = stamp
+            target.writestr(entry, source.read(entry.filename), compress_type=entry.compress_type)
     return out.getvalue()
 
 
