@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from desk import db, event_bus
 from desk.auth import TokenAuthenticator
 from desk.config import Settings
+from desk.dependencies import BACKING_SERVERS, watch_backing_servers
 from desk.errors import ConfigurationError
 from desk.grpc_edge import ServiceBinding, start_server
 from desk.loops import Readiness, describe
@@ -85,6 +86,9 @@ class ServiceParts:
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     """Loops the service runs beside its server until it stops (intake's ticket starter and relay).
     A loop that raises ends the process (see :mod:`desk.loops`)."""
+    needs: frozenset[str] = BACKING_SERVERS
+    """The backing servers its RPCs cannot answer without: NOT_SERVING while one is out of reach
+    (:mod:`desk.dependencies`)."""
 
 
 async def connect_temporal(settings: Settings, process: str | None = None) -> Client:
@@ -169,6 +173,7 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(follow_readiness(runtime.readiness, health_service, server_names(parts)))
+                group.create_task(watch_needs(runtime, parts.needs))
                 for loop in parts.background:
                     group.create_task(loop())
                 await asyncio.Event().wait()
@@ -176,6 +181,13 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
             await server.stop(grace=5)
     finally:
         await close_runtime(runtime)
+
+
+async def watch_needs(runtime: Runtime, needs: frozenset[str]) -> None:
+    _, _, database_url = runtime.settings.require_stack()
+    await watch_backing_servers(
+        needs, runtime.readiness, database_url=database_url, temporal=runtime.temporal, nats=runtime.nats
+    )
 
 
 def server_names(parts: ServiceParts) -> list[str]:
@@ -186,7 +198,7 @@ def server_names(parts: ServiceParts) -> list[str]:
 async def follow_readiness(
     readiness: Readiness, health_service: health.aio.HealthServicer, names: Sequence[str]
 ) -> None:
-    """Answer NOT_SERVING while a background loop is down, SERVING again once all work."""
+    """Answer NOT_SERVING while a background loop or a backing server is down, SERVING once all work."""
     while True:
         serving = await readiness.changed()
         status = _SERVING if serving else _NOT_SERVING

@@ -9,6 +9,7 @@ from datetime import timedelta
 import asyncpg
 
 from desk.config import Settings
+from desk.dependencies import POSTGRES
 from desk.event_bus import EventPublisher
 from desk.outbox_relay import OutboxRelay
 from desk.paging import PageTokens
@@ -82,6 +83,9 @@ async def build(runtime: Runtime) -> ServiceParts:
         ],
         access={**ACCESS, **knowledge_server.ACCESS},
         background=[starter.run, relay.run, knowledge_relay.run],
+        # Reports are accepted into PostgreSQL alone: while Temporal or NATS is away the backlog and the
+        # outbox hold the openings and events (bounded: HELPDESK_MAX_BACKLOG), so intake keeps serving.
+        needs=frozenset({POSTGRES}),
     )
 
 
