@@ -81,6 +81,7 @@ async def start_stack(settings: Settings, exits: AsyncExitStack) -> StackAddress
             run_dir=run_dir,
             nice=settings.temporal_nice,
             log_limits=logs,
+            codec_endpoint=settings.codec_endpoint,
         )
         temporal_address, temporal_ui = temporal.address, temporal.ui_url
         temporal_metrics = temporal.metrics_url

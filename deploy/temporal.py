@@ -31,6 +31,7 @@ class EmbeddedTemporal:
         run_dir: Path,
         nice: int = 0,
         log_limits: FileLimits = DEFAULT_LOG_LIMITS,
+        codec_endpoint: str | None = None,
     ) -> None:
         self.address = f"{host}:{port}"
         self.ui_url = f"http://{host}:{ui_port}"
@@ -44,6 +45,8 @@ class EmbeddedTemporal:
         ]
         if metrics_port:  # its own Prometheus metrics; without the flag, on a random port
             argv += ["--metrics-port", str(metrics_port)]
+        if codec_endpoint:  # the HTTP gateway's, so the UI can show payloads to those allowed (no token: 401)
+            argv += ["--ui-codec-endpoint", codec_endpoint]
         for pragma in SQLITE_PRAGMAS:
             argv += ["--sqlite-pragma", pragma]
         if namespace != "default":  # "default" always exists; another must be created at launch

@@ -196,7 +196,7 @@ async def _start_desk(
         stack.temporal, namespace=settings.temporal_namespace, **settings.temporal_access.connect_options()
     )
     probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}
-    probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/healthz")
+    probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/readyz")
     for name in workers:
         probes[name] = _polling(temporal, settings.temporal_namespace, supervisor.children[name])
     await run_together(_ready(supervisor.children[name], probe) for name, probe in probes.items())
@@ -324,7 +324,8 @@ def _serving(address: str) -> Probe:
 
 
 def _answering(host: str, port: int, path: str) -> Probe:
-    """An HTTP server is ready once GET `path` answers 200 (the gateway's /healthz: intake answers too)."""
+    """An HTTP server is ready once GET `path` answers 200 (the gateway's /readyz: the services behind it
+    answer too)."""
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
 
     async def probe() -> bool:

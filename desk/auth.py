@@ -51,6 +51,11 @@ TICKET_READERS = DESK_AGENTS | frozenset(
     {"surveyor", "qa_inspector", "statistician", "knowledge_manager", "integrator", "ops_engineer"}
 )
 EVERYONE = frozenset(ROLES) - {"admin"}
+PAYLOAD_READERS = MANAGERS
+"""Who may read Temporal's payloads decrypted (the HTTP gateway's codec endpoint, for the Temporal UI):
+whole workflow inputs and results, customers' names and phones in the clear, with no per-role masking.
+The desk has no SRE role; managers already read every ticket clear and answer for the desk's running,
+and admins pass every check. Ops engineers are field teams bound to a team, not the desk's operators."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,9 @@ DEFAULT_TEMPORAL_METRICS_PORTS = {
     for name, port in DEFAULT_METRICS_PORTS.items()
     if name in TEMPORAL_PROCESSES
 }
+CODEC_PATH = "/codec"
+"""Where the HTTP gateway serves Temporal's codec-server protocol (``/codec/decode``, ``/codec/encode``)."""
+CODEC_ORIGINS_SETTING = "HELPDESK_CODEC_ALLOWED_ORIGINS"
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,9 @@ class Settings:
     temporal_metrics_ports: Mapping[str, int] = field(
         default_factory=lambda: dict(DEFAULT_TEMPORAL_METRICS_PORTS)
     )
+    # HELPDESK_CODEC_ALLOWED_ORIGINS: the Temporal UIs whose pages may call the codec endpoint (CORS);
+    # empty: the embedded UI's (see `codec_allowed_origins`).
+    codec_origins: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -181,6 +188,20 @@ class Settings:
     @property
     def http_url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
+
+    @property
+    def codec_endpoint(self) -> str:
+        """The codec endpoint a Temporal UI or CLI is given (`--ui-codec-endpoint`, `--codec-endpoint`)."""
+        return f"{self.http_url}{CODEC_PATH}"
+
+    @property
+    def codec_allowed_origins(self) -> tuple[str, ...]:
+        """Origins allowed to call the codec endpoint from a browser: configured, else the embedded
+        Temporal UI's, under both names a browser on this machine may give it."""
+        if self.codec_origins:
+            return self.codec_origins
+        port = self.embedded.temporal_ui
+        return (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
 
     @property
     def payload_key_file(self) -> Path:
@@ -442,6 +463,20 @@ def _page_token_key(env: Mapping[str, str]) -> bytes | None:
     return text.encode()
 
 
+_ORIGIN = re.compile(r"https?://[^/\s]+")
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated origins, each scheme://host[:port] as a browser sends it in ``Origin``."""
+    origins = tuple(o.strip().rstrip("/") for o in (env.get(name) or "").split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigurationError(
+                f"{name}: {origin!r} is no origin: scheme://host[:port], e.g. https://temporal-ui.example.com"
+            )
+    return origins
+
+
 def _payload_keys(env: Mapping[str, str]) -> KeyRing | None:
     """HELPDESK_PAYLOAD_KEYS; a HELPDESK_PAYLOAD_KEY set beside it must be one of its keys, or the two
     settings would disagree about what the desk's histories are encrypted with."""
@@ -514,4 +549,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             name: _port(env, temporal_metrics_port_setting(name), port)
             for name, port in DEFAULT_TEMPORAL_METRICS_PORTS.items()
         },
+        codec_origins=_origins(env, CODEC_ORIGINS_SETTING),
     )

@@ -11,7 +11,10 @@ Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 - ``GET /v1/tickets/{ticket_id}``: GetTicket.
 - ``GET /v1/tickets/{ticket_id}/trace``: the ticket's traces as a page, read by the gateway itself from
   the span files, for admins and managers (services/http/trace_page.py).
-- ``GET /healthz``: 200 while intake answers its health check, else 503.
+- ``GET /healthz``: 200 while the gateway answers; ``GET /readyz``: 200 while intake, quality and
+  stats answer SERVING, else 503 naming those that do not (services/http/health.py).
+- ``POST /codec/decode`` and ``/codec/encode``: Temporal's codec-server protocol for the Temporal UI,
+  managers and admins only (services/http/codec.py).
 - ``GET /v1/quality/reports/{week}`` (JSON), ``….csv`` and ``….html``: QualityService's
   GetQualityReport, the weekly QA report (services/http/report_pages.py renders the CSV and the page).
 - ``GET /v1/reports/{report_id}`` (JSON), ``….csv``, ``….xlsx`` and ``….html``: StatsService's
@@ -35,16 +38,18 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf import json_format, message
-from grpc_health.v1 import health_pb2
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message
 
+from desk.config import CODEC_PATH
 from desk.report_format import CONTENT_SECURITY_POLICY
 from helpdesk.v1 import intake_pb2, quality_pb2, stats_pb2
+from services.http.codec import MAX_CODEC_BODY_BYTES
 from services.http.errors import (
     HttpError,
     bad_request,
@@ -55,6 +60,7 @@ from services.http.errors import (
     unauthenticated,
     unsupported_media_type,
 )
+from services.http.health import GatewayHealth
 from services.http.models import ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
 from services.http.report_pages import report_csv, report_html
 from services.http.trace_page import TracePages
@@ -100,7 +106,6 @@ class Channels:
     def __init__(
         self,
         intake: Any,
-        health: Any,
         *,
         channel_category: str,
         quality: Any = None,
@@ -108,7 +113,6 @@ class Channels:
         traces: TracePages | None = None,
     ) -> None:
         self._intake = intake  # an IntakeServiceStub on a grpc.aio channel
-        self._health = health  # a grpc_health HealthStub on the same channel
         self._category = channel_category
         self._quality = quality  # a QualityServiceStub on the quality service's channel
         self._stats = stats  # a StatsServiceStub on the stats service's channel
@@ -228,16 +232,6 @@ class Channels:
         )
         return report
 
-    async def healthz(self) -> Response:
-        request = health_pb2.HealthCheckRequest(service="helpdesk.v1.IntakeService")
-        try:
-            answer = await self._health.Check(request, timeout=2)
-        except grpc.aio.AioRpcError as error:
-            return from_rpc_error(error).response()
-        serving = answer.status == health_pb2.HealthCheckResponse.SERVING
-        return JSONResponse({"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)},
-                            200 if serving else 503)  # fmt: skip
-
     async def _create(self, request: intake_pb2.CreateTicketRequest, metadata: Metadata) -> Response:
         answer: intake_pb2.CreateTicketResponse = await _call(self._intake.CreateTicket, request, metadata)
         # Made by an earlier request: a replay of this one, or a repeat joined to an open ticket.
@@ -330,13 +324,19 @@ def _nested(form: FormData) -> dict[str, Any]:
     return nested
 
 
-def build_app(channels: Channels) -> FastAPI:
+def build_app(
+    channels: Channels, *, health: GatewayHealth | None = None, codec: Starlette | None = None
+) -> FastAPI:
+    """The gateway's app; `codec` is services.http.codec.codec_app, mounted at desk.config.CODEC_PATH."""
     app = FastAPI(
         title="Service desk: HTTP channels",
         version="1",
         description="Web form, e-mail and IM webhooks onto IntakeService; the same tokens as gRPC.",
     )
     _routes(app, channels)
+    _health_routes(app, health or GatewayHealth({}))
+    if codec is not None:
+        app.mount(CODEC_PATH, codec)
     _error_handlers(app)
     app.middleware("http")(_traced)
     app.middleware("http")(_bounded_body)  # outermost: before the span, before any body is read
@@ -372,8 +372,14 @@ def _routes(app: FastAPI, channels: Channels) -> None:
     )  # fmt: skip
     _report_routes(app, channels)
     _stats_routes(app, channels)
+
+
+def _health_routes(app: FastAPI, health: GatewayHealth) -> None:
     app.add_api_route(
-        "/healthz", channels.healthz, methods=["GET"], summary="Intake answers", tags=["health"]
+        "/healthz", health.healthz, methods=["GET"], summary="The gateway answers", tags=["health"]
+    )
+    app.add_api_route(
+        "/readyz", health.readyz, methods=["GET"], summary="The services behind it answer", tags=["health"]
     )
 
 
@@ -444,9 +450,11 @@ def _error_handlers(app: FastAPI) -> None:
 async def _bounded_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """413 for any route when the declared body is too large, before a byte of it is read; a chunked
     body is counted by :func:`_read` as it arrives."""
+    # The codec endpoint takes a history event's payloads, larger than any report; it bounds its own.
+    limit = MAX_CODEC_BODY_BYTES if request.url.path.startswith(f"{CODEC_PATH}/") else MAX_BODY_BYTES
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return too_large(MAX_BODY_BYTES).response()
+    if declared.isdigit() and int(declared) > limit:
+        return too_large(limit).response()
     return await call_next(request)
 
 

@@ -3,10 +3,10 @@ quality service, for the weekly QA report's pages; to stats, for the statistics 
 
 Run by `helpdesk serve http` (which ends in ``os._exit``, as every desk process does). It opens no
 Temporal connection: everything goes through intake, or quality and stats for the reports, but for the
-trace pages, which it reads from the span files itself, checking their callers' tokens on a small
-database pool of its own (opened at the first such request). SIGTERM
-or Ctrl-C cancel `run`; uvicorn then stops accepting, finishes the requests in flight, and the
-channels close after it.
+trace pages, which it reads from the span files itself, and the codec endpoint for the Temporal UI,
+which decrypts with the payload key ring; both check their callers' tokens on a small database pool
+of its own (opened at the first such request). SIGTERM or Ctrl-C cancel `run`; uvicorn then stops
+accepting, finishes the requests in flight, and the channels close after it.
 """
 
 from __future__ import annotations
@@ -21,17 +21,21 @@ import grpc
 import h11
 import uvicorn
 from grpc_health.v1 import health_pb2_grpc
+from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from desk import db
 from desk.auth import TokenAuthenticator
 from desk.config import HTTP_GATEWAY, Settings
 from desk.metrics import MetricsEndpoint
+from desk.payload_codec import EncryptionCodec
 from desk.ports import bound_socket
 from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
+from services.http.codec import CodecEndpoint, codec_app
 from services.http.errors import HttpError
+from services.http.health import GatewayHealth
 from services.http.metrics import RequestMetrics
 from services.http.trace_page import TracePages
 
@@ -121,18 +125,28 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
     token_pool = (
         await db.create_pool(settings.database_url, min_size=0, max_size=2) if settings.database_url else None
     )
+    authenticator = TokenAuthenticator(token_pool) if token_pool else None
     try:
-        traces = TracePages(settings.span_dir, TokenAuthenticator(token_pool)) if token_pool else None
+        traces = TracePages(settings.span_dir, authenticator) if authenticator else None
         channels = Channels(
             intake_pb2_grpc.IntakeServiceStub(channel),
-            health_pb2_grpc.HealthStub(channel),
             channel_category=settings.channel_category,
             quality=quality_pb2_grpc.QualityServiceStub(quality_channel),
             stats=stats_pb2_grpc.StatsServiceStub(stats_channel),
             traces=traces,
         )
+        health = GatewayHealth(
+            {
+                name: health_pb2_grpc.HealthStub(served)
+                for name, served in (
+                    ("intake", channel),
+                    ("quality", quality_channel),
+                    ("stats", stats_channel),
+                )
+            }
+        )
         config = uvicorn.Config(
-            RequestMetrics(build_app(channels)),
+            RequestMetrics(build_app(channels, health=health, codec=_codec(settings, authenticator))),
             host=settings.host,
             port=settings.http_port,
             log_config=None,  # the process's logging, as configured by `helpdesk serve`
@@ -150,6 +164,21 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
         await channel.close(grace=GRACE_SECONDS)
         if token_pool is not None:
             await token_pool.close()
+
+
+def _codec(settings: Settings, authenticator: TokenAuthenticator | None) -> Starlette:
+    ring = settings.payload_ring
+    missing = [
+        name
+        for name, value in (("HELPDESK_PAYLOAD_KEYS", ring), ("DATABASE_URL", authenticator))
+        if value is None
+    ]
+    endpoint = CodecEndpoint(
+        EncryptionCodec(ring) if ring is not None else None,
+        authenticator,
+        missing=f"set {' and '.join(missing)}",
+    )
+    return codec_app(endpoint, allowed_origins=settings.codec_allowed_origins)
 
 
 async def _serve(server: uvicorn.Server, listener: socket.socket) -> None:

@@ -28,7 +28,7 @@ EMPTY = stats_pb2.Report(
 @pytest.fixture
 async def gateway() -> AsyncIterator[str]:
     """The gateway's app on 127.0.0.1, stopped at the end."""
-    app = build_app(Channels(None, None, channel_category="software", stats=FakeStats(REPORT, EMPTY)))
+    app = build_app(Channels(None, channel_category="software", stats=FakeStats(REPORT, EMPTY)))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()  # the browser's connection waits in the backlog until uvicorn accepts it

@@ -95,7 +95,7 @@ class FakeIntake:
 
 async def test_a_form_becomes_the_same_request_as_json() -> None:
     intake = FakeIntake()
-    app = build_app(Channels(intake, None, channel_category="software"))
+    app = build_app(Channels(intake, channel_category="software"))
     token = {"Authorization": "Bearer t", "Idempotency-Key": "k-1"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         as_json = {"kind": "FAULT", "reporter": {"name": "Li", "phone": "13812346138"}, "summary": "s"}
@@ -119,7 +119,7 @@ class BrokenIntake:
 
 
 def _gateway(intake: Any) -> httpx.AsyncClient:
-    app = build_app(Channels(intake, None, channel_category="software"))
+    app = build_app(Channels(intake, channel_category="software"))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://gw")
 

@@ -36,7 +36,7 @@ class FakeStats:
 
 
 def _client(stats: FakeStats | None) -> httpx.AsyncClient:
-    app = build_app(Channels(None, None, channel_category="software", stats=stats))
+    app = build_app(Channels(None, channel_category="software", stats=stats))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
 
 

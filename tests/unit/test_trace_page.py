@@ -51,7 +51,7 @@ def spans_with(span_dir: Path, name: str) -> None:
 
 async def get(span_dir: Path, path: str, token: str | None) -> httpx.Response:
     pages = TracePages(span_dir, FakeAuthenticator())
-    app = build_app(Channels(None, None, channel_category="software", traces=pages))
+    app = build_app(Channels(None, channel_category="software", traces=pages))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         return await client.get(path, headers=headers)
