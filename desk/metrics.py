@@ -28,6 +28,7 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from desk.config import Settings, metrics_port_setting, temporal_metrics_port_setting
+from desk.dependencies import BACKING_SERVERS
 from desk.errors import PortInUse
 from desk.events import STREAM, EventSpec
 from desk.loops import describe
@@ -167,9 +168,6 @@ DEPENDENCY_UP = Gauge(
     " answers NOT_SERVING), by dependency: postgres, temporal, nats.",
     ["dependency"],
 )
-DEPENDENCIES = frozenset({"postgres", "temporal", "nats"})
-"""The names under which a process's checks of its backing servers report to its Readiness; any other
-name reported there is a background loop's."""
 
 REFRESH_SECONDS = 5.0
 """How often gauges read from PostgreSQL or NATS are refreshed (half a typical scrape interval)."""
@@ -221,7 +219,7 @@ def lateness_seconds(event: EventSpec) -> float | None:
 
 def report_readiness(name: str, up: bool) -> None:
     """A process's Readiness report (desk/loops.py) as a gauge: a backing server's or a loop's."""
-    if name in DEPENDENCIES:
+    if name in BACKING_SERVERS:  # desk/dependencies.py's checks; any other name is a background loop's
         DEPENDENCY_UP.labels(name).set(1 if up else 0)
     else:
         LOOP_UP.labels(name).set(1 if up else 0)
