@@ -135,7 +135,7 @@ class EventFeed:
         """One fetch: up to ``batch`` messages, waiting up to ``linger`` s for the first. Returns how many."""
         try:
             messages = await self._subscription.fetch(batch, timeout=linger)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py raises its own TimeoutError, or asyncio's from fetch's second wait
             return 0
         if self._batch_handler is not None and len(messages) > 1:
             await self._process_batch(messages, self._batch_handler)

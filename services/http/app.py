@@ -61,7 +61,7 @@ from services.http.errors import (
     unsupported_media_type,
 )
 from services.http.health import GatewayHealth
-from services.http.models import ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
+from services.http.models import Bounded, ErrorBody, InboundEmail, InboundIm, TicketAnswer, WebTicket
 from services.http.report_pages import report_csv, report_html
 from services.http.trace_page import TracePages
 from services.stats import contract as stats_exports
@@ -78,6 +78,8 @@ _bearer = HTTPBearer(
     description="A desk token, the same as gRPC callers send: `Authorization: Bearer <token>`.",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+TicketId = Annotated[str, Bounded.like(intake_pb2.GetTicketRequest, "ticket_id")]
+"""A ticket id the gateway reads itself (the trace page): bounded as the gRPC edge bounds GetTicket's."""
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="The request id; or the body's `request_id` field."),
@@ -154,7 +156,7 @@ class Channels:
         )
         return JSONResponse(_json(ticket))
 
-    async def ticket_trace(self, ticket_id: str, credentials: Credentials, limit: int = 400) -> Response:
+    async def ticket_trace(self, ticket_id: TicketId, credentials: Credentials, limit: int = 400) -> Response:
         """The ticket's traces as waterfalls (the span files of this desk; with an OTLP backend
         configured, that backend's UI). For admins and managers. `limit`: rows shown at most."""
         if self._traces is None:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 import asyncpg
-import nats.errors
 from asyncpg.pool import PoolConnectionProxy
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -135,7 +134,7 @@ async def _stream(
         while position < until:
             try:
                 messages = await subscription.fetch(BATCH, timeout=5.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py's own, or asyncio's from fetch's second wait
                 break  # nothing more (messages after `after` were deleted): what there was is all
             batch = []
             for msg in messages:

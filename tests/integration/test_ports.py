@@ -57,6 +57,7 @@ def _service_environment(desk: RunningDesk, data_dir: Path, **ports: int) -> dic
         "NATS_URL": desk.endpoints["nats"],
         "DATABASE_URL": desk.endpoints["postgres"],
         "HELPDESK_PAYLOAD_KEY": (desk.data_dir / "payload.key").read_text().strip(),
+        "HELPDESK_PAGE_TOKEN_KEY": Path(desk.endpoints["secrets"]["page-token-key"]).read_text().strip(),
         "HELPDESK_DISPATCH_METRICS_PORT": "0",
         "HELPDESK_DISPATCH_TEMPORAL_METRICS_PORT": "0",
         **{setting: str(port) for setting, port in ports.items()},

@@ -134,7 +134,7 @@ async def _quality_events(js: JetStreamContext) -> list[events_pb2.EventEnvelope
         while True:
             try:
                 messages = await subscription.fetch(100, timeout=1)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py's own, or asyncio's from fetch's second wait
                 return seen
             for message in messages:
                 seen.append(events_pb2.EventEnvelope.FromString(message.data))
