@@ -26,6 +26,10 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, unreachable, timed out (TimeoutError is one): down or restarting
     asyncpg.PostgresConnectionError,  # class 08
     asyncpg.InterfaceError,  # "connection is closed", "… was closed in the middle of operation"
+    # A pooled connection whose server died mid-query can be left between protocol states: the next
+    # query on it fails "cannot switch to state 12; another operation (2) is in progress" (seen when
+    # PostgreSQL was SIGKILLed under load: CreateTicket answered INTERNAL instead of UNAVAILABLE).
+    asyncpg.InternalClientError,
     asyncpg.OperatorInterventionError,  # 57P0x: the server shuts down, crashed or is starting up
     asyncpg.TooManyConnectionsError,
     nats.errors.ConnectionClosedError,

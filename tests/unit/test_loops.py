@@ -77,6 +77,9 @@ async def test_reraise_if_cancelled_is_quiet_in_a_task_nobody_cancels() -> None:
 def test_connection_errors_are_told_from_defects() -> None:
     assert connection_lost(asyncpg.InterfaceError("connection is closed"))
     assert connection_lost(asyncpg.CannotConnectNowError("the database system is starting up"))
+    assert connection_lost(
+        asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+    )
     assert connection_lost(ConnectionRefusedError(111, "refused"))
     assert connection_lost(RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b""))
     assert not connection_lost(RPCError("bad", RPCStatusCode.INVALID_ARGUMENT, b""))
