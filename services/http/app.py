@@ -49,6 +49,7 @@ from starlette.types import Message
 from desk.config import CODEC_PATH
 from desk.report_format import CONTENT_SECURITY_POLICY
 from helpdesk.v1 import intake_pb2, quality_pb2, stats_pb2
+from services.http.bodies import read_within
 from services.http.codec import MAX_CODEC_BODY_BYTES
 from services.http.errors import (
     HttpError,
@@ -281,26 +282,13 @@ async def _body(request: Request, model: type[Model]) -> Model:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type not in (JSON, FORM, MULTIPART) and not media_type.endswith("+json"):
         raise unsupported_media_type(media_type, (JSON, FORM, MULTIPART))
-    raw = await _read(request)
+    raw = await read_within(request, MAX_BODY_BYTES)
     try:
         if media_type in (FORM, MULTIPART):
             return model.model_validate(_nested(await _form(request, raw)))
         return model.model_validate_json(raw or b"{}")
     except ValidationError as error:
         raise from_validation(error.errors()) from None
-
-
-async def _read(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large(MAX_BODY_BYTES)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large(MAX_BODY_BYTES)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _form(request: Request, raw: bytes) -> FormData:

@@ -33,7 +33,8 @@ from temporalio.converter import PayloadCodec
 from desk.auth import PAYLOAD_READERS, Principal
 from desk.errors import PermissionDenied, Unauthenticated
 from desk.loops import connection_lost, describe
-from services.http.errors import HttpError, too_large, unauthenticated
+from services.http.bodies import read_within
+from services.http.errors import HttpError, unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class CodecEndpoint:
     async def _answer(self, request: Request, operation: str, convert: Convert) -> Response:
         try:
             principal = await self._authorize(request.headers.get("authorization"))
-            payloads = _parse(await _read(request))
+            payloads = _parse(await read_within(request, MAX_CODEC_BODY_BYTES))
         except HttpError as refused:
             return refused.response()
         converted = await convert(payloads.payloads)
@@ -135,19 +136,6 @@ def codec_app(endpoint: CodecEndpoint, *, allowed_origins: Sequence[str]) -> Sta
             )
         ],
     )
-
-
-async def _read(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CODEC_BODY_BYTES:
-        raise too_large(MAX_CODEC_BODY_BYTES)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_CODEC_BODY_BYTES:
-            raise too_large(MAX_CODEC_BODY_BYTES)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse(raw: bytes) -> Payloads:
