@@ -36,6 +36,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from temporalio.client import Client
 
+from desk.database_roles import SERVICE_SCHEMAS
 from desk.events import STREAM
 from desk.request_bounds import desk_text_limits
 from helpdesk.v1 import (
@@ -49,6 +50,7 @@ from helpdesk.v1 import (
 )
 from services.dispatch.server import ACCESS as DISPATCH_ACCESS
 from services.intake.server import ACCESS as INTAKE_ACCESS
+from services.knowledge.contract import CASE_WORKFLOW
 from services.knowledge.server import ACCESS as KNOWLEDGE_ACCESS
 from services.quality.server import ACCESS as QUALITY_ACCESS
 from services.stats.server import ACCESS as STATS_ACCESS
@@ -56,6 +58,12 @@ from services.survey.hotline import ACCESS as HOTLINE_ACCESS
 from services.survey.server import ACCESS as SURVEY_ACCESS
 from tests.integration.desk_client import auth
 from tests.stack import RunningDesk
+from workflows.quality_contract import (
+    DAILY_SAMPLING_WORKFLOW,
+    INSPECTION_VIOLATIONS_WORKFLOW,
+    WEEKLY_REPORT_WORKFLOW,
+)
+from workflows.stats_contract import REPORT_WORKFLOW
 
 SERVICES: Mapping[str, tuple[list[ModuleType], Mapping[str, frozenset[str]]]] = {
     "intake": ([intake_pb2, knowledge_pb2], {**INTAKE_ACCESS, **KNOWLEDGE_ACCESS}),
@@ -75,7 +83,6 @@ MANY = 10_000
 ONE_LINE = desk_text_limits().single_line
 _WELL_KNOWN = "google.protobuf."
 _YEAR_9999 = 253_402_214_400
-DESK_SCHEMAS = ("intake", "dispatch", "survey", "quality", "stats", "knowledge", "desk")
 
 
 def _token(*position: object) -> str:
@@ -273,9 +280,10 @@ async def test_every_malformed_field_is_refused_by_name(desk: RunningDesk, servi
         elif error.details() and len(error.details()) > 2_000:
             wrong.append(f"{name}: the error echoes {len(error.details())} characters")
 
-    before = await _settled(desk)
+    scope = Scope.of(service)
+    before = await _settled(desk, scope)
     await asyncio.gather(*(malformed(c) for c in cases))
-    stored = _changes(before, await _stored(desk))
+    stored = _changes(before, await _stored(desk, scope))
     await asyncio.gather(*(empty(m) for m in methods))
     assert not wrong, f"{len(wrong)} of {len(cases)} answers wrong:\n" + "\n".join(sorted(wrong))
     assert not stored, f"refused requests stored something: {stored}"
@@ -283,17 +291,41 @@ async def test_every_malformed_field_is_refused_by_name(desk: RunningDesk, servi
 
 Stored = dict[str, tuple[int, int]]
 
+STARTED_BY = {
+    "intake": ("TicketWorkflow", "IvrCallWorkflow", "OutageResolutionWorkflow", CASE_WORKFLOW),
+    "dispatch": ("TicketWorkflow",),
+    "survey": ("TicketWorkflow",),
+    "quality": (DAILY_SAMPLING_WORKFLOW, WEEKLY_REPORT_WORKFLOW, INSPECTION_VIOLATIONS_WORKFLOW),
+    "stats": (REPORT_WORKFLOW,),
+}
+"""The workflow types each service starts (dispatch and survey only update tickets')."""
 
-async def _stored(desk: RunningDesk) -> Stored:
-    """What the desk holds: each table's rows (count, order-free hash of their text), the event
-    stream's last sequence and the count of Temporal workflows."""
+
+@dataclass(frozen=True)
+class Scope:
+    """What refused calls to one service could have stored: the tables its database role may write
+    (desk/database_roles.py: the database refuses it any other) and the workflows it starts. Earlier
+    tests' background work (quality's hand-off of an inspection left 30 s behind, a schedule) changes
+    other services' tables meanwhile."""
+
+    schemas: tuple[str, ...]
+    workflow_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, service: str) -> Scope:
+        return cls((*SERVICE_SCHEMAS[service], "desk"), STARTED_BY[service])
+
+
+async def _stored(desk: RunningDesk, scope: Scope) -> Stored:
+    """What the desk holds within `scope`: each table's rows (count, order-free hash of their text),
+    the event stream's last sequence and the count of the scope's Temporal workflows."""
     found: Stored = {}
     connection = await asyncpg.connect(desk.endpoints["postgres"])
     try:
         tables = await connection.fetch(
             "SELECT table_schema, table_name FROM information_schema.tables"
             " WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'",
-            list(DESK_SCHEMAS),
+            list(scope.schemas),
         )
         for schema, table in sorted((row["table_schema"], row["table_name"]) for row in tables):
             row = await connection.fetchrow(
@@ -310,20 +342,23 @@ async def _stored(desk: RunningDesk) -> Stored:
     finally:
         await bus.close()
     temporal = await Client.connect(desk.endpoints["temporal"])
-    found["temporal workflows"] = ((await temporal.count_workflows()).count, 0)
+    for workflow_type in scope.workflow_types:
+        counted = await temporal.count_workflows(f"WorkflowType = '{workflow_type}'")
+        found[f"{workflow_type} workflows"] = (counted.count, 0)
     return found
 
 
-async def _settled(desk: RunningDesk, *, within: float = 30.0) -> Stored:
+async def _settled(desk: RunningDesk, scope: Scope, *, within: float = 30.0) -> Stored:
     """What the desk holds once the work of earlier tests has ended (two looks a second apart agree)."""
-    last = await _stored(desk)
+    last = await _stored(desk, scope)
     for _ in range(int(within)):
         await asyncio.sleep(1.0)
-        now = await _stored(desk)
+        now = await _stored(desk, scope)
         if now == last:
             return now
         last = now
-    raise AssertionError(f"the desk kept changing for {within:.0f} s: {_changes(last, await _stored(desk))}")
+    changes = _changes(last, await _stored(desk, scope))
+    raise AssertionError(f"the desk kept changing for {within:.0f} s: {changes}")
 
 
 def _changes(before: Stored, after: Stored) -> dict[str, str]:
@@ -506,8 +541,9 @@ async def test_every_gateway_route_refuses_bad_input_by_name_in_json(desk: Runni
                         f"{method} {path} {label} 1 MB body: {answer.status_code} {answer.text[:100]}"
                     )
 
-        before = await _settled(desk)
+        scope = Scope.of("intake")  # the gateway's writes are intake's (CreateTicket)
+        before = await _settled(desk, scope)
         await asyncio.gather(*(send(c) for c in cases), *(oversized(m, p) for m, p in body_routes))
-        stored = _changes(before, await _stored(desk))
+        stored = _changes(before, await _stored(desk, scope))
     assert not wrong, f"{len(wrong)} of {len(cases)} answers wrong:\n" + "\n".join(sorted(wrong))
     assert not stored, f"refused requests stored something: {stored}"
