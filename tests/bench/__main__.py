@@ -30,7 +30,7 @@ from temporalio.client import Client
 from deploy.processes import ChildProcess, ChildSpec
 from desk.config import load_settings
 from tests.bench.baseline import TASK_QUEUE, TUNED_TASK_QUEUE
-from tests.bench.deadline_precision import Plan as DeadlinePlan
+from tests.bench.deadline_precision import Scenario as DeadlineScenario
 from tests.bench.deadline_precision import measure as measure_deadlines
 from tests.bench.drive import DeskLoad, Phase, Rounds, baseline_phase
 from tests.bench.harness import bench_desk, run
@@ -152,8 +152,8 @@ async def main(args: argparse.Namespace) -> None:
             for line in await measure_stats(endpoints, tickets=args.stats_tickets, calls=5):
                 print(line)
     if args.deadline_tickets:
-        plan = DeadlinePlan(args.deadline_tickets, rate=40.0, idle_seconds=15.0, sample=100)
-        for line in await measure_deadlines(plan):
+        scenario = DeadlineScenario(args.deadline_tickets, rate=None, idle_seconds=15.0, sample=100)
+        for line in await measure_deadlines(scenario):
             print(line)
 
 

@@ -1,22 +1,26 @@
 """Deadline precision at scale: many open tickets on live deadline timers, and how late their alarms fire.
 
-    python -m tests.bench.deadline_precision [--open 10000] [--rate 40] [--idle 30] [--sample 200]
+    python -m tests.bench.deadline_precision [--open 10000] [--rate R] [--idle 30] [--sample 200]
 
-Starts its own desk (`helpdesk up` in a temporary directory) and gives priority P3 a short SLA policy:
-a work order's response deadline warns W seconds after its dispatch and is overdue 2W after (its
-resolution deadline a day away stays pending throughout). Sends ``--open`` reports arriving at
-``--rate`` a second (CreateTicket answers on acceptance; the workflows open the tickets behind it). W
-is long enough for every ticket to be open, the desk settled and an idle window measured before the
-first warning is due; the warnings then come due spread as the openings were, and the overdues as
-long after. So the figure is how precisely timers fire with that many open, at the rate the desk
-opened tickets, not how fast it works through a burst of timers all due at once.
+Starts its own desk (`helpdesk up` in a temporary directory). A warm-up opens the first few hundred
+tickets (one in twenty, 100 to 500) as fast as 16 callers go, on the default policy (their deadlines
+hours away: they stay open, timers pending, and are not measured), to learn how fast this desk opens
+tickets today. Then priority P3 gets a short SLA policy: a work order's response deadline warns W
+seconds after its dispatch and is overdue 2W after (its resolution deadline a day away stays pending).
+The other tickets' reports arrive at ``--rate`` a second (default: four fifths of the warm-up's opening
+rate; CreateTicket answers on acceptance, the workflows open the tickets behind it). W is long enough
+for every ticket to be open, the desk settled and an idle window measured before the first warning is
+due; the warnings then come due spread as the openings were, and the overdues a W later. So the figure
+is how precisely timers fire with that many open, at the rate the desk opens tickets, not how fast it
+works through a burst of timers all due at once.
 
 Prints: the Temporal server's memory (and its SQLite files) per open ticket, the desk's CPU over
 ``--idle`` seconds with every ticket open and its timer pending, the lateness of every ``sla.warning``
 and ``sla.overdue`` read from the stream (event time minus due time, and stream time minus due time:
 p50, p99, max), and for ``--sample`` alarms of each kind where their lateness went (their workflows'
-histories: Temporal's timer, the wait for a worker, the worker's step, the outbox relay). Not a test:
-nothing here passes or fails. With 10,000 open it runs about 17 minutes at 40 reports a second.
+histories: the timer, Temporal's timer queue, the wait for a worker, the worker's step, the outbox
+relay). Not a test: nothing here passes or fails. It takes about 3.5 ramps: 10,000 tickets at 40
+reports a second, about 17 minutes.
 """
 
 from __future__ import annotations
@@ -62,16 +66,36 @@ SETTLE_ALLOWANCE = 30.0
 OPENING_LAG = 1.2
 """The openings may end this many times the reports' ramp after the first report (the workflows open
 the backlog a little behind the arrivals) and still be done before the first warning."""
+WARM_UP_CALLERS = 16
+PACE_SHARE = 0.8
+"""The reports' default rate as a share of the warm-up's opening rate: the desk keeps up with room."""
 STRAGGLER_WAIT = 60.0
 """How long past the last alarm's due time the bench waits for alarms still missing."""
 
 
+def warm_up_count(tickets: int) -> int:
+    """Tickets the warm-up opens (of ``tickets`` in all): enough for a rate, few beside the measured."""
+    return min(tickets // 2, max(100, min(500, tickets // 20)))
+
+
 @dataclass(frozen=True)
-class Plan:
-    tickets: int
-    rate: float  # reports a second
+class Scenario:
+    tickets: int  # open in all, the warm-up's with the measured
+    rate: float | None  # the measured tickets' reports a second; None: a share of the warm-up's rate
     idle_seconds: float
     sample: int  # alarms of each kind whose workflow histories are read
+
+    def plan(self, opening_rate: float) -> Plan:
+        """The measured tickets' plan, once the warm-up has shown how fast the desk opens tickets."""
+        measured = self.tickets - warm_up_count(self.tickets)
+        return Plan(measured, self.rate or PACE_SHARE * opening_rate, self.idle_seconds)
+
+
+@dataclass(frozen=True)
+class Plan:
+    tickets: int  # the measured tickets, on the short policy
+    rate: float  # their reports a second
+    idle_seconds: float
 
     @property
     def ramp_seconds(self) -> float:
@@ -95,14 +119,15 @@ class AlarmFeed:
     """Every sla.* event on the stream since the bench began, read by an ordered consumer."""
 
     alarms: list[Alarm] = field(default_factory=list)
-    others: Counter[str] = field(default_factory=Counter)  # alarms not of a response deadline
+    others: Counter[str] = field(default_factory=Counter)  # not a measured ticket's response alarm
+    warm_up: set[str] = field(default_factory=set)  # the warm-up's tickets: not measured
     last_seen: float = field(default_factory=time.time)
 
     async def on_message(self, msg: Msg) -> None:
         envelope = events_pb2.EventEnvelope()
         envelope.ParseFromString(msg.data)
         alarm = alarm_from_event(envelope, msg.metadata.timestamp.astimezone(UTC))
-        if alarm is not None and alarm.deadline == "RESPONSE":
+        if alarm is not None and alarm.deadline == "RESPONSE" and alarm.ticket_id not in self.warm_up:
             self.alarms.append(alarm)
         else:
             self.others[f"{envelope.type} {alarm.deadline if alarm else ''}".strip()] += 1
@@ -116,7 +141,8 @@ class AlarmFeed:
 class Readings:
     """What the scenario measured, for the report."""
 
-    plan: Plan
+    plan: Plan | None = None
+    warm_up: Drain | None = None
     create: Phase | None = None
     drain: Drain | None = None
     rss_before: dict[str, float] = field(default_factory=dict)
@@ -153,15 +179,25 @@ def _temporal_db_mib(data_dir: Path) -> float:
     return sum(f.stat().st_size for f in files if f.exists()) / 2**20
 
 
+async def _warm_up(load: DeskLoad, count: int, feed: AlarmFeed) -> Drain:
+    """Open ``count`` tickets as fast as the callers go; how fast the workflows opened them."""
+    numbers = iter(range(count))
+    since = time.time()
+
+    async def caller() -> None:
+        for i in numbers:
+            feed.warm_up.add((await load.create(i)).ticket.ticket_id)
+
+    await asyncio.gather(*(caller() for _ in range(WARM_UP_CALLERS)))
+    return await load.opened(since)
+
+
 async def _open_tickets(data_dir: Path, load: DeskLoad, readings: Readings, feed: AlarmFeed) -> float:
-    """Send the reports, wait until all are open and the desk has settled; when the first was sent."""
-    plan = readings.plan
-    await load.settle()
-    readings.rss_before = rss(data_dir)
-    readings.temporal_db_before = _temporal_db_mib(data_dir)
-    readings.note_load("start")
+    """Send the measured reports, wait until all are open and the desk has settled; when the first was
+    sent."""
+    assert readings.plan is not None
     first = time.time()
-    readings.create = await load.paced_create_phase(plan.tickets, plan.rate)
+    readings.create = await load.paced_create_phase(readings.plan.tickets, readings.plan.rate)
     readings.drain = await load.opened(first)
     readings.fired_before_all_open = len(feed.alarms)
     await load.settle()
@@ -170,9 +206,9 @@ async def _open_tickets(data_dir: Path, load: DeskLoad, readings: Readings, feed
     return first
 
 
-async def _idle_window(data_dir: Path, readings: Readings, first_report: float) -> None:
+async def _idle_window(data_dir: Path, readings: Readings, plan: Plan, first_report: float) -> None:
     """The desk's CPU with every ticket open and its timer pending, ended before the first warning."""
-    until = min(time.time() + readings.plan.idle_seconds, first_report + readings.plan.warn_after - 3)
+    until = min(time.time() + plan.idle_seconds, first_report + plan.warn_after - 3)
     if until - time.time() < 5:
         return  # the openings ran into the warnings: no idle window left
     before, started = cpu_seconds(data_dir), time.perf_counter()
@@ -184,10 +220,10 @@ async def _idle_window(data_dir: Path, readings: Readings, first_report: float) 
     readings.note_load("idle")
 
 
-async def _every_alarm(feed: AlarmFeed, readings: Readings, opened_at: float) -> None:
+async def _every_alarm(feed: AlarmFeed, readings: Readings, plan: Plan, opened_at: float) -> None:
     """Until each ticket has warned and gone overdue, or nothing came for a while after all were due."""
-    expected = readings.drain.opened if readings.drain else readings.plan.tickets
-    give_up_at = opened_at + readings.plan.due_after + STRAGGLER_WAIT
+    expected = readings.drain.opened if readings.drain else plan.tickets
+    give_up_at = opened_at + plan.due_after + STRAGGLER_WAIT
     while feed.count("warning") < expected or feed.count("overdue") < expected:
         if time.time() > give_up_at and time.time() - feed.last_seen > STRAGGLER_WAIT:
             return
@@ -219,29 +255,45 @@ async def _stages(temporal: str, alarms: list[Alarm], sample: int) -> dict[str, 
     return found
 
 
-async def measure(plan: Plan) -> list[str]:
+async def measure(scenario: Scenario) -> list[str]:
     """Run the scenario on a desk of its own; the report's lines."""
-    settings = {"HELPDESK_MAX_BACKLOG": str(max(5000, plan.tickets))}  # the ramp may outrun the openings
+    settings = {"HELPDESK_MAX_BACKLOG": str(max(5000, scenario.tickets))}  # the ramp may outrun the openings
     async with bench_desk(settings) as (data_dir, endpoints):
-        await _set_short_policy(endpoints, plan)
-        readings = Readings(plan)
-        feed = AlarmFeed()
+        readings, feed = Readings(), AlarmFeed()
         nc = await nats.connect(endpoints["nats"])
         try:
             await nc.jetstream().subscribe(
                 "helpdesk.sla.>", stream=STREAM, ordered_consumer=True, cb=feed.on_message
             )
-            _progress(f"desk up; opening {plan.tickets} tickets at {plan.rate:.0f} reports/s")
-            first = await _open_tickets(data_dir, DeskLoad(endpoints), readings, feed)
-            opened_at = time.time()
-            _progress(f"all open after {opened_at - first:.0f} s; idle window, then the alarms")
-            await _idle_window(data_dir, readings, first)
-            await _every_alarm(feed, readings, opened_at)
-            _progress(f"{len(feed.alarms)} alarms read; reading histories")
+            await _run(data_dir, endpoints, scenario, readings, feed)
         finally:
             await nc.close()
-        readings.stages = await _stages(endpoints["temporal"], feed.alarms, plan.sample)
+        readings.stages = await _stages(endpoints["temporal"], feed.alarms, scenario.sample)
         return _report(readings, feed)
+
+
+async def _run(
+    data_dir: Path, endpoints: dict[str, Any], scenario: Scenario, readings: Readings, feed: AlarmFeed
+) -> None:
+    load = DeskLoad(endpoints)
+    await load.settle()
+    readings.rss_before = rss(data_dir)
+    readings.temporal_db_before = _temporal_db_mib(data_dir)
+    readings.note_load("start")
+    _progress(f"desk up; warm-up: {warm_up_count(scenario.tickets)} tickets on the default policy")
+    readings.warm_up = await _warm_up(load, warm_up_count(scenario.tickets), feed)
+    plan = readings.plan = scenario.plan(readings.warm_up.per_second)
+    await _set_short_policy(endpoints, plan)
+    _progress(
+        f"opened {readings.warm_up.per_second:.1f}/s; {plan.tickets} tickets at {plan.rate:.1f} reports/s,"
+        f" warning {plan.warn_after} s and overdue {plan.due_after} s after dispatch"
+    )
+    first = await _open_tickets(data_dir, load, readings, feed)
+    opened_at = time.time()
+    _progress(f"all open {opened_at - first:.0f} s after the first report; idle window, then the alarms")
+    await _idle_window(data_dir, readings, plan, first)
+    await _every_alarm(feed, readings, plan, opened_at)
+    _progress(f"{len(feed.alarms)} alarms read; reading histories")
 
 
 def _progress(text: str) -> None:
@@ -249,10 +301,12 @@ def _progress(text: str) -> None:
 
 
 def _report(readings: Readings, feed: AlarmFeed) -> list[str]:
-    plan = readings.plan
+    plan, warm_up = readings.plan, readings.warm_up
+    assert plan is not None and warm_up is not None
     lines = [
-        f"Deadline precision: {plan.tickets} tickets at {plan.rate:.0f} reports/s; each response deadline"
-        f" warns {plan.warn_after} s and is overdue {plan.due_after} s after its dispatch"
+        f"Deadline precision: {warm_up.opened} warm-up tickets opened at {warm_up.per_second:.1f}/s, then"
+        f" {plan.tickets} at {plan.rate:.1f} reports/s; each one's response deadline warns"
+        f" {plan.warn_after} s and is overdue {plan.due_after} s after its dispatch"
     ]
     if readings.create and readings.drain:
         lines += [
@@ -285,7 +339,7 @@ def _report(readings: Readings, feed: AlarmFeed) -> list[str]:
 
 
 def _memory_lines(readings: Readings) -> list[str]:
-    opened = readings.drain.opened if readings.drain else readings.plan.tickets
+    opened = sum(d.opened for d in (readings.warm_up, readings.drain) if d is not None)
     lines = []
     for name in ("temporal", "workflow worker"):
         before, after = readings.rss_before.get(name, 0.0), readings.rss_open.get(name, 0.0)
@@ -316,15 +370,17 @@ def _idle_lines(readings: Readings) -> list[str]:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.deadline_precision", description=__doc__)
     parser.add_argument("--open", type=int, default=10_000, help="tickets opened (default 10,000)")
-    parser.add_argument("--rate", type=float, default=40.0, help="reports a second (default 40)")
+    parser.add_argument(
+        "--rate", type=float, help="measured reports a second (default: 4/5 of the warm-up's opening rate)"
+    )
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle window (default 30)")
     parser.add_argument("--sample", type=int, default=200, help="histories read per alarm kind (default 200)")
     return parser.parse_args()
 
 
 async def main(args: argparse.Namespace) -> None:
-    plan = Plan(tickets=args.open, rate=args.rate, idle_seconds=args.idle, sample=args.sample)
-    for line in await measure(plan):
+    scenario = Scenario(tickets=args.open, rate=args.rate, idle_seconds=args.idle, sample=args.sample)
+    for line in await measure(scenario):
         print(line, flush=True)
 
 

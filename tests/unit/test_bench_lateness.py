@@ -69,18 +69,26 @@ def _event(event_id: int, kind: EventType.ValueType, at: datetime, **attributes:
 
 
 def _history(due: datetime) -> list[HistoryEvent]:
-    """A timer set 0.1 s late, fired 0.2 s after it ran out, a task attempt that timed out, then one
-    completed 10.8 s after the firing."""
+    """A timer set 0.1 s late by a workflow task that ran 0.08 s, fired 0.2 s after it ran out, a task
+    attempt that timed out, then one completed 10.8 s after the firing."""
     started_at = due + timedelta(seconds=0.1) - timedelta(seconds=60)
     timeout = duration_pb2.Duration(seconds=60)
     return [
-        _event(5, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, started_at),
+        _event(3, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, started_at - timedelta(seconds=0.08)),
+        _event(
+            5,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+            started_at,
+            workflow_task_completed_event_attributes=WorkflowTaskCompletedEventAttributes(
+                scheduled_event_id=2, started_event_id=3
+            ),
+        ),
         _event(
             6,
             EventType.EVENT_TYPE_TIMER_STARTED,
             started_at,
             timer_started_event_attributes=TimerStartedEventAttributes(
-                timer_id="6", start_to_fire_timeout=timeout
+                timer_id="6", start_to_fire_timeout=timeout, workflow_task_completed_event_id=5
             ),
         ),
         _event(
@@ -113,6 +121,7 @@ def test_a_history_splits_the_lateness_into_stages_that_add_up() -> None:
     stages = timer_stages(_history(due), alarm)
     assert stages is not None
     assert stages.set_late == pytest.approx(0.1)
+    assert stages.setting_task == pytest.approx(0.08)
     assert stages.fired == pytest.approx(0.2)
     assert stages.picked == pytest.approx(10.8)  # the timed-out attempt is time spent waiting for a worker
     assert stages.raised == pytest.approx(0.05)
@@ -136,7 +145,7 @@ def test_the_sample_spans_the_run() -> None:
 
 @pytest.mark.parametrize("tickets", [300, 1000, 10_000, 100_000])
 def test_the_plan_opens_every_ticket_and_idles_before_the_first_warning(tickets: int) -> None:
-    plan = Plan(tickets=tickets, rate=40, idle_seconds=30, sample=10)
+    plan = Plan(tickets=tickets, rate=40, idle_seconds=30)
     opened_by = plan.ramp_seconds * OPENING_LAG
     assert plan.warn_after >= opened_by + plan.idle_seconds
     # The first overdue comes due only after the last ticket's warning has.
