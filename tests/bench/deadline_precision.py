@@ -1,26 +1,28 @@
 """Deadline precision at scale: many open tickets on live deadline timers, and how late their alarms fire.
 
-    python -m tests.bench.deadline_precision [--open 10000] [--rate R] [--idle 30] [--sample 200]
+    python -m tests.bench.deadline_precision [--open 10000] [--measured 1000] [--rate R] [--idle 30]
+                                             [--sample 200]
 
-Starts its own desk (`helpdesk up` in a temporary directory). A warm-up opens the first few hundred
-tickets (one in twenty, 100 to 500) as fast as 16 callers go, on the default policy (their deadlines
-hours away: they stay open, timers pending, and are not measured), to learn how fast this desk opens
-tickets today. Then priority P3 gets a short SLA policy: a work order's response deadline warns W
-seconds after its dispatch and is overdue 2W after (its resolution deadline a day away stays pending).
-The other tickets' reports arrive at ``--rate`` a second (default: four fifths of the warm-up's opening
-rate; CreateTicket answers on acceptance, the workflows open the tickets behind it). W is long enough
-for every ticket to be open, the desk settled and an idle window measured before the first warning is
-due; the warnings then come due spread as the openings were, and the overdues a W later. So the figure
-is how precisely timers fire with that many open, at the rate the desk opens tickets, not how fast it
-works through a burst of timers all due at once.
+Starts its own desk (`helpdesk up` in a temporary directory) and opens ``--open`` tickets in all. The
+first ones (all but ``--measured``) are opened as fast as 16 callers go, on the default policy: their
+deadlines are hours away, so they stay open with their timers pending all run, and how fast the
+workflows opened them is the desk's opening rate today. Then priority P3 gets a short SLA policy: a
+work order's response deadline warns W seconds after its dispatch and is overdue 2W after (its
+resolution deadline a day away stays pending). The ``--measured`` tickets' reports arrive at
+``--rate`` a second (default: four fifths of that opening rate; CreateTicket answers on acceptance,
+the workflows open the tickets behind it). W is long enough for every ticket to be open, the desk
+settled and an idle window measured before the first warning is due; the warnings then come due
+spread as the openings were, and the overdues a W later. So the figure is how precisely timers fire
+with that many open, at a rate the desk keeps up with, not how fast it works through a burst of
+timers all due at once. ``--measured`` as large as ``--open`` (less 100 to learn the rate on) puts
+every ticket on the short policy; the run then takes about 3.5 times as long as opening them.
 
 Prints: the Temporal server's memory (and its SQLite files) per open ticket, the desk's CPU over
-``--idle`` seconds with every ticket open and its timer pending, the lateness of every ``sla.warning``
-and ``sla.overdue`` read from the stream (event time minus due time, and stream time minus due time:
-p50, p99, max), and for ``--sample`` alarms of each kind where their lateness went (their workflows'
-histories: the timer, Temporal's timer queue, the wait for a worker, the worker's step, the outbox
-relay). Not a test: nothing here passes or fails. It takes about 3.5 ramps: 10,000 tickets at 40
-reports a second, about 17 minutes.
+``--idle`` seconds with every ticket open and its timer pending, the lateness of every measured
+``sla.warning`` and ``sla.overdue`` read from the stream (event time minus due time, and stream time
+minus due time: p50, p99, max), and for ``--sample`` alarms of each kind where their lateness went
+(their workflows' histories: the timer, Temporal's timer queue, the wait for a worker, the worker's
+step, the outbox relay). Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from nats.aio.msg import Msg
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from desk.config import load_settings
 from desk.events import STREAM
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc, events_pb2
 from tests.bench.drive import DeskLoad, Drain, Phase
@@ -66,28 +69,32 @@ SETTLE_ALLOWANCE = 30.0
 OPENING_LAG = 1.2
 """The openings may end this many times the reports' ramp after the first report (the workflows open
 the backlog a little behind the arrivals) and still be done before the first warning."""
-WARM_UP_CALLERS = 16
+BACKGROUND_CALLERS = 16
+MIN_BACKGROUND = 100
 PACE_SHARE = 0.8
-"""The reports' default rate as a share of the warm-up's opening rate: the desk keeps up with room."""
+"""The measured reports' default rate as a share of the background's opening rate: the desk keeps up
+with room to spare."""
 STRAGGLER_WAIT = 60.0
 """How long past the last alarm's due time the bench waits for alarms still missing."""
 
 
-def warm_up_count(tickets: int) -> int:
-    """Tickets the warm-up opens (of ``tickets`` in all): enough for a rate, few beside the measured."""
-    return min(tickets // 2, max(100, min(500, tickets // 20)))
-
-
 @dataclass(frozen=True)
 class Scenario:
-    tickets: int  # open in all, the warm-up's with the measured
-    rate: float | None  # the measured tickets' reports a second; None: a share of the warm-up's rate
+    tickets: int  # open in all
+    measured: int  # of them, on the short policy: their alarms are measured
+    rate: float | None  # the measured tickets' reports a second; None: a share of the opening rate
     idle_seconds: float
     sample: int  # alarms of each kind whose workflow histories are read
 
+    @property
+    def background(self) -> int:
+        """Tickets opened first on the default policy: all but the measured, at least enough to learn
+        the desk's opening rate on."""
+        return max(MIN_BACKGROUND, self.tickets - self.measured)
+
     def plan(self, opening_rate: float) -> Plan:
-        """The measured tickets' plan, once the warm-up has shown how fast the desk opens tickets."""
-        measured = self.tickets - warm_up_count(self.tickets)
+        """The measured tickets' plan, once the background has shown how fast the desk opens tickets."""
+        measured = self.tickets - self.background
         return Plan(measured, self.rate or PACE_SHARE * opening_rate, self.idle_seconds)
 
 
@@ -120,14 +127,14 @@ class AlarmFeed:
 
     alarms: list[Alarm] = field(default_factory=list)
     others: Counter[str] = field(default_factory=Counter)  # not a measured ticket's response alarm
-    warm_up: set[str] = field(default_factory=set)  # the warm-up's tickets: not measured
+    background: set[str] = field(default_factory=set)  # tickets on the default policy: not measured
     last_seen: float = field(default_factory=time.time)
 
     async def on_message(self, msg: Msg) -> None:
         envelope = events_pb2.EventEnvelope()
         envelope.ParseFromString(msg.data)
         alarm = alarm_from_event(envelope, msg.metadata.timestamp.astimezone(UTC))
-        if alarm is not None and alarm.deadline == "RESPONSE" and alarm.ticket_id not in self.warm_up:
+        if alarm is not None and alarm.deadline == "RESPONSE" and alarm.ticket_id not in self.background:
             self.alarms.append(alarm)
         else:
             self.others[f"{envelope.type} {alarm.deadline if alarm else ''}".strip()] += 1
@@ -142,7 +149,7 @@ class Readings:
     """What the scenario measured, for the report."""
 
     plan: Plan | None = None
-    warm_up: Drain | None = None
+    background: Drain | None = None
     create: Phase | None = None
     drain: Drain | None = None
     rss_before: dict[str, float] = field(default_factory=dict)
@@ -179,16 +186,16 @@ def _temporal_db_mib(data_dir: Path) -> float:
     return sum(f.stat().st_size for f in files if f.exists()) / 2**20
 
 
-async def _warm_up(load: DeskLoad, count: int, feed: AlarmFeed) -> Drain:
+async def _open_background(load: DeskLoad, count: int, feed: AlarmFeed) -> Drain:
     """Open ``count`` tickets as fast as the callers go; how fast the workflows opened them."""
     numbers = iter(range(count))
     since = time.time()
 
     async def caller() -> None:
         for i in numbers:
-            feed.warm_up.add((await load.create(i)).ticket.ticket_id)
+            feed.background.add((await load.create(i)).ticket.ticket_id)
 
-    await asyncio.gather(*(caller() for _ in range(WARM_UP_CALLERS)))
+    await asyncio.gather(*(caller() for _ in range(BACKGROUND_CALLERS)))
     return await load.opened(since)
 
 
@@ -280,12 +287,13 @@ async def _run(
     readings.rss_before = rss(data_dir)
     readings.temporal_db_before = _temporal_db_mib(data_dir)
     readings.note_load("start")
-    _progress(f"desk up; warm-up: {warm_up_count(scenario.tickets)} tickets on the default policy")
-    readings.warm_up = await _warm_up(load, warm_up_count(scenario.tickets), feed)
-    plan = readings.plan = scenario.plan(readings.warm_up.per_second)
+    _progress(f"desk up; opening {scenario.background} tickets on the default policy")
+    readings.background = await _open_background(load, scenario.background, feed)
+    plan = readings.plan = scenario.plan(readings.background.per_second)
     await _set_short_policy(endpoints, plan)
     _progress(
-        f"opened {readings.warm_up.per_second:.1f}/s; {plan.tickets} tickets at {plan.rate:.1f} reports/s,"
+        f"opened {readings.background.per_second:.1f}/s; {plan.tickets} on the short policy at"
+        f" {plan.rate:.1f} reports/s,"
         f" warning {plan.warn_after} s and overdue {plan.due_after} s after dispatch"
     )
     first = await _open_tickets(data_dir, load, readings, feed)
@@ -301,12 +309,15 @@ def _progress(text: str) -> None:
 
 
 def _report(readings: Readings, feed: AlarmFeed) -> list[str]:
-    plan, warm_up = readings.plan, readings.warm_up
-    assert plan is not None and warm_up is not None
+    plan, background = readings.plan, readings.background
+    assert plan is not None and background is not None
+    settings = load_settings(os.environ)  # the bench's desk inherits the niceness settings
     lines = [
-        f"Deadline precision: {warm_up.opened} warm-up tickets opened at {warm_up.per_second:.1f}/s, then"
-        f" {plan.tickets} at {plan.rate:.1f} reports/s; each one's response deadline warns"
-        f" {plan.warn_after} s and is overdue {plan.due_after} s after its dispatch"
+        f"Deadline precision (workers at nice {settings.worker_nice}, Temporal at nice"
+        f" {settings.temporal_nice}): {background.opened} tickets on the default policy opened at"
+        f" {background.per_second:.1f}/s, then {plan.tickets} measured at {plan.rate:.1f} reports/s; each"
+        f" one's response deadline warns {plan.warn_after} s and is overdue {plan.due_after} s after its"
+        " dispatch"
     ]
     if readings.create and readings.drain:
         lines += [
@@ -339,7 +350,7 @@ def _report(readings: Readings, feed: AlarmFeed) -> list[str]:
 
 
 def _memory_lines(readings: Readings) -> list[str]:
-    opened = sum(d.opened for d in (readings.warm_up, readings.drain) if d is not None)
+    opened = sum(d.opened for d in (readings.background, readings.drain) if d is not None)
     lines = []
     for name in ("temporal", "workflow worker"):
         before, after = readings.rss_before.get(name, 0.0), readings.rss_open.get(name, 0.0)
@@ -369,9 +380,12 @@ def _idle_lines(readings: Readings) -> list[str]:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.deadline_precision", description=__doc__)
-    parser.add_argument("--open", type=int, default=10_000, help="tickets opened (default 10,000)")
+    parser.add_argument("--open", type=int, default=10_000, help="tickets open in all (default 10,000)")
     parser.add_argument(
-        "--rate", type=float, help="measured reports a second (default: 4/5 of the warm-up's opening rate)"
+        "--measured", type=int, default=1000, help="of them, on the short policy and measured (default 1000)"
+    )
+    parser.add_argument(
+        "--rate", type=float, help="measured reports a second (default: 4/5 of the desk's opening rate)"
     )
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of the idle window (default 30)")
     parser.add_argument("--sample", type=int, default=200, help="histories read per alarm kind (default 200)")
@@ -379,7 +393,7 @@ def _arguments() -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> None:
-    scenario = Scenario(tickets=args.open, rate=args.rate, idle_seconds=args.idle, sample=args.sample)
+    scenario = Scenario(args.open, args.measured, args.rate, idle_seconds=args.idle, sample=args.sample)
     for line in await measure(scenario):
         print(line, flush=True)
 

@@ -16,7 +16,7 @@ from temporalio.api.history.v1 import (
 )
 
 from helpdesk.v1 import events_pb2
-from tests.bench.deadline_precision import OPENING_LAG, Plan
+from tests.bench.deadline_precision import OPENING_LAG, Plan, Scenario
 from tests.bench.lateness import Alarm, alarm_from_event, evenly_spaced, percentile, timer_stages
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -150,3 +150,11 @@ def test_the_plan_opens_every_ticket_and_idles_before_the_first_warning(tickets:
     assert plan.warn_after >= opened_by + plan.idle_seconds
     # The first overdue comes due only after the last ticket's warning has.
     assert plan.due_after >= opened_by + plan.warn_after
+
+
+def test_the_measured_tickets_are_paced_below_the_rate_the_desk_opened_the_others_at() -> None:
+    scenario = Scenario(10_000, 1000, rate=None, idle_seconds=30, sample=10)
+    assert (scenario.background, scenario.plan(50.0).tickets, scenario.plan(50.0).rate) == (9000, 1000, 40.0)
+    assert Scenario(10_000, 1000, rate=25.0, idle_seconds=30, sample=10).plan(50.0).rate == 25.0
+    everything = Scenario(1000, 1000, rate=None, idle_seconds=30, sample=10)
+    assert (everything.background, everything.plan(50.0).tickets) == (100, 900)  # the rate learnt on 100
