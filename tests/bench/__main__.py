@@ -1,7 +1,7 @@
 """`make bench`: N tickets over gRPC on the embedded stack, against a bare baseline on the same stack.
 
     python -m tests.bench [--tickets 2000] [--rate 150] [--lifecycles 500] [--concurrency 32] [--rounds 5]
-                          [--stats-tickets 1000000]
+                          [--stats-tickets 1000000] [--deadline-tickets 2000]
 
 Starts its own desk (`helpdesk up` in a temporary directory) and drives CreateTicket twice: reports
 arriving at ``--rate`` a second (open loop: the latency callers see at that load), then as fast as
@@ -10,7 +10,9 @@ Then full lifecycles and the baseline workflow (its worker a process at the desk
 bare and with the desk's worker tuning, in alternating rounds, and prints the numbers with each desk
 process's resident memory. Last, the statistics scenario (tests/bench/stats_kpis.py): a year of
 ``--stats-tickets`` tickets' roll-ups written into the desk's stats schema, GetKpis over the year and
-a yearly report's totals timed. Not a test: nothing here passes or fails.
+a yearly report's totals timed. Then, on a desk of its own, deadline precision
+(tests/bench/deadline_precision.py) with ``--deadline-tickets`` open: how late a quarter of them fire
+their alarms (its own entry point runs 10,000). Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -20,20 +22,22 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
-import psutil
 from temporalio.client import Client
 
 from deploy.processes import ChildProcess, ChildSpec
 from desk.config import load_settings
 from tests.bench.baseline import TASK_QUEUE, TUNED_TASK_QUEUE
+from tests.bench.deadline_precision import Scenario as DeadlineScenario
+from tests.bench.deadline_precision import measure as measure_deadlines
 from tests.bench.drive import DeskLoad, Phase, Rounds, baseline_phase
 from tests.bench.harness import bench_desk, run
+from tests.bench.processes import cpu_seconds, rss
 from tests.bench.report import render
 from tests.bench.stats_kpis import measure as measure_stats
-from tests.stack import PROJECT_ROOT, leftovers
+from tests.stack import PROJECT_ROOT
 
 
 def _arguments() -> argparse.Namespace:
@@ -52,6 +56,12 @@ def _arguments() -> argparse.Namespace:
         type=int,
         default=1_000_000,
         help="tickets in the statistics scenario's year of roll-ups (default 1,000,000; 0: skip it)",
+    )
+    parser.add_argument(
+        "--deadline-tickets",
+        type=int,
+        default=2000,
+        help="open tickets in the deadline-precision scenario, a quarter measured (default 2000; 0: skip it)",
     )
     return parser.parse_args()
 
@@ -110,51 +120,13 @@ async def _lifecycles_and_baseline(
     return rounds
 
 
-def _rss(data_dir: Path) -> dict[str, float]:
-    """Resident memory of each desk process (PostgreSQL's backends share its memory: not added)."""
-    return _per_process(data_dir, lambda proc: proc.memory_info().rss / 2**20, children=False)
-
-
-def _cpu_seconds(data_dir: Path) -> dict[str, float]:
-    """CPU time of each desk process, PostgreSQL's with its backends', which do its work."""
-    return _per_process(data_dir, lambda proc: sum(proc.cpu_times()[:2]), children=True)
-
-
-def _per_process(
-    data_dir: Path, measure: Callable[[psutil.Process], float], *, children: bool
-) -> dict[str, float]:
-    table: dict[str, float] = {}
-    for pid in leftovers(data_dir):
-        try:
-            proc = psutil.Process(pid)
-            name = _process_name(proc.cmdline())
-            family = (
-                [proc, *proc.children(recursive=True)] if children and name.startswith("postgres") else [proc]
-            )
-            table[name] = table.get(name, 0.0) + sum(measure(p) for p in family)
-        except psutil.NoSuchProcess:
-            continue
-    return table
-
-
 async def _measured(data_dir: Path, phase: Awaitable[Phase]) -> Phase:
     """Run the phase; note each process's share of a core meanwhile."""
-    before = _cpu_seconds(data_dir)
+    before = cpu_seconds(data_dir)
     done = await phase
-    after = _cpu_seconds(data_dir)
+    after = cpu_seconds(data_dir)
     done.cpu = {name: (after[name] - before.get(name, 0.0)) / done.seconds for name in after}
     return done
-
-
-def _process_name(cmd: list[str]) -> str:
-    joined = " ".join(cmd)
-    for marker, name in (("serve ", ""), (" worker", "workflow worker"), (" up", "helpdesk up")):
-        if marker in joined:
-            return name or "service " + joined.split("serve ", 1)[1].split()[0]
-    for server in ("temporal", "nats-server", "postgres"):
-        if server in joined:
-            return server + (" (all backends)" if server == "postgres" else "")
-    return Path(cmd[0]).name if cmd else "?"
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -175,10 +147,16 @@ async def main(args: argparse.Namespace) -> None:
             )
             creates.append((create, await load.opened(since)))
         rounds = await _lifecycles_and_baseline(data_dir, load, endpoints, args) if args.lifecycles else None
-        print(render(creates, rounds, _rss(data_dir)))
+        print(render(creates, rounds, rss(data_dir)))
         if args.stats_tickets:
             for line in await measure_stats(endpoints, tickets=args.stats_tickets, calls=5):
                 print(line)
+    if args.deadline_tickets:
+        scenario = DeadlineScenario(
+            args.deadline_tickets, args.deadline_tickets // 4, rate=None, idle_seconds=15.0, sample=100
+        )
+        for line in await measure_deadlines(scenario):
+            print(line)
 
 
 if __name__ == "__main__":
