@@ -29,6 +29,7 @@ ROLES = (
     "manager",
     "ops_engineer",
     "integrator",
+    "sre",
     "admin",
 )
 
@@ -51,11 +52,17 @@ TICKET_READERS = DESK_AGENTS | frozenset(
     {"surveyor", "qa_inspector", "statistician", "knowledge_manager", "integrator", "ops_engineer"}
 )
 EVERYONE = frozenset(ROLES) - {"admin"}
-PAYLOAD_READERS = MANAGERS
+SRES = frozenset({"sre"})
+"""The desk's site reliability engineers: they look at how the desk runs (traces, decoded workflow
+histories), not at tickets: no ticket RPC answers them, and their customer-data policy is none."""
+TRACE_READERS = SRES | MANAGERS
+"""Who may look at a ticket's traces (the gateway's trace page): span names, timings, SQL statements
+with placeholders; no customer data."""
+PAYLOAD_READERS = SRES | MANAGERS
 """Who may read Temporal's payloads decrypted (the HTTP gateway's codec endpoint, for the Temporal UI):
-whole workflow inputs and results, customers' names and phones in the clear, with no per-role masking.
-The desk has no SRE role; managers already read every ticket clear and answer for the desk's running,
-and admins pass every check. Ops engineers are field teams bound to a team, not the desk's operators."""
+whole workflow inputs and results, customers' names and phones in the clear, with no per-role masking:
+the SREs who debug a stuck workflow, and managers, who read every ticket clear anyway; admins pass
+every check. Ops engineers are field teams bound to a team, not the desk's operators."""
 
 
 @dataclass(frozen=True)

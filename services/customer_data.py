@@ -71,6 +71,9 @@ POLICIES: Mapping[str, Policy] = {
     "statistician": _NOTHING,
     # Knowledge entries are written from faults and fixes, never from customers.
     "knowledge_manager": _NOTHING,
+    # The desk's operators look at how it runs (traces, metrics), not at customers; no ticket RPC
+    # answers them. A stuck workflow's decoded history is the codec endpoint's, logged per call.
+    "sre": _NOTHING,
 }
 
 

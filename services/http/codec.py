@@ -8,7 +8,7 @@ encrypted, another key, altered) comes back as it was sent, as the protocol expe
 it leaks beyond what the caller already had. Encoding encrypts under the ring's current key, for what
 a UI sends to workflows.
 
-Only :data:`desk.auth.PAYLOAD_READERS` (managers; admins) may call either: a missing or unknown token
+Only :data:`desk.auth.PAYLOAD_READERS` (SREs, managers; admins) may call either: a missing or unknown token
 is 401, another role 403. Browsers may call from the allowed origins only (CORS, the preflight
 included), the Temporal UI's by default. Bodies are bounded (413).
 """

@@ -4,7 +4,7 @@ The gateway reads the span files of its own data dir (desk/trace_view.py, the sa
 `helpdesk trace`), which is where the embedded desk writes them; a desk exporting to an OTLP backend
 writes none, and that backend's UI is the place to look. Unlike the gateway's other routes this one is
 answered by the gateway itself, so it checks the bearer token itself, against the desk's tokens
-(desk/auth.py): admins (who run the desk) and managers may read traces. Spans carry ids, operations
+(desk/auth.py): SREs, managers and admins may read traces. Spans carry ids, operations
 and SQL text, never customer data (desk/ticket_spans.py), but they map the desk's inside, hence the
 role. The page is self-contained like the report pages: every text escaped, no script, nothing fetched.
 """
@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Protocol
 
-from desk.auth import MANAGERS, Principal
+from desk.auth import TRACE_READERS, Principal
 from desk.errors import PermissionDenied, Unauthenticated
 from desk.report_format import page
 from desk.trace_view import (
@@ -31,9 +31,6 @@ from desk.trace_view import (
     ticket_trace,
 )
 from services.http.errors import HttpError, unauthenticated
-
-TRACE_READERS = MANAGERS
-"""Who may read traces besides admins (an admin passes every role check)."""
 
 MAX_LIMIT = 5000
 

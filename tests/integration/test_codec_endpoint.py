@@ -46,11 +46,13 @@ async def test_a_manager_decodes_a_tickets_history_through_the_gateway(desk: Run
 
     gateway = desk.endpoints["http"]["intake"]
     async with httpx.AsyncClient(base_url=gateway + CODEC_PATH, timeout=30) as codec:
-        decoded = await codec.post("/decode", json=body, headers=_bearer(desk, "manager"))
+        decoded = await codec.post("/decode", json=body, headers=_bearer(desk, "sre"))
+        by_manager = await codec.post("/decode", json=body, headers=_bearer(desk, "manager"))
         unauthenticated = await codec.post("/decode", json=body)
         other_role = await codec.post("/decode", json=body, headers=_bearer(desk, "agent"))
 
     assert decoded.status_code == 200, decoded.text
+    assert by_manager.status_code == 200 and by_manager.json() == decoded.json()
     [payload] = decoded.json()["payloads"]
     started = json.loads(base64.b64decode(payload["data"]))
     assert ticket.ticket_id in json.dumps(started, ensure_ascii=False)

@@ -173,12 +173,13 @@ async def test_the_trace_command_shows_the_ticket_from_the_grpc_call_to_the_nats
     assert "/helpdesk.v1.IntakeService/GetTicket" in "\n".join(lines[lines.index(headers[1]) :]), said
 
 
-async def test_the_gateway_serves_the_trace_page_to_admins_only_with_a_token(desk: RunningDesk) -> None:
+async def test_the_gateway_serves_the_trace_page_to_sres_with_a_token(desk: RunningDesk) -> None:
     ticket_id, _ = await _main_path_ticket(desk)
     path = f"/v1/tickets/{ticket_id}/trace"
     async with httpx.AsyncClient(base_url=desk.endpoints["http"]["intake"], timeout=60) as http:
-        page = await http.get(path, headers={"Authorization": f"Bearer {desk.token('admin')}"})
-        assert page.status_code == 200, page.text
+        for role in ("sre", "manager", "admin"):
+            page = await http.get(path, headers={"Authorization": f"Bearer {desk.token(role)}"})
+            assert page.status_code == 200, (role, page.text)
         assert CREATE in page.text and "RunWorkflow:TicketWorkflow" in page.text
         assert "default-src 'none'" in page.headers["content-security-policy"]
         assert (await http.get(path)).status_code == 401

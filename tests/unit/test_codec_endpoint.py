@@ -27,6 +27,7 @@ class Tokens:
 
     principals = {
         "manager-token": Principal("dev-manager", frozenset({"manager"})),
+        "sre-token": Principal("dev-sre", frozenset({"sre"})),
         "admin-token": Principal("dev-admin", frozenset({"admin"})),
         "agent-token": Principal("dev-agent", frozenset({"agent"})),
         "ops-token": Principal("dev-ops-network", frozenset({"ops_engineer"}), "network"),
@@ -76,7 +77,7 @@ def _data(answer: httpx.Response) -> list[bytes]:
     return [base64.b64decode(p.get("data", "")) for p in answer.json()["payloads"]]
 
 
-@pytest.mark.parametrize("token", ["manager-token", "admin-token"])
+@pytest.mark.parametrize("token", ["sre-token", "manager-token", "admin-token"])
 async def test_a_manager_or_admin_gets_the_payload_in_the_clear(
     client: httpx.AsyncClient, token: str
 ) -> None:
