@@ -25,6 +25,7 @@ from google.protobuf import message
 from cli.endpoints import read_endpoints
 from cli.output import add_output_options, print_answer
 from desk import proto_fields
+from desk.grpc_channels import sync_channel
 from desk.rich_errors import explain
 from helpdesk.v1 import (
     common_pb2,
@@ -59,7 +60,7 @@ def call(
     request: message.Message,
 ) -> message.Message:
     metadata = bearer(endpoints, role)
-    with grpc.insecure_channel(endpoints["services"][service]) as channel:
+    with sync_channel(endpoints["services"][service]) as channel:
         answer: message.Message = getattr(stub_type(channel), method)(request, metadata=metadata)
         return answer
 

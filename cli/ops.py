@@ -30,6 +30,7 @@ from google.protobuf import message
 
 from cli.render import enum_text, local_time
 from desk.config import Settings
+from desk.grpc_channels import aio_channel
 from desk.nats_access import DESK_USER, checked_team_id, team_permissions, team_user
 from desk.rich_errors import explain
 from desk.team_feed import TeamEvent, open_team_feed
@@ -124,7 +125,7 @@ def _team_nats_url(endpoints: dict[str, Any], settings: Settings, team: str, cre
 async def _watch(endpoints: dict[str, Any], nats_url: str, *, team: str, token: str, observe: bool) -> None:
     lines = _stdin_lines()
     async with (
-        grpc.aio.insecure_channel(endpoints["services"]["dispatch"]) as channel,
+        aio_channel(endpoints["services"]["dispatch"]) as channel,
         open_team_feed(nats_url, team, _show, observe=observe) as feed,
     ):
         stub = dispatch_pb2_grpc.DispatchServiceStub(channel)

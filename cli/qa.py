@@ -22,6 +22,7 @@ from cli.client import bearer, call, group_verbs
 from cli.endpoints import read_endpoints
 from desk.config import Settings, parse_sampling_secret
 from desk.errors import ConfigurationError
+from desk.grpc_channels import sync_channel
 from desk.rich_errors import explain
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import wire
@@ -39,7 +40,7 @@ def quality_call(args: argparse.Namespace, endpoints: dict[str, Any], method: st
 
 def _stub(endpoints: dict[str, Any], args: argparse.Namespace) -> tuple[grpc.Channel, Any, Any]:
     metadata = bearer(endpoints, args.as_role or "qa_inspector")
-    channel = grpc.insecure_channel(endpoints["services"]["quality"])
+    channel = sync_channel(endpoints["services"]["quality"])
     return channel, quality_pb2_grpc.QualityServiceStub(channel), metadata
 
 

@@ -17,7 +17,6 @@ import logging
 import socket
 from collections.abc import Iterator
 
-import grpc
 import h11
 import uvicorn
 from grpc_health.v1 import health_pb2_grpc
@@ -27,6 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from desk import db
 from desk.auth import TokenAuthenticator
 from desk.config import HTTP_GATEWAY, Settings
+from desk.grpc_channels import aio_channel
 from desk.metrics import MetricsEndpoint
 from desk.payload_codec import EncryptionCodec
 from desk.ports import bound_socket
@@ -107,17 +107,17 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
     from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
     setup_telemetry(settings, HTTP_GATEWAY)
-    channel = grpc.aio.insecure_channel(
+    channel = aio_channel(
         settings.grpc_address("intake"),
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
     # The weekly QA report's pages are QualityService's (GetQualityReport with the caller's token).
-    quality_channel = grpc.aio.insecure_channel(
+    quality_channel = aio_channel(
         settings.grpc_address("quality"),
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
     # The statistics reports' downloads and page are StatsService's (GetReport with the caller's token).
-    stats_channel = grpc.aio.insecure_channel(
+    stats_channel = aio_channel(
         settings.grpc_address("stats"),
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
