@@ -33,6 +33,7 @@ from temporalio.service import RPCError
 
 from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
+from deploy.migration import prepare
 from deploy.nats import admit_active_teams
 from deploy.postgres import PGDATA, process_database_urls, role_passwords
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
@@ -52,14 +53,12 @@ from desk.config import (
     port_setting,
     temporal_metrics_port_setting,
 )
-from desk.database_roles import apply_roles
-from desk.db import create_pool, migrate
+from desk.db import create_pool
 from desk.errors import DeskError
 from desk.payload_codec import new_key
 from desk.payload_keys import desk_ring
 from desk.ports import ensure_free
 from desk.private_files import private_directory, restrict_tree
-from services.dispatch.seed import seed_defaults
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
 log = logging.getLogger(__name__)
@@ -166,12 +165,9 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 async def _prepare_database(database_url: str, settings: Settings) -> dict[str, str]:
     pool = await create_pool(database_url, max_size=2)
     try:
-        applied = await migrate(pool)
-        log.info("migrations: %s", ", ".join(applied) if applied else "none new")
-        if settings.database_url is None:  # embedded: each process logs in as its own role
-            async with pool.acquire() as conn:
-                await apply_roles(conn, role_passwords(SecretFiles(settings.data_dir)))
-        await seed_defaults(pool)
+        embedded = settings.database_url is None  # embedded: each process logs in as its own role
+        passwords = role_passwords(SecretFiles(settings.data_dir)) if embedded else None
+        await prepare(pool, roles=embedded, passwords=passwords)
         lifetime = timedelta(hours=settings.dev_token_hours)
         tokens = await ensure_dev_tokens(pool, lifetime=lifetime, production=settings.production)
         if settings.production:
