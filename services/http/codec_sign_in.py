@@ -50,7 +50,8 @@ CONTENT_SECURITY_POLICY = (
 _HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it a browser posts the form with ``Origin: null``, which the check refuses.
+    "Referrer-Policy": "same-origin",
 }
 _STYLE = """
 form{margin:1rem 0}input[type=password]{width:28rem;max-width:100%;font:inherit;padding:.3rem}
