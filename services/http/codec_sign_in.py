@@ -184,7 +184,7 @@ def _ui_steps(endpoint: str) -> str:
         "<h2>In the Temporal UI</h2><ol>"
         "<li>Open it at the same host name as this page (127.0.0.1 with 127.0.0.1, or localhost with"
         " localhost): the browser sends the session only to the same site.</li>"
-        "<li>Click <i>Codec Server</i> (its icon, bottom of the navigation bar).</li>"
+        "<li>Click the <i>Codec Server</i> icon in its top bar.</li>"
         "<li>Choose <i>Use my browser setting and ignore Cluster-level setting</i>.</li>"
         f"<li>Endpoint: <code>{escape(endpoint)}</code></li>"
         "<li>Turn on <i>Include cross-origin credentials</i>; leave <i>Pass the user access token</i> off."
