@@ -45,7 +45,7 @@ class EmbeddedTemporal:
         ]
         if metrics_port:  # its own Prometheus metrics; without the flag, on a random port
             argv += ["--metrics-port", str(metrics_port)]
-        if codec_endpoint:  # the HTTP gateway's, so the UI can show payloads to those allowed (no token: 401)
+        if codec_endpoint:  # the gateway's: payloads decoded for a browser signed in on its /codec/session
             argv += ["--ui-codec-endpoint", codec_endpoint]
         for pragma in SQLITE_PRAGMAS:
             argv += ["--sqlite-pragma", pragma]

@@ -114,6 +114,16 @@ class _Lookup:
     cached_until: float
 
 
+@dataclass(frozen=True)
+class CheckedToken:
+    """A token found valid: whose it is, its SHA-256 digest (what a session may keep in its stead, as
+    the database does) and how many more seconds it is accepted."""
+
+    principal: Principal
+    token_sha256: bytes
+    seconds_left: float
+
+
 class TokenAuthenticator:
     def __init__(self, pool: asyncpg.Pool, *, cache_seconds: float = 30.0) -> None:
         self._pool = pool
@@ -121,21 +131,29 @@ class TokenAuthenticator:
         self._cache: dict[bytes, _Lookup] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
+        return (await self.check(authorization)).principal
+
+    async def check(self, authorization: str | None) -> CheckedToken:
+        """The ``Bearer <token>`` of an ``authorization`` header or metadata, checked."""
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthenticated("missing bearer token (metadata 'authorization: Bearer <token>')")
-        digest = _digest(authorization[7:].strip())
+        return await self.check_digest(_digest(authorization[7:].strip()))
+
+    async def check_digest(self, token_sha256: bytes) -> CheckedToken:
+        """A token known by its digest only (a session made from it): unknown, revoked or expired are
+        refused exactly as the token itself would be."""
         now = time.monotonic()
-        found = self._cache.get(digest)
+        found = self._cache.get(token_sha256)
         if found is None or found.cached_until <= now:
-            found = await self._lookup(digest, now)
-            self._remember(digest, found, now)
+            found = await self._lookup(token_sha256, now)
+            self._remember(token_sha256, found, now)
         if found.principal is None:
             raise Unauthenticated("unknown or revoked token")
         # Checked on every call, cached or not: a token is refused from its expiry on, not a cache
         # period later.
         if found.accepted_until <= now:
             raise Unauthenticated("expired token: ask for a new one")
-        return found.principal
+        return CheckedToken(found.principal, token_sha256, found.accepted_until - now)
 
     async def _lookup(self, digest: bytes, now: float) -> _Lookup:
         row = await self._pool.fetchrow(

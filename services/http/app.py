@@ -14,7 +14,8 @@ Routes (OpenAPI at /openapi.json, Swagger UI at /docs):
 - ``GET /healthz``: 200 while the gateway answers; ``GET /readyz``: 200 while intake, quality and
   stats answer SERVING, else 503 naming those that do not (services/http/health.py).
 - ``POST /codec/decode`` and ``/codec/encode``: Temporal's codec-server protocol for the Temporal UI,
-  managers and admins only (services/http/codec.py).
+  SREs, managers and admins only (services/http/codec.py); ``/codec/session``, where such a person
+  signs a browser in to it for a UI that cannot pass a token (services/http/codec_sign_in.py).
 - ``GET /v1/quality/reports/{week}`` (JSON), ``….csv`` and ``….html``: QualityService's
   GetQualityReport, the weekly QA report (services/http/report_pages.py renders the CSV and the page).
 - ``GET /v1/reports/{report_id}`` (JSON), ``….csv``, ``….xlsx`` and ``….html``: StatsService's

@@ -8,16 +8,17 @@ encrypted, another key, altered) comes back as it was sent, as the protocol expe
 it leaks beyond what the caller already had. Encoding encrypts under the ring's current key, for what
 a UI sends to workflows.
 
-Only :data:`desk.auth.PAYLOAD_READERS` (SREs, managers; admins) may call either: a missing or unknown token
-is 401, another role 403. Browsers may call from the allowed origins only (CORS, the preflight
-included), the Temporal UI's by default. Bodies are bounded (413).
+Only :data:`desk.auth.PAYLOAD_READERS` (SREs, managers; admins) may call either, with a desk token in
+``Authorization: Bearer`` or the session cookie a browser gets by signing in on ``/codec/session``
+(services/http/codec_session.py, codec_sign_in.py): a missing or unknown token is 401, another role
+403. Browsers may call from the allowed origins only (CORS, the preflight included, with credentials:
+the cookie), the Temporal UI's by default. Bodies are bounded (413).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from google.protobuf import json_format, message
@@ -26,41 +27,36 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from desk.auth import PAYLOAD_READERS, Principal
-from desk.errors import PermissionDenied, Unauthenticated
-from desk.loops import connection_lost, describe
 from services.http.bodies import read_within
-from services.http.errors import HttpError, unauthenticated
+from services.http.codec_session import CodecSessions, refused
+from services.http.codec_sign_in import SignInPage
+from services.http.errors import HttpError
 
 log = logging.getLogger(__name__)
 
 MAX_CODEC_BODY_BYTES = 4 * 1024 * 1024
 """A history event's payloads: Temporal refuses a payload over 2 MB, base64 makes it a third larger."""
 REQUEST_HEADERS = ("Authorization", "Content-Type", "X-Namespace")
-"""What the Temporal UI sends (X-Namespace always; Authorization when it passes a token)."""
+"""What the Temporal UI sends (X-Namespace always; Authorization when it passes a token; the session
+cookie, which needs no header, when told to include credentials)."""
 PREFLIGHT_CACHE_SECONDS = 600
 
 Convert = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
-
-
-class Authenticator(Protocol):
-    """A bearer token to its principal (desk.auth.TokenAuthenticator)."""
-
-    async def authenticate(self, authorization: str | None) -> Principal: ...
 
 
 class CodecEndpoint:
     """The two routes; without a key ring or a way to check tokens every call is 503, saying which."""
 
     def __init__(
-        self, codec: PayloadCodec | None, authenticator: Authenticator | None, *, missing: str = ""
+        self, codec: PayloadCodec | None, callers: CodecSessions | None, *, missing: str = ""
     ) -> None:
         self._codec = codec
-        self._authenticator = authenticator
+        self._callers = callers
         self._missing = missing
 
     async def decode(self, request: Request) -> Response:
@@ -71,7 +67,7 @@ class CodecEndpoint:
 
     async def _answer(self, request: Request, operation: str, convert: Convert) -> Response:
         try:
-            principal = await self._authorize(request.headers.get("authorization"))
+            principal = await self._authorize(request)
             payloads = _parse(await read_within(request, MAX_CODEC_BODY_BYTES))
         except HttpError as refused:
             return refused.response()
@@ -83,23 +79,14 @@ class CodecEndpoint:
         body = json_format.MessageToDict(Payloads(payloads=converted))
         return JSONResponse({"payloads": body.get("payloads", [])})
 
-    async def _authorize(self, authorization: str | None) -> Principal:
-        if self._codec is None or self._authenticator is None:
+    async def _authorize(self, request: Request) -> Principal:
+        if self._codec is None or self._callers is None:
             raise HttpError(503, "UNAVAILABLE", f"the codec endpoint is not configured: {self._missing}")
         try:
-            principal = await self._authenticator.authenticate(authorization)
+            principal = await self._callers.caller(request)
             principal.require_any(PAYLOAD_READERS)
-        except Unauthenticated as error:
-            raise unauthenticated(str(error)) from None
-        except PermissionDenied as error:
-            raise HttpError(403, "PERMISSION_DENIED", str(error)) from None
         except Exception as error:
-            if not connection_lost(error):
-                raise
-            log.warning("codec call refused: tokens cannot be checked now (%s)", describe(error))
-            raise HttpError(
-                503, "UNAVAILABLE", "the desk cannot check tokens now", headers={"Retry-After": "1"}
-            ) from None
+            raise refused(error) from None
         return principal
 
     async def _decode_each(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -119,9 +106,11 @@ class CodecEndpoint:
         return await self._codec.encode(payloads)
 
 
-def codec_app(endpoint: CodecEndpoint, *, allowed_origins: Sequence[str]) -> Starlette:
-    """The routes as an app of their own, mounted at desk.config.CODEC_PATH: CORS for them alone."""
-    return Starlette(
+def codec_app(endpoint: CodecEndpoint, sign_in: SignInPage, *, allowed_origins: Sequence[str]) -> Starlette:
+    """The routes as an app of their own, mounted at desk.config.CODEC_PATH: CORS for the protocol's two
+    alone, credentials included (the session cookie; the origins are always named, never ``*``, as
+    desk.config checks). The sign-in page is the gateway's own: no other origin may call it."""
+    protocol = Starlette(
         routes=[
             Route("/decode", endpoint.decode, methods=["POST"]),
             Route("/encode", endpoint.encode, methods=["POST"]),
@@ -132,10 +121,12 @@ def codec_app(endpoint: CodecEndpoint, *, allowed_origins: Sequence[str]) -> Sta
                 allow_origins=list(allowed_origins),
                 allow_methods=["POST"],
                 allow_headers=list(REQUEST_HEADERS),
+                allow_credentials=True,
                 max_age=PREFLIGHT_CACHE_SECONDS,
             )
         ],
     )
+    return Starlette(routes=[*sign_in.routes(), Mount("", app=protocol)])
 
 
 def _parse(raw: bytes) -> Payloads:

@@ -34,6 +34,8 @@ from desk.telemetry import setup_telemetry
 from helpdesk.v1 import intake_pb2_grpc, quality_pb2_grpc, stats_pb2_grpc
 from services.http.app import Channels, build_app
 from services.http.codec import CodecEndpoint, codec_app
+from services.http.codec_session import CodecSessions, SessionSeal
+from services.http.codec_sign_in import SignInPage
 from services.http.errors import HttpError
 from services.http.health import GatewayHealth
 from services.http.metrics import RequestMetrics
@@ -173,12 +175,14 @@ def _codec(settings: Settings, authenticator: TokenAuthenticator | None) -> Star
         for name, value in (("HELPDESK_PAYLOAD_KEYS", ring), ("DATABASE_URL", authenticator))
         if value is None
     ]
+    # The session cookie is sealed under a key derived from the ring: sessions need both.
+    sessions = CodecSessions(authenticator, SessionSeal(ring)) if ring is not None and authenticator else None
+    unconfigured = f"set {' and '.join(missing)}"
     endpoint = CodecEndpoint(
-        EncryptionCodec(ring) if ring is not None else None,
-        authenticator,
-        missing=f"set {' and '.join(missing)}",
+        EncryptionCodec(ring) if ring is not None else None, sessions, missing=unconfigured
     )
-    return codec_app(endpoint, allowed_origins=settings.codec_allowed_origins)
+    sign_in = SignInPage(sessions, missing=unconfigured)
+    return codec_app(endpoint, sign_in, allowed_origins=settings.codec_allowed_origins)
 
 
 async def _serve(server: uvicorn.Server, listener: socket.socket) -> None:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from temporalio.api.common.v1 import Payload
 
-from desk.auth import Principal
+from desk.auth import CheckedToken, Principal
 from desk.errors import Unauthenticated
 from desk.payload_codec import EncryptionCodec, KeyRing, encrypted_converter, new_key, parse_key
 from services.http.app import Channels, build_app
 from services.http.codec import MAX_CODEC_BODY_BYTES, CodecEndpoint, codec_app
+from services.http.codec_session import CodecSessions, SessionSeal
+from services.http.codec_sign_in import SignInPage
 
 UI = "http://127.0.0.1:18233"
 RING = KeyRing(current=parse_key(new_key()))
@@ -23,29 +27,48 @@ TICKET = {"ticket_id": "TK-1", "reporter": {"name": "张三", "phone": "13812346
 
 
 class Tokens:
-    """desk.auth.TokenAuthenticator's contract over a fixed table."""
+    """desk.auth.TokenAuthenticator's contract over a fixed table (tokens may be revoked)."""
 
     principals = {
         "manager-token": Principal("dev-manager", frozenset({"manager"})),
         "sre-token": Principal("dev-sre", frozenset({"sre"})),
         "admin-token": Principal("dev-admin", frozenset({"admin"})),
         "agent-token": Principal("dev-agent", frozenset({"agent"})),
+        "integrator-token": Principal("dev-integrator", frozenset({"integrator"})),
         "ops-token": Principal("dev-ops-network", frozenset({"ops_engineer"}), "network"),
     }
 
+    def __init__(self, seconds_left: float = 3600.0) -> None:
+        self.seconds_left = seconds_left
+        self.revoked: set[str] = set()
+
     async def authenticate(self, authorization: str | None) -> Principal:
+        return (await self.check(authorization)).principal
+
+    async def check(self, authorization: str | None) -> CheckedToken:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthenticated("missing bearer token")
-        principal = self.principals.get(authorization[7:])
-        if principal is None:
-            raise Unauthenticated("unknown or revoked token")
-        return principal
+        return await self.check_digest(hashlib.sha256(authorization[7:].encode()).digest())
+
+    async def check_digest(self, token_sha256: bytes) -> CheckedToken:
+        for token, principal in self.principals.items():
+            if hashlib.sha256(token.encode()).digest() == token_sha256 and token not in self.revoked:
+                return CheckedToken(principal, token_sha256, self.seconds_left)
+        raise Unauthenticated("unknown or revoked token")
+
+
+def codec_gateway(tokens: Tokens) -> Starlette:
+    """The gateway's app with its codec endpoint and sign-in page, as services/http/main.py builds them."""
+    sessions = CodecSessions(tokens, SessionSeal(RING))
+    codec = codec_app(
+        CodecEndpoint(EncryptionCodec(RING), sessions), SignInPage(sessions), allowed_origins=[UI]
+    )
+    return build_app(Channels(None, channel_category="software"), codec=codec)
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    codec = codec_app(CodecEndpoint(EncryptionCodec(RING), Tokens()), allowed_origins=[UI])
-    app = build_app(Channels(None, channel_category="software"), codec=codec)
+    app = codec_gateway(Tokens())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
         yield http
 
@@ -166,9 +189,14 @@ async def test_the_temporal_uis_origin_is_allowed_and_a_foreign_one_is_not(clien
 
 
 async def test_without_keys_or_tokens_the_endpoint_says_what_is_missing() -> None:
-    codec = codec_app(CodecEndpoint(None, None, missing="set HELPDESK_PAYLOAD_KEYS"), allowed_origins=[UI])
+    missing = "set HELPDESK_PAYLOAD_KEYS"
+    codec = codec_app(
+        CodecEndpoint(None, None, missing=missing), SignInPage(None, missing=missing), allowed_origins=[UI]
+    )
     app = build_app(Channels(None, channel_category="software"), codec=codec)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
         answer = await http.post("/codec/decode", json={}, headers=_bearer("manager-token"))
+        page = await http.get("/codec/session")
     assert answer.status_code == 503
     assert "HELPDESK_PAYLOAD_KEYS" in answer.json()["error"]["message"]
+    assert page.status_code == 503 and "HELPDESK_PAYLOAD_KEYS" in page.text
