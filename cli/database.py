@@ -15,8 +15,7 @@ from typing import Any
 import asyncpg
 
 from cli.endpoints import database_url
-from deploy.endpoints import without_password
-from desk.config import Settings
+from desk.config import Settings, without_password
 from desk.database_roles import DESK_ROLES, apply_roles, script
 
 
