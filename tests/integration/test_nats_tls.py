@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
+from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 
 from deploy.processes import find_binary
@@ -63,7 +64,7 @@ def nats_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         log.close()
 
 
-async def _desk_connection(settings: Settings) -> nats.aio.client.Client:
+async def _desk_connection(settings: Settings) -> NatsClient:
     """The desk's connect, once the server listens (it was started just now)."""
     assert settings.nats_url is not None
     for _ in range(100):
