@@ -16,16 +16,15 @@ import sys
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import message
 
-from cli.endpoints import read_endpoints
+from cli.endpoints import read_endpoints, service_channel
 from cli.output import add_output_options, print_answer
 from desk import proto_fields
-from desk.grpc_channels import sync_channel
+from desk.config import Settings
 from desk.rich_errors import explain
 from helpdesk.v1 import (
     common_pb2,
@@ -60,7 +59,7 @@ def call(
     request: message.Message,
 ) -> message.Message:
     metadata = bearer(endpoints, role)
-    with sync_channel(endpoints["services"][service]) as channel:
+    with service_channel(endpoints, endpoints["services"][service]) as channel:
         answer: message.Message = getattr(stub_type(channel), method)(request, metadata=metadata)
         return answer
 
@@ -309,9 +308,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         add_output_options(parser)
 
 
-def run_client_command(args: argparse.Namespace, data_dir: Path) -> int:
+def run_client_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        answer = args.run(args, read_endpoints(data_dir))
+        answer = args.run(args, read_endpoints(settings))
     except grpc.RpcError as error:
         print(explain(error), file=sys.stderr)
         return 1

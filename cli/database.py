@@ -21,9 +21,8 @@ from typing import Any
 import asyncpg
 
 from cli.endpoints import database_url
-from deploy.endpoints import without_password
 from deploy.migration import prepare, read_role_passwords
-from desk.config import Settings
+from desk.config import Settings, without_password
 from desk.database_roles import DESK_ROLES, apply_roles, script
 from desk.db import create_pool
 

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
+import grpc
+
 from desk.config import Settings
+from desk.grpc_channels import sync_channel
+
+CALLER_TLS = "caller_tls"
+"""Where :func:`read_endpoints` puts the caller's TLS for the services (from its settings, not the file)."""
 
 
-def read_endpoints(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / "endpoints.json"
+def read_endpoints(settings: Settings) -> dict[str, Any]:
+    """The running desk's endpoints file; under :data:`CALLER_TLS`, the TLS its services are called with."""
+    path = settings.endpoints_file
     if not path.exists():
         raise SystemExit(f"no running desk: {path} does not exist (start one with `make run`)")
     endpoints: dict[str, Any] = json.loads(path.read_text())
+    endpoints[CALLER_TLS] = settings.grpc_caller_tls
     return endpoints
+
+
+def service_channel(endpoints: dict[str, Any], address: str) -> grpc.Channel:
+    """A blocking channel to a service of the running desk (``address`` from ``endpoints["services"]``)."""
+    return sync_channel(address, endpoints[CALLER_TLS])
 
 
 def database_url(args: argparse.Namespace, settings: Settings) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from google.protobuf import message
 
-from desk.grpc_channels import sync_channel
+from cli.endpoints import service_channel
 from helpdesk.v1 import knowledge_pb2, knowledge_pb2_grpc
 
 SERVICE = "knowledge"
@@ -28,7 +28,7 @@ def _call(args: argparse.Namespace, endpoints: dict[str, Any], role: str, method
         known = ", ".join(sorted(endpoints["tokens"]))
         raise SystemExit(f"no development token for {wanted!r}; known: {known}")
     address = endpoints["services"].get(SERVICE) or endpoints["services"]["intake"]  # intake serves it
-    with sync_channel(address) as channel:
+    with service_channel(endpoints, address) as channel:
         stub = knowledge_pb2_grpc.KnowledgeServiceStub(channel)
         return getattr(stub, method)(request, metadata=(("authorization", f"Bearer {token}"),))
 

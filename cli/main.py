@@ -120,7 +120,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if entry is None:
         from cli.client import run_client_command
 
-        return run_client_command(args, settings.data_dir)
+        return run_client_command(args, settings)
     return entry(args, settings)
 
 

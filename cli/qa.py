@@ -19,10 +19,9 @@ import grpc
 from google.protobuf import message
 
 from cli.client import bearer, call, group_verbs
-from cli.endpoints import read_endpoints
+from cli.endpoints import read_endpoints, service_channel
 from desk.config import Settings, parse_sampling_secret
 from desk.errors import ConfigurationError
-from desk.grpc_channels import sync_channel
 from desk.rich_errors import explain
 from helpdesk.v1 import quality_pb2, quality_pb2_grpc
 from services.quality import wire
@@ -40,7 +39,7 @@ def quality_call(args: argparse.Namespace, endpoints: dict[str, Any], method: st
 
 def _stub(endpoints: dict[str, Any], args: argparse.Namespace) -> tuple[grpc.Channel, Any, Any]:
     metadata = bearer(endpoints, args.as_role or "qa_inspector")
-    channel = sync_channel(endpoints["services"]["quality"])
+    channel = service_channel(endpoints, endpoints["services"]["quality"])
     return channel, quality_pb2_grpc.QualityServiceStub(channel), metadata
 
 
@@ -61,7 +60,7 @@ def sample(args: argparse.Namespace, endpoints: dict[str, Any]) -> message.Messa
 def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     key_file = Path(args.key_file) if args.key_file else settings.quality_sampling_key_file
     secret = _read_key(key_file)
-    channel, stub, metadata = _stub(read_endpoints(settings.data_dir), args)
+    channel, stub, metadata = _stub(read_endpoints(settings), args)
     try:
         with channel:
             run = stub.GetSamplingRun(quality_pb2.GetSamplingRunRequest(day=args.day), metadata=metadata)

@@ -10,7 +10,7 @@ from typing import Any
 
 from google.protobuf import message
 
-from desk.grpc_channels import sync_channel
+from cli.endpoints import service_channel
 from helpdesk.v1 import survey_pb2, survey_pb2_grpc
 
 RATINGS = ("VERY_SATISFIED", "SATISFIED", "NEUTRAL", "UNSATISFIED")
@@ -24,7 +24,7 @@ def _call(endpoints: dict[str, Any], args: argparse.Namespace, method: str, requ
         raise SystemExit(
             f"no development token for {role!r}; known: {', '.join(sorted(endpoints['tokens']))}"
         )
-    with sync_channel(endpoints["services"]["survey"]) as channel:
+    with service_channel(endpoints, endpoints["services"]["survey"]) as channel:
         stub = survey_pb2_grpc.SurveyServiceStub(channel)
         return getattr(stub, method)(request, metadata=(("authorization", f"Bearer {token}"),))
 

@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from desk.config import Settings
+from desk.config import Settings, without_password
 
 
 @dataclass
@@ -73,15 +72,6 @@ class Endpoints:
         rows += [("nats monitoring", self.nats_monitoring)] if self.nats_monitoring else []
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"  {name.ljust(width)}  {address}" for name, address in rows)
-
-
-def without_password(url: str) -> str:
-    """``url`` fit to print: a password in it (``scheme://user:secret@host``) replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class EndpointsFile:

@@ -17,10 +17,9 @@ import asyncpg
 import nats
 from nats.errors import Error as NatsError
 
-from deploy.endpoints import without_password
 from deploy.nats_users import USERS_FILE, NatsUsers
 from deploy.processes import ChildProcess, ChildSpec, find_binary, wait_ready
-from desk.config import DEFAULT_LOG_LIMITS, FileLimits
+from desk.config import DEFAULT_LOG_LIMITS, FileLimits, without_password
 from services.dispatch import repository
 
 log = logging.getLogger(__name__)

@@ -44,6 +44,8 @@ from desk import config
 from desk.auth import ensure_dev_tokens
 from desk.config import (
     HTTP_GATEWAY,
+    PAGE_TOKEN_KEY_SETTING,
+    SAMPLING_SECRET_SETTING,
     SERVICES,
     WORKER,
     WORKER_PROCESSES,
@@ -51,14 +53,23 @@ from desk.config import (
     embedded_port_setting,
     metrics_port_setting,
     port_setting,
+    secret_file_setting,
     temporal_metrics_port_setting,
 )
 from desk.db import create_pool
-from desk.errors import DeskError
+from desk.errors import ConfigurationError, DeskError
+from desk.grpc_channels import aio_channel
 from desk.payload_codec import new_key
 from desk.payload_keys import desk_ring
 from desk.ports import ensure_free
 from desk.private_files import private_directory, restrict_tree
+from desk.tls import (
+    CALLER_CA_SETTING,
+    CALLER_CERT_SETTING,
+    CALLER_SWITCH_SETTING,
+    CLIENT_CA_SETTING,
+    CallerTLS,
+)
 from workflows.contract import TASK_QUEUE as WORKFLOW_TASK_QUEUE
 
 log = logging.getLogger(__name__)
@@ -74,6 +85,8 @@ class AlreadyRunning(DeskError):
 async def up(settings: Settings, *, with_services: bool) -> None:
     """Run until cancelled; cancellation stops everything this started, in order."""
     started = time.monotonic()
+    if with_services:
+        check_callers_reach_services(settings)
     private_directory(settings.data_dir)
     async with AsyncExitStack() as exits:
         exits.enter_context(_exclusive(settings.data_dir))
@@ -111,6 +124,27 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         print(f"Endpoints and development tokens: {settings.endpoints_file}")
         print(f"Logs: {settings.data_dir / 'logs'}/    Ctrl-C stops everything.\n", flush=True)
         await asyncio.Event().wait()
+
+
+def check_callers_reach_services(settings: Settings) -> None:
+    """`up` and the HTTP gateway call the services with the same settings the services serve with:
+    refused at once when those calls could not succeed, instead of every probe timing out."""
+    server, caller = settings.grpc_server_tls, settings.grpc_caller_tls
+    if server is not None and caller is None:
+        raise ConfigurationError(
+            f"the services serve TLS, but their callers (`up`'s probes, the HTTP gateway) would call in"
+            f" plaintext: set {CALLER_CA_SETTING} (or {CALLER_SWITCH_SETTING}=on for the system's roots)"
+        )
+    if server is not None and server.client_ca is not None and caller is not None and caller.identity is None:
+        raise ConfigurationError(
+            f"{CLIENT_CA_SETTING} makes the services ask for client certificates, and their callers"
+            f" (`up`'s probes, the HTTP gateway) have none: set {CALLER_CERT_SETTING} and its key"
+        )
+    if server is None and caller is not None:
+        raise ConfigurationError(
+            f"callers would call the services over TLS ({CALLER_CA_SETTING} or {CALLER_SWITCH_SETTING}=on),"
+            " but the services serve plaintext: set HELPDESK_TLS_CERT_FILE and HELPDESK_TLS_KEY_FILE"
+        )
 
 
 @dataclass(frozen=True)
@@ -191,7 +225,7 @@ async def _start_desk(
     temporal = await Client.connect(
         stack.temporal, namespace=settings.temporal_namespace, **settings.temporal_access.connect_options()
     )
-    probes = {name: _serving(settings.grpc_address(name)) for name in SERVICES}
+    probes = {name: _serving(settings.grpc_address(name), settings.grpc_caller_tls) for name in SERVICES}
     probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/readyz")
     for name in workers:
         probes[name] = _polling(temporal, settings.temporal_namespace, supervisor.children[name])
@@ -250,6 +284,16 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     env[port_setting(HTTP_GATEWAY)] = str(settings.http_port)
     env.update(metrics_environment(settings, WORKER))
     env.pop("DATABASE_URL", None)  # each process its own (desk/database_roles.py)
+    # What is set here replaces the operator's: a file given for the same setting would contradict it.
+    replaced = (
+        "DATABASE_URL",
+        "NATS_URL",
+        "HELPDESK_PAYLOAD_KEYS",
+        SAMPLING_SECRET_SETTING,
+        PAGE_TOKEN_KEY_SETTING,
+    )
+    for name in replaced:
+        env.pop(secret_file_setting(name), None)
     databases = process_database_urls(
         settings.database_url,
         stack.postgres,
@@ -305,9 +349,9 @@ def metrics_ports(settings: Settings) -> list[tuple[str, str, int]]:
     return [port for port in ports if port[2]]
 
 
-def _serving(address: str) -> Probe:
+def _serving(address: str, tls: CallerTLS | None) -> Probe:
     async def probe() -> bool:
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with aio_channel(address, tls) as channel:
             try:
                 answer = await health_pb2_grpc.HealthStub(channel).Check(
                     health_pb2.HealthCheckRequest(service=""), timeout=2

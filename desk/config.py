@@ -6,15 +6,17 @@ import base64
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from temporalio.service import TLSConfig
 
 from desk.errors import ConfigurationError
 from desk.payload_codec import KeyRing, parse_key, parse_ring
+from desk.tls import CallerTLS, NatsAccess, ServerTLS, caller_tls, check_database_url, nats_access, server_tls
 
 SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
 
@@ -83,6 +85,12 @@ class TemporalAccess:
     tls: bool | TLSConfig = False
     api_key: str | None = None
     rpc_metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # TLSConfig's own repr shows the client's private key, and the API key is a secret: names only.
+        tls = "off" if self.tls is False else "on"
+        api_key = "***" if self.api_key is not None else None
+        return f"TemporalAccess(tls={tls}, api_key={api_key}, rpc_metadata={sorted(self.rpc_metadata)})"
 
     @property
     def configured(self) -> bool:
@@ -163,6 +171,25 @@ class Settings:
     # HELPDESK_CODEC_ALLOWED_ORIGINS: the Temporal UIs whose pages may call the codec endpoint (CORS);
     # empty: the embedded UI's (see `codec_allowed_origins`).
     codec_origins: tuple[str, ...] = ()
+    # HELPDESK_TLS_CERT_FILE, HELPDESK_TLS_KEY_FILE, HELPDESK_TLS_CLIENT_CA_FILE: the gRPC servers' TLS
+    # (None: plaintext, the embedded default on 127.0.0.1); desk/tls.py reads and checks the files.
+    grpc_server_tls: ServerTLS | None = None
+    # HELPDESK_TLS, HELPDESK_TLS_CA_FILE, HELPDESK_TLS_CLIENT_*: how callers reach the services.
+    grpc_caller_tls: CallerTLS | None = None
+    # NATS_CREDS_FILE and NATS_TLS_*: what the desk shows NATS beyond NATS_URL's user and password.
+    nats_access: NatsAccess = field(default_factory=NatsAccess)
+
+    def __repr__(self) -> str:
+        """Every setting but the secrets: keys as ***, URLs without their passwords."""
+        shown = []
+        for setting in fields(self):
+            value = getattr(self, setting.name)
+            if setting.name in _SECRET_FIELDS and value is not None:
+                value = "***"
+            elif setting.name in _URL_FIELDS and value is not None:
+                value = without_password(value)
+            shown.append(f"{setting.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     @property
     def production(self) -> bool:
@@ -263,6 +290,19 @@ class Settings:
                 " with; `helpdesk up` keeps one in <data dir>/secrets/page-token-key)"
             )
         return self.page_token_key
+
+
+_SECRET_FIELDS = frozenset({"payload_key", "payload_keys", "quality_sampling_secret", "page_token_key"})
+_URL_FIELDS = frozenset({"database_url", "nats_url"})
+
+
+def without_password(url: str) -> str:
+    """``url`` fit to print: a password in it (``scheme://user:secret@host``) replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def port_setting(process: str) -> str:
@@ -488,8 +528,55 @@ def _payload_keys(env: Mapping[str, str]) -> KeyRing | None:
     return ring
 
 
+SECRET_SETTINGS = (
+    "DATABASE_URL",
+    "NATS_URL",
+    "TEMPORAL_API_KEY",
+    "HELPDESK_PAYLOAD_KEYS",
+    "HELPDESK_PAYLOAD_KEY",
+    SAMPLING_SECRET_SETTING,
+    PAGE_TOKEN_KEY_SETTING,
+)
+"""The settings that carry a secret; each may be given instead as ``<NAME>_FILE``, a file holding it."""
+
+
+def secret_file_setting(name: str) -> str:
+    return f"{name}_FILE"
+
+
+def read_secret_files(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with each ``<NAME>_FILE`` of :data:`SECRET_SETTINGS` replaced by ``<NAME>``, the file's
+    text without its trailing newline: how a secret mounted as a file (Kubernetes, Docker, systemd
+    credentials) reaches the desk without passing through the environment. The value is never shown."""
+    resolved = dict(env)
+    for name in SECRET_SETTINGS:
+        file_setting = secret_file_setting(name)
+        path = resolved.pop(file_setting, "")
+        if not path:
+            continue
+        if env.get(name):
+            raise ConfigurationError(f"{name} and {file_setting} are both set: set one of them")
+        try:
+            text = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise ConfigurationError(f"{file_setting}={path}: cannot be read ({reason or error})") from None
+        if not text.strip():
+            raise ConfigurationError(f"{file_setting}={path} is empty")
+        resolved[name] = text
+    return resolved
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("DATABASE_URL") or None
+    if url is not None:
+        check_database_url("DATABASE_URL", url)
+    return url
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
-    """Read the environment once. Empty values count as unset."""
+    """Read the environment once, secrets given as files included. Empty values count as unset."""
+    env = read_secret_files(env)
     ports = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
     embedded = EmbeddedPorts(
         temporal=_port(env, embedded_port_setting("temporal"), EmbeddedPorts.temporal),
@@ -508,7 +595,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         temporal_address=env.get("TEMPORAL_ADDRESS") or None,
         temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
         nats_url=env.get("NATS_URL") or None,
-        database_url=env.get("DATABASE_URL") or None,
+        database_url=_database_url(env),
         otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         payload_key=parse_key(env["HELPDESK_PAYLOAD_KEY"]) if env.get("HELPDESK_PAYLOAD_KEY") else None,
         payload_keys=_payload_keys(env),
@@ -550,4 +637,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             for name, port in DEFAULT_TEMPORAL_METRICS_PORTS.items()
         },
         codec_origins=_origins(env, CODEC_ORIGINS_SETTING),
+        grpc_server_tls=server_tls(env),
+        grpc_caller_tls=caller_tls(env),
+        nats_access=nats_access(env),
     )

@@ -16,6 +16,7 @@ from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 
 from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
+from desk.tls import NatsAccess
 from helpdesk.v1 import events_pb2
 
 DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
@@ -41,9 +42,16 @@ def envelope(event: EventSpec, trace_context: dict[str, str]) -> events_pb2.Even
     )
 
 
-async def connect(url: str) -> NatsClient:
+async def connect(url: str, access: NatsAccess | None = None) -> NatsClient:
+    """The desk's connection; ``access``: its TLS and credentials file (``Settings.nats_access``)."""
     # Reconnect forever: an outage delays publishing (the activity retries), it must not end the process.
-    return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=1, name="helpdesk")
+    return await nats.connect(
+        url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        name="helpdesk",
+        **(access or NatsAccess()).connect_options(),
+    )
 
 
 async def ensure_stream(js: JetStreamContext) -> None:

@@ -45,6 +45,7 @@ from desk.request_bounds import check_bounds, desk_text_limits
 from desk.storage_errors import UNSTORABLE_DATA, storage_refusal
 from desk.text_rules import TextLimits, check_text
 from desk.ticket_spans import ticket_of, ticket_scope
+from desk.tls import ServerTLS
 
 log = logging.getLogger(__name__)
 
@@ -270,10 +271,12 @@ async def start_server(
     interceptors: Iterable[aio.ServerInterceptor] = (),
     health: health_module.aio.HealthServicer | None = None,
     text_limits: TextLimits | None = None,
+    tls: ServerTLS | None = None,
 ) -> tuple[aio.Server, int]:
     """Start a server with health and reflection; returns it and its bound port (address may use port 0).
 
-    Pass `health` to change what the health service answers later (NOT_SERVING while a loop is down).
+    Pass `health` to change what the health service answers later (NOT_SERVING while a loop is down),
+    `tls` to serve TLS only (mutual when it has a client CA): the port then refuses plaintext.
     """
     bindings = list(bindings)
     check_access(bindings, access)
@@ -300,18 +303,20 @@ async def start_server(
         binding.add_to_server(server)
         names.append(binding.full_name)
     reflection.enable_server_reflection([*names, health_module.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = _listen(server, address)
+    port = _listen(server, address, tls)
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, port
 
 
-def _listen(server: aio.Server, address: str) -> int:
+def _listen(server: aio.Server, address: str, tls: ServerTLS | None) -> int:
     """Bind the address; a port already taken raises PortInUse (the command line names its setting)
     instead of gRPC's bare RuntimeError, or the 0 some gRPC versions return."""
     try:
-        port: int = server.add_insecure_port(address)
+        port: int = (
+            server.add_secure_port(address, tls.credentials()) if tls else server.add_insecure_port(address)
+        )
     except RuntimeError:
         port = 0
     if port == 0:

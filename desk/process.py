@@ -118,7 +118,7 @@ async def open_runtime(settings: Settings, process_name: str) -> Runtime:
     metrics = MetricsEndpoint.start(settings, process_name)
     pool = await db.create_pool(database_url)
     temporal = await connect_temporal(settings, process_name)
-    nc = await event_bus.connect(nats_url)
+    nc = await event_bus.connect(nats_url, settings.nats_access)
     js = nc.jetstream()
     await event_bus.ensure_stream(js)
     return Runtime(settings=settings, pool=pool, temporal=temporal, nats=nc, js=js, metrics=metrics)
@@ -168,8 +168,10 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
             access=parts.access,
             interceptors=[aio_server_interceptor()],  # type: ignore[no-untyped-call]
             health=health_service,
+            tls=settings.grpc_server_tls,
         )
-        log.info("%s serving gRPC on %s:%d", name, settings.host, port)
+        transport = "plaintext" if settings.grpc_server_tls is None else "TLS"
+        log.info("%s serving gRPC (%s) on %s:%d", name, transport, settings.host, port)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(follow_readiness(runtime.readiness, health_service, server_names(parts)))

@@ -43,6 +43,7 @@ from desk.errors import NotFound
 from desk.event_consumer import Delivery, EventFeed, Fetching
 from desk.events import STREAM, team_consumer_name, team_consumer_subject
 from desk.nats_access import team_inbox_prefix
+from desk.tls import NatsAccess
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,15 @@ class LiveSubscription:
         return messages
 
 
-async def connect_team(nats_url: str, team_id: str) -> NatsClient:
-    """A connection as the team's user: its replies and deliveries on the team's own inbox prefix."""
+async def connect_team(nats_url: str, team_id: str, access: NatsAccess | None = None) -> NatsClient:
+    """A connection as the team's user: its replies and deliveries on the team's own inbox prefix.
+    ``access``: the team's own TLS and credentials file, for a NATS that asks for them."""
     return await nats.connect(
         nats_url,
         inbox_prefix=team_inbox_prefix(team_id),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
+        **(access or NatsAccess()).connect_options(),
     )
 
 
@@ -193,10 +196,11 @@ async def open_team_feed(
     seen: SeenStore | None = None,
     retry_delay: float = 1.0,
     observe: bool = False,
+    access: NatsAccess | None = None,
 ) -> AsyncIterator[TeamFeed]:
     """Connect as the team (:func:`connect_team`), bind the team's feed (as :func:`bind_team_feed`),
     and close the connection after."""
-    nc = await connect_team(nats_url, team_id)
+    nc = await connect_team(nats_url, team_id, access)
     try:
         yield await bind_team_feed(nc, team_id, handler, seen=seen, retry_delay=retry_delay, observe=observe)
     finally:

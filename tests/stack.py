@@ -30,6 +30,7 @@ from desk.config import (
     temporal_metrics_port_setting,
     worker_names,
 )
+from desk.grpc_channels import aio_channel
 
 EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres", "temporal_metrics", "nats_monitor")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ _NOT_INHERITED = (
     "HELPDESK_PAYLOAD_KEYS",
     "HELPDESK_PAGE_TOKEN_KEY",  # each test desk keeps its own in its data dir's secrets
 )
+_OTHER_SERVERS = ("TEMPORAL_", "HELPDESK_TLS", "NATS_TLS_", "NATS_CREDS")
 
 
 def free_ports(count: int) -> list[int]:
@@ -65,7 +67,8 @@ def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) 
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in _NOT_INHERITED and not key.startswith("TEMPORAL_")  # TLS, API keys: for another server
+        if key.removesuffix("_FILE") not in _NOT_INHERITED
+        and not key.startswith(_OTHER_SERVERS)  # TLS, API keys: for another server
     }
     env.update(settings or {})
     workers = worker_names(int(env.get("HELPDESK_WORKFLOW_WORKERS") or Settings.workflow_workers))
@@ -92,7 +95,8 @@ class RunningDesk:
     def channel(self, service: str) -> grpc.aio.Channel:
         """One shared channel per service, closed when the session ends."""
         if service not in self._channels:
-            self._channels[service] = grpc.aio.insecure_channel(self.endpoints["services"][service])
+            # The embedded desk's services serve plaintext on 127.0.0.1.
+            self._channels[service] = aio_channel(self.endpoints["services"][service], None)
         return self._channels[service]
 
     def pid(self, process: str) -> int:

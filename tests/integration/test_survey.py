@@ -221,9 +221,12 @@ async def test_the_command_line_records_a_callback_and_answers_the_survey(
 ) -> None:
     from cli.client import run_client_command
     from cli.main import build_parser
+    from desk.config import load_settings
+
+    settings = load_settings({"HELPDESK_DATA_DIR": str(desk.data_dir)})
 
     def helpdesk(*argv: str) -> dict[str, object]:
-        assert run_client_command(build_parser().parse_args(argv), desk.data_dir) == 0
+        assert run_client_command(build_parser().parse_args(argv), settings) == 0
         answer: dict[str, object] = json.loads(capsys.readouterr().out)
         return answer
 
