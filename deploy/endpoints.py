@@ -25,6 +25,9 @@ class Endpoints:
     postgres: str
     tokens: dict[str, str]
     services: dict[str, str] = field(default_factory=dict)
+    """One address per service (its first replica's): what a tool that opens one channel uses."""
+    replicas: dict[str, list[str]] = field(default_factory=dict)
+    """Every replica's address, by service ("http": the HTTP gateway's replicas' URLs)."""
     http: dict[str, str] = field(default_factory=dict)
     processes: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -47,6 +50,7 @@ class Endpoints:
     def document(self) -> dict[str, Any]:
         return {
             "services": self.services,
+            "replicas": self.replicas,
             "http": self.http,
             "temporal": self.temporal,
             "temporal_ui": self.temporal_ui,
@@ -63,6 +67,11 @@ class Endpoints:
 
     def table(self) -> str:
         rows = [(name, f"grpc://{address}") for name, address in self.services.items()]
+        rows += [
+            (f"{name} replicas", ", ".join(addresses))
+            for name, addresses in self.replicas.items()
+            if len(addresses) > 1 and name != "knowledge"
+        ]
         rows += [(f"{name} (http)", url) for name, url in self.http.items()]
         rows += [("temporal", self.temporal), ("temporal ui", self.temporal_ui or "(not embedded)")]
         rows += [("nats", without_password(self.nats)), ("postgres", without_password(self.postgres))]

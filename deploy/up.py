@@ -45,6 +45,7 @@ from desk.auth import ensure_dev_tokens
 from desk.config import (
     HTTP_GATEWAY,
     PAGE_TOKEN_KEY_SETTING,
+    REPLICAS_SETTING,
     SAMPLING_SECRET_SETTING,
     SERVICES,
     WORKER,
@@ -53,7 +54,9 @@ from desk.config import (
     embedded_port_setting,
     metrics_port_setting,
     port_setting,
+    replica_of,
     secret_file_setting,
+    target_setting,
     temporal_metrics_port_setting,
 )
 from desk.db import create_pool
@@ -111,7 +114,8 @@ async def up(settings: Settings, *, with_services: bool) -> None:
             settings.data_dir / "run",
             on_spawn=published.process_started,
         )
-        exits.push_async_callback(supervisor.stop, [[HTTP_GATEWAY], list(SERVICES), worker_names(settings)])
+        stop_order = [gateway_processes(settings), service_processes(settings), worker_names(settings)]
+        exits.push_async_callback(supervisor.stop, stop_order)
         for component in stack.embedded:
             supervisor.watch(component.child, component.start)
         if with_services:
@@ -173,11 +177,35 @@ def listening_ports(settings: Settings, *, with_services: bool) -> list[Listenin
         if started
     ]
     if with_services:
-        desk = [*settings.grpc_ports.items(), (HTTP_GATEWAY, settings.http_port)]
+        desk = [(name, settings.grpc_ports[name]) for name in service_processes(settings)]
+        desk += [(name, settings.http_port_of(name)) for name in gateway_processes(settings)]
         ports += [ListeningPort(name, port_setting(name), settings.host, port) for name, port in desk]
         metrics = metrics_ports(settings)
         ports += [ListeningPort(owner, setting, settings.host, port) for owner, setting, port in metrics]
+    _distinct(ports)
     return ports
+
+
+def _distinct(ports: list[ListeningPort]) -> None:
+    """Two servers configured on one port: refused before anything starts, naming both settings (the
+    second would otherwise fail half-way through the start, or a replica never come up)."""
+    seen: dict[tuple[str, int], ListeningPort] = {}
+    for port in ports:
+        if (first := seen.setdefault((port.host, port.port), port)) is not port:
+            raise ConfigurationError(
+                f"{port.setting} and {first.setting} both choose port {port.port}"
+                f" ({port.owner} and {first.owner}): give each its own"
+            )
+
+
+def service_processes(settings: Settings) -> list[str]:
+    """Every service's replicas: "intake", "intake-2", …, "dispatch", "dispatch-2", …"""
+    return [name for service in SERVICES for name in settings.replicas_of(service)]
+
+
+def gateway_processes(settings: Settings) -> list[str]:
+    """The HTTP gateway's replicas: "http", "http-2", …"""
+    return settings.replicas_of(HTTP_GATEWAY)
 
 
 @contextmanager
@@ -225,8 +253,10 @@ async def _start_desk(
     temporal = await Client.connect(
         stack.temporal, namespace=settings.temporal_namespace, **settings.temporal_access.connect_options()
     )
-    probes = {name: _serving(settings.grpc_address(name), settings.grpc_caller_tls) for name in SERVICES}
-    probes[HTTP_GATEWAY] = _answering(settings.host, settings.http_port, "/readyz")
+    tls = settings.grpc_caller_tls
+    probes = {name: _serving(settings.grpc_address(name), tls) for name in service_processes(settings)}
+    for name in gateway_processes(settings):
+        probes[name] = _answering(settings.host, settings.http_port_of(name), "/readyz")
     for name in workers:
         probes[name] = _polling(temporal, settings.temporal_namespace, supervisor.children[name])
     await run_together(_ready(supervisor.children[name], probe) for name, probe in probes.items())
@@ -234,7 +264,16 @@ async def _start_desk(
     published.endpoints.services = {name: settings.grpc_address(name) for name in SERVICES}
     published.endpoints.services["knowledge"] = settings.grpc_address("intake")  # served by intake
     published.endpoints.http = {"intake": settings.http_url}
-    published.endpoints.add_metrics(settings, [*SERVICES, HTTP_GATEWAY, *workers])
+    published.endpoints.replicas = {
+        service: [settings.grpc_address(name) for name in settings.replicas_of(service)]
+        for service in SERVICES
+    }
+    published.endpoints.replicas["knowledge"] = published.endpoints.replicas["intake"]
+    published.endpoints.replicas[HTTP_GATEWAY] = [
+        f"http://{settings.host}:{settings.http_port_of(name)}" for name in gateway_processes(settings)
+    ]
+    processes = [*service_processes(settings), *gateway_processes(settings), *workers]
+    published.endpoints.add_metrics(settings, processes)
 
 
 async def _ready(child: ChildProcess, probe: Probe) -> None:
@@ -282,6 +321,10 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     )
     env.update({port_setting(name): str(port) for name, port in settings.grpc_ports.items()})
     env[port_setting(HTTP_GATEWAY)] = str(settings.http_port)
+    env.update({port_setting(name): str(port) for name, port in settings.http_replica_ports.items()})
+    # Callers (the gateway) reach a service through all its replicas, round robin (desk/grpc_channels.py).
+    env.update({target_setting(service): settings.target(service) for service in SERVICES})
+    env[REPLICAS_SETTING] = str(settings.replicas)  # `--replicas` as much as the setting
     env.update(metrics_environment(settings, WORKER))
     env.pop("DATABASE_URL", None)  # each process its own (desk/database_roles.py)
     # What is set here replaces the operator's: a file given for the same setting would contradict it.
@@ -294,6 +337,7 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
     )
     for name in replaced:
         env.pop(secret_file_setting(name), None)
+    # Replicas log in as their service's role: PostgreSQL's roles are per service, not per process.
     databases = process_database_urls(
         settings.database_url,
         stack.postgres,
@@ -306,17 +350,33 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         argv = [sys.executable, "-m", "cli", *command]
         log = settings.data_dir / "logs" / f"{name}.log"
         own = {**env, **metrics_environment(settings, name)} if name in WORKER_PROCESSES else env
-        if name in databases:
-            own = {**own, "DATABASE_URL": databases[name]}
+        own = {**own, **replica_environment(settings, name)}
+        role = name if name in WORKER_PROCESSES else replica_of(name)[0]
+        if role in databases:
+            own = {**own, "DATABASE_URL": databases[role]}
         return ChildSpec(name, argv, log, env=own, stop_timeout=grace, nice=nice, log_limits=settings.logs)
 
-    services = [spec(name, "serve", name) for name in SERVICES]
+    services = [spec(name, "serve", replica_of(name)[0]) for name in service_processes(settings)]
     # Behind the services for the CPU (settings.worker_nice, 19 by default) when all share a machine:
     # under a burst of reports the workers open the backlog (services/intake/opening/starter.py) with what the
     # services leave, so CreateTicket keeps its latency (docs/performance.md). In production the
     # workers have CPU of their own.
     workers = [spec(name, "worker", nice=settings.worker_nice) for name in worker_names(settings)]
-    return [*services, spec(HTTP_GATEWAY, "serve", HTTP_GATEWAY), *workers]
+    gateways = [spec(name, "serve", HTTP_GATEWAY) for name in gateway_processes(settings)]
+    return [*services, *gateways, *workers]
+
+
+def replica_environment(settings: Settings, name: str) -> dict[str, str]:
+    """A later replica ("intake-2", "http-2") is its service's process on ports of its own: given them
+    under its first replica's settings (HELPDESK_INTAKE_PORT …), which `helpdesk serve` reads."""
+    process, number = replica_of(name)
+    if number == 1 or process not in (*SERVICES, HTTP_GATEWAY):
+        return {}
+    port = settings.http_port_of(name) if process == HTTP_GATEWAY else settings.grpc_ports[name]
+    env = {port_setting(process): str(port), metrics_port_setting(process): str(settings.metrics_ports[name])}
+    if name in settings.temporal_metrics_ports:
+        env[temporal_metrics_port_setting(process)] = str(settings.temporal_metrics_ports[name])
+    return env
 
 
 def worker_names(settings: Settings) -> list[str]:
@@ -340,7 +400,7 @@ def metrics_environment(settings: Settings, worker: str) -> dict[str, str]:
 def metrics_ports(settings: Settings) -> list[tuple[str, str, int]]:
     """(owner, setting, port) of each metrics endpoint the desk's processes serve (port 0: none)."""
     ports = []
-    for name in (*SERVICES, HTTP_GATEWAY, *worker_names(settings)):
+    for name in (*service_processes(settings), *gateway_processes(settings), *worker_names(settings)):
         setting = metrics_port_setting(name)
         ports.append((f"{name} metrics", setting, settings.metrics_ports[name]))
         if name in settings.temporal_metrics_ports:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,26 @@ def worker_names(count: int) -> list[str]:
 
 
 WORKER_PROCESSES = tuple(worker_names(MAX_WORKFLOW_WORKERS))
+
+MAX_REPLICAS = 8
+REPLICAS_SETTING = "HELPDESK_REPLICAS"
+REPLICA_PORT_STEP = 1000
+"""Replica k of a process listens on its first replica's ports + (k-1) x 1000 unless its own setting
+(HELPDESK_INTAKE_2_PORT, HELPDESK_INTAKE_2_METRICS_PORT …) says otherwise: 20151, 21151, 22151 … for
+intake's gRPC, all below 32768 with the defaults up to MAX_REPLICAS."""
+
+
+def replica_names(process: str, count: int) -> list[str]:
+    """ "intake", "intake-2", …: one name per replica of a service or of the HTTP gateway."""
+    return [process, *(f"{process}-{n}" for n in range(2, count + 1))]
+
+
+def replica_of(name: str) -> tuple[str, int]:
+    """The process a replica name belongs to, and its number: "intake-2" → ("intake", 2)."""
+    base, _, number = name.rpartition("-")
+    return (base, int(number)) if base and number.isdigit() else (name, 1)
+
+
 METRICS_PROCESSES = (*SERVICES, HTTP_GATEWAY, *WORKER_PROCESSES)
 """The processes that serve Prometheus metrics (desk/metrics.py), each on a port of its own."""
 TEMPORAL_PROCESSES = (*SERVICES, *WORKER_PROCESSES)
@@ -140,6 +160,14 @@ class Settings:
     max_backlog: int = 5000  # accepted-not-opened tickets past which CreateTicket answers RESOURCE_EXHAUSTED
     worker_nice: int = 19  # `helpdesk up` runs the workflow workers behind the services for the CPU
     workflow_workers: int = 2  # workflow worker processes `helpdesk up` runs (each one Python thread)
+    # HELPDESK_REPLICAS: processes `helpdesk up` runs of each service and of the HTTP gateway; unless
+    # HELPDESK_WORKFLOW_WORKERS says otherwise, as many workflow workers (at least 2).
+    replicas: int = 1
+    # HELPDESK_HTTP_2_PORT …: the HTTP gateway's replicas after the first (whose port is http_port).
+    http_replica_ports: Mapping[str, int] = field(default_factory=dict)
+    # HELPDESK_<SERVICE>_TARGET: the gRPC target callers (the HTTP gateway) reach a service at; by
+    # default its local replicas, round robin (desk/grpc_channels.py). See `target`.
+    targets: Mapping[str, str] = field(default_factory=dict)
     temporal_nice: int = 10  # the embedded Temporal behind the services, ahead of the workers, for the CPU
     logs: FileLimits = DEFAULT_LOG_LIMITS  # each child's log under `helpdesk up` (deploy/child_log.py)
     spans: FileLimits = DEFAULT_SPAN_LIMITS  # the span files (desk/span_files.py)
@@ -200,7 +228,26 @@ class Settings:
         return ZoneInfo(self.time_zone)
 
     def grpc_address(self, service: str) -> str:
+        """Where a service's process (or one replica: "intake-2") listens."""
         return f"{self.host}:{self.grpc_ports[service]}"
+
+    def replicas_of(self, process: str) -> list[str]:
+        """The names of a service's or the gateway's replicas `helpdesk up` runs: "intake", "intake-2" …"""
+        return replica_names(process, self.replicas)
+
+    def http_port_of(self, gateway: str) -> int:
+        """The port of the HTTP gateway or of one of its replicas ("http-2")."""
+        return self.http_port if gateway == HTTP_GATEWAY else self.http_replica_ports[gateway]
+
+    def target(self, service: str) -> str:
+        """The gRPC target a caller opens a channel to: configured, else every local replica of the
+        service as one ``ipv4:`` address list (a host name reaches the first replica only)."""
+        if configured := self.targets.get(service):
+            return configured
+        addresses = [self.grpc_address(name) for name in self.replicas_of(service)]
+        if len(addresses) == 1 or not _IPV4.fullmatch(self.host):
+            return addresses[0]
+        return "ipv4:" + ",".join(addresses)
 
     def metrics_url(self, process: str) -> str | None:
         """Where the process serves its Prometheus metrics, None when it serves none (port 0)."""
@@ -305,9 +352,18 @@ def without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
 def port_setting(process: str) -> str:
-    """The setting that chooses the port of a service or of the HTTP gateway: HELPDESK_INTAKE_PORT, …"""
-    return f"HELPDESK_{process.upper()}_PORT"
+    """The setting that chooses the port of a service or of the HTTP gateway, or of one replica:
+    HELPDESK_INTAKE_PORT, HELPDESK_INTAKE_2_PORT, HELPDESK_HTTP_PORT …"""
+    return f"HELPDESK_{process.upper().replace('-', '_')}_PORT"
+
+
+def target_setting(service: str) -> str:
+    """The setting that chooses the gRPC target callers reach a service at: HELPDESK_INTAKE_TARGET, …"""
+    return f"HELPDESK_{service.upper()}_TARGET"
 
 
 def metrics_port_setting(process: str) -> str:
@@ -574,10 +630,51 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     return url
 
 
+def _replica_ports(
+    env: Mapping[str, str], firsts: Mapping[str, int], replicas: int, setting: Callable[[str], str]
+) -> dict[str, int]:
+    """The first replicas' ports and, for each process in ``firsts``, its later replicas': their own
+    setting, else the first one's + (k-1) x REPLICA_PORT_STEP (0, no port, stays 0)."""
+    ports = dict(firsts)
+    for process, first in firsts.items():
+        for k, name in enumerate(replica_names(process, replicas)[1:], start=2):
+            ports[name] = _port(env, setting(name), first + (k - 1) * REPLICA_PORT_STEP if first else 0)
+    return ports
+
+
+def _targets(env: Mapping[str, str]) -> dict[str, str]:
+    targets = {}
+    for service in SERVICES:
+        if value := (env.get(target_setting(service)) or "").strip():
+            if any(c.isspace() for c in value):
+                raise ConfigurationError(f"{target_setting(service)}={value!r}: a gRPC target has no spaces")
+            targets[service] = value
+    return targets
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read the environment once, secrets given as files included. Empty values count as unset."""
     env = read_secret_files(env)
-    ports = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
+    replicas = _whole(env, REPLICAS_SETTING, Settings.replicas, low=1, high=MAX_REPLICAS)
+    firsts = {name: _port(env, port_setting(name), default) for name, default in DEFAULT_GRPC_PORTS.items()}
+    ports = _replica_ports(env, firsts, replicas, port_setting)
+    http_port = _port(env, port_setting(HTTP_GATEWAY), DEFAULT_HTTP_PORT)
+    http_ports = _replica_ports(env, {HTTP_GATEWAY: http_port}, replicas, port_setting)
+    del http_ports[HTTP_GATEWAY]
+    metrics = {
+        name: _port(env, metrics_port_setting(name), port) for name, port in DEFAULT_METRICS_PORTS.items()
+    }
+    sdk_metrics = {
+        name: _port(env, temporal_metrics_port_setting(name), port)
+        for name, port in DEFAULT_TEMPORAL_METRICS_PORTS.items()
+    }
+    replicated = (*SERVICES, HTTP_GATEWAY)
+    metrics |= _replica_ports(
+        env, {name: metrics[name] for name in replicated}, replicas, metrics_port_setting
+    )
+    sdk_metrics |= _replica_ports(
+        env, {name: sdk_metrics[name] for name in SERVICES}, replicas, temporal_metrics_port_setting
+    )
     embedded = EmbeddedPorts(
         temporal=_port(env, embedded_port_setting("temporal"), EmbeddedPorts.temporal),
         temporal_ui=_port(env, embedded_port_setting("temporal_ui"), EmbeddedPorts.temporal_ui),
@@ -592,6 +689,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         data_dir=Path(env.get("HELPDESK_DATA_DIR") or ".data").resolve(),
         host=env.get("HELPDESK_HOST") or "127.0.0.1",
         grpc_ports=ports,
+        replicas=replicas,
+        http_replica_ports=http_ports,
+        targets=_targets(env),
         temporal_address=env.get("TEMPORAL_ADDRESS") or None,
         temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
         nats_url=env.get("NATS_URL") or None,
@@ -601,13 +701,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         payload_keys=_payload_keys(env),
         embedded=embedded,
         line_tester=env.get("HELPDESK_LINE_TESTER") or "simulator",
-        http_port=_port(env, port_setting(HTTP_GATEWAY), DEFAULT_HTTP_PORT),
+        http_port=http_port,
         channel_category=env.get("HELPDESK_CHANNEL_CATEGORY") or DEFAULT_CHANNEL_CATEGORY,
         pending_lease_seconds=_seconds(env, "HELPDESK_PENDING_LEASE_SECONDS", Settings.pending_lease_seconds),
         max_backlog=_whole(env, "HELPDESK_MAX_BACKLOG", Settings.max_backlog, low=1, high=10_000_000),
         worker_nice=_whole(env, "HELPDESK_WORKER_NICE", Settings.worker_nice, low=0, high=19),
         workflow_workers=_whole(
-            env, "HELPDESK_WORKFLOW_WORKERS", Settings.workflow_workers, low=1, high=MAX_WORKFLOW_WORKERS
+            env,
+            "HELPDESK_WORKFLOW_WORKERS",
+            max(Settings.workflow_workers, replicas),
+            low=1,
+            high=MAX_WORKFLOW_WORKERS,
         ),
         temporal_nice=_whole(env, "HELPDESK_TEMPORAL_NICE", Settings.temporal_nice, low=0, high=19),
         logs=_file_limits(env, ("HELPDESK_LOG_MAX_BYTES", "HELPDESK_LOG_FILES_KEPT"), DEFAULT_LOG_LIMITS),
@@ -629,13 +733,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         mode=_mode(env, "HELPDESK_MODE", Settings.mode),
         temporal_access=_temporal_access(env),
         page_token_key=_page_token_key(env),
-        metrics_ports={
-            name: _port(env, metrics_port_setting(name), port) for name, port in DEFAULT_METRICS_PORTS.items()
-        },
-        temporal_metrics_ports={
-            name: _port(env, temporal_metrics_port_setting(name), port)
-            for name, port in DEFAULT_TEMPORAL_METRICS_PORTS.items()
-        },
+        metrics_ports=metrics,
+        temporal_metrics_ports=sdk_metrics,
         codec_origins=_origins(env, CODEC_ORIGINS_SETTING),
         grpc_server_tls=server_tls(env),
         grpc_caller_tls=caller_tls(env),

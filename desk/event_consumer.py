@@ -241,8 +241,14 @@ def _envelope(msg: Msg) -> events_pb2.EventEnvelope | None:
     return envelope
 
 
-def durable_config(durable: str, filter_subject: str) -> ConsumerConfig:
-    """A service's own consumer: every event from the stream's start, each acked once handled."""
+def durable_config(durable: str, filter_subject: str, *, batch: int) -> ConsumerConfig:
+    """A service's own consumer: every event from the stream's start, each acked once handled.
+
+    At most one fetch's events are out unacked (``max_ack_pending``): a replica's fetch waits while
+    another replica's batch is being applied, so replicas pulling from one durable apply batches one
+    after the other, in stream order (the statistics projection counts in that order), as one process
+    does. Only a replica's death reorders: its batch comes again after the ack wait, behind nothing.
+    """
     return ConsumerConfig(
         durable_name=durable,
         filter_subject=filter_subject,
@@ -250,6 +256,7 @@ def durable_config(durable: str, filter_subject: str) -> ConsumerConfig:
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=ACK_WAIT_SECONDS,
         max_deliver=-1,
+        max_ack_pending=batch,
     )
 
 
@@ -280,7 +287,7 @@ class DurableEventConsumer:
         self._js = js
         self._batch_handler = batch_handler
         self._needs = needs
-        self._config = durable_config(durable, filter_subject)
+        self._config = durable_config(durable, filter_subject, batch=batch)
         self._handler = handler
         self._readiness = readiness
         self.loop_name = loop_name or f"{durable} event consumer"

@@ -23,10 +23,13 @@ import grpc
 
 from desk.config import (
     HTTP_GATEWAY,
+    REPLICAS_SETTING,
     SERVICES,
     Settings,
     metrics_port_setting,
     parse_sampling_secret,
+    port_setting,
+    replica_names,
     temporal_metrics_port_setting,
     worker_names,
 )
@@ -71,12 +74,17 @@ def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) 
         and not key.startswith(_OTHER_SERVERS)  # TLS, API keys: for another server
     }
     env.update(settings or {})
-    workers = worker_names(int(env.get("HELPDESK_WORKFLOW_WORKERS") or Settings.workflow_workers))
-    metered = [metrics_port_setting(name) for name in (*SERVICES, HTTP_GATEWAY, *workers)]
-    metered += [temporal_metrics_port_setting(name) for name in (*SERVICES, *workers)]
-    ports = iter(free_ports(len(SERVICES) + 1 + len(EMBEDDED) + len(metered)))
+    replicas = int(env.get(REPLICAS_SETTING) or Settings.replicas)
+    workers = worker_names(
+        int(env.get("HELPDESK_WORKFLOW_WORKERS") or max(Settings.workflow_workers, replicas))
+    )
+    services = [name for service in SERVICES for name in replica_names(service, replicas)]
+    listening = [*services, *replica_names(HTTP_GATEWAY, replicas)]
+    metered = [metrics_port_setting(name) for name in (*listening, *workers)]
+    metered += [temporal_metrics_port_setting(name) for name in (*services, *workers)]
+    ports = iter(free_ports(len(listening) + len(EMBEDDED) + len(metered)))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
-    env.update({f"HELPDESK_{name.upper()}_PORT": str(next(ports)) for name in (*SERVICES, HTTP_GATEWAY)})
+    env.update({port_setting(name): str(next(ports)) for name in listening})
     env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
     env.update({setting: str(next(ports)) for setting in metered})
     return env

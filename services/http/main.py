@@ -110,19 +110,19 @@ async def _run(settings: Settings, listener: socket.socket) -> None:
 
     setup_telemetry(settings, HTTP_GATEWAY)
     channel = aio_channel(
-        settings.grpc_address("intake"),
+        settings.target("intake"),
         settings.grpc_caller_tls,
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
     # The weekly QA report's pages are QualityService's (GetQualityReport with the caller's token).
     quality_channel = aio_channel(
-        settings.grpc_address("quality"),
+        settings.target("quality"),
         settings.grpc_caller_tls,
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
     # The statistics reports' downloads and page are StatsService's (GetReport with the caller's token).
     stats_channel = aio_channel(
-        settings.grpc_address("stats"),
+        settings.target("stats"),
         settings.grpc_caller_tls,
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
