@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -600,14 +601,16 @@ def secret_file_setting(name: str) -> str:
     return f"{name}_FILE"
 
 
-def read_secret_files(env: Mapping[str, str]) -> dict[str, str]:
-    """``env`` with each ``<NAME>_FILE`` of :data:`SECRET_SETTINGS` replaced by ``<NAME>``, the file's
-    text without its trailing newline: how a secret mounted as a file (Kubernetes, Docker, systemd
-    credentials) reaches the desk without passing through the environment. The value is never shown."""
-    resolved = dict(env)
+def read_secret_files(env: Mapping[str, str]) -> Mapping[str, str]:
+    """``env`` with each ``<NAME>`` of :data:`SECRET_SETTINGS` given as ``<NAME>_FILE`` read from that
+    file, without its trailing newline: how a secret mounted as a file (Kubernetes, Docker, systemd
+    credentials) reaches the desk without passing through the environment. The value is never shown.
+    ``env`` is only asked for names, never copied whole, so what the desk reads stays visible to the
+    deployment files' test (tests/unit/test_deploy_files.py)."""
+    from_files: dict[str, str] = {}
     for name in SECRET_SETTINGS:
         file_setting = secret_file_setting(name)
-        path = resolved.pop(file_setting, "")
+        path = env.get(file_setting) or ""
         if not path:
             continue
         if env.get(name):
@@ -619,8 +622,8 @@ def read_secret_files(env: Mapping[str, str]) -> dict[str, str]:
             raise ConfigurationError(f"{file_setting}={path}: cannot be read ({reason or error})") from None
         if not text.strip():
             raise ConfigurationError(f"{file_setting}={path} is empty")
-        resolved[name] = text
-    return resolved
+        from_files[name] = text
+    return ChainMap(from_files, dict(env)) if from_files else env
 
 
 def _database_url(env: Mapping[str, str]) -> str | None:
