@@ -23,7 +23,14 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, NoReturn, TextIO
 
-from desk.config import HTTP_GATEWAY, SERVICES, Settings, load_settings, port_setting
+from desk.config import (
+    HTTP_GATEWAY,
+    NATS_CLUSTER_SETTING,
+    SERVICES,
+    Settings,
+    load_settings,
+    port_setting,
+)
 from desk.errors import DeskError, PortInUse
 from desk.private_files import UMASK
 
@@ -82,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the backing services, migrations, seed data and tokens (run services yourself)",
     )
+    up.add_argument(
+        "--nats-cluster",
+        metavar="N",
+        default="",
+        help=f"run the embedded NATS as a cluster of N nodes: 1, 3 or 5 ({NATS_CLUSTER_SETTING}; 1)",
+    )
     up.set_defaults(entry=_up)
     serve = commands.add_parser(
         "serve", help=f"run one service (its gRPC server), or `{HTTP_GATEWAY}`: the HTTP channels gateway"
@@ -133,6 +146,9 @@ def _exit_status(leaving: SystemExit) -> int:
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from deploy.up import up
+
+    if args.nats_cluster:  # the flag is the setting, read and checked as the setting is
+        settings = load_settings({**os.environ, NATS_CLUSTER_SETTING: args.nats_cluster})
 
     os.umask(UMASK)  # owner-only files under the data dir, the embedded servers' too (desk/private_files.py)
     # Every line: `up` says what it starts, stops and restarts, each line about another process.

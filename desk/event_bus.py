@@ -7,7 +7,6 @@ the envelope.
 
 from __future__ import annotations
 
-import nats
 from google.protobuf import struct_pb2, timestamp_pb2
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
@@ -15,11 +14,16 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 
+from desk import nats_servers
 from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
 from helpdesk.v1 import events_pb2
 
 DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
 """How long JetStream remembers event ids; longer than any retry of a publish by intake's relay."""
+
+
+INHERIT_REPLICAS = 0
+"""A durable consumer's replicas: the stream's, also after the stream is scaled (JetStream's meaning of 0)."""
 
 
 def envelope(event: EventSpec, trace_context: dict[str, str]) -> events_pb2.EventEnvelope:
@@ -42,11 +46,18 @@ def envelope(event: EventSpec, trace_context: dict[str, str]) -> events_pb2.Even
 
 
 async def connect(url: str) -> NatsClient:
+    """The desk's connection to the servers of ``url`` (one, or a cluster's: desk/nats_servers.py)."""
     # Reconnect forever: an outage delays publishing (the activity retries), it must not end the process.
-    return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=1, name="helpdesk")
+    return await nats_servers.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=1, name="helpdesk")
 
 
-async def ensure_stream(js: JetStreamContext) -> None:
+async def ensure_stream(js: JetStreamContext, *, replicas: int) -> None:
+    """The desk's stream, created or brought to this configuration (settings.replicas: its copies).
+
+    An update is the whole configuration: a field left out is reset to its default, so ``replicas``
+    is always given; it also scales an existing stream up (R1 to R3, on a desk now clustered) or down,
+    and the consumers, which inherit the stream's replicas, follow.
+    """
     # No age, count or size limit, on purpose: the stream is the record the statistics read model is
     # rebuilt from (`helpdesk stats rebuild`), so it keeps every event as long as reports need them.
     config = StreamConfig(
@@ -54,6 +65,7 @@ async def ensure_stream(js: JetStreamContext) -> None:
         subjects=STREAM_SUBJECTS,
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
     try:
         await js.stream_info(STREAM)
@@ -73,6 +85,7 @@ async def ensure_team_consumer(js: JetStreamContext, team_id: str) -> None:
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=30,
             max_deliver=-1,
+            num_replicas=INHERIT_REPLICAS,
         ),
     )
 
