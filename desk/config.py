@@ -364,7 +364,7 @@ NATS_CLUSTER_SETTING = "HELPDESK_NATS_CLUSTER"
 STREAM_REPLICAS_SETTING = "HELPDESK_STREAM_REPLICAS"
 RAFT_SIZES = (1, 3, 5)
 """Nodes of a cluster, or copies of a stream: JetStream's RAFT groups need a majority alive, so 2 nodes
-survive no loss (as 1) and 4 no more than 3; 5 is JetStream's most replicas."""
+survive no loss (as 1) and 4 only one (as 3); 5 is JetStream's most replicas."""
 
 
 def _raft_size(env: Mapping[str, str], name: str, what: str) -> int | None:
@@ -374,7 +374,7 @@ def _raft_size(env: Mapping[str, str], name: str, what: str) -> int | None:
     if not raw.isdigit() or int(raw) not in RAFT_SIZES:
         raise ConfigurationError(
             f"{name}={raw!r}: {what} must be 1, 3 or 5 (JetStream needs a majority alive: 2 survive no"
-            " loss, 4 no more than 3)"
+            " loss, and 4 only one, as 3 do)"
         )
     return int(raw)
 

@@ -7,20 +7,30 @@ the envelope.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import nats.errors
 from google.protobuf import struct_pb2, timestamp_pb2
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 from opentelemetry import propagate, trace
 
 from desk import nats_servers
 from desk.events import STREAM, STREAM_SUBJECTS, EventSpec, team_consumer_name, team_consumer_subject
 from helpdesk.v1 import events_pb2
 
+log = logging.getLogger(__name__)
+
 DUPLICATE_WINDOW_SECONDS = 24 * 3600.0
 """How long JetStream remembers event ids; longer than any retry of a publish by intake's relay."""
 
+
+CLUSTER_WAIT_SECONDS = 60.0
+"""How long the stream and a consumer are asked for while a NATS cluster elects their leaders."""
 
 INHERIT_REPLICAS = 0
 """A durable consumer's replicas: the stream's, also after the stream is scaled (JetStream's meaning of 0)."""
@@ -67,15 +77,23 @@ async def ensure_stream(js: JetStreamContext, *, replicas: int) -> None:
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         num_replicas=replicas,
     )
-    try:
-        await js.stream_info(STREAM)
-        await js.update_stream(config)
-    except NotFoundError:
-        await js.add_stream(config)
+
+    async def create_or_update() -> None:
+        try:
+            await js.stream_info(STREAM)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+    await _answered(create_or_update, "the stream")
 
 
 async def ensure_team_consumer(js: JetStreamContext, team_id: str) -> None:
     """The durable pull consumer an ops team reads its work orders from."""
+    await _answered(lambda: _add_team_consumer(js, team_id), f"team {team_id}'s consumer")
+
+
+async def _add_team_consumer(js: JetStreamContext, team_id: str) -> None:
     await js.add_consumer(
         STREAM,
         ConsumerConfig(
@@ -88,6 +106,25 @@ async def ensure_team_consumer(js: JetStreamContext, team_id: str) -> None:
             num_replicas=INHERIT_REPLICAS,
         ),
     )
+
+
+async def _answered(
+    call: Callable[[], Awaitable[None]], what: str, *, within: float = CLUSTER_WAIT_SECONDS
+) -> None:
+    """``call``, again while JetStream cannot answer yet: a cluster that has just started (or lost a
+    node) elects the leaders of its groups first, and a stream or consumer made then waits for its
+    replicas to agree, which on a loaded machine outlasts one API request's timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        try:
+            await call()
+            return
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, ServiceUnavailableError) as error:
+            if loop.time() > deadline:
+                raise
+            log.info("NATS: %s not answered yet (%s); asking again", what, type(error).__name__)
+            await asyncio.sleep(0.5)
 
 
 class EventPublisher:
