@@ -153,6 +153,13 @@ def test_up_checks_every_node_port_and_names_the_setting_that_moves_it(tmp_path:
     assert ports[14224].setting == "HELPDESK_EMBEDDED_NATS_PORT (node 3 listens on it plus 2)"
     assert ports[16223].setting.startswith("HELPDESK_EMBEDDED_NATS_CLUSTER_PORT")
 
+    # The largest cluster's default ports are distinct and below Linux's ephemeral range (32768 on).
+    largest = listening_ports(
+        load_settings(_settings(tmp_path, HELPDESK_NATS_CLUSTER="5")), with_services=True
+    )
+    ensure_distinct(largest)
+    assert all(port.port < 32768 for port in largest) and len(largest) > 15 + 5 * 3
+
     # Node 2's monitoring port would be Temporal UI's: refused, naming both settings.
     overlapping = _settings(tmp_path, HELPDESK_NATS_CLUSTER="3", HELPDESK_EMBEDDED_TEMPORAL_UI_PORT="18223")
     with pytest.raises(ConfigurationError, match=r"HELPDESK_EMBEDDED_TEMPORAL_UI_PORT.*NATS_MONITOR_PORT"):
