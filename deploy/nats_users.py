@@ -72,7 +72,8 @@ class NatsUsers:
 
     def reload(self) -> bool:
         """Have the running embedded servers read their configuration again; False when none runs."""
-        return [_reload(pid_file) for pid_file in self.pid_files].count(True) > 0
+        reloaded = [_reload(pid_file) for pid_file in self.pid_files]  # every node, not up to the first
+        return any(reloaded)
 
     def team_ids(self) -> list[str]:
         """The teams that have a user: those with a password file."""
