@@ -23,7 +23,15 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, NoReturn, TextIO
 
-from desk.config import HTTP_GATEWAY, REPLICAS_SETTING, SERVICES, Settings, load_settings, port_setting
+from desk.config import (
+    HTTP_GATEWAY,
+    NATS_CLUSTER_SETTING,
+    REPLICAS_SETTING,
+    SERVICES,
+    Settings,
+    load_settings,
+    port_setting,
+)
 from desk.errors import DeskError, PortInUse
 from desk.private_files import UMASK
 
@@ -89,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"processes of each service and of the HTTP gateway (default {REPLICAS_SETTING} or 1;"
         " docs/deployment.md#replicas)",
     )
+    up.add_argument(
+        "--nats-cluster",
+        metavar="N",
+        default="",
+        help=f"run the embedded NATS as a cluster of N nodes: 1, 3 or 5 ({NATS_CLUSTER_SETTING}; 1)",
+    )
     up.set_defaults(entry=_up)
     serve = commands.add_parser(
         "serve", help=f"run one service (its gRPC server), or `{HTTP_GATEWAY}`: the HTTP channels gateway"
@@ -141,8 +155,13 @@ def _exit_status(leaving: SystemExit) -> int:
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from deploy.up import up
 
-    if args.replicas is not None:  # the option is the setting, validated and spread to the ports alike
-        settings = load_settings({**os.environ, REPLICAS_SETTING: str(args.replicas)})
+    overrides = {}  # each option is its setting, read and checked as the setting is
+    if args.replicas is not None:
+        overrides[REPLICAS_SETTING] = str(args.replicas)
+    if args.nats_cluster:
+        overrides[NATS_CLUSTER_SETTING] = args.nats_cluster
+    if overrides:
+        settings = load_settings({**os.environ, **overrides})
     os.umask(UMASK)  # owner-only files under the data dir, the embedded servers' too (desk/private_files.py)
     # Every line: `up` says what it starts, stops and restarts, each line about another process.
     _configure_logging("%(asctime)s %(message)s", settings, "up", stream=sys.stdout, repeat_interval=None)

@@ -117,7 +117,7 @@ def _team_nats_url(endpoints: dict[str, Any], settings: Settings, team: str, cre
         return Path(credential).read_text().strip()
     if urlsplit(endpoints["nats"]).username != DESK_USER:
         return str(endpoints["nats"])
-    kept = NatsUsers(settings.data_dir, *_embedded_nats_address(settings)).credential_path(team)
+    kept = NatsUsers(settings.data_dir, *_embedded_nats_ports(settings)).credential_path(team)
     if not kept.exists():
         raise SystemExit(f"team {team!r} has no NATS user yet: `helpdesk ops credential {team}` makes it")
     return kept.read_text().strip()
@@ -153,8 +153,7 @@ def credential_command(args: argparse.Namespace, settings: Settings) -> int:
             f" the permissions `helpdesk ops nats-permissions {args.team}` prints (docs/security.md, NATS)"
         )
     team = checked_team_id(args.team)
-    host, port = _embedded_nats_address(settings)
-    users = NatsUsers(settings.data_dir, host, port)
+    users = NatsUsers(settings.data_dir, *_embedded_nats_ports(settings))
     changed = users.admit([team])
     path = users.credential_path(team)
     if changed and users.reload() and not asyncio.run(admitted(path.read_text().strip())):
@@ -163,15 +162,18 @@ def credential_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _embedded_nats_address(settings: Settings) -> tuple[str, int]:
-    """Where the embedded NATS listens: the running desk's, else where `helpdesk up` would start it."""
+def _embedded_nats_ports(settings: Settings) -> tuple[str, list[int]]:
+    """Where the embedded NATS's nodes listen: the running desk's, else where `helpdesk up` would start
+    them (deploy/nats_cluster.py)."""
+    from deploy.nats_cluster import nats_nodes
     from deploy.stack import EMBEDDED_HOST
 
     if settings.endpoints_file.exists():
-        running = urlsplit(json.loads(settings.endpoints_file.read_text())["nats"])
-        if running.hostname and running.port:
-            return running.hostname, running.port
-    return EMBEDDED_HOST, settings.embedded.nats
+        running = json.loads(settings.endpoints_file.read_text())
+        servers = [urlsplit(url) for url in running.get("nats_servers") or [running["nats"]]]
+        if all(server.hostname and server.port for server in servers):
+            return str(servers[0].hostname), [server.port for server in servers if server.port]
+    return EMBEDDED_HOST, [node.port for node in nats_nodes(settings, EMBEDDED_HOST)]
 
 
 def permissions_command(args: argparse.Namespace, settings: Settings) -> int:

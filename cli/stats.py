@@ -37,7 +37,8 @@ def nats_url(args: argparse.Namespace, settings: Settings) -> str:
     if args.nats_url:
         return str(args.nats_url)
     if settings.endpoints_file.exists():
-        return str(json.loads(settings.endpoints_file.read_text())["nats"])
+        running = json.loads(settings.endpoints_file.read_text())
+        return ",".join(running.get("nats_servers") or [running["nats"]])  # a cluster's every node
     if settings.nats_url:
         return settings.nats_url
     raise SystemExit("no NATS: no running desk, NATS_URL is not set and --nats-url was not given")

@@ -38,6 +38,9 @@ class Endpoints:
     """The Temporal SDK's runtime metrics of each process with a Temporal client, by process."""
     temporal_metrics: str | None = None  # the embedded Temporal server's Prometheus endpoint
     nats_monitoring: str | None = None  # the embedded NATS's monitoring endpoint (/varz, /jsz, …)
+    nats_servers: list[str] = field(default_factory=list)
+    """Every NATS server's URL, ``nats`` (the first) among them: a cluster's nodes, for a client that
+    should carry on when one dies (each with the desk's password, as ``nats``)."""
 
     def add_metrics(self, settings: Settings, processes: Iterable[str]) -> None:
         """The metrics URLs of these processes, those served (a port of 0 serves none)."""
@@ -55,6 +58,7 @@ class Endpoints:
             "temporal": self.temporal,
             "temporal_ui": self.temporal_ui,
             "nats": self.nats,
+            "nats_servers": self.nats_servers or [self.nats],
             "postgres": self.postgres,
             "tokens": self.tokens,
             "processes": self.processes,
@@ -74,7 +78,9 @@ class Endpoints:
         ]
         rows += [(f"{name} (http)", url) for name, url in self.http.items()]
         rows += [("temporal", self.temporal), ("temporal ui", self.temporal_ui or "(not embedded)")]
-        rows += [("nats", without_password(self.nats)), ("postgres", without_password(self.postgres))]
+        servers = self.nats_servers or [self.nats]
+        rows += [("nats", ", ".join(without_password(server) for server in servers))]
+        rows += [("postgres", without_password(self.postgres))]
         rows += [(f"{name} metrics", url) for name, url in self.metrics.items()]
         rows += [(f"{name} sdk metrics", url) for name, url in self.temporal_sdk_metrics.items()]
         rows += [("temporal metrics", self.temporal_metrics)] if self.temporal_metrics else []

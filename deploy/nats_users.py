@@ -7,8 +7,10 @@ where JetStream has always kept the ``HELPDESK`` stream, so a data directory kee
 
 A team's user is made by `helpdesk up` for every active team, and by `helpdesk ops credential TEAM`
 for a team created later; both rewrite the users file and have the running server read it again
-(SIGHUP; its pid is in ``run/nats.json``). Each team's credential file ``secrets/nats-credential-<team>``
-is one line, the NATS URL with the team's user and password in it: what the team's tools connect with.
+(SIGHUP, every node of a cluster; their pids are in ``run/nats.json``, ``run/nats-2.json`` …). Each
+team's credential file ``secrets/nats-credential-<team>`` is one line, the NATS URL with the team's
+user and password in it, every node's comma-separated in a cluster (desk/nats_servers.py): what the
+team's tools connect with.
 The files are 0600 (the server's configuration holds the passwords as they are: no bcrypt here).
 """
 
@@ -19,15 +21,16 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import nats
 from nats.errors import Error as NatsError
 
+from deploy.nats_cluster import NODE_NAMES, USERS_FILE
 from deploy.processes import runs
 from deploy.secrets import SecretFiles
 from desk.nats_access import DESK_USER, TEAM_ID, checked_team_id, team_permissions, team_user
+from desk.nats_servers import connect
 from desk.private_files import FILE_MODE, private_directory
 
 log = logging.getLogger(__name__)
@@ -35,22 +38,23 @@ log = logging.getLogger(__name__)
 DESK_SECRET = "nats-desk"
 TEAM_SECRET_PREFIX = "nats-team-"  # the team's password
 CREDENTIAL_PREFIX = "nats-credential-"  # the team's URL, password included
-USERS_FILE = "users.conf"
 
 
 class NatsUsers:
-    """The users of the embedded NATS of one data directory, listening on ``host:port``."""
+    """The users of the embedded NATS of one data directory, its nodes listening on ``host`` at ``ports``
+    (node 1's first)."""
 
-    def __init__(self, data_dir: Path, host: str, port: int) -> None:
+    def __init__(self, data_dir: Path, host: str, ports: Sequence[int]) -> None:
         self.secrets = SecretFiles(data_dir)
         self.path = data_dir / "nats" / USERS_FILE
-        self.pid_file = data_dir / "run" / "nats.json"
+        self.pid_files = [data_dir / "run" / f"{name}.json" for name in NODE_NAMES[: len(ports)]]
         self.host = host
-        self.port = port
+        self.ports = list(ports)
 
-    def desk_url(self) -> str:
-        """The URL the desk's processes connect with (its password made the first time)."""
-        return self._url(DESK_USER, self.secrets.kept(DESK_SECRET))
+    def desk_url(self, node: int | None = None) -> str:
+        """The URL the desk's processes connect with (its password made the first time): every node's,
+        or node ``node``'s alone."""
+        return self._url(DESK_USER, self.secrets.kept(DESK_SECRET), node)
 
     def credential_path(self, team_id: str) -> Path:
         return self.secrets.path(CREDENTIAL_PREFIX + checked_team_id(team_id))
@@ -67,15 +71,9 @@ class NatsUsers:
         return write_private(self.path, users_config(self.secrets.kept(DESK_SECRET), passwords))
 
     def reload(self) -> bool:
-        """Have the running embedded server read its configuration again; False when none runs."""
-        try:
-            record = json.loads(self.pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return False
-        if not runs(record["pid"], record["executable"]):
-            return False
-        os.kill(record["pid"], signal.SIGHUP)
-        return True
+        """Have the running embedded servers read their configuration again; False when none runs."""
+        reloaded = [_reload(pid_file) for pid_file in self.pid_files]  # every node, not up to the first
+        return any(reloaded)
 
     def team_ids(self) -> list[str]:
         """The teams that have a user: those with a password file."""
@@ -86,8 +84,21 @@ class NatsUsers:
     def _team_passwords(self) -> dict[str, str]:
         return {team: self.secrets.kept(TEAM_SECRET_PREFIX + team) for team in self.team_ids()}
 
-    def _url(self, user: str, password: str) -> str:
-        return f"nats://{user}:{password}@{self.host}:{self.port}"
+    def _url(self, user: str, password: str, node: int | None = None) -> str:
+        ports = self.ports if node is None else [self.ports[node - 1]]
+        return ",".join(f"nats://{user}:{password}@{self.host}:{port}" for port in ports)
+
+
+def _reload(pid_file: Path) -> bool:
+    """SIGHUP to the server a pid file names, if it runs; whether it did."""
+    try:
+        record = json.loads(pid_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    if not runs(record["pid"], record["executable"]):
+        return False
+    os.kill(record["pid"], signal.SIGHUP)
+    return True
 
 
 def users_config(desk_password: str, team_passwords: dict[str, str]) -> str:
@@ -125,7 +136,7 @@ async def connects(url: str) -> bool:
         pass  # a refused user is the answer, not an error to log
 
     try:
-        nc = await nats.connect(url, connect_timeout=1, allow_reconnect=False, error_cb=quiet)
+        nc = await connect(url, connect_timeout=1, allow_reconnect=False, error_cb=quiet)
     except (OSError, NatsError, TimeoutError):
         return False
     await nc.close()

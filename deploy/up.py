@@ -35,6 +35,7 @@ from deploy.data_format import ensure_data_format
 from deploy.endpoints import Endpoints, EndpointsFile
 from deploy.migration import prepare
 from deploy.nats import admit_active_teams
+from deploy.nats_cluster import check_embedded, listening, nats_nodes
 from deploy.postgres import PGDATA, process_database_urls, role_passwords
 from deploy.processes import ChildProcess, ChildSpec, Probe, run_together, stop_leftovers, wait_ready
 from deploy.secrets import SecretFiles
@@ -62,6 +63,7 @@ from desk.config import (
 from desk.db import create_pool
 from desk.errors import ConfigurationError, DeskError
 from desk.grpc_channels import aio_channel
+from desk.nats_servers import server_urls
 from desk.payload_codec import new_key
 from desk.payload_keys import desk_ring
 from desk.ports import ensure_free
@@ -96,6 +98,7 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         # Owner-only, also what an older desk left readable; PostgreSQL's directory is its own account's.
         restrict_tree(settings.data_dir, leave=[settings.data_dir / PGDATA])
         ensure_data_format(settings.data_dir)  # before anything starts on data it could not run
+        check_embedded(settings)  # a NATS cluster as asked, on a data directory of the same topology
         settings.endpoints_file.unlink(missing_ok=True)  # left by a killed run: it describes nothing now
         await stop_leftovers(settings.data_dir / "run", last=STACK_STOP_ORDER)
         for port in listening_ports(settings, with_services=with_services):
@@ -103,10 +106,12 @@ async def up(settings: Settings, *, with_services: bool) -> None:
         stack = await start_stack(settings, exits)
         tokens = await _prepare_database(stack.postgres, settings)
         await admit_active_teams(stack.embedded, stack.postgres)  # their NATS users (deploy/nats_users.py)
+        nats_servers = server_urls(stack.nats)  # a cluster's nodes; "nats" names the first
         published = EndpointsFile(
             settings.endpoints_file,
-            Endpoints(stack.temporal, stack.temporal_ui, stack.nats, stack.postgres, tokens),
+            Endpoints(stack.temporal, stack.temporal_ui, nats_servers[0], stack.postgres, tokens),
         )
+        published.endpoints.nats_servers = nats_servers
         published.endpoints.temporal_metrics = stack.temporal_metrics
         published.endpoints.nats_monitoring = stack.nats_monitoring
         supervisor = Supervisor(
@@ -165,30 +170,35 @@ def listening_ports(settings: Settings, *, with_services: bool) -> list[Listenin
     embedded = settings.embedded
     wanted: list[tuple[str, int, bool]] = [  # (server, port, started by this run)
         ("postgres", embedded.postgres, settings.database_url is None),
-        ("nats", embedded.nats, settings.nats_url is None),
         ("temporal", embedded.temporal, settings.temporal_address is None),
         ("temporal_ui", embedded.temporal_ui, settings.temporal_address is None),
         ("temporal_metrics", embedded.temporal_metrics, settings.temporal_address is None),
-        ("nats_monitor", embedded.nats_monitor, settings.nats_url is None),
     ]
     ports = [
         ListeningPort(name, embedded_port_setting(name), EMBEDDED_HOST, port)
         for name, port, started in wanted
         if started
     ]
+    if settings.nats_url is None:  # each node's: node k's is the setting's port plus k - 1
+        nodes = nats_nodes(settings, EMBEDDED_HOST)
+        wanted_by_nodes = [port for node in nodes for port in listening(node)]
+        ports += [
+            ListeningPort(owner, setting, EMBEDDED_HOST, port) for owner, setting, port in wanted_by_nodes
+        ]
     if with_services:
         desk = [(name, settings.grpc_ports[name]) for name in service_processes(settings)]
         desk += [(name, settings.http_port_of(name)) for name in gateway_processes(settings)]
         ports += [ListeningPort(name, port_setting(name), settings.host, port) for name, port in desk]
         metrics = metrics_ports(settings)
         ports += [ListeningPort(owner, setting, settings.host, port) for owner, setting, port in metrics]
-    _distinct(ports)
+    ensure_distinct(ports)
     return ports
 
 
-def _distinct(ports: list[ListeningPort]) -> None:
+def ensure_distinct(ports: list[ListeningPort]) -> None:
     """Two servers configured on one port: refused before anything starts, naming both settings (the
-    second would otherwise fail half-way through the start, or a replica never come up)."""
+    second would otherwise fail half-way through the start, or a replica never come up; a NATS
+    cluster's nodes take consecutive ports, which may reach another setting's)."""
     seen: dict[tuple[str, int], ListeningPort] = {}
     for port in ports:
         if (first := seen.setdefault((port.host, port.port), port)) is not port:
@@ -314,7 +324,10 @@ def desk_processes(settings: Settings, stack: StackAddresses) -> list[ChildSpec]
         HELPDESK_QUALITY_SAMPLING_SECRET=quality_sampling_secret(settings),
         HELPDESK_PAGE_TOKEN_KEY=page_token_key(settings),
         TEMPORAL_ADDRESS=stack.temporal,
-        NATS_URL=stack.nats,
+        NATS_URL=stack.nats,  # every node's, comma-separated (desk/nats_servers.py)
+        HELPDESK_STREAM_REPLICAS=str(
+            settings.jetstream_replicas
+        ),  # 3 on an embedded cluster (desk/config.py)
         HELPDESK_DATA_DIR=str(settings.data_dir),
         HELPDESK_HOST=settings.host,
         PYTHONUNBUFFERED="1",  # a crash's last lines reach the log

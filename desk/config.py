@@ -92,6 +92,7 @@ class EmbeddedPorts:
     postgres: int = 15432
     temporal_metrics: int = 19233  # the embedded Temporal server's own Prometheus metrics
     nats_monitor: int = 18222  # the embedded NATS's monitoring endpoint (/varz, /jsz …; JSON)
+    nats_cluster: int = 16222  # the embedded NATS nodes' routes to each other, when clustered
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,18 @@ class Settings:
     grpc_caller_tls: CallerTLS | None = None
     # NATS_CREDS_FILE and NATS_TLS_*: what the desk shows NATS beyond NATS_URL's user and password.
     nats_access: NatsAccess = field(default_factory=NatsAccess)
+    # HELPDESK_NATS_CLUSTER (`helpdesk up --nats-cluster N`): nodes of the embedded NATS (1, 3 or 5).
+    nats_cluster: int = 1
+    # HELPDESK_STREAM_REPLICAS: the stream's replicas; None: 3 on an embedded cluster, else 1.
+    stream_replicas: int | None = None
+
+    @property
+    def jetstream_replicas(self) -> int:
+        """How many copies JetStream keeps of the desk's stream (and, inheriting, its consumers):
+        configured, else 3 on an embedded cluster (a majority of 3 survives the loss of one), else 1."""
+        if self.stream_replicas is not None:
+            return self.stream_replicas
+        return 3 if self.nats_url is None and self.nats_cluster >= 3 else 1
 
     def __repr__(self) -> str:
         """Every setting but the secrets: keys as ***, URLs without their passwords."""
@@ -379,7 +392,7 @@ def temporal_metrics_port_setting(process: str) -> str:
 
 def embedded_port_setting(server: str) -> str:
     """The setting that chooses an embedded server's port (temporal, temporal_ui, nats, postgres,
-    temporal_metrics, nats_monitor)."""
+    temporal_metrics, nats_monitor, nats_cluster)."""
     return f"HELPDESK_EMBEDDED_{server.upper()}_PORT"
 
 
@@ -442,6 +455,25 @@ def _file_limits(env: Mapping[str, str], names: tuple[str, str], default: FileLi
 REPORT_BOUNDARIES = ("calendar", "day21")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "json", "text")
+
+
+NATS_CLUSTER_SETTING = "HELPDESK_NATS_CLUSTER"
+STREAM_REPLICAS_SETTING = "HELPDESK_STREAM_REPLICAS"
+RAFT_SIZES = (1, 3, 5)
+"""Nodes of a cluster, or copies of a stream: JetStream's RAFT groups need a majority alive, so 2 nodes
+survive no loss (as 1) and 4 only one (as 3); 5 is JetStream's most replicas."""
+
+
+def _raft_size(env: Mapping[str, str], name: str, what: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) not in RAFT_SIZES:
+        raise ConfigurationError(
+            f"{name}={raw!r}: {what} must be 1, 3 or 5 (JetStream needs a majority alive: 2 survive no"
+            " loss, and 4 only one, as 3 do)"
+        )
+    return int(raw)
 
 
 def _log_level(env: Mapping[str, str], name: str, default: int) -> int:
@@ -687,7 +719,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, embedded_port_setting("temporal_metrics"), EmbeddedPorts.temporal_metrics
         ),
         nats_monitor=_port(env, embedded_port_setting("nats_monitor"), EmbeddedPorts.nats_monitor),
+        nats_cluster=_port(env, embedded_port_setting("nats_cluster"), EmbeddedPorts.nats_cluster),
     )
+    nats_nodes = _raft_size(env, NATS_CLUSTER_SETTING, "the embedded NATS's nodes (up --nats-cluster)")
     return Settings(
         data_dir=Path(env.get("HELPDESK_DATA_DIR") or ".data").resolve(),
         host=env.get("HELPDESK_HOST") or "127.0.0.1",
@@ -742,4 +776,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         grpc_server_tls=server_tls(env),
         grpc_caller_tls=caller_tls(env),
         nats_access=nats_access(env),
+        nats_cluster=nats_nodes or 1,
+        stream_replicas=_raft_size(env, STREAM_REPLICAS_SETTING, "the stream's replicas"),
     )

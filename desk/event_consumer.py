@@ -46,6 +46,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from desk import metrics
+from desk.event_bus import INHERIT_REPLICAS
 from desk.events import STREAM
 from desk.loops import Backoff, Readiness, connection_lost, describe, keep_running
 from helpdesk.v1 import events_pb2
@@ -257,6 +258,7 @@ def durable_config(durable: str, filter_subject: str, *, batch: int) -> Consumer
         ack_wait=ACK_WAIT_SECONDS,
         max_deliver=-1,
         max_ack_pending=batch,
+        num_replicas=INHERIT_REPLICAS,
     )
 
 

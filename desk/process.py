@@ -120,7 +120,7 @@ async def open_runtime(settings: Settings, process_name: str) -> Runtime:
     temporal = await connect_temporal(settings, process_name)
     nc = await event_bus.connect(nats_url, settings.nats_access)
     js = nc.jetstream()
-    await event_bus.ensure_stream(js)
+    await event_bus.ensure_stream(js, replicas=settings.jetstream_replicas)
     return Runtime(settings=settings, pool=pool, temporal=temporal, nats=nc, js=js, metrics=metrics)
 
 

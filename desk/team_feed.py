@@ -33,12 +33,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.errors import NotFoundError
 
+from desk import nats_servers
 from desk.errors import NotFound
 from desk.event_consumer import Delivery, EventFeed, Fetching
 from desk.events import STREAM, team_consumer_name, team_consumer_subject
@@ -149,8 +149,8 @@ class LiveSubscription:
 async def connect_team(nats_url: str, team_id: str, access: NatsAccess | None = None) -> NatsClient:
     """A connection as the team's user: its replies and deliveries on the team's own inbox prefix.
     ``access``: the team's own TLS and credentials file, for a NATS that asks for them."""
-    return await nats.connect(
-        nats_url,
+    return await nats_servers.connect(
+        nats_url,  # one server, or a cluster's, comma-separated (desk/nats_servers.py)
         inbox_prefix=team_inbox_prefix(team_id),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

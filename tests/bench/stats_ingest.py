@@ -104,7 +104,7 @@ async def measure_through_nats(database_url: str, nats_url: str, tickets: int) -
     pool = await db.create_pool(database_url)
     try:
         await pool.execute(f"TRUNCATE {', '.join(f'stats.{t}' for t in READ_MODEL_TABLES)}")
-        await ensure_stream(js)
+        await ensure_stream(js, replicas=1)
         with contextlib.suppress(nats.js.errors.NotFoundError):
             await js.delete_consumer(STREAM, CONSUMER)
         await js.purge_stream(STREAM)

@@ -88,7 +88,7 @@ async def test_the_desk_keeps_its_stream_and_publishes_over_tls(nats_tls: Settin
     try:
         assert nc.connected_url is not None
         js = nc.jetstream()
-        await event_bus.ensure_stream(js)
+        await event_bus.ensure_stream(js, replicas=nats_tls.jetstream_replicas)
         event = EventSpec(
             event_id="tls-test-1",
             type="ticket.created",

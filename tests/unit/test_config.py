@@ -31,8 +31,8 @@ def test_every_default_port_is_below_the_ephemeral_range() -> None:
     settings = load_settings({})
     ports = [*settings.grpc_ports.values(), settings.http_port, *astuple(settings.embedded)]
     ports += [*settings.metrics_ports.values(), *settings.temporal_metrics_ports.values()]
-    # 5 services, the gateway, 6 embedded; metrics of the 5, the gateway and 16 workers; 21 SDKs'
-    assert len(set(ports)) == len(ports) == 12 + 22 + 21
+    # 5 services, the gateway, 7 embedded; metrics of the 5, the gateway and 16 workers; 21 SDKs'
+    assert len(set(ports)) == len(ports) == 13 + 22 + 21
     assert all(1024 <= port < 32768 for port in ports), ports
 
 

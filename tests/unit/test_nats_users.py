@@ -13,7 +13,7 @@ import pytest
 
 from cli.main import build_parser
 from cli.ops import permissions_command
-from deploy.nats import _config
+from deploy.nats_cluster import NatsNode, node_config
 from deploy.nats_users import NatsUsers, users_config
 from deploy.processes import find_binary
 from desk.config import load_settings
@@ -52,7 +52,8 @@ def test_a_team_id_that_could_widen_a_subject_or_leave_the_directory_is_refused(
 def test_the_generated_configuration_is_one_the_server_accepts(tmp_path: Path) -> None:
     store = tmp_path / "nats"
     store.mkdir()
-    (store / "nats-server.conf").write_text(_config(host="127.0.0.1", port=4222, store_dir=store))
+    node = NatsNode(number=1, nodes=1, host="127.0.0.1", port=4222, monitor_port=0, cluster_port=0)
+    (store / "nats-server.conf").write_text(node_config(node, [node], store))
     teams = {"network": "n-secret", "ops.east": "e-secret"}
     (store / "users.conf").write_text(users_config("desk-secret", teams))
     checked = subprocess.run(
@@ -65,7 +66,7 @@ def test_the_generated_configuration_is_one_the_server_accepts(tmp_path: Path) -
 
 
 def test_users_are_the_desk_and_every_team_with_a_password(tmp_path: Path) -> None:
-    users = NatsUsers(tmp_path, "127.0.0.1", 14222)
+    users = NatsUsers(tmp_path, "127.0.0.1", [14222])
     desk = urlsplit(users.desk_url())
     assert (desk.username, desk.hostname, desk.port) == ("desk", "127.0.0.1", 14222) and desk.password
 
@@ -91,10 +92,10 @@ def test_users_are_the_desk_and_every_team_with_a_password(tmp_path: Path) -> No
 
 
 def test_a_team_keeps_its_password_and_its_credential_follows_the_port(tmp_path: Path) -> None:
-    before = NatsUsers(tmp_path, "127.0.0.1", 14222)
+    before = NatsUsers(tmp_path, "127.0.0.1", [14222])
     before.admit(["network"])
     password = urlsplit(before.credential_path("network").read_text()).password
-    after = NatsUsers(tmp_path, "127.0.0.1", 24222)  # the next `helpdesk up`, on another port
+    after = NatsUsers(tmp_path, "127.0.0.1", [24222])  # the next `helpdesk up`, on another port
     assert not after.admit([])  # the same users ...
     moved = urlsplit(after.credential_path("network").read_text().strip())
     assert (moved.password, moved.port) == (password, 24222)  # ... and the credential's new address
