@@ -518,7 +518,7 @@ def _time_zone(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
-_TEMPORAL_ACCESS_SETTINGS = (
+TEMPORAL_ACCESS_PREFIXES = (  # temporalio.envconfig reads these (TEMPORAL_TLS_CA_PATH, …): names or prefixes
     "TEMPORAL_TLS",
     "TEMPORAL_API_KEY",
     "TEMPORAL_GRPC_META_",
@@ -534,7 +534,7 @@ def _temporal_access(env: Mapping[str, str]) -> TemporalAccess:
     names it: a developer's CLI profile must not turn `make run` towards another server. Set without
     TEMPORAL_ADDRESS, they would be offered to the embedded dev server, which speaks neither: refused.
     """
-    named = sorted(key for key in env if env[key] and key.startswith(_TEMPORAL_ACCESS_SETTINGS))
+    named = sorted(key for key in env if env[key] and key.startswith(TEMPORAL_ACCESS_PREFIXES))
     if not named:
         return TemporalAccess()
     if not env.get("TEMPORAL_ADDRESS"):

@@ -131,7 +131,7 @@ def read_by_the_desk(name: str) -> bool:
     otel = {value for key, value in vars(otel_variables).items() if key.startswith("OTEL_")}
     return (
         name in environment.asked
-        or name.startswith(config._TEMPORAL_ACCESS_SETTINGS)  # passed on to temporalio.envconfig
+        or name.startswith(config.TEMPORAL_ACCESS_PREFIXES)  # passed on to temporalio.envconfig
         or name in otel
     )
 
