@@ -24,6 +24,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from desk.config import SERVICES
+from tests.integration.test_alert_metrics import discovered_targets
 from tests.integration.test_http_channels import bearer, web_form
 from tests.stack import PROJECT_ROOT, RunningDesk, free_ports, running_desk
 
@@ -55,6 +56,8 @@ async def test_endpoints_list_every_replica_and_each_serves(two_of_each: Running
     assert endpoints["replicas"]["http"][0] == endpoints["http"]["intake"]
     assert len(set(endpoints["replicas"]["http"])) == 2 and "http-2" in endpoints["processes"]
     assert {"intake-2", "http-2"} <= set(endpoints["metrics"])
+    scraped = {name for job, name in discovered_targets(two_of_each) if job == "helpdesk"}  # by Prometheus
+    assert scraped == set(endpoints["metrics"])
 
 
 async def test_reports_through_the_gateway_are_accepted_while_an_intake_replica_is_killed(
