@@ -59,7 +59,7 @@ def call(
     request: message.Message,
 ) -> message.Message:
     metadata = bearer(endpoints, role)
-    with service_channel(endpoints, endpoints["services"][service]) as channel:
+    with service_channel(endpoints, service) as channel:
         answer: message.Message = getattr(stub_type(channel), method)(request, metadata=metadata)
         return answer
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from desk.config import Settings
+from desk.config import Settings, replicas_target
 from desk.grpc_channels import sync_channel
 
 CALLER_TLS = "caller_tls"
@@ -25,9 +25,22 @@ def read_endpoints(settings: Settings) -> dict[str, Any]:
     return endpoints
 
 
-def service_channel(endpoints: dict[str, Any], address: str) -> grpc.Channel:
-    """A blocking channel to a service of the running desk (``address`` from ``endpoints["services"]``)."""
-    return sync_channel(address, endpoints[CALLER_TLS])
+def service_target(endpoints: dict[str, Any], service: str) -> str:
+    """The gRPC target of a service of the running desk: all its replicas (``endpoints["replicas"]``),
+    so that a call reaches whichever answers; its one address (``endpoints["services"]``) in an
+    endpoints file from before replicas were listed."""
+    replicas: list[str] = endpoints.get("replicas", {}).get(service) or []
+    if replicas:
+        return replicas_target(replicas)
+    try:
+        return str(endpoints["services"][service])
+    except KeyError:
+        raise SystemExit(f"the running desk lists no {service!r} service in its endpoints file") from None
+
+
+def service_channel(endpoints: dict[str, Any], service: str) -> grpc.Channel:
+    """A blocking channel to a service of the running desk, round robin over its replicas."""
+    return sync_channel(service_target(endpoints, service), endpoints[CALLER_TLS])
 
 
 def database_url(args: argparse.Namespace, settings: Settings) -> str:

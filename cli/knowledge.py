@@ -27,8 +27,8 @@ def _call(args: argparse.Namespace, endpoints: dict[str, Any], role: str, method
     if token is None:
         known = ", ".join(sorted(endpoints["tokens"]))
         raise SystemExit(f"no development token for {wanted!r}; known: {known}")
-    address = endpoints["services"].get(SERVICE) or endpoints["services"]["intake"]  # intake serves it
-    with service_channel(endpoints, address) as channel:
+    service = SERVICE if SERVICE in endpoints["services"] else "intake"  # intake's processes serve it
+    with service_channel(endpoints, service) as channel:
         stub = knowledge_pb2_grpc.KnowledgeServiceStub(channel)
         return getattr(stub, method)(request, metadata=(("authorization", f"Bearer {token}"),))
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import grpc
 from google.protobuf import message
 
-from cli.endpoints import CALLER_TLS
+from cli.endpoints import CALLER_TLS, service_target
 from cli.render import enum_text, local_time
 from desk.config import Settings
 from desk.grpc_channels import aio_channel
@@ -126,7 +126,7 @@ def _team_nats_url(endpoints: dict[str, Any], settings: Settings, team: str, cre
 async def _watch(endpoints: dict[str, Any], nats_url: str, *, team: str, token: str, observe: bool) -> None:
     lines = _stdin_lines()
     async with (
-        aio_channel(endpoints["services"]["dispatch"], endpoints[CALLER_TLS]) as channel,
+        aio_channel(service_target(endpoints, "dispatch"), endpoints[CALLER_TLS]) as channel,
         open_team_feed(nats_url, team, _show, observe=observe) as feed,
     ):
         stub = dispatch_pb2_grpc.DispatchServiceStub(channel)

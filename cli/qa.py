@@ -39,7 +39,7 @@ def quality_call(args: argparse.Namespace, endpoints: dict[str, Any], method: st
 
 def _stub(endpoints: dict[str, Any], args: argparse.Namespace) -> tuple[grpc.Channel, Any, Any]:
     metadata = bearer(endpoints, args.as_role or "qa_inspector")
-    channel = service_channel(endpoints, endpoints["services"]["quality"])
+    channel = service_channel(endpoints, "quality")
     return channel, quality_pb2_grpc.QualityServiceStub(channel), metadata
 
 

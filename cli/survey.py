@@ -24,7 +24,7 @@ def _call(endpoints: dict[str, Any], args: argparse.Namespace, method: str, requ
         raise SystemExit(
             f"no development token for {role!r}; known: {', '.join(sorted(endpoints['tokens']))}"
         )
-    with service_channel(endpoints, endpoints["services"]["survey"]) as channel:
+    with service_channel(endpoints, "survey") as channel:
         stub = survey_pb2_grpc.SurveyServiceStub(channel)
         return getattr(stub, method)(request, metadata=(("authorization", f"Bearer {token}"),))
 

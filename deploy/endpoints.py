@@ -3,6 +3,11 @@
 It exists only while the desk is ready: written once everything answers, rewritten when a restarted
 process gets a new pid, removed first on shutdown. Writes go through a temporary file and a rename so
 a reader never sees half a file.
+
+Beside it, ``prometheus/<job>.json``: the metrics endpoints of every process the desk runs, replicas
+included, as Prometheus's file-based service discovery reads them (deploy/prometheus/prometheus.yml's
+``file_sd_configs``), one file per scrape job. They are left in place when the desk stops, so that
+Prometheus sees the stopped processes down rather than forgets them.
 """
 
 from __future__ import annotations
@@ -13,8 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from desk.config import Settings, without_password
+from desk.private_files import FILE_MODE, private_directory
+
+SCRAPE_TARGETS_DIR = "prometheus"
+"""Under the data directory: the scrape targets files, ``<job>.json``."""
 
 
 @dataclass
@@ -69,6 +79,16 @@ class Endpoints:
             "nats_monitoring": self.nats_monitoring,
         }
 
+    def scrape_targets(self) -> dict[str, list[dict[str, Any]]]:
+        """Prometheus's target groups by scrape job (file_sd format): one group a process, labelled
+        with the ``process`` the alerts and the runbook name it by (intake, intake-2, worker-2 …)."""
+        temporal = {"temporal": self.temporal_metrics} if self.temporal_metrics else {}
+        return {
+            "helpdesk": _target_groups(self.metrics),
+            "helpdesk-temporal-sdk": _target_groups(self.temporal_sdk_metrics),
+            "temporal": _target_groups(temporal),
+        }
+
     def table(self) -> str:
         rows = [(name, f"grpc://{address}") for name, address in self.services.items()]
         rows += [
@@ -98,6 +118,9 @@ class EndpointsFile:
     def publish(self) -> None:
         self._published = True
         self._write()
+        targets = private_directory(self.path.parent / SCRAPE_TARGETS_DIR)  # as all the data directory
+        for job, groups in self.endpoints.scrape_targets().items():
+            _write_json(targets / f"{job}.json", groups, mode=FILE_MODE)
 
     def process_started(self, name: str, pid: int) -> None:
         self.endpoints.processes[name] = pid
@@ -109,10 +132,24 @@ class EndpointsFile:
         self.path.unlink(missing_ok=True)
 
     def _write(self) -> None:
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         # Owner-only: the file holds bearer tokens, development ones but tokens all the same.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(self.endpoints.document(), out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        os.replace(temporary, self.path)
+        _write_json(self.path, self.endpoints.document(), mode=FILE_MODE)
+
+
+def _write_json(path: Path, document: object, *, mode: int) -> None:
+    """Through a temporary file and a rename: a reader (a tool, Prometheus) never sees half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(document, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    os.replace(temporary, path)
+
+
+def _target_groups(urls: dict[str, str]) -> list[dict[str, Any]]:
+    groups = []
+    for process, url in urls.items():
+        parts = urlsplit(url)
+        labels = {"process": process, "__metrics_path__": parts.path or "/metrics"}
+        groups.append({"targets": [parts.netloc], "labels": labels})
+    return groups

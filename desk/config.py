@@ -6,7 +6,7 @@ import base64
 import logging
 import re
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -258,10 +258,7 @@ class Settings:
         service as one ``ipv4:`` address list (a host name reaches the first replica only)."""
         if configured := self.targets.get(service):
             return configured
-        addresses = [self.grpc_address(name) for name in self.replicas_of(service)]
-        if len(addresses) == 1 or not _IPV4.fullmatch(self.host):
-            return addresses[0]
-        return "ipv4:" + ",".join(addresses)
+        return replicas_target([self.grpc_address(name) for name in self.replicas_of(service)])
 
     def metrics_url(self, process: str) -> str | None:
         """Where the process serves its Prometheus metrics, None when it serves none (port 0)."""
@@ -367,6 +364,17 @@ def without_password(url: str) -> str:
 
 
 _IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def replicas_target(addresses: Sequence[str]) -> str:
+    """One gRPC target over a service's replicas (``host:port`` each): an ``ipv4:`` list, which
+    desk/grpc_channels.py's channels call round robin; the first replica alone when there is one, or
+    when a host is a name (gRPC lists only addresses; a name resolving to several is ``dns:///…``)."""
+    if not addresses:
+        raise ValueError("a service with no replica address")
+    if len(addresses) == 1 or not all(_IPV4.fullmatch(address.rpartition(":")[0]) for address in addresses):
+        return addresses[0]
+    return "ipv4:" + ",".join(addresses)
 
 
 def port_setting(process: str) -> str:

@@ -25,6 +25,7 @@ from wsgiref.simple_server import WSGIServer
 
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client.metrics_core import Metric
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from desk.config import Settings, metrics_port_setting, temporal_metrics_port_setting
@@ -123,10 +124,29 @@ VIOLATIONS = Counter(
 
 # --- queues ------------------------------------------------------------------------------------------
 
-INTAKE_BACKLOG = Gauge(
+
+class SharedStateGauge(Gauge):
+    """An unlabelled gauge of state every replica shares (the intake backlog), exported only while this
+    process measures it: :meth:`set` exports, :meth:`forget` stops. A last value left behind by a
+    process that stopped measuring would hold an alert, which takes the max across processes."""
+
+    _measured = False
+
+    def set(self, value: float) -> None:
+        super().set(value)
+        self._measured = True
+
+    def forget(self) -> None:
+        self._measured = False
+
+    def collect(self) -> Iterable[Metric]:
+        return super().collect() if self._measured else self.describe()  # the family, without a sample
+
+
+INTAKE_BACKLOG = SharedStateGauge(
     "helpdesk_intake_backlog_tickets", "Tickets accepted but not opened yet (all intake processes')."
 )
-INTAKE_BACKLOG_AGE = Gauge(
+INTAKE_BACKLOG_AGE = SharedStateGauge(
     "helpdesk_intake_backlog_oldest_age_seconds",
     "Age of the oldest accepted, not yet opened ticket (0: none).",
 )
@@ -232,33 +252,75 @@ def set_age(gauge: Gauge, oldest: datetime | None, now: datetime) -> None:
     gauge.set(max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0)
 
 
+def forget(label: str, *gauges: Gauge) -> None:
+    """Stop exporting these labelled gauges' series for ``label`` (an outbox, a consumer) until set again:
+    for state every replica shares, a process that no longer measures it must not report its last value."""
+    for gauge in gauges:
+        gauge.remove(label)
+
+
 async def refresh_every(
-    name: str, refresh: Callable[[], Awaitable[None]], *, seconds: float = REFRESH_SECONDS
+    name: str,
+    refresh: Callable[[], Awaitable[None]],
+    *,
+    unmeasured: Callable[[], None],
+    seconds: float = REFRESH_SECONDS,
 ) -> None:
-    """Run ``refresh`` every ``seconds`` until cancelled. A failed refresh leaves the gauges as they
-    were and is logged once until one succeeds: a store that is away is the health service's to tell."""
+    """Run ``refresh`` every ``seconds`` until cancelled. A failed refresh calls ``unmeasured`` (the
+    gauges are not exported until one succeeds) and is logged once until one does: a store that is away
+    is the health service's to tell."""
     failing = False
-    while True:
-        try:
-            await refresh()
-        except Exception as error:
-            if not failing:
-                log.warning("%s not refreshed (%s); retrying every %.0f s", name, describe(error), seconds)
-            failing = True
-        else:
-            failing = False
-        await asyncio.sleep(seconds)
+    try:
+        while True:
+            try:
+                await refresh()
+            except Exception as error:
+                unmeasured()
+                if not failing:
+                    log.warning(
+                        "%s not refreshed (%s); retrying every %.0f s", name, describe(error), seconds
+                    )
+                failing = True
+            else:
+                failing = False
+            await asyncio.sleep(seconds)
+    finally:
+        unmeasured()
 
 
-async def refresh_consumers(js: JetStreamContext, wanted: Callable[[str], bool]) -> None:
-    """The pending, ack-pending and redelivered counts of the stream's durable consumers ``wanted``."""
-    for info in await js.consumers_info(STREAM):
-        name = info.config.durable_name or info.name
-        if name is None or not wanted(name):
-            continue
-        CONSUMER_PENDING.labels(name).set(info.num_pending or 0)
-        CONSUMER_ACK_PENDING.labels(name).set(info.num_ack_pending or 0)
-        CONSUMER_REDELIVERED.labels(name).set(info.num_redelivered or 0)
+CONSUMER_GAUGES = (CONSUMER_PENDING, CONSUMER_ACK_PENDING, CONSUMER_REDELIVERED)
+
+
+class ConsumerGauges:
+    """The pending, ack-pending and redelivered counts of the stream's durable consumers ``wanted``, as
+    the last refresh read them: a consumer that is gone, or a refresh that failed, exports nothing."""
+
+    def __init__(self, js: JetStreamContext, wanted: Callable[[str], bool]) -> None:
+        self._js = js
+        self._wanted = wanted
+        self._reported: set[str] = set()
+
+    async def refresh(self) -> None:
+        seen: set[str] = set()
+        for info in await self._js.consumers_info(STREAM):
+            name = info.config.durable_name or info.name
+            if name is None or not self._wanted(name):
+                continue
+            CONSUMER_PENDING.labels(name).set(info.num_pending or 0)
+            CONSUMER_ACK_PENDING.labels(name).set(info.num_ack_pending or 0)
+            CONSUMER_REDELIVERED.labels(name).set(info.num_redelivered or 0)
+            seen.add(name)
+        self._forget(self._reported - seen)
+        self._reported = seen
+
+    def forget(self) -> None:
+        self._forget(self._reported)
+        self._reported = set()
+
+    @staticmethod
+    def _forget(names: Iterable[str]) -> None:
+        for name in names:
+            forget(name, *CONSUMER_GAUGES)
 
 
 def watch_consumers(
@@ -267,7 +329,8 @@ def watch_consumers(
     """A background loop keeping the consumer gauges of the ``wanted`` durable consumers current."""
 
     async def watch() -> None:
-        await refresh_every("consumer gauges", lambda: refresh_consumers(js, wanted))
+        gauges = ConsumerGauges(js, wanted)
+        await refresh_every("consumer gauges", gauges.refresh, unmeasured=gauges.forget)
 
     return watch
 

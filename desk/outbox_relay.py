@@ -95,9 +95,12 @@ class OutboxRelay:
         try:
             working()  # connected: waiting for the lock while another process relays is working too
             await conn.execute("SELECT pg_advisory_lock($1)", self._outbox.relay_lock)
-            wake = asyncio.Event()
-            await conn.add_listener(self._outbox.notify_channel, lambda *_: wake.set())
-            await self._relay_on(conn, wake)
+            try:
+                wake = asyncio.Event()
+                await conn.add_listener(self._outbox.notify_channel, lambda *_: wake.set())
+                await self._relay_on(conn, wake)
+            finally:
+                self._unmeasured()
         finally:
             await _close(conn)
 
@@ -127,6 +130,13 @@ class OutboxRelay:
         count, oldest = await self._outbox.unpublished(db=conn)
         metrics.OUTBOX_EVENTS.labels(self._outbox.schema).set(count)
         metrics.set_age(metrics.OUTBOX_AGE.labels(self._outbox.schema), oldest, datetime.now(UTC))
+
+    def _unmeasured(self) -> None:
+        """Stop exporting the outbox's gauges once this relay no longer holds the lock (its connection
+        lost, the process stopping): the relay that takes over reports them, and a last value left here
+        would hold the alerts, which take the max across processes (deploy/prometheus/alerts.yml)."""
+        self._measured_at = 0.0  # the next holding measures at once
+        metrics.forget(self._outbox.schema, metrics.OUTBOX_EVENTS, metrics.OUTBOX_AGE)
 
     async def _publish_batch(self, conn: asyncpg.Connection) -> _Batch:
         """Publish the oldest queued events in order; forget those sent, even if a later one fails."""

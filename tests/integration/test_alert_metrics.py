@@ -1,16 +1,19 @@
 """Every metric the alert rules (deploy/prometheus/alerts.yml) name is served by the running desk.
 
 tests/unit/test_alert_rules.py checks the names against desk/metrics.py's registry; this asks the
-processes themselves: their /metrics, their Temporal SDK's, and the embedded Temporal's.
+processes themselves, found as Prometheus finds them (the target files `helpdesk up` writes for
+deploy/prometheus/prometheus.yml): their /metrics, their Temporal SDK's, and the embedded Temporal's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from deploy.endpoints import SCRAPE_TARGETS_DIR
 from tests.stack import RunningDesk
 from tests.unit.test_alert_rules import parse, rules
 
@@ -40,13 +43,32 @@ def series_names(text: str) -> set[str]:
     return names
 
 
-async def test_every_metric_an_alert_names_is_served(desk: RunningDesk) -> None:
-    urls = [
-        *desk.endpoints["metrics"].values(),
-        *desk.endpoints["temporal_sdk_metrics"].values(),
-        desk.endpoints["temporal_metrics"],
-    ]
-    texts = await asyncio.gather(*(asyncio.to_thread(_get, url) for url in urls))
+def discovered_targets(desk: RunningDesk) -> dict[tuple[str, str], str]:
+    """What Prometheus would scrape (deploy/prometheus/prometheus.yml's file_sd_configs): the target
+    files `helpdesk up` wrote, as (job, process) -> URL."""
+    targets = {}
+    for path in (desk.data_dir / SCRAPE_TARGETS_DIR).glob("*.json"):
+        for group in json.loads(path.read_text()):
+            (address,) = group["targets"]
+            labels = group["labels"]
+            targets[path.stem, labels["process"]] = f"http://{address}{labels['__metrics_path__']}"
+    return targets
+
+
+async def test_every_process_is_a_discovered_target_and_every_metric_an_alert_names_is_served(
+    desk: RunningDesk,
+) -> None:
+    targets = discovered_targets(desk)
+    assert targets == {
+        **{("helpdesk", name): url for name, url in desk.endpoints["metrics"].items()},
+        **{
+            ("helpdesk-temporal-sdk", name): url
+            for name, url in desk.endpoints["temporal_sdk_metrics"].items()
+        },
+        ("temporal", "temporal"): desk.endpoints["temporal_metrics"],
+    }
+    assert set(desk.endpoints["processes"]) >= {name for job, name in targets if job == "helpdesk"}
+    texts = await asyncio.gather(*(asyncio.to_thread(_get, url) for url in targets.values()))  # each answers
     served = set().union(*(series_names(text) for text in texts))
     named = {selector.metric for rule in rules() for selector in parse(rule["expr"]).selectors}
     assert named - ONLY_AFTER_A_FAILURE - PROMETHEUS_OWN - served == set()

@@ -7,16 +7,24 @@ The desk is the session's: other tests' tickets count too, so each count is read
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.request
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
+import nats
+import nats.js.errors
 import pytest
 from google.protobuf import duration_pb2
+from nats.js.api import ConsumerConfig
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from desk import metrics
+from desk.events import STREAM
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -242,3 +250,34 @@ async def test_deadline_alarms_are_counted_with_their_lateness(desk: RunningDesk
     source = {"source": "DEADLINE", "team": "automation"}
     assert grew("helpdesk_violations_total", workers(desk), **source) == 2
     assert grew("helpdesk_work_order_chases_total", workers(desk), team="automation", by="deadline") == 2
+
+
+async def test_a_consumer_s_gauges_are_exported_while_it_exists_and_is_measured(desk: RunningDesk) -> None:
+    """The consumer gauges are every replica's to report (stats', quality's, dispatch's for the teams):
+    one that cannot read a consumer, or whose consumer is gone, exports nothing rather than its last
+    reading, which would hold the alerts' max across processes."""
+    name = f"gauge-test-{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(desk.endpoints["nats"])
+    js = nc.jetstream()
+    gauges = metrics.ConsumerGauges(js, lambda consumer: consumer == name)
+
+    def pending() -> float | None:
+        return REGISTRY.get_sample_value("helpdesk_consumer_pending_messages", {"consumer": name})
+
+    try:
+        await js.add_consumer(STREAM, ConsumerConfig(durable_name=name, filter_subject="helpdesk.>"))
+        await gauges.refresh()
+        assert pending() is not None
+        assert REGISTRY.get_sample_value("helpdesk_consumer_redelivered_messages", {"consumer": name}) == 0
+        gauges.forget()  # a failed refresh, or the watch stopping
+        assert pending() is None
+        await gauges.refresh()
+        assert pending() is not None
+        await js.delete_consumer(STREAM, name)
+        await gauges.refresh()
+        assert pending() is None  # gone: not reported as it last was
+    finally:
+        gauges.forget()
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await js.delete_consumer(STREAM, name)
+        await nc.close()

@@ -1,4 +1,5 @@
-"""Intake's starter against PostgreSQL: an opening refused for good is set aside, not tried for ever."""
+"""Intake's starter against PostgreSQL: an opening refused for good is set aside, not tried for ever; a
+starter that cannot measure the backlog does not export it."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import asyncpg
+from prometheus_client import REGISTRY
 from temporalio.client import Client
 
+from desk import db
 from desk.errors import InvalidArgument
 from desk.loops import Readiness
 from domain.ticket import TicketDraft, TicketView
 from services.intake.opening import pending_tickets
 from services.intake.opening.line_test import SimulatedLineTester
-from services.intake.opening.starter import TicketStarter
+from services.intake.opening.starter import POLLER, TicketStarter
+from tests.stack import RunningDesk
 from tests.unit.test_ticket_state import draft
 from workflows.ticket_client import TicketWorkflows
 
@@ -58,3 +62,48 @@ async def test_an_opening_refused_for_good_is_set_aside_once_and_leaves_the_back
     assert tickets.attempts == 1
     assert await pending_tickets.pending_backlog(db=scratch) == (0, None)
     assert await pending_tickets.get_pending(db=scratch, ticket_id="TK-REFUSED") == refused  # still readable
+
+
+def backlog_gauge() -> float | None:
+    return REGISTRY.get_sample_value("helpdesk_intake_backlog_tickets")
+
+
+async def test_a_starter_that_stops_measuring_the_backlog_stops_exporting_it(
+    desk: RunningDesk, scratch: asyncpg.Pool
+) -> None:
+    """Every intake replica measures the shared backlog; one whose poller lost PostgreSQL must not keep
+    exporting its last count, which would hold HelpdeskIntakeBacklogOld (a max across processes)."""
+    database = await scratch.fetchval("SELECT current_database()")
+    server = desk.endpoints["postgres"].rsplit("/", 1)[0]
+    exported_when_down: list[float | None] = []
+
+    def report(loop: str, up: bool) -> None:
+        if loop == POLLER and not up:
+            exported_when_down.append(backlog_gauge())
+
+    pool = await db.create_pool(f"{server}/{database}?application_name=starter-losing")
+    starter = TicketStarter(
+        pool, RefusingTickets(), SimulatedLineTester(), Readiness(report), poll_every=0.05
+    )
+    running = asyncio.create_task(starter.run())
+    try:
+        for _ in range(200):
+            if backlog_gauge() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert backlog_gauge() == 0
+        await scratch.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'starter-losing'"
+        )
+        for _ in range(200):
+            if exported_when_down:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await pool.close()
+    assert exported_when_down and set(exported_when_down) == {None}
+    assert backlog_gauge() is None  # stopped: nothing left behind
+    assert REGISTRY.get_sample_value("helpdesk_intake_backlog_oldest_age_seconds") is None

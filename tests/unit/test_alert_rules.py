@@ -1,6 +1,7 @@
 """The alert rules (deploy/prometheus/alerts.yml) name only metrics the desk exports, with labels those
 metrics have; each rule has its section in docs/runbook.md and each section its rule; the example
-scrape config (deploy/prometheus/prometheus.yml) scrapes the embedded desk's default ports.
+scrape config (deploy/prometheus/prometheus.yml) scrapes every process `helpdesk up` runs, replicas
+included, from the target files it writes.
 
 An alert on a metric that does not exist never fires, and nothing says so: Prometheus evaluates the
 expression to nothing. So the names are checked against what the desk's processes really serve:
@@ -10,6 +11,7 @@ desk/metrics.py's families as exposed (a counter's ``_total``, a histogram's ``_
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,14 +23,13 @@ import yaml
 from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
 
+from deploy.endpoints import SCRAPE_TARGETS_DIR, Endpoints, EndpointsFile
 from desk import metrics
 from desk.config import (
     DEFAULT_METRICS_PORTS,
-    DEFAULT_TEMPORAL_METRICS_PORTS,
     HTTP_GATEWAY,
     SERVICES,
-    EmbeddedPorts,
-    Settings,
+    load_settings,
     worker_names,
 )
 
@@ -261,35 +262,32 @@ def test_every_runbook_section_is_an_alert_s() -> None:
     assert sorted(alert_sections()) == sorted(rule_ids())
 
 
-def test_the_scrape_config_loads_the_rules_and_scrapes_the_default_ports() -> None:
+def test_the_scrape_config_loads_the_rules_and_discovers_the_targets_up_writes(tmp_path: Path) -> None:
     config = yaml.safe_load(SCRAPE_CONFIG.read_text())
     assert [SCRAPE_CONFIG.parent / path for path in config["rule_files"]] == [RULES]
-    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    processes = [*SERVICES, HTTP_GATEWAY, *worker_names(Settings.workflow_workers)]
-    assert _targets(jobs["helpdesk"]) == {name: DEFAULT_METRICS_PORTS[name] for name in processes}
-    assert _targets(jobs["helpdesk-temporal-sdk"]) == {
-        name: DEFAULT_TEMPORAL_METRICS_PORTS[name] for name in processes if name != HTTP_GATEWAY
+    files = {
+        job["job_name"]: [
+            (SCRAPE_CONFIG.parent / path).resolve() for sd in job["file_sd_configs"] for path in sd["files"]
+        ]
+        for job in config["scrape_configs"]
     }
-    assert _targets(jobs["temporal"]) == {"temporal": EmbeddedPorts().temporal_metrics}
-    for job in jobs.values():  # each target's process label is the part before its @
-        relabel = {rule["target_label"]: rule for rule in job["relabel_configs"]}
-        assert _relabelled(relabel["process"], "intake@127.0.0.1:20251") == "intake"
-        assert _relabelled(relabel["__address__"], "intake@127.0.0.1:20251") == "127.0.0.1:20251"
+    settings = load_settings({"HELPDESK_REPLICAS": "2", "HELPDESK_DATA_DIR": str(tmp_path)})
+    endpoints = Endpoints("t", None, "n", "p", {}, temporal_metrics="http://127.0.0.1:19233/metrics")
+    processes = [name for process in (*SERVICES, HTTP_GATEWAY) for name in settings.replicas_of(process)]
+    endpoints.add_metrics(settings, [*processes, *worker_names(settings.workflow_workers)])
+    EndpointsFile(settings.endpoints_file, endpoints).publish()
+    written = {path.stem: path for path in (tmp_path / SCRAPE_TARGETS_DIR).glob("*.json")}
+    # The scrape config reads the default data directory's files, one per job, named for the job.
+    assert files == {job: [(ROOT / ".data" / SCRAPE_TARGETS_DIR / f"{job}.json")] for job in written}
 
+    def discovered(job: str) -> dict[str, str]:
+        groups = json.loads(written[job].read_text())
+        return {group["labels"]["process"]: "".join(group["targets"]) for group in groups}
 
-def _relabelled(rule: dict[str, Any], address: str) -> str:
-    """What a relabel rule of the `replace` action makes of a target's address."""
-    assert rule["source_labels"] == ["__address__"]
-    match = re.fullmatch(rule["regex"], address)
-    assert match is not None
-    return re.sub(r"\$(\d)", lambda group: match.group(int(group.group(1))), rule["replacement"])
-
-
-def _targets(job: dict[str, Any]) -> dict[str, int]:
-    """A job's targets as process -> port, from its `<process>@<host>:<port>` addresses."""
-    found = {}
-    for group in job["static_configs"]:
-        for target in group["targets"]:
-            process, _, address = target.partition("@")
-            found[process] = int(address.rsplit(":", 1)[1])
-    return found
+    assert discovered("helpdesk") == {
+        name: url.removeprefix("http://").removesuffix("/metrics") for name, url in endpoints.metrics.items()
+    }
+    assert {"intake-2", "http-2", "worker", "worker-2"} <= set(discovered("helpdesk"))
+    assert discovered("helpdesk")["intake-2"] == f"127.0.0.1:{DEFAULT_METRICS_PORTS['intake'] + 1000}"
+    assert set(discovered("helpdesk-temporal-sdk")) == set(discovered("helpdesk")) - {HTTP_GATEWAY, "http-2"}
+    assert discovered("temporal") == {"temporal": "127.0.0.1:19233"}

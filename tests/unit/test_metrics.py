@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -92,6 +93,51 @@ def test_readiness_reports_are_gauges_a_backing_server_s_or_a_loop_s() -> None:
     assert REGISTRY.get_sample_value("helpdesk_loop_up", {"loop": "pending-ticket poller"}) == 0.0
     assert value("helpdesk_dependency_up", dependency="postgres") == 1.0
     assert REGISTRY.get_sample_value("helpdesk_loop_up", {"loop": "postgres"}) is None
+
+
+def test_a_shared_state_gauge_is_exported_only_while_measured() -> None:
+    """The intake backlog is every replica's to measure; one that stopped measuring exports nothing,
+    so its last count cannot hold an alert that takes the max across processes."""
+    gauge = metrics.SharedStateGauge("helpdesk_test_shared_state", "A test's.", registry=None)
+
+    def exported() -> list[float]:
+        return [sample.value for family in gauge.collect() for sample in family.samples]
+
+    assert exported() == []
+    gauge.set(7)
+    assert exported() == [7]
+    gauge.forget()
+    assert exported() == []
+    metrics.set_age(gauge, DUE - timedelta(seconds=30), DUE)
+    assert exported() == [30]
+
+
+def test_a_forgotten_outbox_or_consumer_series_is_not_exported_until_set_again() -> None:
+    metrics.OUTBOX_EVENTS.labels("unit_outbox").set(12)
+    metrics.forget("unit_outbox", metrics.OUTBOX_EVENTS, metrics.OUTBOX_AGE)  # one never set: no error
+    assert REGISTRY.get_sample_value("helpdesk_outbox_unpublished_events", {"outbox": "unit_outbox"}) is None
+    metrics.OUTBOX_EVENTS.labels("unit_outbox").set(3)
+    assert value("helpdesk_outbox_unpublished_events", outbox="unit_outbox") == 3
+
+
+async def test_a_refresh_that_fails_or_stops_leaves_its_gauges_unmeasured() -> None:
+    unmeasured: list[str] = []
+    refreshed = asyncio.Event()
+
+    async def away() -> None:
+        refreshed.set()
+        raise ConnectionRefusedError("NATS is away")
+
+    watch = asyncio.create_task(
+        metrics.refresh_every("test gauges", away, unmeasured=lambda: unmeasured.append("x"), seconds=3600)
+    )
+    await refreshed.wait()
+    await asyncio.sleep(0)
+    assert unmeasured == ["x"]  # the failed refresh
+    watch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await watch
+    assert unmeasured == ["x", "x"]  # and stopping
 
 
 async def test_the_gateway_counts_route_templates_never_paths() -> None:

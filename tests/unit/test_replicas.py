@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.endpoints import service_target
 from deploy.stack import StackAddresses
 from deploy.up import desk_processes, listening_ports
 from desk.config import MAX_REPLICAS, SERVICES, load_settings, port_setting
@@ -96,3 +97,18 @@ def test_each_replica_runs_as_its_service_on_its_own_ports(tmp_path: Path) -> No
     assert env["http-2"]["HELPDESK_INTAKE_TARGET"] == "ipv4:127.0.0.1:20151,127.0.0.1:21151"
     assert env["intake-2"]["DATABASE_URL"] == env["intake"]["DATABASE_URL"]
     assert load_settings(second).grpc_address("intake") == "127.0.0.1:21151"
+
+
+def test_the_command_line_calls_every_replica_listed_in_endpoints_json() -> None:
+    endpoints = {
+        "services": {"intake": "127.0.0.1:20151", "survey": "desk.example:20153"},
+        "replicas": {"intake": ["127.0.0.1:20151", "127.0.0.1:21151"], "survey": ["desk.example:20153"]},
+    }
+    assert service_target(endpoints, "intake") == "ipv4:127.0.0.1:20151,127.0.0.1:21151"
+    assert service_target(endpoints, "survey") == "desk.example:20153"
+    named = {"replicas": {"stats": ["a.example:20155", "b.example:20155"]}}
+    assert service_target(named, "stats") == "a.example:20155"  # gRPC lists only addresses
+    older = {"services": {"intake": "127.0.0.1:20151"}}  # written before replicas were listed
+    assert service_target(older, "intake") == "127.0.0.1:20151"
+    with pytest.raises(SystemExit, match="no 'quality' service"):
+        service_target(older, "quality")

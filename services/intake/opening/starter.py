@@ -167,8 +167,16 @@ class TicketStarter:
         """Take over tickets whose lease ran out, oldest first, while there is room in the queue.
 
         This is what brings back a crashed process's tickets, and what measures the backlog: a lost
-        connection ends it for :func:`keep_running` to start again.
+        connection ends it for :func:`keep_running` to start again, and the backlog's gauges are not
+        exported until it measures again (another intake's count stands meanwhile).
         """
+        try:
+            await self._poll_on(working)
+        finally:
+            metrics.INTAKE_BACKLOG.forget()
+            metrics.INTAKE_BACKLOG_AGE.forget()
+
+    async def _poll_on(self, working: Callable[[], None]) -> None:
         while True:
             await asyncio.sleep(self._poll_every)
             now = datetime.now(UTC)
