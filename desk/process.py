@@ -155,6 +155,7 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
     """Run one service until cancelled."""
     from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
+    settings.require_transport_security()  # before anything opens
     runtime = await open_runtime(settings, name)
     try:
         if settings.production:
@@ -170,7 +171,9 @@ async def serve(settings: Settings, name: str, build: Callable[[Runtime], Awaita
             health=health_service,
             tls=settings.grpc_server_tls,
         )
-        transport = "plaintext" if settings.grpc_server_tls is None else "TLS"
+        transport = "TLS" if settings.grpc_server_tls is not None else "plaintext"
+        if settings.grpc_server_tls is None and settings.grpc_plaintext_reason:
+            transport += f"; {settings.grpc_plaintext_reason}"
         log.info("%s serving gRPC (%s) on %s:%d", name, transport, settings.host, port)
         try:
             async with asyncio.TaskGroup() as group:

@@ -1,14 +1,18 @@
 """NATS over TLS with client certificates (docs/deployment.md): the wheel's nats-server with a `tls` block
 that verifies clients, and the desk's own connect (desk/event_bus.py) given NATS_TLS_* settings keeps
-the stream and publishes; a client without a certificate, or in plaintext, is refused."""
+the stream and publishes; a client without a certificate, or in plaintext, is refused; `helpdesk ops
+watch` given the same settings follows a team's work orders."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import nats
 import pytest
@@ -21,7 +25,8 @@ from desk.config import Settings, load_settings
 from desk.events import STREAM, EventSpec
 from desk.tls import NatsAccess
 from tests.certificates import TestAuthority
-from tests.stack import free_ports
+from tests.integration.watch_screen import WatchScreen
+from tests.stack import PROJECT_ROOT, free_ports
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +123,66 @@ async def test_a_client_without_the_desks_certificate_is_refused(nats_tls: Setti
             connect_timeout=5,
             **(options if access == "no client certificate" else {}),
         )
+
+
+def _watcher_environment(settings: Settings, data_dir: Path) -> dict[str, str]:
+    """What a team's engineer sets to watch a NATS that asks for TLS and a client certificate."""
+    access, url = settings.nats_access, settings.nats_url
+    assert access.ca_file and access.identity and url
+    own = ("HELPDESK_", "NATS_", "DATABASE_", "TEMPORAL_")  # none of this shell's desk
+    env = {key: value for key, value in os.environ.items() if not key.startswith(own)}
+    return env | {
+        "HELPDESK_DATA_DIR": str(data_dir),
+        "NATS_URL": url,
+        "NATS_TLS_CA_FILE": access.ca_file,
+        "NATS_TLS_CERT_FILE": access.identity.cert_file,
+        "NATS_TLS_KEY_FILE": access.identity.key_file,
+    }
+
+
+async def test_ops_watch_follows_a_team_over_tls(nats_tls: Settings, tmp_path: Path) -> None:
+    nc = await _desk_connection(nats_tls)
+    try:
+        js = nc.jetstream()
+        await event_bus.ensure_stream(js, replicas=nats_tls.jetstream_replicas)
+        # The desk's endpoints as `helpdesk up` publishes them, on a NATS run elsewhere (NATS_URL): the
+        # watcher connects as given. No dispatch service: nothing here is typed that would call it.
+        endpoints = {
+            "services": {"dispatch": "127.0.0.1:9"},
+            "nats": nats_tls.nats_url,
+            "tokens": {"ops_engineer:network": "not-called"},
+        }
+        (tmp_path / "endpoints.json").write_text(json.dumps(endpoints))
+        watch = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "cli", "ops", "watch", "--team", "network", "--observe"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_watcher_environment(nats_tls, tmp_path),
+            cwd=PROJECT_ROOT,
+        )
+        screen = WatchScreen(watch)
+        try:
+            await screen.line(lambda line: line.startswith("watching team network"))
+            work_order = EventSpec(
+                event_id="tls-watch-1",
+                type="dispatch.created",
+                subject="helpdesk.dispatch.network.created",
+                ticket_id="T-TLS-2",
+                sequence=1,
+                occurred_at=datetime.now(UTC),
+                actor="test",
+                reason="",
+                payload={"work_order_id": "T-TLS-2-W1"},
+            )
+            await event_bus.EventPublisher(js).publish(work_order)
+            shown = await screen.line(lambda line: "T-TLS-2-W1" in line)
+            assert "dispatch.created" in shown and "ticket T-TLS-2" in shown
+            await screen.type("quit")
+            assert await asyncio.wait_for(watch.wait(), 15) == 0
+        finally:
+            if watch.returncode is None:
+                watch.kill()
+                await watch.wait()
+    finally:
+        await nc.close()

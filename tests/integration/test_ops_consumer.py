@@ -11,13 +11,13 @@ import os
 import random
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from desk.events import STREAM, team_consumer_name
 from desk.team_feed import SeenIds, TeamEvent, connect_team, open_team_feed
 from helpdesk.v1 import common_pb2, events_pb2, intake_pb2, intake_pb2_grpc
 from tests.integration.desk_client import auth, report
+from tests.integration.watch_screen import WatchScreen
 from tests.stack import PROJECT_ROOT, RunningDesk
 
 S = common_pb2
@@ -117,7 +117,7 @@ async def test_ops_watch_shows_work_orders_and_takes_commands(desk: RunningDesk)
         env={**os.environ, "HELPDESK_DATA_DIR": str(desk.data_dir)},
         cwd=PROJECT_ROOT,
     )
-    screen = _Screen(watch)
+    screen = WatchScreen(watch)
     try:
         await screen.line(lambda line: line.startswith("watching team automation"))
         [(ticket_id, work_order_id)] = (await _create_tickets(desk, "automation", 1)).items()
@@ -143,36 +143,3 @@ async def test_ops_watch_shows_work_orders_and_takes_commands(desk: RunningDesk)
         if watch.returncode is None:
             watch.kill()
             await watch.wait()
-
-
-class _Screen:
-    """What `helpdesk ops watch` prints, read line by line, and its keyboard."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None and process.stdin is not None
-        self._process, self._stdout, self._stdin = process, process.stdout, process.stdin
-        self.lines: list[str] = []
-
-    async def line(self, wanted: Callable[[str], bool], *, within: float = 30.0) -> str:
-        """The first line printed (so far or from now on) that is `wanted`: events and answers interleave."""
-        if found := next((line for line in self.lines if wanted(line)), None):
-            return found
-        try:
-            async with asyncio.timeout(within):
-                while raw := await self._stdout.readline():
-                    self.lines.append(raw.decode().rstrip("\n"))
-                    if wanted(self.lines[-1]):
-                        return self.lines[-1]
-        except TimeoutError:
-            pass
-        errors = await self._errors()
-        raise AssertionError("ops watch printed:\n" + "\n".join(self.lines) + "\nand on stderr:\n" + errors)
-
-    async def type(self, command: str) -> None:
-        self._stdin.write(command.encode() + b"\n")
-        await self._stdin.drain()
-
-    async def _errors(self) -> str:
-        if self._process.returncode is None or self._process.stderr is None:
-            return "(still running)"
-        return (await self._process.stderr.read()).decode(errors="replace")

@@ -103,6 +103,28 @@ def environment_set() -> dict[str, set[str]]:
     return found
 
 
+def service_environments() -> dict[str, dict[str, str]]:
+    """What each gRPC service's container is given, by where: the image's ENV, then the file's."""
+    image: dict[str, str] = {}
+    for word, rest in dockerfile_instructions():
+        if word == "ENV":
+            image.update(pair.partition("=")[::2] for pair in shlex.split(rest))
+    found = {}
+    for name, service in compose_desk_services().items():
+        if name in SERVICES:
+            given = {key: str(value) for key, value in service["environment"].items()}
+            found[f"compose {name}"] = image | given
+    config_maps = {d["metadata"]["name"]: d["data"] for d in manifests() if d["kind"] == "ConfigMap"}
+    for name, container in kubernetes_desk_containers():
+        if name in SERVICES:
+            given = dict(image)
+            for source in container.get("envFrom", []):
+                given.update(config_maps[source["configMapRef"]["name"]])
+            given.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+            found[f"kubernetes {name}"] = given
+    return found
+
+
 # --- what the desk reads ---------------------------------------------------------------------------
 
 
@@ -246,6 +268,18 @@ def test_every_environment_variable_set_is_one_the_desk_reads() -> None:
     assert not missing, "set, but the desk reads no such setting: " + "; ".join(
         f"{name} ({', '.join(places[:2])}{' …' if len(places) > 2 else ''})" for name, places in where.items()
     )
+
+
+TRANSPORT_SETTINGS = ("HELPDESK_MODE", "HELPDESK_HOST", "HELPDESK_GRPC_PLAINTEXT_REASON")
+
+
+@pytest.mark.parametrize("where", sorted(service_environments()))
+def test_every_service_serves_tls_or_says_what_protects_its_plaintext(where: str) -> None:
+    env = service_environments()[where]
+    assert (env["HELPDESK_MODE"], env["HELPDESK_HOST"]) == ("production", "0.0.0.0")  # the case that matters
+    if "HELPDESK_TLS_CERT_FILE" not in env:  # the service would start: its files are not read offline
+        transport = {name: env[name] for name in TRANSPORT_SETTINGS if name in env}
+        load_settings(transport).require_transport_security()
 
 
 def test_a_misspelt_environment_variable_is_caught() -> None:

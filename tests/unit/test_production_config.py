@@ -348,14 +348,11 @@ def test_the_database_urls_tls_files_are_checked(authority: TestAuthority, clien
 # --- a bad setting stops the process at start ------------------------------------------------------------
 
 
-def test_a_service_with_a_missing_tls_file_exits_at_start_naming_the_setting(tmp_path: Path) -> None:
+def _serve_intake(data_dir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`helpdesk serve intake` with ``settings`` only (none of this shell's desk or NATS settings)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("HELPDESK_", "NATS_"))}
-    env.update(
-        HELPDESK_DATA_DIR=str(tmp_path),
-        HELPDESK_TLS_CERT_FILE=str(tmp_path / "server.pem"),
-        HELPDESK_TLS_KEY_FILE=str(tmp_path / "server.key"),
-    )
-    done = subprocess.run(
+    env.update(HELPDESK_DATA_DIR=str(data_dir), **settings)
+    return subprocess.run(
         [sys.executable, "-m", "cli", "serve", "intake"],
         check=False,
         cwd=PROJECT_ROOT,
@@ -364,6 +361,72 @@ def test_a_service_with_a_missing_tls_file_exits_at_start_naming_the_setting(tmp
         text=True,
         timeout=120,
     )
+
+
+def test_a_service_with_a_missing_tls_file_exits_at_start_naming_the_setting(tmp_path: Path) -> None:
+    done = _serve_intake(
+        tmp_path,
+        HELPDESK_TLS_CERT_FILE=str(tmp_path / "server.pem"),
+        HELPDESK_TLS_KEY_FILE=str(tmp_path / "server.key"),
+    )
     assert done.returncode == 1
     assert f"HELPDESK_TLS_CERT_FILE={tmp_path / 'server.pem'}: cannot be read" in done.stderr
     assert not (tmp_path / "logs").exists() and not (tmp_path / "spans").exists()  # nothing began
+
+
+def test_a_production_service_on_the_network_without_tls_exits_at_start(tmp_path: Path) -> None:
+    done = _serve_intake(tmp_path, HELPDESK_MODE="production", HELPDESK_HOST="0.0.0.0")
+    assert done.returncode == 1
+    assert "HELPDESK_HOST=0.0.0.0 (not loopback), but HELPDESK_TLS_CERT_FILE is not set" in done.stderr
+    assert "HELPDESK_GRPC_PLAINTEXT_REASON" in done.stderr  # the way out, where TLS is terminated elsewhere
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "spans").exists()  # nothing began
+
+
+# --- production services on the network serve TLS, or say what protects them --------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.3.7", "::", "helpdesk.example.com"])
+def test_production_refuses_plaintext_grpc_beyond_loopback(host: str) -> None:
+    settings = load_settings({"HELPDESK_MODE": "production", "HELPDESK_HOST": host})
+    with pytest.raises(ConfigurationError, match=f"HELPDESK_HOST={host} .*HELPDESK_TLS_CERT_FILE is not set"):
+        settings.require_transport_security()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HELPDESK_MODE": "production"},  # 127.0.0.1
+        {"HELPDESK_MODE": "production", "HELPDESK_HOST": "localhost"},
+        {"HELPDESK_MODE": "production", "HELPDESK_HOST": "::1"},
+        {"HELPDESK_MODE": "production", "HELPDESK_HOST": "127.0.0.2"},
+        {"HELPDESK_HOST": "0.0.0.0"},  # development
+        {
+            "HELPDESK_MODE": "production",
+            "HELPDESK_HOST": "0.0.0.0",
+            "HELPDESK_GRPC_PLAINTEXT_REASON": "Linkerd mTLS sidecars",
+        },
+    ],
+)
+def test_plaintext_grpc_is_let_through_on_loopback_in_development_or_when_protected(
+    env: dict[str, str],
+) -> None:
+    load_settings(env).require_transport_security()
+
+
+def test_production_on_the_network_serves_with_its_certificate(server: Issued) -> None:
+    settings = load_settings(
+        {
+            "HELPDESK_MODE": "production",
+            "HELPDESK_HOST": "0.0.0.0",
+            "HELPDESK_TLS_CERT_FILE": str(server.cert_file),
+            "HELPDESK_TLS_KEY_FILE": str(server.key_file),
+        }
+    )
+    settings.require_transport_security()
+    assert settings.grpc_server_tls is not None and settings.grpc_plaintext_reason is None
+
+
+def test_a_plaintext_reason_beside_a_server_certificate_is_refused(server: Issued) -> None:
+    served = {"HELPDESK_TLS_CERT_FILE": str(server.cert_file), "HELPDESK_TLS_KEY_FILE": str(server.key_file)}
+    with pytest.raises(ConfigurationError, match=r"HELPDESK_GRPC_PLAINTEXT_REASON .*HELPDESK_TLS_CERT_FILE"):
+        load_settings({**served, "HELPDESK_GRPC_PLAINTEXT_REASON": "a mesh"})
