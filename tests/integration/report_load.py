@@ -198,10 +198,24 @@ class TeamCount:
 
         return cls(team, consumer, await bind_team_feed(consumer, team, handle, retry_delay=0.2), given)
 
+    counted_from: int = 0  # received before the count started (:meth:`TeamFeeds.count_from_now`)
+    skipped_before: int = 0
+
+    @property
+    def received(self) -> int:
+        """Messages the feed received: handled, skipped as seen before, failed, undecodable."""
+        feed = self.feed
+        return feed.handled + feed.duplicates + feed.failures + feed.terminated
+
     @property
     def deliveries(self) -> int:
-        """Messages the feed received: handled, skipped as seen before, failed, undecodable."""
-        return self.feed.handled + self.feed.duplicates + self.feed.failures + self.feed.terminated
+        """Messages received since the count started."""
+        return self.received - self.counted_from
+
+    @property
+    def redelivered(self) -> int:
+        """Of those, events delivered again after they were handled (their ack lost), skipped."""
+        return self.feed.duplicates - self.skipped_before
 
     async def caught_up(self) -> bool:
         """Nothing left on the team's consumer: all delivered, and acked."""
@@ -251,6 +265,15 @@ class TeamFeeds:
                 await task
         for count in self.counts.values():
             await count.consumer.close()
+
+    def count_from_now(self) -> None:
+        """Forget what was counted so far (a backlog of earlier work orders read first)."""
+        for count in self.counts.values():
+            count.given.clear()
+            count.counted_from, count.skipped_before = (
+                count.counted_from + count.deliveries,
+                count.feed.duplicates,
+            )
 
     async def caught_up(self, *, within: float) -> None:
         """Wait until every team's consumer has delivered and had acked all it holds (a message whose

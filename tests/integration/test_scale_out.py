@@ -77,7 +77,7 @@ async def test_killing_a_nats_node_an_intake_replica_and_a_worker_loses_and_doub
         f"\n{len(stream.accepted)} reports accepted, retried {dict(stream.refusals)}; killed {killed};"
         + "".join(
             f"\n  team {team}: {len(count.given)} work orders handled, {count.deliveries} deliveries"
-            f" ({count.feed.duplicates} redelivered and skipped)"
+            f" ({count.redelivered} redelivered and skipped)"
             for team, count in teams.counts.items()
         )
     )
