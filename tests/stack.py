@@ -7,8 +7,10 @@ and the pids of its processes (to kill the worker and watch the desk carry on).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,9 +25,11 @@ import grpc
 
 from desk.config import (
     HTTP_GATEWAY,
+    NATS_CLUSTER_SETTING,
     REPLICAS_SETTING,
     SERVICES,
     Settings,
+    embedded_port_setting,
     metrics_port_setting,
     parse_sampling_secret,
     port_setting,
@@ -36,6 +40,7 @@ from desk.config import (
 from desk.grpc_channels import aio_channel
 
 EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres", "temporal_metrics", "nats_monitor")
+NATS_NODE_SERVERS = ("nats", "nats_monitor", "nats_cluster")  # a cluster's node k: each + k - 1
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Settings that would point the desk at servers outside the test, or its spans away from the span files;
@@ -54,16 +59,51 @@ _NOT_INHERITED = (
 _OTHER_SERVERS = ("TEMPORAL_", "HELPDESK_TLS", "NATS_TLS_", "NATS_CREDS")
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct ports free right now: all are held at once, so none is handed out twice."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+def free_ports(count: int, *, runs: int = 0, run_length: int = 1) -> list[int]:
+    """Distinct ports free right now, from a block of consecutive ones: all are held at once while
+    checked, so none is handed out twice.
+
+    The block is drawn below the kernel's range for outgoing connections' ports: a desk's processes
+    open hundreds of connections while it starts, and one of them could take an ephemeral port before
+    the server it was chosen for binds it. One block per desk keeps two desks starting at once apart.
+    With ``runs``: first the lowest port of each of ``runs`` runs of ``run_length`` consecutive ports
+    (an embedded NATS cluster's node k listens on a setting's port + k - 1), then ``count`` more.
+    """
+    size = runs * run_length + count
+    for _ in range(100):
+        base = random.randrange(_LISTENING_PORTS.start, _LISTENING_PORTS.stop - size)
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, base + size):
+                held.append(_bound(port))
+        except OSError:  # one is taken: another block
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+        singles = base + runs * run_length
+        return [base + run * run_length for run in range(runs)] + list(range(singles, base + size))
+    raise RuntimeError(f"no {size} consecutive free ports found in {_LISTENING_PORTS}")
+
+
+def _ephemeral_start() -> int:
+    """The lowest port the kernel hands out to outgoing connections (Linux's; 32768 if unknown)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
+
+
+_LISTENING_PORTS = range(10_000, _ephemeral_start())
+
+
+def _bound(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -82,10 +122,16 @@ def desk_environment(data_dir: Path, settings: Mapping[str, str] | None = None) 
     listening = [*services, *replica_names(HTTP_GATEWAY, replicas)]
     metered = [metrics_port_setting(name) for name in (*listening, *workers)]
     metered += [temporal_metrics_port_setting(name) for name in (*services, *workers)]
-    ports = iter(free_ports(len(listening) + len(EMBEDDED) + len(metered)))
+    # An embedded NATS cluster's node k listens on each of its servers' ports + k - 1: runs of them.
+    nodes = int(env.get(NATS_CLUSTER_SETTING) or Settings.nats_cluster)
+    clustered = NATS_NODE_SERVERS if nodes > 1 else ()
+    single = [name for name in EMBEDDED if name not in clustered]
+    count = len(listening) + len(single) + len(metered)
+    ports = iter(free_ports(count, runs=len(clustered), run_length=nodes))
     env["HELPDESK_DATA_DIR"] = str(data_dir)
+    env.update({embedded_port_setting(name): str(next(ports)) for name in clustered})
     env.update({port_setting(name): str(next(ports)) for name in listening})
-    env.update({f"HELPDESK_EMBEDDED_{name.upper()}_PORT": str(next(ports)) for name in EMBEDDED})
+    env.update({embedded_port_setting(name): str(next(ports)) for name in single})
     env.update({setting: str(next(ports)) for setting in metered})
     return env
 

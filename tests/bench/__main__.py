@@ -1,18 +1,22 @@
 """`make bench`: N tickets over gRPC on the embedded stack, against a bare baseline on the same stack.
 
     python -m tests.bench [--tickets 2000] [--rate 150] [--lifecycles 500] [--concurrency 32] [--rounds 5]
-                          [--stats-tickets 1000000] [--deadline-tickets 2000]
+                          [--stats-tickets 1000000] [--deadline-tickets 2000] [--scale-out-tickets 600]
 
 Starts its own desk (`helpdesk up` in a temporary directory) and drives CreateTicket twice: reports
 arriving at ``--rate`` a second (open loop: the latency callers see at that load), then as fast as
 ``--concurrency`` callers go; after each it waits until the workflows have opened every ticket.
 Then full lifecycles and the baseline workflow (its worker a process at the desk's workers' nice),
 bare and with the desk's worker tuning, in alternating rounds, and prints the numbers with each desk
-process's resident memory. Last, the statistics scenario (tests/bench/stats_kpis.py): a year of
+process's resident memory. Then the statistics scenario (tests/bench/stats_kpis.py): a year of
 ``--stats-tickets`` tickets' roll-ups written into the desk's stats schema, GetKpis over the year and
 a yearly report's totals timed. Then, on a desk of its own, deadline precision
 (tests/bench/deadline_precision.py) with ``--deadline-tickets`` open: how late a quarter of them fire
-their alarms (its own entry point runs 10,000). Not a test: nothing here passes or fails.
+their alarms (its own entry point runs 10,000). Last, the scale-out scenario (tests/bench/scale_out.py):
+``--scale-out-tickets`` reports and a fifth as many lifecycles on a desk with one of everything and on
+one with two of everything (two replicas, two workers, three NATS nodes), side by side, then the
+latter under a NATS node's, an intake replica's and a worker's SIGKILL: lost and doubled counted.
+Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from temporalio.client import Client
@@ -32,10 +36,12 @@ from desk.config import load_settings
 from tests.bench.baseline import TASK_QUEUE, TUNED_TASK_QUEUE
 from tests.bench.deadline_precision import Scenario as DeadlineScenario
 from tests.bench.deadline_precision import measure as measure_deadlines
-from tests.bench.drive import DeskLoad, Phase, Rounds, baseline_phase
+from tests.bench.drive import DeskLoad, Rounds, baseline_phase, measured
 from tests.bench.harness import bench_desk, run
-from tests.bench.processes import cpu_seconds, rss
+from tests.bench.processes import rss
 from tests.bench.report import render
+from tests.bench.scale_out import Scenario as ScaleOut
+from tests.bench.scale_out import measure as measure_scale_out
 from tests.bench.stats_kpis import measure as measure_stats
 from tests.stack import PROJECT_ROOT
 
@@ -62,6 +68,13 @@ def _arguments() -> argparse.Namespace:
         type=int,
         default=2000,
         help="open tickets in the deadline-precision scenario, a quarter measured (default 2000; 0: skip it)",
+    )
+    parser.add_argument(
+        "--scale-out-tickets",
+        type=int,
+        default=600,
+        help="reports on a desk of one of everything and on one of two, side by side, then the"
+        " second under kills (tests/bench/scale_out.py; default 600; 0: skip it)",
     )
     return parser.parse_args()
 
@@ -113,20 +126,11 @@ async def _lifecycles_and_baseline(
     ):
         for _ in range(args.rounds):
             await load.settle()
-            rounds.lifecycles.append(await _measured(data_dir, load.lifecycle_phase(each, args.concurrency)))
+            rounds.lifecycles.append(await measured(data_dir, load.lifecycle_phase(each, args.concurrency)))
             for queue, phases in ((TASK_QUEUE, rounds.baselines), (TUNED_TASK_QUEUE, rounds.tuned)):
                 await load.settle()
                 phases.append(await baseline_phase(client, each, args.concurrency, queue))
     return rounds
-
-
-async def _measured(data_dir: Path, phase: Awaitable[Phase]) -> Phase:
-    """Run the phase; note each process's share of a core meanwhile."""
-    before = cpu_seconds(data_dir)
-    done = await phase
-    after = cpu_seconds(data_dir)
-    done.cpu = {name: (after[name] - before.get(name, 0.0)) / done.seconds for name in after}
-    return done
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -139,7 +143,7 @@ async def main(args: argparse.Namespace) -> None:
         creates = []
         for paced in (True, False):
             since = time.time()
-            create = await _measured(
+            create = await measured(
                 data_dir,
                 load.paced_create_phase(args.tickets, args.rate)
                 if paced
@@ -156,6 +160,10 @@ async def main(args: argparse.Namespace) -> None:
             args.deadline_tickets, args.deadline_tickets // 4, rate=None, idle_seconds=15.0, sample=100
         )
         for line in await measure_deadlines(scenario):
+            print(line)
+    if args.scale_out_tickets:
+        scale_out = ScaleOut(args.scale_out_tickets, args.scale_out_tickets // 5, args.concurrency)
+        for line in await measure_scale_out(scale_out):
             print(line)
 
 

@@ -15,8 +15,7 @@ import argparse
 import os
 import time
 
-from tests.bench.__main__ import _measured
-from tests.bench.drive import DeskLoad, Phase
+from tests.bench.drive import DeskLoad, Phase, measured
 from tests.bench.harness import bench_desk, run
 
 
@@ -49,7 +48,7 @@ async def main(args: argparse.Namespace) -> None:
             for count in callers:
                 await load.settle()
                 since, own_before = time.time(), sum(os.times()[:2])
-                phase = await _measured(data_dir, load.create_phase(args.reports, count))
+                phase = await measured(data_dir, load.create_phase(args.reports, count))
                 own = (sum(os.times()[:2]) - own_before) / phase.seconds
                 await load.opened(since)
                 print(_line(count, phase, own), flush=True)

@@ -9,12 +9,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import grpc
 from temporalio.client import Client
 
+from desk.grpc_channels import aio_channel
 from helpdesk.v1 import (
     common_pb2,
     dispatch_pb2,
@@ -25,6 +27,7 @@ from helpdesk.v1 import (
     survey_pb2_grpc,
 )
 from tests.bench.baseline import BaselineWorkflow
+from tests.bench.processes import cpu_seconds
 from tests.integration.desk_client import auth, report
 
 TEAMS = ("software", "machine-room", "network", "automation")
@@ -83,6 +86,15 @@ class Drain:
         return self.opened / self.seconds
 
 
+async def measured(data_dir: Path, phase: Awaitable[Phase]) -> Phase:
+    """Run the phase; note each desk process's share of a core meanwhile."""
+    before = cpu_seconds(data_dir)
+    done = await phase
+    after = cpu_seconds(data_dir)
+    done.cpu = {name: (after[name] - before.get(name, 0.0)) / done.seconds for name in after}
+    return done
+
+
 async def _paced(count: int, rate: float, one: Callable[[int], Awaitable[None]], name: str) -> Phase:
     """Open loop: call i starts at i / rate seconds, however long earlier calls take.
 
@@ -120,14 +132,25 @@ async def _bounded(count: int, concurrency: int, one: Callable[[int], Awaitable[
     return Phase(name, count, time.perf_counter() - started, latencies)
 
 
+def service_target(endpoints: dict[str, Any], service: str) -> str:
+    """The gRPC target of every replica of a service (`helpdesk up --replicas`), called round robin."""
+    replicas = endpoints.get("replicas", {}).get(service) or [endpoints["services"][service]]
+    return "ipv4:" + ",".join(replicas)
+
+
 class DeskLoad:
+    """The bench's callers: over one channel per service, to all its replicas (desk/grpc_channels.py)."""
+
     def __init__(self, endpoints: dict[str, Any]) -> None:
         self._endpoints = endpoints
         self._tokens = endpoints["tokens"]
-        channel = grpc.aio.insecure_channel
-        self._intake = intake_pb2_grpc.IntakeServiceStub(channel(endpoints["services"]["intake"]))
-        self._dispatch = dispatch_pb2_grpc.DispatchServiceStub(channel(endpoints["services"]["dispatch"]))
-        self._survey = survey_pb2_grpc.SurveyServiceStub(channel(endpoints["services"]["survey"]))
+
+        def channel(service: str) -> grpc.aio.Channel:
+            return aio_channel(service_target(endpoints, service), None)
+
+        self._intake = intake_pb2_grpc.IntakeServiceStub(channel("intake"))
+        self._dispatch = dispatch_pb2_grpc.DispatchServiceStub(channel("dispatch"))
+        self._survey = survey_pb2_grpc.SurveyServiceStub(channel("survey"))
         self._numbers = itertools.count()
 
     async def create(self, i: int, *, wait_for_routing: bool = False) -> intake_pb2.CreateTicketResponse:

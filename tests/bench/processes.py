@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,10 +25,11 @@ def per_process(
     data_dir: Path, measure: Callable[[psutil.Process], float], *, children: bool
 ) -> dict[str, float]:
     table: dict[str, float] = {}
+    replicas = replica_numbers(data_dir)
     for pid in leftovers(data_dir):
         try:
             proc = psutil.Process(pid)
-            name = process_name(proc.cmdline())
+            name = process_name(proc.cmdline()) + (f" #{replicas[pid]}" if pid in replicas else "")
             family = (
                 [proc, *proc.children(recursive=True)] if children and name.startswith("postgres") else [proc]
             )
@@ -46,3 +48,17 @@ def process_name(cmd: list[str]) -> str:
         if server in joined:
             return server + (" (all backends)" if server == "postgres" else "")
     return Path(cmd[0]).name if cmd else "?"
+
+
+def replica_numbers(data_dir: Path) -> dict[int, int]:
+    """pid → k of the desk's second and later replicas ("intake-2", "worker-2", "nats-3": endpoints.json
+    `processes`), whose command lines are their first's."""
+    endpoints = data_dir / "endpoints.json"
+    if not endpoints.exists():
+        return {}
+    processes: dict[str, int] = json.loads(endpoints.read_text()).get("processes", {})
+    return {
+        pid: int(number)
+        for name, pid in processes.items()
+        if (number := name.rpartition("-")[2]).isdigit() and int(number) > 1
+    }
