@@ -297,6 +297,7 @@ class DurableEventConsumer:
         self._batch = batch
         self._linger = linger
         self.feed: EventFeed | None = None  # the current binding's, for its counts
+        self._created = asyncio.Event()  # the durable consumer exists (added once at least)
 
     @property
     def durable(self) -> str:
@@ -305,12 +306,19 @@ class DurableEventConsumer:
     async def run(self) -> NoReturn:
         """Consume until cancelled; beside it, keep the consumer's gauges current (desk/metrics.py)."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(metrics.watch_consumers(self._js, lambda name: name == self.durable)())
+            group.create_task(self._watch_gauges())
             await keep_running(self.loop_name, self._consume, self._readiness, backoff=Backoff(most=10.0))
+
+    async def _watch_gauges(self) -> None:
+        # From the consumer's first creation on: a refresh before it found nothing to export, and the
+        # next one is seconds away, while the process already answers as ready.
+        await self._created.wait()
+        await metrics.watch_consumers(self._js, lambda name: name == self.durable)()
 
     async def _consume(self, working: Callable[[], None]) -> None:
         try:
             await self._js.add_consumer(STREAM, self._config)
+            self._created.set()
             subscription = await self._js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
         except nats.errors.Error as error:
             raise _unreachable(error) from error

@@ -45,7 +45,14 @@ SERVICE_CONFIG = json.dumps(
         ],
     }
 )
-OPTIONS = (("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1))
+OPTIONS = (
+    ("grpc.service_config", SERVICE_CONFIG),
+    ("grpc.enable_retries", 1),
+    # round_robin reconnects to a replica that went away at once and then backs off, up to 120 s by
+    # default: a replica restarted by its supervisor would sit out that long, failing calls fast
+    # while it is the only one. 5 s bounds it.
+    ("grpc.max_reconnect_backoff_ms", 5000),
+)
 
 
 def aio_channel(

@@ -37,7 +37,6 @@ from desk.config import (
     temporal_metrics_port_setting,
     worker_names,
 )
-from desk.grpc_channels import aio_channel
 
 EMBEDDED = ("temporal", "temporal_ui", "nats", "postgres", "temporal_metrics", "nats_monitor")
 NATS_NODE_SERVERS = ("nats", "nats_monitor", "nats_cluster")  # a cluster's node k: each + k - 1
@@ -149,8 +148,9 @@ class RunningDesk:
     def channel(self, service: str) -> grpc.aio.Channel:
         """One shared channel per service, closed when the session ends."""
         if service not in self._channels:
-            # The embedded desk's services serve plaintext on 127.0.0.1.
-            self._channels[service] = aio_channel(self.endpoints["services"][service], None)
+            # The service's own answers, as it gives them: no retries, no balancing (callers' channels,
+            # desk/grpc_channels.py, retry an UNAVAILABLE that a test asserts). Plaintext on 127.0.0.1.
+            self._channels[service] = grpc.aio.insecure_channel(self.endpoints["services"][service])
         return self._channels[service]
 
     def pid(self, process: str) -> int:
