@@ -19,8 +19,6 @@ audit (tests/integration/report_load.py). Not a test: nothing here passes or fai
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import os
 import platform
 import time
@@ -32,7 +30,7 @@ from helpdesk.v1 import intake_pb2_grpc
 from tests.bench.drive import TEAMS, DeskLoad, Drain, Phase, measured, service_target
 from tests.bench.harness import bench_desk, run
 from tests.integration.desk_client import auth
-from tests.integration.report_load import Audit, Stream, TeamFeeds, audit, drained, kill_in_turn
+from tests.integration.report_load import Audit, Stream, TeamFeeds, audit, drained, kills_under_load
 from tests.stack import RunningDesk
 
 WARM_UP = 40  # reports before measuring: each process's first calls load code and fill caches
@@ -127,17 +125,7 @@ async def kill_round(desk: RunningDesk, rate: float) -> KillRound:
             intake_pb2_grpc.IntakeServiceStub(channel), auth(desk.token("agent")), rate=rate, categories=TEAMS
         )
         started, since = time.perf_counter(), datetime.now(UTC)
-        sending = asyncio.create_task(stream.run())
-        try:
-            stream.flowing.set()
-            await asyncio.sleep(4)
-            killed = await kill_in_turn(desk, pause=4)
-            stream.flowing.clear()
-            await stream.quiet()
-        finally:
-            sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sending
+        killed = await kills_under_load(desk, stream)
         seconds = time.perf_counter() - started
         await drained(desk.endpoints["postgres"], within=120)
         await teams.caught_up(within=120)

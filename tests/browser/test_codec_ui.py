@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 import pytest
@@ -54,6 +56,20 @@ async def _point_the_ui_at_the_gateway(page: Page, desk: RunningDesk) -> None:
     await page.locator('#data-encoder-settings [data-testid="confirm-modal-button"]').click()
 
 
+@asynccontextmanager
+async def _ui_browser(desk: RunningDesk) -> AsyncIterator[tuple[BrowserContext, Page]]:
+    """A fresh chromium whose Temporal UI sends credentials to the gateway's codec endpoint."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=_chromium())
+        try:
+            context = await browser.new_context()
+            page = await context.new_page()
+            await _point_the_ui_at_the_gateway(page, desk)
+            yield context, page
+        finally:
+            await browser.close()
+
+
 async def _workflow_page(page: Page, url: str) -> Response:
     """Open the ticket's page; the UI's answer from the codec endpoint once it has shown the input."""
     async with page.expect_response(lambda r: f"{CODEC_PATH}/decode" in r.url, timeout=WAIT_MS) as decoded:
@@ -91,31 +107,24 @@ def _chromium() -> str:
 async def test_a_signed_in_sre_reads_the_ticket_in_the_ui_and_no_one_before(desk: RunningDesk) -> None:
     marker, phone = f"codec-probe-{uuid.uuid4().hex[:10]}", "13912345017"
     url = await _ticket_page(desk, marker, phone)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=_chromium())
-        try:
-            context = await browser.new_context()
-            page = await context.new_page()
-            await _point_the_ui_at_the_gateway(page, desk)
-            await _assert_ciphertext(page, url, marker, phone)
+    async with _ui_browser(desk) as (context, page):
+        await _assert_ciphertext(page, url, marker, phone)
 
-            assert await _sign_in(page, desk, "sre") == 303
-            await expect(page.locator("#signed-in")).to_contain_text("dev-sre")
-            [session] = await _session_cookies(context)
-            assert desk.token("sre") not in session
+        assert await _sign_in(page, desk, "sre") == 303
+        await expect(page.locator("#signed-in")).to_contain_text("dev-sre")
+        [session] = await _session_cookies(context)
+        assert desk.token("sre") not in session
 
-            answer = await _workflow_page(page, url)
-            assert answer.status == 200
-            await expect(page.locator("body")).to_contain_text(marker, timeout=WAIT_MS)
-            await expect(page.locator("body")).to_contain_text(phone, timeout=WAIT_MS)
+        answer = await _workflow_page(page, url)
+        assert answer.status == 200
+        await expect(page.locator("body")).to_contain_text(marker, timeout=WAIT_MS)
+        await expect(page.locator("body")).to_contain_text(phone, timeout=WAIT_MS)
 
-            await page.goto(desk.endpoints["http"]["intake"] + f"{CODEC_PATH}/session")
-            await page.get_by_role("button", name="Sign out").click()
-            await expect(page.locator('input[name="token"]')).to_be_visible()
-            assert await _session_cookies(context) == []
-            await _assert_ciphertext(page, url, marker, phone)
-        finally:
-            await browser.close()
+        await page.goto(desk.endpoints["http"]["intake"] + f"{CODEC_PATH}/session")
+        await page.get_by_role("button", name="Sign out").click()
+        await expect(page.locator('input[name="token"]')).to_be_visible()
+        assert await _session_cookies(context) == []
+        await _assert_ciphertext(page, url, marker, phone)
 
 
 @pytest.mark.parametrize("role", ["integrator", "agent"])
@@ -124,15 +133,8 @@ async def test_another_roles_sign_in_is_refused_and_the_ui_stays_ciphertext(
 ) -> None:
     marker, phone = f"codec-probe-{uuid.uuid4().hex[:10]}", "13912345018"
     url = await _ticket_page(desk, marker, phone)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=_chromium())
-        try:
-            context = await browser.new_context()
-            page = await context.new_page()
-            await _point_the_ui_at_the_gateway(page, desk)
-            assert await _sign_in(page, desk, role) == 403
-            await expect(page.get_by_role("alert")).to_contain_text("Refused (403)")
-            assert await _session_cookies(context) == []
-            await _assert_ciphertext(page, url, marker, phone)
-        finally:
-            await browser.close()
+    async with _ui_browser(desk) as (context, page):
+        assert await _sign_in(page, desk, role) == 403
+        await expect(page.get_by_role("alert")).to_contain_text("Refused (403)")
+        assert await _session_cookies(context) == []
+        await _assert_ciphertext(page, url, marker, phone)

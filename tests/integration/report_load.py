@@ -179,6 +179,23 @@ async def kill_in_turn(desk: RunningDesk, *, pause: float) -> list[str]:
     return killed
 
 
+async def kills_under_load(desk: RunningDesk, stream: Stream, *, pause: float = 4.0) -> list[str]:
+    """Reports flowing, then :func:`kill_in_turn` while they keep coming; returns once every report sent
+    has been accepted. The processes killed."""
+    sending = asyncio.create_task(stream.run())
+    try:
+        stream.flowing.set()
+        await asyncio.sleep(pause)
+        killed = await kill_in_turn(desk, pause=pause)  # reports keep coming while the desk recovers
+        stream.flowing.clear()
+        await stream.quiet()
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+    return killed
+
+
 @dataclass
 class TeamCount:
     """What one team's handler was given, by work order, and what its feed received in all."""

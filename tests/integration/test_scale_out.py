@@ -10,8 +10,6 @@ reports' categories route to read their durable consumers for the whole run (des
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from desk.grpc_channels import aio_channel
 from helpdesk.v1 import intake_pb2_grpc
 from tests.integration.desk_client import auth
-from tests.integration.report_load import RETRIED, Stream, TeamFeeds, audit, drained, kill_in_turn
+from tests.integration.report_load import RETRIED, Stream, TeamFeeds, audit, drained, kills_under_load
 from tests.stack import RunningDesk, running_desk
 
 TEAMS = ("software", "machine-room", "network", "automation")  # a report's category routes to its team
@@ -51,17 +49,7 @@ async def test_killing_a_nats_node_an_intake_replica_and_a_worker_loses_and_doub
         stream = Stream(
             intake_pb2_grpc.IntakeServiceStub(channel), auth(desk.token("agent")), categories=TEAMS
         )
-        sending = asyncio.create_task(stream.run())
-        try:
-            stream.flowing.set()
-            await asyncio.sleep(4)
-            killed = await kill_in_turn(desk, pause=4)  # reports keep coming while the desk recovers
-            stream.flowing.clear()
-            await stream.quiet()
-        finally:
-            sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sending
+        killed = await kills_under_load(desk, stream)
         await drained(desk.endpoints["postgres"], within=60)
         await teams.caught_up(within=90)
         found = await audit(desk, stream.accepted, teams=teams)
