@@ -177,6 +177,7 @@ async def bind_team_feed(
     """
     if observe:
         live = await nc.subscribe(team_consumer_subject(team_id))
+        await nc.flush()  # a round trip: the server has the subscription, so "from now on" holds
         return TeamFeed(LiveSubscription(live), handler, seen=seen, retry_delay=retry_delay, acks=False)
     js, durable = nc.jetstream(), team_consumer_name(team_id)
     try:
