@@ -178,11 +178,8 @@ async def test_ops_watch_follows_a_team_over_tls(nats_tls: Settings, tmp_path: P
             await event_bus.EventPublisher(js).publish(work_order)
             shown = await screen.line(lambda line: "T-TLS-2-W1" in line)
             assert "dispatch.created" in shown and "ticket T-TLS-2" in shown
-            await screen.type("quit")
-            assert await asyncio.wait_for(watch.wait(), 15) == 0
+            assert await screen.quit() == 0
         finally:
-            if watch.returncode is None:
-                watch.kill()
-                await watch.wait()
+            await screen.close()
     finally:
         await nc.close()

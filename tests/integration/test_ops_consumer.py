@@ -137,9 +137,6 @@ async def test_ops_watch_shows_work_orders_and_takes_commands(desk: RunningDesk)
             intake_pb2.GetTicketRequest(ticket_id=ticket_id), metadata=auth(desk.token("agent"))
         )
         assert seen.status == S.TICKET_STATUS_IN_PROGRESS
-        await screen.type("quit")
-        assert await asyncio.wait_for(watch.wait(), 15) == 0
+        assert await screen.quit() == 0
     finally:
-        if watch.returncode is None:
-            watch.kill()
-            await watch.wait()
+        await screen.close()

@@ -33,6 +33,17 @@ class WatchScreen:
         self._stdin.write(command.encode() + b"\n")
         await self._stdin.drain()
 
+    async def quit(self) -> int:
+        """Type quit; the exit status it leaves with."""
+        await self.type("quit")
+        return await asyncio.wait_for(self._process.wait(), 15)
+
+    async def close(self) -> None:
+        """Kill it if it is still running (a test that failed half-way)."""
+        if self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+
     async def _errors(self) -> str:
         if self._process.returncode is None or self._process.stderr is None:
             return "(still running)"
