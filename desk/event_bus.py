@@ -62,10 +62,10 @@ async def connect(url: str, access: NatsAccess | None = None) -> NatsClient:
     # Reconnect forever: an outage delays publishing (the activity retries), it must not end the process.
     return await nats_servers.connect(
         url,
+        access,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         name="helpdesk",
-        **(access or NatsAccess()).connect_options(),
     )
 
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import nats
 from nats.aio.client import Client as NatsClient
 
+from desk.tls import NatsAccess
+
 
 def server_urls(url: str) -> list[str]:
     """The servers of a NATS URL, in its order."""
@@ -32,6 +34,7 @@ def connect_options(url: str) -> dict[str, Any]:
     return options
 
 
-async def connect(url: str, **options: Any) -> NatsClient:
-    """``nats.connect`` to the servers of ``url``, with the other options given."""
-    return await nats.connect(**connect_options(url), **options)
+async def connect(url: str, access: NatsAccess | None = None, **options: Any) -> NatsClient:
+    """``nats.connect`` to the servers of ``url``, with ``access`` (TLS, a credentials file:
+    ``Settings.nats_access``) and the other options given."""
+    return await nats.connect(**connect_options(url), **(access or NatsAccess()).connect_options(), **options)

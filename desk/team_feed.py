@@ -151,10 +151,10 @@ async def connect_team(nats_url: str, team_id: str, access: NatsAccess | None = 
     ``access``: the team's own TLS and credentials file, for a NATS that asks for them."""
     return await nats_servers.connect(
         nats_url,  # one server, or a cluster's, comma-separated (desk/nats_servers.py)
+        access,
         inbox_prefix=team_inbox_prefix(team_id),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
-        **(access or NatsAccess()).connect_options(),
     )
 
 
